@@ -1,0 +1,33 @@
+# tokenmanager: the two commands that matter are `make run` and `make test`.
+GO ?= go
+BIN := bin/tokenmanager
+NODE_CLIENT := testdata/interop/node
+
+.PHONY: run build test test-deps vet bench generate clean
+
+run:
+	$(GO) run ./cmd/tokenmanager serve
+
+build:
+	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/tokenmanager
+
+# Everything the tests need that the Go toolchain does not fetch by itself.
+test-deps:
+	@if [ -f $(NODE_CLIENT)/package-lock.json ] && [ ! -d $(NODE_CLIENT)/node_modules ] && command -v npm >/dev/null; then \
+		npm ci --prefix $(NODE_CLIENT) --no-audit --no-fund; fi
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+
+test: test-deps vet
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+bench: build
+	$(GO) run ./cmd/tmbench --bin $(BIN)
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin

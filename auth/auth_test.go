@@ -1,0 +1,125 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/sqlite"
+)
+
+// cheap keeps tests fast; the format and comparison are what is under test.
+var cheap = Params{Memory: 64, Time: 1, Threads: 1}
+
+func TestHashAndVerify(t *testing.T) {
+	h, err := HashPassword("correct horse", cheap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") || strings.Contains(h, "correct horse") {
+		t.Fatalf("hash %q", h)
+	}
+	if ok, err := VerifyPassword(h, "correct horse"); !ok || err != nil {
+		t.Fatalf("right password: %v %v", ok, err)
+	}
+	if ok, _ := VerifyPassword(h, "correct horsf"); ok {
+		t.Fatal("wrong password accepted")
+	}
+	h2, _ := HashPassword("correct horse", cheap)
+	if h == h2 {
+		t.Fatal("two hashes share a salt")
+	}
+	for _, bad := range []string{"", "$2a$10$abc", "$argon2id$v=19$m=64,t=0,p=1$c2FsdA$aGFzaGhhc2hoYXNoaGFzaA", "$argon2i$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA"} {
+		if _, err := VerifyPassword(bad, "x"); err == nil {
+			t.Errorf("hash %q accepted", bad)
+		}
+	}
+	if _, err := HashPassword(strings.Repeat("x", MaxPasswordLen+1), cheap); err == nil {
+		t.Fatal("overlong password hashed")
+	}
+}
+
+func newAuth(t *testing.T, now *time.Time) (*Authenticator, storage.Store) {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	a := New(s, Options{Params: cheap, CacheKey: []byte("k"), CacheTTL: time.Minute, Now: func() time.Time { return *now }})
+	h, _ := HashPassword("pw", cheap)
+	if err := s.CreateUser(context.Background(), storage.User{Name: "alice", PasswordHash: h}); err != nil {
+		t.Fatal(err)
+	}
+	return a, s
+}
+
+func TestAuthenticate(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1e9, 0)
+	a, s := newAuth(t, &now)
+	if u, err := a.Authenticate(ctx, "alice", "pw"); err != nil || u.Name != "alice" {
+		t.Fatalf("good credentials: %v", err)
+	}
+	for _, c := range [][2]string{{"alice", "nope"}, {"bob", "pw"}, {"", ""}} {
+		if _, err := a.Authenticate(ctx, c[0], c[1]); !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("%q/%q: %v, want ErrBadCredentials", c[0], c[1], err)
+		}
+	}
+	// Disabled in the store (as the CLI does from another process): refused even though cached.
+	s.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = true; return nil })
+	if _, err := a.Authenticate(ctx, "alice", "pw"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("disabled user: %v", err)
+	}
+}
+
+func TestCacheFollowsPasswordChange(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1e9, 0)
+	a, s := newAuth(t, &now)
+	if _, err := a.Authenticate(ctx, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.cache) != 1 {
+		t.Fatalf("cache has %d entries after a success", len(a.cache))
+	}
+	h, _ := HashPassword("new", cheap)
+	s.UpdateUser(ctx, "alice", func(u *storage.User) error { u.PasswordHash = h; return nil })
+	if _, err := a.Authenticate(ctx, "alice", "pw"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("old password after change: %v", err)
+	}
+	if _, err := a.Authenticate(ctx, "alice", "new"); err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+}
+
+func TestCacheExpires(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1e9, 0)
+	a, _ := newAuth(t, &now)
+	a.Authenticate(ctx, "alice", "pw")
+	key := a.key("alice", "pw")
+	u, _ := a.users.GetUser(ctx, "alice")
+	if !a.cached(key, u.PasswordHash) {
+		t.Fatal("not cached")
+	}
+	now = now.Add(time.Minute)
+	if a.cached(key, u.PasswordHash) {
+		t.Fatal("cache entry outlived its TTL")
+	}
+	a.Forget()
+	if len(a.cache) != 0 {
+		t.Fatal("Forget left entries")
+	}
+}
+
+func BenchmarkVerifyDefaultParams(b *testing.B) {
+	h, _ := HashPassword("benchmark password", DefaultParams)
+	for b.Loop() {
+		VerifyPassword(h, "benchmark password")
+	}
+}

@@ -1,0 +1,148 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// ErrBadCredentials is the one answer for an unknown user, a wrong password and a disabled account, so a caller
+// cannot tell them apart.
+var ErrBadCredentials = errors.New("auth: bad credentials")
+
+// Authenticator checks user name and password pairs.
+//
+// Every token request carries the password (HTTP Basic), and argon2id costs ~25 ms by design, so a successful
+// verification is remembered for CacheTTL under HMAC(key, user ‖ 0 ‖ password) together with the hash it was
+// checked against. A hit still reads the user row: a disabled user, or a changed password (a new hash, possibly
+// written by another process such as the CLI), misses the cache at once.
+type Authenticator struct {
+	users    storage.Users
+	params   Params
+	cacheKey []byte
+	cacheTTL time.Duration
+	now      func() time.Time
+	dummy    string // hash checked for unknown users so they take as long as known ones
+
+	mu    sync.Mutex
+	cache map[[sha256.Size]byte]cacheEntry
+}
+
+type cacheEntry struct {
+	hash    string
+	expires time.Time
+}
+
+// maxCacheEntries bounds the cache's memory; when full, expired entries go first, then everything.
+const maxCacheEntries = 100_000
+
+// Options configure an Authenticator.
+type Options struct {
+	Params   Params           // hashing cost for new hashes; zero means DefaultParams
+	CacheKey []byte           // HMAC key for cache keys (derived from the server key)
+	CacheTTL time.Duration    // 0 disables the cache
+	Now      func() time.Time // clock; nil means time.Now
+}
+
+// New returns an Authenticator over users.
+func New(users storage.Users, o Options) *Authenticator {
+	if o.Params == (Params{}) {
+		o.Params = DefaultParams
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	dummy, err := HashPassword("tokenmanager dummy password", o.Params)
+	if err != nil {
+		panic(err)
+	}
+	return &Authenticator{
+		users: users, params: o.Params, cacheKey: o.CacheKey, cacheTTL: o.CacheTTL, now: o.Now, dummy: dummy,
+		cache: make(map[[sha256.Size]byte]cacheEntry),
+	}
+}
+
+// Params returns the hashing parameters used for new hashes.
+func (a *Authenticator) Params() Params { return a.params }
+
+// Authenticate returns the enabled user whose password this is, or ErrBadCredentials.
+func (a *Authenticator) Authenticate(ctx context.Context, name, password string) (storage.User, error) {
+	u, err := a.users.GetUser(ctx, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		VerifyPassword(a.dummy, password) // same cost as a real check
+		return storage.User{}, ErrBadCredentials
+	}
+	if err != nil {
+		return storage.User{}, fmt.Errorf("auth: load user: %w", err)
+	}
+	key := a.key(name, password)
+	if a.cached(key, u.PasswordHash) {
+		if u.Disabled {
+			return storage.User{}, ErrBadCredentials
+		}
+		return u, nil
+	}
+	ok, err := VerifyPassword(u.PasswordHash, password)
+	if err != nil {
+		return storage.User{}, fmt.Errorf("auth: user %q: %w", name, err)
+	}
+	if !ok || u.Disabled {
+		return storage.User{}, ErrBadCredentials
+	}
+	a.remember(key, u.PasswordHash)
+	return u, nil
+}
+
+// Forget drops every cached verification. Call it after changing any password or account state in-process;
+// changes from other processes are caught by the hash comparison in Authenticate.
+func (a *Authenticator) Forget() {
+	a.mu.Lock()
+	clear(a.cache)
+	a.mu.Unlock()
+}
+
+func (a *Authenticator) key(name, password string) [sha256.Size]byte {
+	m := hmac.New(sha256.New, a.cacheKey)
+	m.Write([]byte(name))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	var k [sha256.Size]byte
+	m.Sum(k[:0])
+	return k
+}
+
+func (a *Authenticator) cached(key [sha256.Size]byte, hash string) bool {
+	if a.cacheTTL <= 0 {
+		return false
+	}
+	a.mu.Lock()
+	e, ok := a.cache[key]
+	a.mu.Unlock()
+	return ok && e.hash == hash && a.now().Before(e.expires)
+}
+
+func (a *Authenticator) remember(key [sha256.Size]byte, hash string) {
+	if a.cacheTTL <= 0 {
+		return
+	}
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.cache) >= maxCacheEntries {
+		for k, e := range a.cache {
+			if !now.Before(e.expires) {
+				delete(a.cache, k)
+			}
+		}
+		if len(a.cache) >= maxCacheEntries {
+			clear(a.cache)
+		}
+	}
+	a.cache[key] = cacheEntry{hash: hash, expires: now.Add(a.cacheTTL)}
+}

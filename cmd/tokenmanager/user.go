@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+const userUsage = `usage:
+  tokenmanager user add NAME --password-stdin     create a user (password read from standard input)
+  tokenmanager user passwd NAME --password-stdin  set a user's password
+  tokenmanager user disable NAME                  refuse the user's credentials and tokens at once
+  tokenmanager user enable NAME                   undo disable
+  tokenmanager user list                          list users
+
+examples:
+  echo "$PW" | tokenmanager user add alice --password-stdin
+  tokenmanager user disable alice --data-dir /var/lib/tokenmanager`
+
+func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, userUsage)
+		return errors.New("user: no subcommand")
+	}
+	sub := args[0]
+	var sf storeFlags
+	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, userUsage); fs.PrintDefaults() }
+	sf.register(fs)
+	passwordStdin := fs.Bool("password-stdin", false, "read the password from standard input (add, passwd)")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	wantArgs := 1
+	if sub == "list" {
+		wantArgs = 0
+	}
+	if len(pos) != wantArgs {
+		fmt.Fprintln(stderr, userUsage)
+		return fmt.Errorf("user %s: expected %d argument(s), got %d", sub, wantArgs, len(pos))
+	}
+	ctx := context.Background()
+	store, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	now := time.Now()
+
+	readPassword := func() (string, error) {
+		if !*passwordStdin {
+			return "", errors.New("give the password on standard input with --password-stdin")
+		}
+		line, err := bufio.NewReader(io.LimitReader(stdin, auth.MaxPasswordLen+2)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", err
+		}
+		pw := strings.TrimRight(line, "\r\n")
+		if pw == "" {
+			return "", errors.New("empty password")
+		}
+		return pw, nil
+	}
+
+	switch sub {
+	case "add":
+		pw, err := readPassword()
+		if err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(pw, auth.DefaultParams)
+		if err != nil {
+			return err
+		}
+		if err := store.CreateUser(ctx, storage.User{Name: pos[0], PasswordHash: hash, CreatedAt: now, UpdatedAt: now}); err != nil {
+			if errors.Is(err, storage.ErrConflict) {
+				return fmt.Errorf("user %q already exists", pos[0])
+			}
+			return err
+		}
+		fmt.Fprintf(stdout, "created user %s\n", pos[0])
+	case "passwd":
+		pw, err := readPassword()
+		if err != nil {
+			return err
+		}
+		hash, err := auth.HashPassword(pw, auth.DefaultParams)
+		if err != nil {
+			return err
+		}
+		err = store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
+			u.PasswordHash, u.UpdatedAt = hash, now
+			return nil
+		})
+		if err != nil {
+			return userErr(pos[0], err)
+		}
+		fmt.Fprintf(stdout, "password of %s changed\n", pos[0])
+	case "disable", "enable":
+		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
+			u.Disabled, u.UpdatedAt = sub == "disable", now
+			return nil
+		})
+		if err != nil {
+			return userErr(pos[0], err)
+		}
+		fmt.Fprintf(stdout, "user %s %sd\n", pos[0], sub)
+	case "list":
+		users, err := store.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSTATE\tCREATED")
+		for _, u := range users {
+			state := "enabled"
+			if u.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, state, u.CreatedAt.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	default:
+		fmt.Fprintln(stderr, userUsage)
+		return fmt.Errorf("user: unknown subcommand %q", sub)
+	}
+	return nil
+}
+
+func userErr(name string, err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no user %q", name)
+	}
+	return err
+}

@@ -1,0 +1,78 @@
+package server
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/tokenmanager/tokenmanager/session"
+	"github.com/tokenmanager/tokenmanager/token"
+)
+
+// TokenCookie is the cookie Spectrum accepts a token in, as an alternative to the Authorization header.
+const TokenCookie = "spectrum.authentication.token"
+
+// maxCredentialLen bounds the Authorization header we decode.
+const maxCredentialLen = 4096
+
+// basicAuth parses "Authorization: Basic …". Unlike net/http's BasicAuth it bounds the input first.
+func basicAuth(r *http.Request) (user, pass string, ok bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) > maxCredentialLen {
+		return "", "", false
+	}
+	scheme, rest, found := strings.Cut(h, " ")
+	if !found || !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	if err != nil {
+		return "", "", false
+	}
+	user, pass, ok = strings.Cut(string(raw), ":")
+	return user, pass, ok
+}
+
+// bearerToken returns the token from "Authorization: Bearer …" or, failing that, Spectrum's token cookie.
+func bearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" && len(h) <= maxCredentialLen {
+		if scheme, rest, found := strings.Cut(h, " "); found && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(rest)
+		}
+	}
+	if c, err := r.Cookie(TokenCookie); err == nil && len(c.Value) <= token.MaxLen {
+		return c.Value
+	}
+	return ""
+}
+
+// presented gathers what a request shows to use a token.
+func (s *Server) presented(r *http.Request) token.Presented {
+	p := token.Presented{Token: bearerToken(r), ClientHost: s.clients.host(r)}
+	if c, err := r.Cookie(session.CookieName); err == nil {
+		p.Session = c.Value
+	}
+	return p
+}
+
+// setSessionCookie hands the browser its SESSION cookie.
+func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, value string) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     session.CookieName,
+		Value:    value,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   r.TLS != nil || s.cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Server) basicChallenge() string { return `Basic realm="` + s.cfg.Realm + `", charset="UTF-8"` }
+
+func (s *Server) bearerChallenge(err string) string {
+	c := `Bearer realm="` + s.cfg.Realm + `"`
+	if err != "" {
+		c += `, error="` + err + `"`
+	}
+	return c
+}

@@ -1,0 +1,174 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/token"
+)
+
+// Spectrum's REST twins of the token operations, and the check endpoint other services call.
+const (
+	pathRESTSession = "/security/rest/token/access/session/{ttl}"
+	pathRESTOpen    = "/security/rest/token/access/{ttl}"
+	pathRESTLogout  = "/security/rest/token/logout"
+	// PathVerify answers whether a request's token (and SESSION cookie) may be used, and whose it is.
+	PathVerify = "/security/rest/token/verify"
+)
+
+func (s *Server) routeSpectrumREST() {
+	s.mux.HandleFunc("GET "+pathRESTSession, s.restSessionToken)
+	s.mux.HandleFunc("GET "+pathRESTOpen, s.restOpenToken)
+	s.mux.HandleFunc("GET "+pathRESTLogout, s.restLogout)
+	s.mux.HandleFunc("GET "+PathVerify, s.restVerify)
+}
+
+type restToken struct {
+	AccessToken string `json:"access_token"`
+	Session     string `json:"session,omitempty"`
+	Username    string `json:"username"`
+}
+
+type restError struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// restUser authenticates a REST token request with HTTP Basic; on failure it has answered 401.
+func (s *Server) restUser(w http.ResponseWriter, r *http.Request) (storage.User, bool) {
+	name, pass, ok := basicAuth(r)
+	var u storage.User
+	var err error
+	if ok {
+		u, err = s.deps.Auth.Authenticate(r.Context(), name, pass)
+	}
+	switch {
+	case !ok || errors.Is(err, auth.ErrBadCredentials):
+		w.Header().Set("WWW-Authenticate", s.basicChallenge())
+		writeJSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
+		return storage.User{}, false
+	case err != nil:
+		s.internalError(r.Context(), err)
+		writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+		return storage.User{}, false
+	}
+	return u, true
+}
+
+func (s *Server) restLifetime(w http.ResponseWriter, r *http.Request) (time.Duration, bool) {
+	ttl, err := s.parseLifetime(r.PathValue("ttl"), true)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, restError{"ttlInMinutes " + err.Error()})
+		return 0, false
+	}
+	return ttl, true
+}
+
+func (s *Server) restSessionToken(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.restUser(w, r)
+	if !ok {
+		return
+	}
+	ttl, ok := s.restLifetime(w, r)
+	if !ok {
+		return
+	}
+	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, s.clients.host(r), ttl)
+	if err != nil {
+		s.restIssueError(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, r, iss.Session)
+	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Session: iss.Session, Username: iss.User})
+}
+
+func (s *Server) restOpenToken(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.restUser(w, r)
+	if !ok {
+		return
+	}
+	ttl, ok := s.restLifetime(w, r)
+	if !ok {
+		return
+	}
+	iss, err := s.deps.Tokens.IssueOpenToken(r.Context(), u.Name, s.clients.host(r), ttl)
+	if err != nil {
+		s.restIssueError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Username: iss.User})
+}
+
+func (s *Server) restIssueError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, token.ErrLifetime) {
+		writeJSON(w, http.StatusBadRequest, restError{"ttlInMinutes exceeds the server's maximum"})
+		return
+	}
+	s.internalError(r.Context(), err)
+	writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+}
+
+// tokenRefused answers 401 for a refused token (RFC 6750 §3: no error code when no token was sent).
+func (s *Server) tokenRefused(w http.ResponseWriter, r *http.Request, p token.Presented, err error) {
+	if !errors.Is(err, token.ErrInvalid) {
+		s.internalError(r.Context(), err)
+		writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+		return
+	}
+	s.logRefusal(r.Context(), err)
+	code := "invalid_token"
+	if p.Token == "" {
+		code = ""
+	}
+	w.Header().Set("WWW-Authenticate", s.bearerChallenge(code))
+	writeJSON(w, http.StatusUnauthorized, restError{"invalid token"})
+}
+
+func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
+	p := s.presented(r)
+	v, err := s.deps.Tokens.Logout(r.Context(), p)
+	if err != nil {
+		s.tokenRefused(w, r, p, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"username": v.User})
+}
+
+// verifyResponse is the body of a successful check.
+type verifyResponse struct {
+	Username  string            `json:"username"`
+	Kind      storage.TokenKind `json:"kind"`
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+}
+
+// Headers a successful check sets, for proxies (nginx auth_request) that copy them to the upstream request.
+const (
+	HeaderTokenUser = "X-Token-User"
+	HeaderTokenKind = "X-Token-Kind"
+)
+
+func (s *Server) restVerify(w http.ResponseWriter, r *http.Request) {
+	p := s.presented(r)
+	v, err := s.deps.Tokens.Verify(r.Context(), p)
+	if err != nil {
+		s.tokenRefused(w, r, p, err)
+		return
+	}
+	resp := verifyResponse{Username: v.User, Kind: v.Kind}
+	if !v.ExpiresAt.IsZero() {
+		resp.ExpiresAt = &v.ExpiresAt
+	}
+	w.Header().Set(HeaderTokenUser, v.User)
+	w.Header().Set(HeaderTokenKind, string(v.Kind))
+	writeJSON(w, http.StatusOK, resp)
+}

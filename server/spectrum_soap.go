@@ -1,0 +1,198 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/soap"
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/token"
+	"github.com/tokenmanager/tokenmanager/wsdl"
+)
+
+// Spectrum's target namespace, and the one Spectrum OnDemand's documentation uses after the rebrand; we accept
+// both and answer in the one the request used.
+const (
+	NSSpectrum          = wsdl.Namespace
+	NSSpectrumPrecisely = "http://token.security.common.server.platform.spectrum.precisely.com/"
+)
+
+func (s *Server) routeSpectrumSOAP() {
+	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.internalError}
+	logout := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.internalError}
+	for _, ns := range []string{NSSpectrum, NSSpectrumPrecisely} {
+		manager.Handle(ns, "getAccessExpiringToken", s.soapGetAccessExpiringToken)
+		manager.Handle(ns, "getAccessSessionToken", s.soapGetAccessSessionToken)
+		manager.Handle(ns, "getAccessToken", s.soapGetAccessToken)
+		logout.Handle(ns, "logout", s.soapLogout)
+	}
+	s.mux.Handle("POST "+wsdl.TokenManager.Path(), manager)
+	s.mux.Handle("POST "+wsdl.TokenLogout.Path(), logout)
+	s.mux.HandleFunc("GET "+wsdl.TokenManager.Path(), s.serveWSDL(wsdl.TokenManager))
+	s.mux.HandleFunc("GET "+wsdl.TokenLogout.Path(), s.serveWSDL(wsdl.TokenLogout))
+}
+
+// serveWSDL answers ?wsdl (any case) with the document whose soap:address is the URL the client used.
+func (s *Server) serveWSDL(svc wsdl.Service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.URL.RawQuery, "wsdl") {
+			w.Header().Set("Allow", "POST")
+			http.Error(w, "POST a SOAP envelope here, or GET "+svc.Path()+"?wsdl for the service description", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		if err := wsdl.Write(w, svc, s.clients.baseURL(r)); err != nil {
+			s.internalError(r.Context(), err)
+		}
+	}
+}
+
+// tokenInfoResponse is <ns2:{op}Response><return><session/><token/><username/></return>, Spectrum's shape:
+// only the wrapper is qualified, children in JAXB's alphabetical order.
+type tokenInfoResponse struct {
+	ns, op  string
+	session string // omitted when empty (open tokens)
+	token   string
+	user    string
+}
+
+func (t tokenInfoResponse) WriteBody(b *bytes.Buffer) {
+	b.WriteString(`<ns2:`)
+	b.WriteString(t.op)
+	b.WriteString(`Response xmlns:ns2="`)
+	b.WriteString(t.ns)
+	b.WriteString(`"><return>`)
+	if t.session != "" {
+		b.WriteString(`<session>`)
+		soap.Escape(b, t.session)
+		b.WriteString(`</session>`)
+	}
+	b.WriteString(`<token>`)
+	soap.Escape(b, t.token)
+	b.WriteString(`</token><username>`)
+	soap.Escape(b, t.user)
+	b.WriteString(`</username></return></ns2:`)
+	b.WriteString(t.op)
+	b.WriteString(`Response>`)
+}
+
+type emptyResponse struct{ ns, op string }
+
+func (e emptyResponse) WriteBody(b *bytes.Buffer) {
+	b.WriteString(`<ns2:`)
+	b.WriteString(e.op)
+	b.WriteString(`Response xmlns:ns2="`)
+	b.WriteString(e.ns)
+	b.WriteString(`"/>`)
+}
+
+// soapUser authenticates a token request: HTTP Basic, or a WS-Security UsernameToken in the SOAP header.
+func (s *Server) soapUser(r *http.Request, env *soap.Envelope) (storage.User, error) {
+	name, pass, ok := basicAuth(r)
+	if !ok {
+		return storage.User{}, s.soapAuthFault(env, "authentication required")
+	}
+	u, err := s.deps.Auth.Authenticate(r.Context(), name, pass)
+	if errors.Is(err, auth.ErrBadCredentials) {
+		return storage.User{}, s.soapAuthFault(env, "invalid user name or password")
+	}
+	return u, err
+}
+
+func (s *Server) soapAuthFault(env *soap.Envelope, msg string) *soap.Fault {
+	return &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: msg, Status: http.StatusUnauthorized,
+		Header: http.Header{"Www-Authenticate": {s.basicChallenge()}}}
+}
+
+func (s *Server) soapGetAccessExpiringToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
+	u, err := s.soapUser(r, env)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := env.Child("tokenLifeInMinutes")
+	if !ok {
+		return nil, soap.ClientFault(env.Version, "tokenLifeInMinutes is required")
+	}
+	ttl, err := s.parseLifetime(raw, false)
+	if err != nil {
+		return nil, soap.ClientFault(env.Version, "tokenLifeInMinutes "+err.Error())
+	}
+	return s.soapSessionToken(w, r, env, u, ttl)
+}
+
+func (s *Server) soapGetAccessSessionToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
+	u, err := s.soapUser(r, env)
+	if err != nil {
+		return nil, err
+	}
+	return s.soapSessionToken(w, r, env, u, 0)
+}
+
+func (s *Server) soapSessionToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope, u storage.User, ttl time.Duration) (soap.Response, error) {
+	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, s.clients.host(r), ttl)
+	if err != nil {
+		return nil, s.issueFault(env, err)
+	}
+	s.setSessionCookie(w, r, iss.Session)
+	ns, op := env.Operation()
+	return tokenInfoResponse{ns: ns, op: op, session: iss.Session, token: iss.Token, user: iss.User}, nil
+}
+
+func (s *Server) soapGetAccessToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
+	u, err := s.soapUser(r, env)
+	if err != nil {
+		return nil, err
+	}
+	iss, err := s.deps.Tokens.IssueOpenToken(r.Context(), u.Name, s.clients.host(r), 0)
+	if err != nil {
+		return nil, s.issueFault(env, err)
+	}
+	ns, op := env.Operation()
+	return tokenInfoResponse{ns: ns, op: op, token: iss.Token, user: iss.User}, nil
+}
+
+func (s *Server) issueFault(env *soap.Envelope, err error) error {
+	if errors.Is(err, token.ErrLifetime) {
+		return soap.ClientFault(env.Version, "token lifetime exceeds the server's maximum of "+s.cfg.MaxTokenLifetime.String())
+	}
+	return err
+}
+
+// soapLogout ends the presented token (and its session); it authenticates with the token itself.
+func (s *Server) soapLogout(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
+	if _, err := s.deps.Tokens.Logout(r.Context(), s.presented(r)); err != nil {
+		if errors.Is(err, token.ErrInvalid) {
+			s.logRefusal(r.Context(), err)
+			return nil, &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: "invalid token", Status: http.StatusUnauthorized,
+				Header: http.Header{"Www-Authenticate": {s.bearerChallenge("invalid_token")}}}
+		}
+		return nil, err
+	}
+	ns, op := env.Operation()
+	return emptyResponse{ns: ns, op: op}, nil
+}
+
+// parseLifetime reads a lifetime in minutes. zeroOK allows 0 (the REST routes' "no expiry").
+func (s *Server) parseLifetime(raw string, zeroOK bool) (time.Duration, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+	switch {
+	case err != nil:
+		return 0, errors.New("must be an integer number of minutes")
+	case n < 0 || (n == 0 && !zeroOK):
+		return 0, errors.New("must be greater than zero")
+	case s.cfg.MaxTokenLifetime > 0 && n > int64(s.cfg.MaxTokenLifetime/time.Minute):
+		return 0, errors.New("exceeds the server's maximum of " + strconv.FormatInt(int64(s.cfg.MaxTokenLifetime/time.Minute), 10) + " minutes")
+	}
+	return time.Duration(n) * time.Minute, nil
+}
+
+// logRefusal records why a token was refused, without the token.
+func (s *Server) logRefusal(ctx context.Context, err error) {
+	s.deps.Log.InfoContext(ctx, "token refused", "reason", err.Error())
+}

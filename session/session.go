@@ -1,0 +1,126 @@
+// Package session keeps server-side sessions behind the SESSION cookie: who, from where, since when, last
+// seen. The cookie carries a random id; the database keeps only its SHA-256, so a database reader cannot
+// present a session.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// CookieName is the cookie Spectrum clients send; the name is case-sensitive.
+const CookieName = "SESSION"
+
+// Errors from Check. All mean "not a usable session"; they differ for logs and metrics.
+var (
+	ErrUnknown = errors.New("session: unknown")
+	ErrEnded   = errors.New("session: ended")
+	ErrIdle    = errors.New("session: idle timeout")
+	ErrTooOld  = errors.New("session: absolute lifetime exceeded")
+)
+
+// Config sets the timeouts.
+type Config struct {
+	IdleTimeout   time.Duration // sliding inactivity limit (Spectrum: 30 minutes)
+	MaxLifetime   time.Duration // absolute cap from creation; 0 = none
+	TouchInterval time.Duration // last-seen is written at most this often per session
+}
+
+// DefaultConfig is Spectrum's behaviour plus a one-day absolute cap.
+var DefaultConfig = Config{IdleTimeout: 30 * time.Minute, MaxLifetime: 24 * time.Hour, TouchInterval: time.Minute}
+
+// Manager creates, checks and ends sessions.
+type Manager struct {
+	store storage.Sessions
+	cfg   Config
+	now   func() time.Time
+}
+
+// NewManager returns a Manager; now is the clock (nil = time.Now).
+func NewManager(store storage.Sessions, cfg Config, now func() time.Time) *Manager {
+	if now == nil {
+		now = time.Now
+	}
+	return &Manager{store: store, cfg: cfg, now: now}
+}
+
+// Config returns the manager's configuration.
+func (m *Manager) Config() Config { return m.cfg }
+
+// ID is the storage id of a cookie value.
+func ID(cookieValue string) string {
+	sum := sha256.Sum256([]byte(cookieValue))
+	return hex.EncodeToString(sum[:])
+}
+
+// newCookieValue returns a random version-4 UUID, the shape Spectrum's session ids have (122 random bits).
+func newCookieValue() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// Create starts a new session for user and returns the cookie value and the stored record.
+func (m *Manager) Create(ctx context.Context, user, clientHost string) (string, storage.Session, error) {
+	value := newCookieValue()
+	now := m.now()
+	s := storage.Session{ID: ID(value), User: user, ClientHost: clientHost, CreatedAt: now, LastSeenAt: now}
+	if err := m.store.CreateSession(ctx, s); err != nil {
+		return "", storage.Session{}, fmt.Errorf("session: create: %w", err)
+	}
+	return value, s, nil
+}
+
+// CheckID returns the live session with storage id id, and records the activity (throttled).
+func (m *Manager) CheckID(ctx context.Context, id string) (storage.Session, error) {
+	s, err := m.store.GetSession(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Session{}, ErrUnknown
+	}
+	if err != nil {
+		return storage.Session{}, fmt.Errorf("session: load: %w", err)
+	}
+	if err := m.Live(s); err != nil {
+		return storage.Session{}, err
+	}
+	now := m.now()
+	if now.Sub(s.LastSeenAt) >= m.cfg.TouchInterval {
+		if err := m.store.TouchSession(ctx, id, now, m.cfg.TouchInterval); err != nil {
+			return storage.Session{}, fmt.Errorf("session: touch: %w", err)
+		}
+		s.LastSeenAt = now
+	}
+	return s, nil
+}
+
+// Live reports why s can no longer be used, or nil if it can.
+func (m *Manager) Live(s storage.Session) error {
+	now := m.now()
+	switch {
+	case s.Ended():
+		return ErrEnded
+	case now.Sub(s.LastSeenAt) > m.cfg.IdleTimeout:
+		return ErrIdle
+	case m.cfg.MaxLifetime > 0 && now.Sub(s.CreatedAt) > m.cfg.MaxLifetime:
+		return ErrTooOld
+	}
+	return nil
+}
+
+// End ends the session with storage id id and revokes every token bound to it.
+func (m *Manager) End(ctx context.Context, id string) error {
+	if err := m.store.EndSession(ctx, id, m.now()); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("session: end: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+// Package soap reads SOAP 1.1 and 1.2 envelopes, writes responses and faults, and dispatches requests on the
+// body element's {namespace URI, local name}. Prefixes, SOAPAction and whitespace never decide anything.
+package soap
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// Version is a SOAP version.
+type Version int
+
+const (
+	V11 Version = iota + 1
+	V12
+)
+
+// Envelope namespaces.
+const (
+	NS11 = "http://schemas.xmlsoap.org/soap/envelope/"
+	NS12 = "http://www.w3.org/2003/05/soap-envelope"
+)
+
+// ContentType is the media type responses of this version carry.
+func (v Version) ContentType() string {
+	if v == V12 {
+		return "application/soap+xml; charset=utf-8"
+	}
+	return "text/xml; charset=utf-8"
+}
+
+func (v Version) ns() string {
+	if v == V12 {
+		return NS12
+	}
+	return NS11
+}
+
+// MaxDepth bounds element nesting; real requests are a handful deep.
+const MaxDepth = 64
+
+// Envelope is a parsed request.
+type Envelope struct {
+	Version Version
+	Header  *etree.Element // nil when absent
+	Body    *etree.Element // the first element child of Body: the operation
+}
+
+// Operation names the request: the body element's namespace URI and local name.
+func (e *Envelope) Operation() (ns, local string) {
+	return e.Body.NamespaceURI(), e.Body.Tag
+}
+
+// Child returns the text of the operation's child element called local, in any namespace (qualified or not),
+// and whether it was present.
+func (e *Envelope) Child(local string) (string, bool) {
+	for _, c := range e.Body.ChildElements() {
+		if c.Tag == local {
+			return strings.TrimSpace(c.Text()), true
+		}
+	}
+	return "", false
+}
+
+// Read parses an envelope from r. contentType is the request's Content-Type header; when it names one SOAP
+// version and the envelope is the other, that is a VersionMismatch fault. Every error is a *Fault.
+func Read(r io.Reader, contentType string) (*Envelope, error) {
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{MaxDepth: MaxDepth}
+	if _, err := doc.ReadFrom(r); err != nil {
+		if errors.Is(err, etree.ErrMaxDepth) {
+			return nil, ClientFault(V11, "XML nested too deeply")
+		}
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &Fault{Version: V11, Code: CodeClient, String: "request body too large", Status: http.StatusRequestEntityTooLarge}
+		}
+		return nil, ClientFault(V11, "malformed XML: "+err.Error())
+	}
+	for _, tok := range doc.Child {
+		switch tok.(type) {
+		case *etree.Directive:
+			return nil, ClientFault(V11, "a SOAP message must not contain a document type declaration")
+		}
+	}
+	root := doc.Root()
+	if root == nil || root.Tag != "Envelope" {
+		return nil, ClientFault(V11, "the document is not a SOAP Envelope")
+	}
+	var v Version
+	switch root.NamespaceURI() {
+	case NS11:
+		v = V11
+	case NS12:
+		v = V12
+	default:
+		return nil, &Fault{Version: V11, Code: CodeVersionMismatch, String: "unknown SOAP envelope namespace"}
+	}
+	if want := versionOfContentType(contentType); want != 0 && want != v {
+		return nil, &Fault{Version: want, Code: CodeVersionMismatch,
+			String: "the Content-Type and the envelope namespace name different SOAP versions"}
+	}
+	env := &Envelope{Version: v}
+	var body *etree.Element
+	for _, c := range root.ChildElements() {
+		if c.NamespaceURI() != v.ns() {
+			return nil, ClientFault(v, "unexpected element "+c.Tag+" in the Envelope")
+		}
+		switch {
+		case c.Tag == "Header" && env.Header == nil && body == nil:
+			env.Header = c
+		case c.Tag == "Body" && body == nil:
+			body = c
+		default:
+			return nil, ClientFault(v, "unexpected or repeated element "+c.Tag+" in the Envelope")
+		}
+	}
+	if body == nil {
+		return nil, ClientFault(v, "the Envelope has no Body")
+	}
+	ops := body.ChildElements()
+	if len(ops) != 1 {
+		return nil, ClientFault(v, "the Body must contain exactly one operation element")
+	}
+	env.Body = ops[0]
+	return env, nil
+}
+
+func versionOfContentType(ct string) Version {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return 0
+	}
+	switch mt {
+	case "text/xml":
+		return V11
+	case "application/soap+xml":
+		return V12
+	}
+	return 0
+}

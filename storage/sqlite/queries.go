@@ -1,0 +1,209 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// --- users ---
+
+const userColumns = `name, password_hash, digest_secret, disabled, created_at, updated_at`
+
+func scanUser(row interface{ Scan(...any) error }) (storage.User, error) {
+	var u storage.User
+	var created, updated int64
+	err := row.Scan(&u.Name, &u.PasswordHash, &u.DigestSecret, &u.Disabled, &created, &updated)
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return u, mapErr(err)
+}
+
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		u.Name, u.PasswordHash, u.DigestSecret, u.Disabled, toMicros(u.CreatedAt), toMicros(u.UpdatedAt))
+	return mapErr(err)
+}
+
+func (s *Store) GetUser(ctx context.Context, name string) (storage.User, error) {
+	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+}
+
+func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storage.User) error) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
+		if err != nil {
+			return err
+		}
+		if err := update(&u); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE users SET password_hash = ?, digest_secret = ?, disabled = ?, updated_at = ? WHERE name = ?`,
+			u.PasswordHash, u.DigestSecret, u.Disabled, toMicros(u.UpdatedAt), name)
+		return mapErr(err)
+	})
+}
+
+func (s *Store) ListUsers(ctx context.Context) ([]storage.User, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []storage.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, mapErr(rows.Err())
+}
+
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, mapErr(err)
+}
+
+// --- tokens ---
+
+const tokenColumns = `id, user_name, kind, coalesce(session_id, ''), client_host, created_at, expires_at, last_used_at, revoked_at`
+
+func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
+	_, err := s.w.ExecContext(ctx,
+		`INSERT INTO tokens (id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
+		toMicros(t.CreatedAt), toMicros(t.ExpiresAt), toMicros(t.LastUsedAt), toMicros(t.RevokedAt))
+	return mapErr(err)
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
+	var t storage.Token
+	var kind string
+	var created, expires, used, revoked int64
+	err := s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id).
+		Scan(&t.ID, &t.User, &kind, &t.SessionID, &t.ClientHost, &created, &expires, &used, &revoked)
+	if err != nil {
+		return storage.Token{}, mapErr(err)
+	}
+	t.Kind = storage.TokenKind(kind)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromMicros(expires), fromMicros(used), fromMicros(revoked)
+	return t, nil
+}
+
+func (s *Store) TouchToken(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ? AND last_used_at <= ?`,
+		toMicros(at), id, toMicros(at.Add(-minInterval)))
+	return mapErr(err)
+}
+
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`,
+			toMicros(at), id)
+		if err != nil {
+			return mapErr(err)
+		}
+		return requireRow(res)
+	})
+}
+
+func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at = 0`,
+		toMicros(at), sessionID)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
+}
+
+func (s *Store) DeleteTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	c := toMicros(cutoff)
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id IN (
+		SELECT id FROM tokens WHERE (expires_at > 0 AND expires_at < ?) OR (revoked_at > 0 AND revoked_at < ?) LIMIT ?)`,
+		c, c, limit)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
+}
+
+// --- sessions ---
+
+func (s *Store) CreateSession(ctx context.Context, ss storage.Session) error {
+	_, err := s.w.ExecContext(ctx,
+		`INSERT INTO sessions (id, user_name, client_host, created_at, last_seen_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		ss.ID, ss.User, ss.ClientHost, toMicros(ss.CreatedAt), toMicros(ss.LastSeenAt), toMicros(ss.EndedAt))
+	return mapErr(err)
+}
+
+func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
+	var ss storage.Session
+	var created, seen, ended int64
+	err := s.r.QueryRowContext(ctx,
+		`SELECT id, user_name, client_host, created_at, last_seen_at, ended_at FROM sessions WHERE id = ?`, id).
+		Scan(&ss.ID, &ss.User, &ss.ClientHost, &created, &seen, &ended)
+	if err != nil {
+		return storage.Session{}, mapErr(err)
+	}
+	ss.CreatedAt, ss.LastSeenAt, ss.EndedAt = fromMicros(created), fromMicros(seen), fromMicros(ended)
+	return ss, nil
+}
+
+func (s *Store) TouchSession(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
+	_, err := s.w.ExecContext(ctx,
+		`UPDATE sessions SET last_seen_at = ? WHERE id = ? AND ended_at = 0 AND last_seen_at <= ?`,
+		toMicros(at), id, toMicros(at.Add(-minInterval)))
+	return mapErr(err)
+}
+
+func (s *Store) EndSession(ctx context.Context, id string, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE sessions SET ended_at = CASE WHEN ended_at = 0 THEN ? ELSE ended_at END WHERE id = ?`, toMicros(at), id)
+		if err != nil {
+			return mapErr(err)
+		}
+		if err := requireRow(res); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at = 0`, toMicros(at), id)
+		return mapErr(err)
+	})
+}
+
+func (s *Store) DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	c := toMicros(cutoff)
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE last_seen_at < ? OR (ended_at > 0 AND ended_at < ?) LIMIT ?)`, c, c, limit)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
+}
+
+func requireRow(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}

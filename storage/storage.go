@@ -1,0 +1,128 @@
+// Package storage defines what tokenmanager keeps between requests and the errors every backend reports.
+//
+// Each aggregate has one small interface; a backend (storage/sqlite, later storage/postgres) implements all of
+// them and is done when it passes storage/conformance. Nothing here stores a usable secret: tokens are kept by
+// their random id (the token itself is encrypted with a key that never reaches the database), sessions by a hash
+// of the cookie value, passwords as argon2id hashes.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w; callers test with errors.Is.
+var (
+	ErrNotFound = errors.New("storage: not found")
+	ErrConflict = errors.New("storage: already exists")
+)
+
+// User is an account that may obtain tokens.
+type User struct {
+	Name         string
+	PasswordHash string // PHC-formatted argon2id hash
+	// DigestSecret is the user's password sealed with the server key, present only when the user may
+	// authenticate with WS-Security PasswordDigest (which needs the plaintext on the server). Empty otherwise.
+	DigestSecret []byte
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// TokenKind says how a token is bound.
+type TokenKind string
+
+const (
+	// KindSession is a getAccessSessionToken token: bound to a session, no expiry of its own.
+	KindSession TokenKind = "session"
+	// KindExpiring is a getAccessExpiringToken token: bound to a session and with an expiry.
+	KindExpiring TokenKind = "expiring"
+	// KindOpen is a getAccessToken token: bound to no session and no host.
+	KindOpen TokenKind = "open"
+)
+
+// Token is the server-side record of an issued token, keyed by the random id sealed inside the token.
+type Token struct {
+	ID         string
+	User       string
+	Kind       TokenKind
+	SessionID  string // storage id of the session (see Session.ID); empty for open tokens
+	ClientHost string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time // zero: no expiry of its own
+	LastUsedAt time.Time
+	RevokedAt  time.Time // zero: live
+}
+
+// Revoked reports whether the token was logged out or revoked.
+func (t Token) Revoked() bool { return !t.RevokedAt.IsZero() }
+
+// Session is the server side of a SESSION cookie.
+type Session struct {
+	ID         string // hash of the cookie value; the cookie value itself is never stored
+	User       string
+	ClientHost string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	EndedAt    time.Time // zero: live
+}
+
+// Ended reports whether the session was logged out or ended.
+func (s Session) Ended() bool { return !s.EndedAt.IsZero() }
+
+// Users stores accounts.
+type Users interface {
+	// CreateUser adds u; ErrConflict if the name is taken.
+	CreateUser(ctx context.Context, u User) error
+	// GetUser returns the user or ErrNotFound.
+	GetUser(ctx context.Context, name string) (User, error)
+	// UpdateUser applies update to the stored user inside one transaction; ErrNotFound if absent.
+	// Returning an error from update aborts without writing.
+	UpdateUser(ctx context.Context, name string, update func(*User) error) error
+	// ListUsers returns all users ordered by name.
+	ListUsers(ctx context.Context) ([]User, error)
+	// CountUsers returns how many users exist.
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// Tokens stores token records.
+type Tokens interface {
+	// CreateToken adds t; ErrConflict if the id exists. Returns only after the write is durable
+	// enough that the token may be handed to a client.
+	CreateToken(ctx context.Context, t Token) error
+	// GetToken returns the token or ErrNotFound.
+	GetToken(ctx context.Context, id string) (Token, error)
+	// TouchToken sets LastUsedAt to at if the stored value is older than at-minInterval (throttled touch).
+	TouchToken(ctx context.Context, id string, at time.Time, minInterval time.Duration) error
+	// RevokeToken marks the token revoked at the given time; ErrNotFound if absent. Revoking twice is not an error.
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// RevokeSessionTokens revokes every live token bound to the session.
+	RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (int, error)
+	// DeleteTokens removes tokens expired or revoked before cutoff, at most limit of them; returns how many.
+	DeleteTokens(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
+
+// Sessions stores sessions.
+type Sessions interface {
+	// CreateSession adds s; ErrConflict if the id exists.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns the session or ErrNotFound.
+	GetSession(ctx context.Context, id string) (Session, error)
+	// TouchSession sets LastSeenAt to at if the stored value is older than at-minInterval and the session is live.
+	TouchSession(ctx context.Context, id string, at time.Time, minInterval time.Duration) error
+	// EndSession marks the session ended and revokes its tokens, in one transaction.
+	EndSession(ctx context.Context, id string, at time.Time) error
+	// DeleteSessions removes sessions ended, or last seen, before cutoff, at most limit; returns how many.
+	DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
+
+// Store is everything a backend provides.
+type Store interface {
+	Users
+	Tokens
+	Sessions
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,246 @@
+package token
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/session"
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// ErrInvalid is the one error callers map to "401 invalid token". The wrapped reason is for logs and metrics.
+var ErrInvalid = errors.New("invalid token")
+
+// ErrLifetime is returned for a requested lifetime outside the configured bounds.
+var ErrLifetime = errors.New("token lifetime out of range")
+
+// Reasons a token is refused, each wrapping ErrInvalid.
+var (
+	ErrMalformedToken  = fmt.Errorf("%w: malformed", ErrInvalid)
+	ErrExpired         = fmt.Errorf("%w: expired", ErrInvalid)
+	ErrRevoked         = fmt.Errorf("%w: revoked or logged out", ErrInvalid)
+	ErrSessionMismatch = fmt.Errorf("%w: SESSION cookie missing or not the token's", ErrInvalid)
+	ErrSessionGone     = fmt.Errorf("%w: session ended or idle", ErrInvalid)
+	ErrHostMismatch    = fmt.Errorf("%w: used from another host", ErrInvalid)
+	ErrUserDisabled    = fmt.Errorf("%w: user disabled or removed", ErrInvalid)
+)
+
+// Config bounds what the service issues and how strictly it checks.
+type Config struct {
+	// MaxLifetime caps any requested lifetime and is the lifetime of open tokens that ask for none
+	// (Spectrum's open tokens never expire; its documentation warns against exactly that). 0 = no cap.
+	MaxLifetime time.Duration
+	// CheckHost binds session and expiring tokens to the client host that obtained them (Spectrum's default;
+	// switch off behind load balancers that hide the client address).
+	CheckHost bool
+	// TouchInterval throttles last-used writes per token.
+	TouchInterval time.Duration
+}
+
+// Store is the storage the service needs.
+type Store interface {
+	storage.Tokens
+	storage.Users
+}
+
+// Service issues, verifies and logs out Spectrum tokens.
+type Service struct {
+	codec    *Codec
+	store    Store
+	sessions *session.Manager
+	cfg      Config
+	now      func() time.Time
+}
+
+// NewService wires a Service; now is the clock (nil = time.Now).
+func NewService(codec *Codec, store Store, sessions *session.Manager, cfg Config, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{codec: codec, store: store, sessions: sessions, cfg: cfg, now: now}
+}
+
+// Issued is a freshly minted token.
+type Issued struct {
+	Token     string
+	Session   string // SESSION cookie value; empty for open tokens
+	User      string
+	Kind      storage.TokenKind
+	ExpiresAt time.Time // zero: no expiry of its own
+}
+
+// IssueSessionToken starts a session for user and mints a token bound to it and to clientHost. ttl 0 gives a
+// session token (getAccessSessionToken); ttl > 0 an expiring one (getAccessExpiringToken).
+func (s *Service) IssueSessionToken(ctx context.Context, user, clientHost string, ttl time.Duration) (Issued, error) {
+	if ttl < 0 || (s.cfg.MaxLifetime > 0 && ttl > s.cfg.MaxLifetime) {
+		return Issued{}, ErrLifetime
+	}
+	kind := storage.KindSession
+	if ttl > 0 {
+		kind = storage.KindExpiring
+	}
+	cookie, sess, err := s.sessions.Create(ctx, user, clientHost)
+	if err != nil {
+		return Issued{}, err
+	}
+	iss, err := s.mint(ctx, user, kind, sess.ID, clientHost, ttl)
+	iss.Session = cookie
+	return iss, err
+}
+
+// IssueOpenToken mints a token bound to no session and no host. ttl 0 asks for no expiry, which the configured
+// maximum lifetime turns into that maximum.
+func (s *Service) IssueOpenToken(ctx context.Context, user, clientHost string, ttl time.Duration) (Issued, error) {
+	if ttl < 0 || (s.cfg.MaxLifetime > 0 && ttl > s.cfg.MaxLifetime) {
+		return Issued{}, ErrLifetime
+	}
+	if ttl == 0 {
+		ttl = s.cfg.MaxLifetime
+	}
+	return s.mint(ctx, user, storage.KindOpen, "", clientHost, ttl)
+}
+
+func (s *Service) mint(ctx context.Context, user string, kind storage.TokenKind, sessionID, clientHost string, ttl time.Duration) (Issued, error) {
+	now := s.now()
+	var idb [16]byte
+	rand.Read(idb[:])
+	rec := storage.Token{ID: hex.EncodeToString(idb[:]), User: user, Kind: kind, SessionID: sessionID,
+		ClientHost: clientHost, CreatedAt: now, LastUsedAt: now}
+	claims := Claims{ID: rec.ID, User: user, Kind: kind, Session: sessionID, IssuedAt: now.Unix()}
+	if kind != storage.KindOpen {
+		claims.Host = clientHost
+	}
+	if ttl > 0 {
+		rec.ExpiresAt = now.Add(ttl)
+		claims.ExpiresAt = rec.ExpiresAt.Unix()
+	}
+	tok, err := s.codec.Seal(claims)
+	if err != nil {
+		return Issued{}, fmt.Errorf("token: seal: %w", err)
+	}
+	// The token reaches the client only after its record is committed, so logout and revocation always find it.
+	if err := s.store.CreateToken(ctx, rec); err != nil {
+		return Issued{}, fmt.Errorf("token: store: %w", err)
+	}
+	return Issued{Token: tok, User: user, Kind: kind, ExpiresAt: rec.ExpiresAt}, nil
+}
+
+// Presented is what a request shows to prove itself.
+type Presented struct {
+	Token      string
+	Session    string // SESSION cookie value, if any
+	ClientHost string
+}
+
+// Verified describes an accepted token.
+type Verified struct {
+	TokenID   string
+	User      string
+	Kind      storage.TokenKind
+	SessionID string
+	ExpiresAt time.Time
+}
+
+// Verify accepts a token only if it decrypts with our key, has not expired, was not revoked or logged out,
+// belongs to an enabled user, and, for session-bound kinds, comes with its SESSION cookie, from its host
+// (when host checks are on), within the session's idle and absolute limits. A success counts as activity.
+func (s *Service) Verify(ctx context.Context, p Presented) (Verified, error) {
+	c, err := s.codec.Open(p.Token)
+	if err != nil {
+		return Verified{}, ErrMalformedToken
+	}
+	now := s.now()
+	if c.ExpiresAt != 0 && now.Unix() >= c.ExpiresAt {
+		return Verified{}, ErrExpired
+	}
+	bound := c.Kind != storage.KindOpen
+	if bound {
+		if p.Session == "" || subtle.ConstantTimeCompare([]byte(session.ID(p.Session)), []byte(c.Session)) != 1 {
+			return Verified{}, ErrSessionMismatch
+		}
+		if s.cfg.CheckHost && c.Host != p.ClientHost {
+			return Verified{}, ErrHostMismatch
+		}
+	}
+	rec, err := s.store.GetToken(ctx, c.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return Verified{}, ErrRevoked // garbage-collected after its session or expiry ended
+	}
+	if err != nil {
+		return Verified{}, fmt.Errorf("token: load: %w", err)
+	}
+	if rec.Revoked() {
+		return Verified{}, ErrRevoked
+	}
+	if bound {
+		if _, err := s.sessions.CheckID(ctx, c.Session); err != nil {
+			if errors.Is(err, session.ErrUnknown) || errors.Is(err, session.ErrEnded) ||
+				errors.Is(err, session.ErrIdle) || errors.Is(err, session.ErrTooOld) {
+				return Verified{}, fmt.Errorf("%w (%v)", ErrSessionGone, err)
+			}
+			return Verified{}, err
+		}
+	}
+	u, err := s.store.GetUser(ctx, c.User)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return Verified{}, fmt.Errorf("token: load user: %w", err)
+	}
+	if err != nil || u.Disabled {
+		return Verified{}, ErrUserDisabled
+	}
+	if now.Sub(rec.LastUsedAt) >= s.cfg.TouchInterval {
+		if err := s.store.TouchToken(ctx, rec.ID, now, s.cfg.TouchInterval); err != nil {
+			return Verified{}, fmt.Errorf("token: touch: %w", err)
+		}
+	}
+	return Verified{TokenID: rec.ID, User: rec.User, Kind: rec.Kind, SessionID: rec.SessionID, ExpiresAt: rec.ExpiresAt}, nil
+}
+
+// Logout verifies the presented token and then ends it: a session-bound token ends its whole session (and so
+// every token in it); an open token is revoked alone.
+func (s *Service) Logout(ctx context.Context, p Presented) (Verified, error) {
+	v, err := s.Verify(ctx, p)
+	if err != nil {
+		return Verified{}, err
+	}
+	if v.SessionID != "" {
+		return v, s.sessions.End(ctx, v.SessionID)
+	}
+	if err := s.store.RevokeToken(ctx, v.TokenID, s.now()); err != nil {
+		return Verified{}, fmt.Errorf("token: revoke: %w", err)
+	}
+	return v, nil
+}
+
+// CollectGarbage deletes tokens and sessions that can never be used again, in batches, and returns how many.
+// Safe to run on every node at once.
+func (s *Service) CollectGarbage(ctx context.Context, sessions storage.Sessions, batch int) (tokens, sess int, err error) {
+	now := s.now()
+	cfg := s.sessions.Config()
+	for {
+		n, err := sessions.DeleteSessions(ctx, now.Add(-cfg.IdleTimeout), batch)
+		sess += n
+		if err != nil {
+			return 0, sess, err
+		}
+		if n < batch {
+			break
+		}
+	}
+	for {
+		n, err := s.store.DeleteTokens(ctx, now, batch)
+		tokens += n
+		if err != nil {
+			return tokens, sess, err
+		}
+		if n < batch {
+			break
+		}
+	}
+	return tokens, sess, nil
+}

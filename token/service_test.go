@@ -1,0 +1,220 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/session"
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/sqlite"
+)
+
+type fixture struct {
+	svc   *Service
+	store *sqlite.Store
+	now   time.Time
+}
+
+func (f *fixture) clock() time.Time { return f.now }
+
+func newFixture(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	f := &fixture{store: store, now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	if err := store.CreateUser(context.Background(), storage.User{Name: "alice", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	codec, _ := NewCodec(testKey())
+	sessions := session.NewManager(store, session.DefaultConfig, f.clock)
+	f.svc = NewService(codec, store, sessions, cfg, f.clock)
+	return f
+}
+
+var defaultCfg = Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInterval: time.Minute}
+
+func TestSessionTokenIdleTimeout(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	iss, err := f.svc.IssueSessionToken(ctx, "alice", "10.0.0.1", 0)
+	if err != nil || iss.Kind != storage.KindSession || iss.Session == "" || !iss.ExpiresAt.IsZero() {
+		t.Fatalf("issue: %+v, %v", iss, err)
+	}
+	p := Presented{Token: iss.Token, Session: iss.Session, ClientHost: "10.0.0.1"}
+	f.now = f.now.Add(29*time.Minute + 59*time.Second)
+	if _, err := f.svc.Verify(ctx, p); err != nil {
+		t.Fatalf("at 29:59 idle: %v", err)
+	}
+	// That use was activity: another 29:59 is still fine.
+	f.now = f.now.Add(29*time.Minute + 59*time.Second)
+	if _, err := f.svc.Verify(ctx, p); err != nil {
+		t.Fatalf("29:59 after the last use: %v", err)
+	}
+	f.now = f.now.Add(30*time.Minute + time.Second)
+	if _, err := f.svc.Verify(ctx, p); !errors.Is(err, ErrSessionGone) {
+		t.Fatalf("at 30:01 idle: %v, want ErrSessionGone", err)
+	}
+}
+
+func TestExpiringToken(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	iss, err := f.svc.IssueSessionToken(ctx, "alice", "h", 60*time.Minute)
+	if err != nil || iss.Kind != storage.KindExpiring || !iss.ExpiresAt.Equal(f.now.Add(time.Hour)) {
+		t.Fatalf("issue: %+v, %v", iss, err)
+	}
+	p := Presented{Token: iss.Token, Session: iss.Session, ClientHost: "h"}
+	for range 3 { // keep the session busy so only the expiry can end it
+		f.now = f.now.Add(20 * time.Minute)
+		if _, err := f.svc.Verify(ctx, p); err != nil && f.now.Before(iss.ExpiresAt) {
+			t.Fatalf("before expiry: %v", err)
+		}
+	}
+	if _, err := f.svc.Verify(ctx, p); !errors.Is(err, ErrExpired) {
+		t.Fatalf("at expiry: %v, want ErrExpired", err)
+	}
+	// And it also dies of inactivity before its expiry.
+	iss, _ = f.svc.IssueSessionToken(ctx, "alice", "h", 2*time.Hour)
+	f.now = f.now.Add(31 * time.Minute)
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: iss.Session, ClientHost: "h"}); !errors.Is(err, ErrSessionGone) {
+		t.Fatalf("idle expiring token: %v", err)
+	}
+}
+
+func TestSessionBinding(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	iss, _ := f.svc.IssueSessionToken(ctx, "alice", "10.0.0.1", 0)
+	other, _ := f.svc.IssueSessionToken(ctx, "alice", "10.0.0.1", 0)
+	cases := map[string]Presented{
+		"no SESSION":    {Token: iss.Token, ClientHost: "10.0.0.1"},
+		"wrong SESSION": {Token: iss.Token, Session: other.Session, ClientHost: "10.0.0.1"},
+	}
+	for name, p := range cases {
+		if _, err := f.svc.Verify(ctx, p); !errors.Is(err, ErrSessionMismatch) {
+			t.Errorf("%s: %v, want ErrSessionMismatch", name, err)
+		}
+	}
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: iss.Session, ClientHost: "10.0.0.2"}); !errors.Is(err, ErrHostMismatch) {
+		t.Errorf("other host: %v, want ErrHostMismatch", err)
+	}
+	// With host checks off (Spectrum's cluster setting) the session still binds, the host does not.
+	f.svc.cfg.CheckHost = false
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: iss.Session, ClientHost: "10.0.0.2"}); err != nil {
+		t.Errorf("host checks off: %v", err)
+	}
+}
+
+func TestOpenToken(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	iss, err := f.svc.IssueOpenToken(ctx, "alice", "10.0.0.1", 0)
+	if err != nil || iss.Session != "" || !iss.ExpiresAt.Equal(f.now.Add(24*time.Hour)) {
+		t.Fatalf("open token: %+v, %v (want the configured maximum lifetime)", iss, err)
+	}
+	// No session, any host, and idle time does not matter.
+	f.now = f.now.Add(23 * time.Hour)
+	if v, err := f.svc.Verify(ctx, Presented{Token: iss.Token, ClientHost: "192.0.2.9"}); err != nil || v.User != "alice" || v.Kind != storage.KindOpen {
+		t.Fatalf("verify: %+v, %v", v, err)
+	}
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); !errors.Is(err, ErrExpired) {
+		t.Fatalf("after max lifetime: %v", err)
+	}
+	if _, err := f.svc.IssueOpenToken(ctx, "alice", "", 25*time.Hour); !errors.Is(err, ErrLifetime) {
+		t.Fatalf("over the maximum: %v", err)
+	}
+	if _, err := f.svc.IssueSessionToken(ctx, "alice", "", -time.Minute); !errors.Is(err, ErrLifetime) {
+		t.Fatalf("negative: %v", err)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	open, _ := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour)
+	if _, err := f.svc.Logout(ctx, Presented{Token: open.Token}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Verify(ctx, Presented{Token: open.Token}); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("open token after logout: %v", err)
+	}
+	if _, err := f.svc.Logout(ctx, Presented{Token: open.Token}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("second logout: %v", err)
+	}
+	sess, _ := f.svc.IssueSessionToken(ctx, "alice", "h", 0)
+	p := Presented{Token: sess.Token, Session: sess.Session, ClientHost: "h"}
+	if _, err := f.svc.Logout(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Verify(ctx, p); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("session token after logout: %v", err)
+	}
+}
+
+func TestDisabledUser(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	iss, _ := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour)
+	f.store.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = true; return nil })
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); !errors.Is(err, ErrUserDisabled) {
+		t.Fatalf("disabled: %v", err)
+	}
+	f.store.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = false; return nil })
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); err != nil {
+		t.Fatalf("re-enabled: %v", err)
+	}
+}
+
+func TestTouchIsThrottled(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	iss, _ := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour)
+	id := mustClaims(t, f, iss.Token).ID
+	f.now = f.now.Add(30 * time.Second)
+	f.svc.Verify(ctx, Presented{Token: iss.Token})
+	rec, _ := f.store.GetToken(ctx, id)
+	if !rec.LastUsedAt.Equal(rec.CreatedAt) {
+		t.Fatal("a use inside the touch interval was written")
+	}
+	f.now = f.now.Add(31 * time.Second)
+	f.svc.Verify(ctx, Presented{Token: iss.Token})
+	rec, _ = f.store.GetToken(ctx, id)
+	if !rec.LastUsedAt.Equal(f.now) {
+		t.Fatalf("last used %v, want %v", rec.LastUsedAt, f.now)
+	}
+}
+
+func TestCollectGarbage(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	expiring, _ := f.svc.IssueOpenToken(ctx, "alice", "h", time.Minute)
+	idle, _ := f.svc.IssueSessionToken(ctx, "alice", "h", 0)
+	keep, _ := f.svc.IssueOpenToken(ctx, "alice", "h", 0)
+	f.now = f.now.Add(31 * time.Minute)
+	tokens, sessions, err := f.svc.CollectGarbage(ctx, f.store, 1)
+	if err != nil || tokens != 1 || sessions != 1 {
+		t.Fatalf("GC: %d tokens, %d sessions, %v; want 1, 1", tokens, sessions, err)
+	}
+	for tok, wantGone := range map[string]bool{expiring.Token: true, idle.Token: true, keep.Token: false} {
+		_, err := f.store.GetToken(ctx, mustClaims(t, f, tok).ID)
+		if errors.Is(err, storage.ErrNotFound) != wantGone {
+			t.Errorf("gone=%v, want %v", err != nil, wantGone)
+		}
+	}
+}
+
+func mustClaims(t *testing.T, f *fixture, tok string) Claims {
+	t.Helper()
+	c, err := f.svc.codec.Open(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
