@@ -1,0 +1,131 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/session"
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/sqlite"
+	"github.com/tokenmanager/tokenmanager/token"
+)
+
+var cheap = auth.Params{Memory: 64, Time: 1, Threads: 1}
+
+// clock is an injectable, concurrency-safe time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// stack is a real server on loopback over a real SQLite file.
+type stack struct {
+	URL   string
+	Store storage.Store
+	Clock *clock
+}
+
+type option func(*server.Config, *token.Config)
+
+func newStack(t *testing.T, opts ...option) *stack {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tokens.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	clk := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
+	for _, u := range [][2]string{{"simon0897", "s3cret"}, {"paul1234", "pa55"}} {
+		h, _ := auth.HashPassword(u[1], cheap)
+		if err := store.CreateUser(ctx, storage.User{Name: u[0], PasswordHash: h}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	scfg := server.Config{MaxTokenLifetime: 24 * time.Hour, MaxBodyBytes: 64 << 10}
+	tcfg := token.Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInterval: time.Minute}
+	for _, o := range opts {
+		o(&scfg, &tcfg)
+	}
+	codec, _ := token.NewCodec(make([]byte, 32))
+	sessions := session.NewManager(store, session.DefaultConfig, clk.Now)
+	h := server.New(scfg, server.Deps{
+		Auth:   auth.New(store, auth.Options{Params: cheap, CacheKey: []byte("k"), CacheTTL: time.Minute}),
+		Tokens: token.NewService(codec, store, sessions, tcfg, clk.Now),
+	})
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return &stack{URL: ts.URL, Store: store, Clock: clk}
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+		t.Fatalf("body %q is not JSON: %v", r.Body, err)
+	}
+	return m
+}
+
+func do(t *testing.T, method, url string, body string, header map[string]string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+}
+
+func basic(user, pass string) string {
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.SetBasicAuth(user, pass)
+	return req.Header.Get("Authorization")
+}
+
+// soapCall posts a SOAP 1.1 envelope with simon0897's credentials.
+func (s *stack) soapCall(t *testing.T, path, envelope string) response {
+	t.Helper()
+	return do(t, "POST", s.URL+path, envelope, map[string]string{
+		"Content-Type": "text/xml; charset=utf-8", "SOAPAction": `""`, "Authorization": basic("simon0897", "s3cret")})
+}
+
+func (s *stack) verify(t *testing.T, tok, sess string) response {
+	t.Helper()
+	h := map[string]string{"Authorization": "Bearer " + tok}
+	if sess != "" {
+		h["Cookie"] = "SESSION=" + sess
+	}
+	return do(t, "GET", s.URL+server.PathVerify, "", h)
+}
