@@ -30,7 +30,10 @@ func basicAuth(r *http.Request) (user, pass string, ok bool) {
 		return "", "", false
 	}
 	user, pass, ok = strings.Cut(string(raw), ":")
-	return user, pass, ok
+	if !ok {
+		return "", "", false
+	}
+	return user, pass, true
 }
 
 // bearerToken returns the token from "Authorization: Bearer …" or, failing that, Spectrum's token cookie.

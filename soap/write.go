@@ -29,10 +29,14 @@ type Fault struct {
 func (f *Fault) Error() string { return "soap fault " + f.Code + ": " + f.String }
 
 // ClientFault is a fault blamed on the request.
-func ClientFault(v Version, msg string) *Fault { return &Fault{Version: v, Code: CodeClient, String: msg} }
+func ClientFault(v Version, msg string) *Fault {
+	return &Fault{Version: v, Code: CodeClient, String: msg}
+}
 
 // ServerFault is a fault blamed on the server; msg must not leak internals.
-func ServerFault(v Version, msg string) *Fault { return &Fault{Version: v, Code: CodeServer, String: msg} }
+func ServerFault(v Version, msg string) *Fault {
+	return &Fault{Version: v, Code: CodeServer, String: msg}
+}
 
 // HTTPStatus is the status the fault is sent with: SOAP 1.1 §6.2 sends every fault with 500; the SOAP 1.2 HTTP
 // binding sends Sender faults with 400 and the rest with 500.

@@ -1,0 +1,49 @@
+package server
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestBasicAuthParsing(t *testing.T) {
+	enc := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	cases := []struct {
+		header     string
+		user, pass string
+		ok         bool
+	}{
+		{"Basic " + enc("simon0897:s3:cret"), "simon0897", "s3:cret", true},
+		{"basic " + enc("a:"), "a", "", true},
+		{"Basic " + enc("no-colon"), "", "", false},
+		{"Basic !!!", "", "", false},
+		{"Bearer " + enc("a:b"), "", "", false},
+		{"Basic " + strings.Repeat("A", maxCredentialLen), "", "", false},
+		{"", "", "", false},
+	}
+	for _, c := range cases {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", c.header)
+		u, p, ok := basicAuth(r)
+		if u != c.user || p != c.pass || ok != c.ok {
+			t.Errorf("%.40q: got %q %q %v", c.header, u, p, ok)
+		}
+	}
+}
+
+func FuzzCredentialHeaders(f *testing.F) {
+	f.Add("Basic c2ltb246cHc=", "spectrum.authentication.token=abc; SESSION=x")
+	f.Add("Bearer eyJ..a.b.c", "")
+	f.Fuzz(func(t *testing.T, authz, cookie string) {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", authz)
+		r.Header.Set("Cookie", cookie)
+		if _, _, ok := basicAuth(r); ok && len(authz) > maxCredentialLen {
+			t.Fatal("accepted an oversize header")
+		}
+		if tok := bearerToken(r); len(tok) > maxCredentialLen {
+			t.Fatal("returned an oversize token")
+		}
+	})
+}
