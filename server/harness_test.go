@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -21,6 +22,8 @@ import (
 )
 
 var cheap = auth.Params{Memory: 64, Time: 1, Threads: 1}
+
+var serverKey = make([]byte, 32)
 
 // clock is an injectable, concurrency-safe time source.
 type clock struct {
@@ -55,7 +58,12 @@ func newStack(t *testing.T, opts ...option) *stack {
 	clk := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
 	for _, u := range [][2]string{{"simon0897", "s3cret"}, {"paul1234", "pa55"}} {
 		h, _ := auth.HashPassword(u[1], cheap)
-		if err := store.CreateUser(ctx, storage.User{Name: u[0], PasswordHash: h}); err != nil {
+		// simon0897 may use WS-Security PasswordDigest; paul1234 may not.
+		var sealed []byte
+		if u[0] == "simon0897" {
+			sealed = auth.SealPassword(keys.NewSealer(serverKey), u[0], u[1])
+		}
+		if err := store.CreateUser(ctx, storage.User{Name: u[0], PasswordHash: h, DigestSecret: sealed}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -68,6 +76,7 @@ func newStack(t *testing.T, opts ...option) *stack {
 	sessions := session.NewManager(store, session.DefaultConfig, clk.Now)
 	h := server.New(scfg, server.Deps{
 		Auth:   auth.New(store, auth.Options{Params: cheap, CacheKey: []byte("k"), CacheTTL: time.Minute}),
+		Digest: auth.NewDigestVerifier(store, keys.NewSealer(serverKey), auth.DigestOptions{Now: clk.Now}),
 		Tokens: token.NewService(codec, store, sessions, tcfg, clk.Now),
 	})
 	ts := httptest.NewServer(h)

@@ -32,6 +32,7 @@ type Config struct {
 // Deps are the core services the handlers call.
 type Deps struct {
 	Auth   *auth.Authenticator
+	Digest *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
 	Tokens *token.Service
 	Log    *slog.Logger
 }

@@ -24,7 +24,8 @@ const (
 )
 
 func (s *Server) routeSpectrumSOAP() {
-	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.internalError}
+	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.internalError,
+		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
 	logout := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.internalError}
 	for _, ns := range []string{NSSpectrum, NSSpectrumPrecisely} {
 		manager.Handle(ns, "getAccessExpiringToken", s.soapGetAccessExpiringToken)
@@ -92,15 +93,37 @@ func (e emptyResponse) WriteBody(b *bytes.Buffer) {
 	b.WriteString(`"/>`)
 }
 
-// soapUser authenticates a token request: HTTP Basic, or a WS-Security UsernameToken in the SOAP header.
+// soapUser authenticates a token request: HTTP Basic, or else a WS-Security UsernameToken in the SOAP header
+// (PasswordText checked like Basic; PasswordDigest against the user's sealed password, with replay protection).
 func (s *Server) soapUser(r *http.Request, env *soap.Envelope) (storage.User, error) {
-	name, pass, ok := basicAuth(r)
-	if !ok {
-		return storage.User{}, s.soapAuthFault(env, "authentication required")
+	var u storage.User
+	var err error
+	if name, pass, ok := basicAuth(r); ok {
+		u, err = s.deps.Auth.Authenticate(r.Context(), name, pass)
+	} else {
+		ut, ferr := soap.UsernameTokenFrom(env)
+		switch {
+		case ferr != nil:
+			return storage.User{}, ferr
+		case ut == nil:
+			return storage.User{}, s.soapAuthFault(env, "authentication required")
+		case ut.Digest && s.deps.Digest == nil:
+			return storage.User{}, s.soapAuthFault(env, "PasswordDigest is not enabled on this server")
+		case ut.Digest:
+			u, err = s.deps.Digest.Verify(r.Context(), ut.Username, ut.Nonce, ut.Created, ut.Password)
+		default:
+			u, err = s.deps.Auth.Authenticate(r.Context(), ut.Username, ut.Password)
+		}
 	}
-	u, err := s.deps.Auth.Authenticate(r.Context(), name, pass)
-	if errors.Is(err, auth.ErrBadCredentials) {
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
 		return storage.User{}, s.soapAuthFault(env, "invalid user name or password")
+	case errors.Is(err, auth.ErrReplay):
+		return storage.User{}, soap.ClientFault(env.Version, "WS-Security UsernameToken nonce was already used")
+	case errors.Is(err, auth.ErrStale):
+		return storage.User{}, soap.ClientFault(env.Version, "WS-Security UsernameToken Created is outside the accepted time window")
+	case errors.Is(err, auth.ErrNonceCacheFull):
+		return storage.User{}, &soap.Fault{Version: env.Version, Code: soap.CodeServer, String: "too many digest authentications; retry later", Status: http.StatusServiceUnavailable}
 	}
 	return u, err
 }

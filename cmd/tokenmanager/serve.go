@@ -100,7 +100,8 @@ func serve(args []string, stderr io.Writer) error {
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime, SecureCookies: f.secureCookies,
-	}, server.Deps{Auth: authn, Tokens: tokens, Log: log})
+	}, server.Deps{Auth: authn, Tokens: tokens, Log: log,
+		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {

@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
 const userUsage = `usage:
-  tokenmanager user add NAME --password-stdin     create a user (password read from standard input)
+  tokenmanager user add NAME --password-stdin     create a user (password read from standard input;
+                                                  add --wsse-digest to allow WS-Security PasswordDigest)
   tokenmanager user passwd NAME --password-stdin  set a user's password
   tokenmanager user disable NAME                  refuse the user's credentials and tokens at once
   tokenmanager user enable NAME                   undo disable
@@ -38,6 +40,8 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs.Usage = func() { fmt.Fprintln(stderr, userUsage); fs.PrintDefaults() }
 	sf.register(fs)
 	passwordStdin := fs.Bool("password-stdin", false, "read the password from standard input (add, passwd)")
+	wsseDigest := fs.Bool("wsse-digest", false, "also keep the password sealed with the server key, so the user may "+
+		"authenticate with WS-Security PasswordDigest, which needs it (add, passwd); without it the sealed copy is removed")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -57,6 +61,18 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	defer store.Close()
 	now := time.Now()
+
+	// digestSecret seals the password for WS-Security PasswordDigest when asked to, else returns nil.
+	digestSecret := func(name, pw string) ([]byte, error) {
+		if !*wsseDigest {
+			return nil, nil
+		}
+		master, err := sf.serverKey(stderr)
+		if err != nil {
+			return nil, err
+		}
+		return auth.SealPassword(keys.NewSealer(master), name, pw), nil
+	}
 
 	readPassword := func() (string, error) {
 		if !*passwordStdin {
@@ -83,7 +99,11 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		if err := store.CreateUser(ctx, storage.User{Name: pos[0], PasswordHash: hash, CreatedAt: now, UpdatedAt: now}); err != nil {
+		sealed, err := digestSecret(pos[0], pw)
+		if err != nil {
+			return err
+		}
+		if err := store.CreateUser(ctx, storage.User{Name: pos[0], PasswordHash: hash, DigestSecret: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
 			if errors.Is(err, storage.ErrConflict) {
 				return fmt.Errorf("user %q already exists", pos[0])
 			}
@@ -99,8 +119,12 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
+		sealed, err := digestSecret(pos[0], pw)
+		if err != nil {
+			return err
+		}
 		err = store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
-			u.PasswordHash, u.UpdatedAt = hash, now
+			u.PasswordHash, u.DigestSecret, u.UpdatedAt = hash, sealed, now
 			return nil
 		})
 		if err != nil {

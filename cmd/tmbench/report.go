@@ -1,0 +1,263 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// report is the whole result of one tmbench run; it is also the --json
+// output.
+type report struct {
+	GoVersion   string  `json:"go_version"`
+	OSArch      string  `json:"os_arch"`
+	GOMAXPROCS  int     `json:"gomaxprocs"`
+	NumCPU      int     `json:"num_cpu"`
+	Concurrency int     `json:"concurrency"`
+	WarmupSec   float64 `json:"warmup_s"`
+	DurationSec float64 `json:"duration_s"`
+
+	Scenarios []scenarioReport `json:"scenarios"`
+
+	// Server fields are zero/empty when no server scenario ran.
+	ServerPID          int    `json:"server_pid,omitempty"`
+	ServerPeakRSSBytes uint64 `json:"server_peak_rss_bytes,omitempty"`
+	ServerPeakRSSError string `json:"server_peak_rss_error,omitempty"`
+	ServerExit         string `json:"server_exit,omitempty"`
+}
+
+type scenarioReport struct {
+	Name        string  `json:"name"`
+	Requests    uint64  `json:"requests"` // 2xx responses completed in the window
+	Errors      uint64  `json:"errors"`   // non-2xx or transport errors in the window
+	RPS         float64 `json:"rps"`      // Requests per second
+	P50us       float64 `json:"p50_us"`
+	P99us       float64 `json:"p99_us"`
+	MeanUs      float64 `json:"mean_us"`
+	MaxUs       float64 `json:"max_us"`
+	RatioToBase float64 `json:"ratio_to_baseline,omitempty"` // 0 when no baseline ran
+	// CPU is CPU use during the window in percent of one core (200 = two
+	// cores busy): the server's (0 for the in-process baseline), tmbench's
+	// own (load generator, plus the baseline handler) and everything else on
+	// the machine. Nil when /proc could not be read.
+	CPU        *cpuUse `json:"cpu_pct,omitempty"`
+	FirstError string  `json:"first_error,omitempty"`
+	Skipped    string  `json:"skipped,omitempty"`
+}
+
+func newScenarioReport(name string, res *loadResult) scenarioReport {
+	r := scenarioReport{Name: name}
+	if res == nil {
+		return r
+	}
+	r.Requests = res.OK
+	r.Errors = res.Errors
+	if res.Elapsed > 0 {
+		r.RPS = float64(res.OK) / res.Elapsed.Seconds()
+	}
+	r.P50us = us(res.Hist.percentile(50))
+	r.P99us = us(res.Hist.percentile(99))
+	r.MeanUs = us(res.Hist.mean())
+	r.MaxUs = us(time.Duration(res.Hist.max))
+	r.FirstError = res.FirstError
+	return r
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// fillRatios sets RatioToBase for every scenario from the baseline's req/s.
+func (r *report) fillRatios() {
+	var base float64
+	for _, s := range r.Scenarios {
+		if s.Name == "baseline" && s.Skipped == "" {
+			base = s.RPS
+		}
+	}
+	if base <= 0 {
+		return
+	}
+	for i := range r.Scenarios {
+		if r.Scenarios[i].Skipped == "" {
+			r.Scenarios[i].RatioToBase = r.Scenarios[i].RPS / base
+		}
+	}
+}
+
+func (r *report) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// writeText prints the human-readable report.
+func (r *report) writeText(w io.Writer) {
+	fmt.Fprintf(w, "tmbench: %s %s, GOMAXPROCS=%d, NumCPU=%d; concurrency %d, warm-up %v, measured %v per scenario\n\n",
+		r.GoVersion, r.OSArch, r.GOMAXPROCS, r.NumCPU, r.Concurrency,
+		secs(r.WarmupSec), secs(r.DurationSec))
+	io.WriteString(w, formatTable(r.tableRows(), []bool{false, true, true, true, true, true, true, true, true, true}))
+	if r.ServerPID != 0 {
+		rss := "unknown (" + r.ServerPeakRSSError + ")"
+		if r.ServerPeakRSSError == "" {
+			rss = fmtBytes(r.ServerPeakRSSBytes)
+		}
+		fmt.Fprintf(w, "\nserver: pid %d, peak RSS (VmHWM) %s, ended: %s\n", r.ServerPID, rss, r.ServerExit)
+	}
+	io.WriteString(w, "\nrequests and req/s count 2xx responses completed in the measured window; errors = non-2xx or\n"+
+		"transport errors; p50/p99 are latencies of the 2xx requests. CPU columns are % of one core during\n"+
+		"the window: srv = server process, own = tmbench (load generator; for baseline also the handler),\n"+
+		"other = every other process on the machine.\n")
+	var busy []string
+	for _, s := range r.Scenarios {
+		if s.CPU != nil && s.CPU.Other >= noisyOtherPct {
+			busy = append(busy, fmt.Sprintf("%s %s", s.Name, fmtPct(s.CPU.Other)))
+		}
+	}
+	if len(busy) > 0 {
+		fmt.Fprintf(w, "WARNING: other processes used CPU during measurement (%s); those numbers are noisy.\n",
+			strings.Join(busy, ", "))
+	}
+	var errs []string
+	for _, s := range r.Scenarios {
+		switch {
+		case s.Skipped != "":
+			errs = append(errs, fmt.Sprintf("  %s: SKIPPED (%s)", s.Name, s.Skipped))
+		case s.FirstError != "":
+			errs = append(errs, fmt.Sprintf("  %s: first error: %s", s.Name, s.FirstError))
+		}
+	}
+	if len(errs) > 0 {
+		io.WriteString(w, "\nerrors:\n"+strings.Join(errs, "\n")+"\n")
+	}
+}
+
+// noisyOtherPct is the CPU use by other processes (% of one core) above
+// which the report warns that a scenario's numbers are unreliable.
+const noisyOtherPct = 15
+
+func fmtPct(p float64) string { return fmt.Sprintf("%.0f%%", p) }
+
+func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func (r *report) tableRows() [][]string {
+	rows := [][]string{{"scenario", "requests", "errors", "req/s", "p50", "p99", "vs baseline", "srv CPU", "own CPU", "other CPU"}}
+	for _, s := range r.Scenarios {
+		if s.Skipped != "" {
+			rows = append(rows, []string{s.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-"})
+			continue
+		}
+		ratio, srv, own, other := "-", "-", "-", "-"
+		if s.RatioToBase > 0 {
+			ratio = fmtRatio(s.RatioToBase)
+		}
+		if s.CPU != nil {
+			if s.CPU.Srv > 0 {
+				srv = fmtPct(s.CPU.Srv)
+			}
+			own, other = fmtPct(s.CPU.Own), fmtPct(s.CPU.Other)
+		}
+		p50, p99 := "-", "-"
+		if s.Requests > 0 {
+			p50 = fmtLatency(time.Duration(s.P50us * float64(time.Microsecond)))
+			p99 = fmtLatency(time.Duration(s.P99us * float64(time.Microsecond)))
+		}
+		rows = append(rows, []string{
+			s.Name,
+			fmtInt(s.Requests),
+			fmtInt(s.Errors),
+			fmtInt(uint64(math.Round(s.RPS))),
+			p50, p99, ratio, srv, own, other,
+		})
+	}
+	return rows
+}
+
+// formatTable lays rows out in columns separated by two spaces; right[i]
+// right-aligns column i. Widths count runes, so "µs" and "×" line up.
+func formatTable(rows [][]string, right []bool) string {
+	var widths []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		var line strings.Builder
+		for i, cell := range row {
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell))
+			if i < len(right) && right[i] {
+				line.WriteString(pad + cell)
+			} else {
+				line.WriteString(cell + pad)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// fmtLatency prints d as µs below 1 ms, ms with two decimals below 1 s and
+// seconds above.
+func fmtLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", (d+time.Microsecond/2)/time.Microsecond)
+	case d < time.Second:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+// fmtRatio prints r with at least two decimals and at least two significant
+// digits: 1.00×, 0.43×, 0.0090×.
+func fmtRatio(r float64) string {
+	if r <= 0 || math.IsNaN(r) || math.IsInf(r, 0) {
+		return "0×"
+	}
+	dec := 2
+	if r < 0.1 {
+		dec = 1 - int(math.Floor(math.Log10(r)))
+	}
+	return strconv.FormatFloat(r, 'f', dec, 64) + "×"
+}
+
+// fmtInt prints n with thousands separators.
+func fmtInt(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	var b strings.Builder
+	lead := len(s) % 3
+	if lead > 0 {
+		b.WriteString(s[:lead])
+	}
+	for i := lead; i < len(s); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s[i : i+3])
+	}
+	return b.String()
+}
+
+func fmtBytes(n uint64) string {
+	const mib = 1 << 20
+	if n < mib {
+		return fmt.Sprintf("%d KiB", n/1024)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/mib)
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFmtLatency(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0µs"},
+		{75 * time.Microsecond, "75µs"},
+		{999*time.Microsecond + 400*time.Nanosecond, "999µs"},
+		{time.Millisecond, "1.00ms"},
+		{1450 * time.Microsecond, "1.45ms"},
+		{345500 * time.Microsecond, "345.50ms"},
+		{1070 * time.Millisecond, "1.07s"},
+	} {
+		if got := fmtLatency(c.d); got != c.want {
+			t.Errorf("fmtLatency(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
+func TestFmtRatio(t *testing.T) {
+	for _, c := range []struct {
+		r    float64
+		want string
+	}{
+		{1, "1.00×"},
+		{0.43, "0.43×"},
+		{0.6, "0.60×"},
+		{0.065, "0.065×"},
+		{0.009, "0.0090×"},
+		{0.0008, "0.00080×"},
+		{2.5, "2.50×"},
+		{0, "0×"},
+	} {
+		if got := fmtRatio(c.r); got != c.want {
+			t.Errorf("fmtRatio(%v) = %q, want %q", c.r, got, c.want)
+		}
+	}
+}
+
+func TestFmtInt(t *testing.T) {
+	for n, want := range map[uint64]string{0: "0", 999: "999", 1000: "1,000", 33791: "33,791", 1234567: "1,234,567", 100000: "100,000"} {
+		if got := fmtInt(n); got != want {
+			t.Errorf("fmtInt(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestFormatTableAlignsRunes(t *testing.T) {
+	got := formatTable([][]string{
+		{"scenario", "p50", "ratio"},
+		{"baseline", "75µs", "1.00×"},
+		{"soap", "1.45ms", "0.43×"},
+	}, []bool{false, true, true})
+	want := "" +
+		"scenario     p50  ratio\n" +
+		"baseline    75µs  1.00×\n" +
+		"soap      1.45ms  0.43×\n"
+	if got != want {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestReportRatiosTextAndJSON(t *testing.T) {
+	var hb, hs hist
+	for i := 0; i < 100; i++ {
+		hb.record(500 * time.Microsecond)
+		hs.record(2 * time.Millisecond)
+	}
+	rep := &report{GoVersion: "go1.26", OSArch: "linux/amd64", GOMAXPROCS: 2, NumCPU: 2, Concurrency: 32,
+		WarmupSec: 1, DurationSec: 5, ServerPID: 42, ServerPeakRSSBytes: 50 << 20, ServerExit: "exit 0"}
+	rep.Scenarios = append(rep.Scenarios,
+		newScenarioReport("baseline", &loadResult{OK: 100000, Elapsed: 5 * time.Second, Hist: hb}),
+		newScenarioReport("soap-getAccessToken", &loadResult{OK: 43000, Errors: 3, Elapsed: 5 * time.Second, Hist: hs,
+			FirstError: "HTTP 500 Internal Server Error"}),
+		scenarioReport{Name: "verify-bearer", Skipped: "setup failed: boom"},
+	)
+	rep.Scenarios[0].CPU = &cpuUse{Own: 195, Other: 3}
+	rep.Scenarios[1].CPU = &cpuUse{Srv: 120, Own: 70, Other: 20}
+	rep.fillRatios()
+	if r := rep.Scenarios[1].RatioToBase; r < 0.4299 || r > 0.4301 {
+		t.Fatalf("ratio = %v, want 0.43", r)
+	}
+	if rep.Scenarios[2].RatioToBase != 0 {
+		t.Fatalf("skipped scenario got a ratio")
+	}
+
+	var text bytes.Buffer
+	rep.writeText(&text)
+	out := text.String()
+	for _, want := range []string{
+		"GOMAXPROCS=2, NumCPU=2",
+		"baseline              100,000       0  20,000   500µs   500µs        1.00×        -     195%         3%",
+		"soap-getAccessToken    43,000       3   8,600  2.00ms  2.00ms        0.43×     120%      70%        20%",
+		"verify-bearer               -       -       -       -       -            -        -        -          -",
+		"WARNING: other processes used CPU during measurement (soap-getAccessToken 20%)",
+		"peak RSS (VmHWM) 50.0 MiB",
+		"soap-getAccessToken: first error: HTTP 500",
+		"verify-bearer: SKIPPED (setup failed: boom)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+
+	var js bytes.Buffer
+	if err := rep.writeJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back report
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Scenarios) != 3 || back.Scenarios[0].RPS != 20000 || back.Scenarios[1].P99us != 2000 {
+		t.Fatalf("json round trip: %s", js.String())
+	}
+}
+
+func TestSelectScenarios(t *testing.T) {
+	got, err := selectScenarios("verify-bearer, baseline,verify-bearer")
+	if err != nil || strings.Join(got, ",") != "baseline,verify-bearer" {
+		t.Fatalf("got %v, %v", got, err)
+	}
+	if got, _ := selectScenarios("all"); len(got) != len(allScenarios) {
+		t.Fatalf("all = %v", got)
+	}
+	if _, err := selectScenarios("nope"); err == nil {
+		t.Fatal("unknown scenario accepted")
+	}
+	if _, err := selectScenarios(" , "); err == nil {
+		t.Fatal("empty selection accepted")
+	}
+}
+
+func TestParseProc(t *testing.T) {
+	status := []byte("Name:\ttokenmanager\nVmPeak:\t 1000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t 40000 kB\n")
+	if n, err := parseVmHWM(status); err != nil || n != 51200*1024 {
+		t.Fatalf("parseVmHWM = %d, %v", n, err)
+	}
+	if _, err := parseVmHWM([]byte("Name: x\n")); err == nil {
+		t.Fatal("missing VmHWM accepted")
+	}
+	procStat := []byte("cpu  100 5 50 1000 20 1 4 3 7 0\ncpu0 50 0 25 500 10 0 2 0 0 0\n")
+	if d, err := parseProcStatBusy(procStat); err != nil || d != 1630*time.Millisecond {
+		t.Fatalf("parseProcStatBusy = %v, %v", d, err)
+	}
+	a := cpuSample{at: time.Unix(0, 0), srv: time.Second, own: 2 * time.Second, busy: 10 * time.Second}
+	b := cpuSample{at: time.Unix(2, 0), srv: 3 * time.Second, own: 3 * time.Second, busy: 14 * time.Second}
+	if u, ok := cpuBetween(a, b); !ok || u != (cpuUse{Srv: 100, Own: 50, Other: 50}) {
+		t.Fatalf("cpuBetween = %+v, %v", u, ok)
+	}
+	stat := []byte("1234 (token manager) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 50 0 0 20 0 8 0 100 0 0")
+	if d, err := parseProcStatCPU(stat); err != nil || d != 3*time.Second {
+		t.Fatalf("parseProcStatCPU = %v, %v", d, err)
+	}
+}
+
+func TestReadAddrFileAndLoopback(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/addr"
+	if _, err := readAddrFile(p); err == nil {
+		t.Fatal("missing file accepted")
+	}
+	for content, ok := range map[string]bool{
+		"":                 false,
+		"127.0.0.1:":       false,
+		"127.0.0.":         false,
+		"0.0.0.0:8080":     false,
+		"10.0.0.1:8080":    false,
+		"127.0.0.1:8080\n": true,
+	} {
+		if err := writeFile(p, content); err != nil {
+			t.Fatal(err)
+		}
+		addr, err := readAddrFile(p)
+		if (err == nil) != ok {
+			t.Errorf("readAddrFile(%q) = %q, %v", content, addr, err)
+		}
+	}
+	if checkLoopback("127.0.0.1:80") != nil || checkLoopback("localhost:80") == nil || checkLoopback("8.8.8.8:80") == nil {
+		t.Fatal("checkLoopback")
+	}
+}
