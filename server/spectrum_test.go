@@ -118,8 +118,13 @@ func TestRequestVariantsAccepted(t *testing.T) {
 			if wrapper.NamespaceURI() != c.wantNS || wrapper.Space != "ns2" || !strings.HasSuffix(wrapper.Tag, "Response") {
 				t.Fatalf("wrapper %s:%s in %s, want ns2:…Response in %s", wrapper.Space, wrapper.Tag, wrapper.NamespaceURI(), c.wantNS)
 			}
-			if d.Root().NamespaceURI() != d.Root().NamespaceURI() || (strings.HasPrefix(c.contentType, "application/soap+xml") != strings.HasPrefix(resp.Header.Get("Content-Type"), "application/soap+xml")) {
-				t.Fatalf("response version does not match the request: %s", resp.Header.Get("Content-Type"))
+			soap12 := strings.HasPrefix(c.contentType, "application/soap+xml")
+			wantEnv := "http://schemas.xmlsoap.org/soap/envelope/"
+			if soap12 {
+				wantEnv = "http://www.w3.org/2003/05/soap-envelope"
+			}
+			if d.Root().NamespaceURI() != wantEnv || soap12 != strings.HasPrefix(resp.Header.Get("Content-Type"), "application/soap+xml") {
+				t.Fatalf("response envelope %s, Content-Type %s: not the request's SOAP version", d.Root().NamespaceURI(), resp.Header.Get("Content-Type"))
 			}
 		})
 	}
