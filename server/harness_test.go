@@ -45,7 +45,17 @@ type stack struct {
 	Clock *clock
 }
 
-type option func(*server.Config, *token.Config)
+// setup is what options may change before the server starts.
+type setup struct {
+	Server  server.Config
+	Token   token.Config
+	Session session.Config
+	// wire runs after the core dependencies exist and before the server is built; a surface's tests use it
+	// to add their own dependencies (see the with* options in each surface's test file).
+	wire []func(st *stack, d *server.Deps)
+}
+
+type option func(*setup)
 
 func newStack(t *testing.T, opts ...option) *stack {
 	t.Helper()
@@ -67,21 +77,29 @@ func newStack(t *testing.T, opts ...option) *stack {
 			t.Fatal(err)
 		}
 	}
-	scfg := server.Config{MaxTokenLifetime: 24 * time.Hour, MaxBodyBytes: 64 << 10}
-	tcfg := token.Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInterval: time.Minute}
+	su := setup{
+		Server:  server.Config{MaxTokenLifetime: 24 * time.Hour, MaxBodyBytes: 64 << 10},
+		Token:   token.Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInterval: time.Minute},
+		Session: session.DefaultConfig,
+	}
 	for _, o := range opts {
-		o(&scfg, &tcfg)
+		o(&su)
 	}
 	codec, _ := token.NewCodec(make([]byte, 32))
-	sessions := session.NewManager(store, session.DefaultConfig, clk.Now)
-	h := server.New(scfg, server.Deps{
+	sessions := session.NewManager(store, su.Session, clk.Now)
+	deps := server.Deps{
 		Auth:   auth.New(store, auth.Options{Params: cheap, CacheKey: []byte("k"), CacheTTL: time.Minute}),
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(serverKey), auth.DigestOptions{Now: clk.Now}),
-		Tokens: token.NewService(codec, store, sessions, tcfg, clk.Now),
-	})
-	ts := httptest.NewServer(h)
+		Tokens: token.NewService(codec, store, sessions, su.Token, clk.Now),
+	}
+	st := &stack{Store: store, Clock: clk}
+	for _, w := range su.wire {
+		w(st, &deps)
+	}
+	ts := httptest.NewServer(server.New(su.Server, deps))
 	t.Cleanup(ts.Close)
-	return &stack{URL: ts.URL, Store: store, Clock: clk}
+	st.URL = ts.URL
+	return st
 }
 
 type response struct {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/storage"
-	"github.com/tokenmanager/tokenmanager/token"
 )
 
 const (
@@ -334,8 +333,8 @@ func TestRESTTwins(t *testing.T) {
 
 func TestVerifyRejections(t *testing.T) {
 	// 127.0.0.1 is a trusted proxy here, so X-Forwarded-For plays the client host.
-	s := newStack(t, func(c *server.Config, _ *token.Config) {
-		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	s := newStack(t, func(su *setup) {
+		su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	})
 	issue := func(path, host string) (string, string) {
 		resp := do(t, "GET", s.URL+path, "", map[string]string{"Authorization": basic("simon0897", "s3cret"), "X-Forwarded-For": host})
@@ -411,9 +410,9 @@ func TestVerifyRejections(t *testing.T) {
 }
 
 func TestHostCheckCanBeSwitchedOff(t *testing.T) {
-	s := newStack(t, func(c *server.Config, tc *token.Config) {
-		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-		tc.CheckHost = false
+	s := newStack(t, func(su *setup) {
+		su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+		su.Token.CheckHost = false
 	})
 	resp := do(t, "GET", s.URL+"/security/rest/token/access/session/0", "", map[string]string{"Authorization": basic("simon0897", "s3cret"), "X-Forwarded-For": "198.51.100.7"})
 	m := resp.json(t)
@@ -426,8 +425,8 @@ func TestHostCheckCanBeSwitchedOff(t *testing.T) {
 
 func TestWSDLAddress(t *testing.T) {
 	plain := newStack(t)
-	proxied := newStack(t, func(c *server.Config, _ *token.Config) {
-		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	proxied := newStack(t, func(su *setup) {
+		su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	})
 	forwarded := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "tokens.example.com"}
 	cases := []struct {

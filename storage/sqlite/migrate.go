@@ -3,55 +3,65 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
 )
 
-// migrations are applied in order, each once, each in its own transaction. Append only: never edit a
-// migration that has shipped.
-var migrations = []string{
-	// 1: users, sessions, tokens.
-	`CREATE TABLE users (
-		name          TEXT PRIMARY KEY,
-		password_hash TEXT NOT NULL,
-		digest_secret BLOB,
-		disabled      INTEGER NOT NULL DEFAULT 0,
-		created_at    INTEGER NOT NULL,
-		updated_at    INTEGER NOT NULL
-	);
-	CREATE TABLE sessions (
-		id           TEXT PRIMARY KEY,
-		user_name    TEXT NOT NULL REFERENCES users(name),
-		client_host  TEXT NOT NULL,
-		created_at   INTEGER NOT NULL,
-		last_seen_at INTEGER NOT NULL,
-		ended_at     INTEGER NOT NULL DEFAULT 0
-	);
-	CREATE INDEX sessions_last_seen ON sessions(last_seen_at);
-	CREATE INDEX sessions_user ON sessions(user_name);
-	CREATE TABLE tokens (
-		id           TEXT PRIMARY KEY,
-		user_name    TEXT NOT NULL REFERENCES users(name),
-		kind         TEXT NOT NULL,
-		session_id   TEXT REFERENCES sessions(id) ON DELETE CASCADE,
-		client_host  TEXT NOT NULL,
-		created_at   INTEGER NOT NULL,
-		expires_at   INTEGER NOT NULL,
-		last_used_at INTEGER NOT NULL,
-		revoked_at   INTEGER NOT NULL DEFAULT 0
-	);
-	CREATE INDEX tokens_session ON tokens(session_id);
-	CREATE INDEX tokens_user ON tokens(user_name);
-	CREATE INDEX tokens_expires ON tokens(expires_at) WHERE expires_at > 0;
-	CREATE INDEX tokens_revoked ON tokens(revoked_at) WHERE revoked_at > 0;`,
+// migrationFiles are the schema changes, one file each, named NNNN_what.sql. They are applied in order of
+// NNNN, each once, each in its own transaction. Append only: never edit a migration that has shipped.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads and orders the embedded migrations, refusing gaps and duplicate versions so that two
+// changes written side by side cannot silently share a number.
+func loadMigrations() ([]migration, error) {
+	entries, err := migrationFiles.ReadDir("migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("sqlite: migration file %q is not named NNNN_what.sql", e.Name())
+		}
+		body, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("sqlite: migrations must be numbered 1, 2, 3 … without gaps or repeats; found %q at position %d", m.name, i+1)
+		}
+	}
+	return out, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
+	migrations, err := loadMigrations()
+	if err != nil {
+		return err
+	}
 	if _, err := db.ExecContext(ctx,
 		`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: create schema_migrations: %w", err)
 	}
-	for i, stmt := range migrations {
-		version := i + 1
+	for _, m := range migrations {
 		err := func() error {
 			tx, err := db.BeginTx(ctx, nil)
 			if err != nil {
@@ -59,22 +69,22 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			}
 			defer tx.Rollback()
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))`, version); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))`, m.version); err != nil {
 				return err
 			}
 			return tx.Commit()
 		}()
 		if err != nil {
-			return fmt.Errorf("sqlite: migration %d: %w", version, err)
+			return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
 		}
 	}
 	return nil
