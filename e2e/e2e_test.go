@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -153,12 +154,15 @@ type tmServer struct {
 
 // startServer runs `tokenmanager serve` on 127.0.0.1:0 with a fresh data directory and stops it with
 // SIGTERM when the test ends, failing the test unless it then exits 0.
-func startServer(t *testing.T) *tmServer {
+// startServer runs the built binary on a free loopback port with a fresh data directory; extra are more
+// serve flags. With --tls-cert among them the URL is https.
+func startServer(t *testing.T, extra ...string) *tmServer {
 	t.Helper()
 	needServer(t)
 	s := &tmServer{DataDir: t.TempDir(), AdminPassword: "admin-" + randomHex(), out: &lockedBuffer{}}
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	cmd := exec.Command(serverBin, "serve", "--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--addr-file", addrFile)
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--addr-file", addrFile}, extra...)
+	cmd := exec.Command(serverBin, args...)
 	cmd.Env = childEnv("TOKENMANAGER_ADMIN_PASSWORD=" + s.AdminPassword)
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
@@ -210,6 +214,9 @@ func startServer(t *testing.T) *tmServer {
 		t.Fatalf("address file holds %q, want 127.0.0.1:PORT", s.Addr)
 	}
 	s.URL = "http://" + s.Addr
+	if slices.Contains(extra, "--tls-cert") {
+		s.URL = "https://" + s.Addr
+	}
 	return s
 }
 
@@ -566,15 +573,18 @@ func TestCLIUsers(t *testing.T) {
 	mustBasicRejected(t, "disabled user", r)
 	srv.mustVerify(t, "admin unaffected", srv.mustRESTToken(t, adminUser, srv.AdminPassword, false, 10).AccessToken, "", adminUser, "open")
 
-	// Enabling it makes the same tokens work again.
+	// Enabling it makes the open token work again; the sessions ended with the disable stay ended.
 	srv.mustCLI(t, "", "user", "enable", user)
-	srv.mustVerify(t, "session token after enable", sess.AccessToken, sess.Session, user, "session")
+	srv.mustReject(t, "session token after disable and enable", sess.AccessToken, sess.Session)
 	srv.mustVerify(t, "open token after enable", open.AccessToken, "", user, "open")
 
-	// A new password replaces the old one.
+	// A new password replaces the old one and ends the sessions opened with the old one.
+	before := srv.mustRESTToken(t, user, pass1, true, 0)
 	srv.mustCLI(t, pass2+"\n", "user", "passwd", user, "--password-stdin")
 	r, _ = srv.restToken(t, user, pass1, false, 10)
 	mustBasicRejected(t, "old password after passwd", r)
+	srv.mustReject(t, "session token from before passwd", before.AccessToken, before.Session)
+	srv.mustVerify(t, "open token from before passwd", open.AccessToken, "", user, "open")
 	fresh := srv.mustRESTToken(t, user, pass2, true, 0)
 	srv.mustVerify(t, "token got with the new password", fresh.AccessToken, fresh.Session, user, "session")
 }

@@ -58,18 +58,6 @@ func (s *Server) presented(r *http.Request) token.Presented {
 	return p
 }
 
-// setSessionCookie hands the browser its SESSION cookie.
-func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, value string) {
-	http.SetCookie(w, &http.Cookie{
-		Name:     session.CookieName,
-		Value:    value,
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   r.TLS != nil || s.cfg.SecureCookies,
-		SameSite: http.SameSiteLaxMode,
-	})
-}
-
 func (s *Server) basicChallenge() string { return `Basic realm="` + s.cfg.Realm + `", charset="UTF-8"` }
 
 func (s *Server) bearerChallenge(err string) string {

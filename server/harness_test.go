@@ -88,9 +88,10 @@ func newStack(t *testing.T, opts ...option) *stack {
 	codec, _ := token.NewCodec(make([]byte, 32))
 	sessions := session.NewManager(store, su.Session, clk.Now)
 	deps := server.Deps{
-		Auth:   auth.New(store, auth.Options{Params: cheap, CacheKey: []byte("k"), CacheTTL: time.Minute}),
-		Digest: auth.NewDigestVerifier(store, keys.NewSealer(serverKey), auth.DigestOptions{Now: clk.Now}),
-		Tokens: token.NewService(codec, store, sessions, su.Token, clk.Now),
+		Auth:     auth.New(store, auth.Options{Params: cheap, CacheKey: []byte("k"), CacheTTL: time.Minute}),
+		Digest:   auth.NewDigestVerifier(store, keys.NewSealer(serverKey), auth.DigestOptions{Now: clk.Now}),
+		Tokens:   token.NewService(codec, store, sessions, su.Token, clk.Now),
+		Sessions: sessions,
 	}
 	st := &stack{Store: store, Clock: clk}
 	for _, w := range su.wire {

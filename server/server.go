@@ -11,7 +11,11 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/gorilla/sessions"
+
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/session"
+	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -26,26 +30,37 @@ type Config struct {
 	// MaxTokenLifetime bounds tokenLifeInMinutes and ttlInMinutes.
 	MaxTokenLifetime time.Duration
 	// SecureCookies adds Secure to the SESSION cookie even on plain HTTP (e.g. behind a TLS-terminating proxy).
+	// Requests that arrive over TLS get it anyway.
 	SecureCookies bool
+	// CookieSameSite is the SESSION cookie's SameSite attribute (default Lax). None lets a page on another
+	// site send the cookie, and forces Secure, without which browsers drop such a cookie.
+	CookieSameSite http.SameSite
+	// CORSOrigins are the exact origins ("https://app.example.com") whose pages may call us with credentials.
+	// Empty: no CORS headers at all, so browsers allow same-origin pages only.
+	CORSOrigins []string
 }
 
 // Deps are the core services the handlers call.
 type Deps struct {
-	Auth   *auth.Authenticator
-	Digest *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
-	Tokens *token.Service
-	Log    *slog.Logger
+	Auth     *auth.Authenticator
+	Digest   *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
+	Tokens   *token.Service
+	Sessions *session.Manager
+	Log      *slog.Logger
 }
 
 // Server is the HTTP handler for every surface.
 type Server struct {
-	cfg     Config
-	deps    Deps
-	clients clientInfo
-	mux     *http.ServeMux
+	cfg      Config
+	deps     Deps
+	clients  clientInfo
+	sessions *dbstore.Store
+	mux      *http.ServeMux
+	handler  http.Handler // mux behind CORS
 }
 
-// New builds the handler.
+// New builds the handler. It panics on a configuration that cannot be served safely (a CORS origin that is
+// not an exact origin); callers validate user input first with ParseOrigins.
 func New(cfg Config, deps Deps) *Server {
 	if cfg.Realm == "" {
 		cfg.Realm = "tokenmanager"
@@ -56,7 +71,24 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.CookieSameSite == 0 || cfg.CookieSameSite == http.SameSiteDefaultMode {
+		cfg.CookieSameSite = http.SameSiteLaxMode
+	}
 	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux()}
+	s.sessions = dbstore.New(deps.Sessions, sessions.Options{
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: cfg.CookieSameSite,
+		Secure:   cfg.SecureCookies || cfg.CookieSameSite == http.SameSiteNoneMode,
+		// A cross-site cookie is a third-party cookie to the browser, which many block unless it is
+		// partitioned by the top-level site (CHIPS): the app's page then keeps its own SESSION jar.
+		Partitioned: cfg.CookieSameSite == http.SameSiteNoneMode,
+	}, s.clients.host)
+	cors, err := newCORS(cfg.CORSOrigins)
+	if err != nil {
+		panic("server.New: " + err.Error())
+	}
+	s.handler = cors.wrap(s.mux)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +119,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"duration", time.Since(start), "client", s.clients.host(r))
 		}
 	}()
-	s.mux.ServeHTTP(rec, r)
+	s.handler.ServeHTTP(rec, r)
 }
 
 type statusRecorder struct {

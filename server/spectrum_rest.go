@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/token"
 )
@@ -83,13 +84,17 @@ func (s *Server) restSessionToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, s.clients.host(r), ttl)
+	sess, err := s.sessions.Login(r, w, u.Name)
 	if err != nil {
 		s.restIssueError(w, r, err)
 		return
 	}
-	s.setSessionCookie(w, r, iss.Session)
-	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Session: iss.Session, Username: iss.User})
+	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, dbstore.StorageID(sess), s.clients.host(r), ttl)
+	if err != nil {
+		s.restIssueError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Session: sess.ID, Username: iss.User})
 }
 
 func (s *Server) restOpenToken(w http.ResponseWriter, r *http.Request) {
@@ -140,6 +145,9 @@ func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.tokenRefused(w, r, p, err)
 		return
+	}
+	if v.SessionID != "" {
+		s.sessions.Forget(r, w)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"username": v.User})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/soap"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/token"
@@ -158,13 +159,16 @@ func (s *Server) soapGetAccessSessionToken(w http.ResponseWriter, r *http.Reques
 }
 
 func (s *Server) soapSessionToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope, u storage.User, ttl time.Duration) (soap.Response, error) {
-	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, s.clients.host(r), ttl)
+	sess, err := s.sessions.Login(r, w, u.Name)
+	if err != nil {
+		return nil, err
+	}
+	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, dbstore.StorageID(sess), s.clients.host(r), ttl)
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}
-	s.setSessionCookie(w, r, iss.Session)
 	ns, op := env.Operation()
-	return tokenInfoResponse{ns: ns, op: op, session: iss.Session, token: iss.Token, user: iss.User}, nil
+	return tokenInfoResponse{ns: ns, op: op, session: sess.ID, token: iss.Token, user: iss.User}, nil
 }
 
 func (s *Server) soapGetAccessToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
@@ -189,13 +193,17 @@ func (s *Server) issueFault(env *soap.Envelope, err error) error {
 
 // soapLogout ends the presented token (and its session); it authenticates with the token itself.
 func (s *Server) soapLogout(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
-	if _, err := s.deps.Tokens.Logout(r.Context(), s.presented(r)); err != nil {
+	v, err := s.deps.Tokens.Logout(r.Context(), s.presented(r))
+	if err != nil {
 		if errors.Is(err, token.ErrInvalid) {
 			s.logRefusal(r.Context(), err)
 			return nil, &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: "invalid token", Status: http.StatusUnauthorized,
 				Header: http.Header{"Www-Authenticate": {s.bearerChallenge("invalid_token")}}}
 		}
 		return nil, err
+	}
+	if v.SessionID != "" {
+		s.sessions.Forget(r, w)
 	}
 	ns, op := env.Operation()
 	return emptyResponse{ns: ns, op: op}, nil

@@ -18,12 +18,19 @@ import (
 // CookieName is the cookie Spectrum clients send; the name is case-sensitive.
 const CookieName = "SESSION"
 
-// Errors from Check. All mean "not a usable session"; they differ for logs and metrics.
+// MaxCookieLen bounds a presented cookie value; ours are 36-character UUIDs.
+const MaxCookieLen = 128
+
+// ErrNotUsable is what every "this session cannot be used" error wraps; the specific ones differ for logs and
+// metrics. Any other error from Check is a storage failure.
+var ErrNotUsable = errors.New("session: not usable")
+
+// Reasons a session is not usable.
 var (
-	ErrUnknown = errors.New("session: unknown")
-	ErrEnded   = errors.New("session: ended")
-	ErrIdle    = errors.New("session: idle timeout")
-	ErrTooOld  = errors.New("session: absolute lifetime exceeded")
+	ErrUnknown = fmt.Errorf("%w: unknown", ErrNotUsable)
+	ErrEnded   = fmt.Errorf("%w: ended", ErrNotUsable)
+	ErrIdle    = fmt.Errorf("%w: idle timeout", ErrNotUsable)
+	ErrTooOld  = fmt.Errorf("%w: absolute lifetime exceeded", ErrNotUsable)
 )
 
 // Config sets the timeouts.
@@ -81,6 +88,14 @@ func (m *Manager) Create(ctx context.Context, user, clientHost string) (string, 
 	return value, s, nil
 }
 
+// Check returns the live session a SESSION cookie value names, recording the activity (throttled).
+func (m *Manager) Check(ctx context.Context, cookieValue string) (storage.Session, error) {
+	if cookieValue == "" || len(cookieValue) > MaxCookieLen {
+		return storage.Session{}, ErrUnknown
+	}
+	return m.CheckID(ctx, ID(cookieValue))
+}
+
 // CheckID returns the live session with storage id id, and records the activity (throttled).
 func (m *Manager) CheckID(ctx context.Context, id string) (storage.Session, error) {
 	s, err := m.store.GetSession(ctx, id)
@@ -115,6 +130,16 @@ func (m *Manager) Live(s storage.Session) error {
 		return ErrTooOld
 	}
 	return nil
+}
+
+// EndUser ends every session of user and revokes the tokens bound to them: what a disabled account or a
+// changed password must do, so that whoever held the old credentials loses the sessions they opened.
+func (m *Manager) EndUser(ctx context.Context, user string) (int, error) {
+	n, err := m.store.EndUserSessions(ctx, user, m.now())
+	if err != nil {
+		return 0, fmt.Errorf("session: end sessions of user: %w", err)
+	}
+	return n, nil
 }
 
 // End ends the session with storage id id and revokes every token bound to it.

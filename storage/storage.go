@@ -113,6 +113,9 @@ type Sessions interface {
 	TouchSession(ctx context.Context, id string, at time.Time, minInterval time.Duration) error
 	// EndSession marks the session ended and revokes its tokens, in one transaction.
 	EndSession(ctx context.Context, id string, at time.Time) error
+	// EndUserSessions ends every live session of user and revokes their tokens, in one transaction, and
+	// returns how many sessions it ended (for a disabled account or a changed password).
+	EndUserSessions(ctx context.Context, user string, at time.Time) (int, error)
 	// DeleteSessions removes sessions ended, or last seen, before cutoff, at most limit; returns how many.
 	DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }

@@ -68,29 +68,26 @@ func NewService(codec *Codec, store Store, sessions *session.Manager, cfg Config
 // Issued is a freshly minted token.
 type Issued struct {
 	Token     string
-	Session   string // SESSION cookie value; empty for open tokens
 	User      string
 	Kind      storage.TokenKind
 	ExpiresAt time.Time // zero: no expiry of its own
 }
 
-// IssueSessionToken starts a session for user and mints a token bound to it and to clientHost. ttl 0 gives a
-// session token (getAccessSessionToken); ttl > 0 an expiring one (getAccessExpiringToken).
-func (s *Service) IssueSessionToken(ctx context.Context, user, clientHost string, ttl time.Duration) (Issued, error) {
+// IssueSessionToken mints a token for user bound to the session stored under sessionID (which must be a live
+// session of user: the session layer signs the user in first) and to clientHost. ttl 0 gives a session token
+// (getAccessSessionToken); ttl > 0 an expiring one (getAccessExpiringToken).
+func (s *Service) IssueSessionToken(ctx context.Context, user, sessionID, clientHost string, ttl time.Duration) (Issued, error) {
 	if ttl < 0 || (s.cfg.MaxLifetime > 0 && ttl > s.cfg.MaxLifetime) {
 		return Issued{}, ErrLifetime
+	}
+	if sessionID == "" {
+		return Issued{}, errors.New("token: a session token needs a session")
 	}
 	kind := storage.KindSession
 	if ttl > 0 {
 		kind = storage.KindExpiring
 	}
-	cookie, sess, err := s.sessions.Create(ctx, user, clientHost)
-	if err != nil {
-		return Issued{}, err
-	}
-	iss, err := s.mint(ctx, user, kind, sess.ID, clientHost, ttl)
-	iss.Session = cookie
-	return iss, err
+	return s.mint(ctx, user, kind, sessionID, clientHost, ttl)
 }
 
 // IssueOpenToken mints a token bound to no session and no host. ttl 0 asks for no expiry, which the configured
@@ -179,8 +176,7 @@ func (s *Service) Verify(ctx context.Context, p Presented) (Verified, error) {
 	}
 	if bound {
 		if _, err := s.sessions.CheckID(ctx, c.Session); err != nil {
-			if errors.Is(err, session.ErrUnknown) || errors.Is(err, session.ErrEnded) ||
-				errors.Is(err, session.ErrIdle) || errors.Is(err, session.ErrTooOld) {
+			if errors.Is(err, session.ErrNotUsable) {
 				return Verified{}, fmt.Errorf("%w (%v)", ErrSessionGone, err)
 			}
 			return Verified{}, err

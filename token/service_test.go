@@ -13,9 +13,10 @@ import (
 )
 
 type fixture struct {
-	svc   *Service
-	store *sqlite.Store
-	now   time.Time
+	svc      *Service
+	sessions *session.Manager
+	store    *sqlite.Store
+	now      time.Time
 }
 
 func (f *fixture) clock() time.Time { return f.now }
@@ -32,9 +33,21 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 		t.Fatal(err)
 	}
 	codec, _ := NewCodec(testKey())
-	sessions := session.NewManager(store, session.DefaultConfig, f.clock)
-	f.svc = NewService(codec, store, sessions, cfg, f.clock)
+	f.sessions = session.NewManager(store, session.DefaultConfig, f.clock)
+	f.svc = NewService(codec, store, f.sessions, cfg, f.clock)
 	return f
+}
+
+// signIn starts a session for alice from host and mints a session-bound token in it; Issued.Token with the
+// returned cookie value is what a client presents.
+func (f *fixture) signIn(t *testing.T, host string, ttl time.Duration) (Issued, string, error) {
+	t.Helper()
+	cookie, sess, err := f.sessions.Create(context.Background(), "alice", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := f.svc.IssueSessionToken(context.Background(), "alice", sess.ID, host, ttl)
+	return iss, cookie, err
 }
 
 var defaultCfg = Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInterval: time.Minute}
@@ -42,11 +55,11 @@ var defaultCfg = Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInter
 func TestSessionTokenIdleTimeout(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, defaultCfg)
-	iss, err := f.svc.IssueSessionToken(ctx, "alice", "10.0.0.1", 0)
-	if err != nil || iss.Kind != storage.KindSession || iss.Session == "" || !iss.ExpiresAt.IsZero() {
+	iss, cookie, err := f.signIn(t, "10.0.0.1", 0)
+	if err != nil || iss.Kind != storage.KindSession || !iss.ExpiresAt.IsZero() {
 		t.Fatalf("issue: %+v, %v", iss, err)
 	}
-	p := Presented{Token: iss.Token, Session: iss.Session, ClientHost: "10.0.0.1"}
+	p := Presented{Token: iss.Token, Session: cookie, ClientHost: "10.0.0.1"}
 	f.now = f.now.Add(29*time.Minute + 59*time.Second)
 	if _, err := f.svc.Verify(ctx, p); err != nil {
 		t.Fatalf("at 29:59 idle: %v", err)
@@ -65,11 +78,11 @@ func TestSessionTokenIdleTimeout(t *testing.T) {
 func TestExpiringToken(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, defaultCfg)
-	iss, err := f.svc.IssueSessionToken(ctx, "alice", "h", 60*time.Minute)
+	iss, cookie, err := f.signIn(t, "h", 60*time.Minute)
 	if err != nil || iss.Kind != storage.KindExpiring || !iss.ExpiresAt.Equal(f.now.Add(time.Hour)) {
 		t.Fatalf("issue: %+v, %v", iss, err)
 	}
-	p := Presented{Token: iss.Token, Session: iss.Session, ClientHost: "h"}
+	p := Presented{Token: iss.Token, Session: cookie, ClientHost: "h"}
 	for range 3 { // keep the session busy so only the expiry can end it
 		f.now = f.now.Add(20 * time.Minute)
 		if _, err := f.svc.Verify(ctx, p); err != nil && f.now.Before(iss.ExpiresAt) {
@@ -80,9 +93,9 @@ func TestExpiringToken(t *testing.T) {
 		t.Fatalf("at expiry: %v, want ErrExpired", err)
 	}
 	// And it also dies of inactivity before its expiry.
-	iss, _ = f.svc.IssueSessionToken(ctx, "alice", "h", 2*time.Hour)
+	iss, cookie, _ = f.signIn(t, "h", 2*time.Hour)
 	f.now = f.now.Add(31 * time.Minute)
-	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: iss.Session, ClientHost: "h"}); !errors.Is(err, ErrSessionGone) {
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: cookie, ClientHost: "h"}); !errors.Is(err, ErrSessionGone) {
 		t.Fatalf("idle expiring token: %v", err)
 	}
 }
@@ -90,23 +103,23 @@ func TestExpiringToken(t *testing.T) {
 func TestSessionBinding(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, defaultCfg)
-	iss, _ := f.svc.IssueSessionToken(ctx, "alice", "10.0.0.1", 0)
-	other, _ := f.svc.IssueSessionToken(ctx, "alice", "10.0.0.1", 0)
+	iss, cookie, _ := f.signIn(t, "10.0.0.1", 0)
+	_, otherCookie, _ := f.signIn(t, "10.0.0.1", 0)
 	cases := map[string]Presented{
 		"no SESSION":    {Token: iss.Token, ClientHost: "10.0.0.1"},
-		"wrong SESSION": {Token: iss.Token, Session: other.Session, ClientHost: "10.0.0.1"},
+		"wrong SESSION": {Token: iss.Token, Session: otherCookie, ClientHost: "10.0.0.1"},
 	}
 	for name, p := range cases {
 		if _, err := f.svc.Verify(ctx, p); !errors.Is(err, ErrSessionMismatch) {
 			t.Errorf("%s: %v, want ErrSessionMismatch", name, err)
 		}
 	}
-	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: iss.Session, ClientHost: "10.0.0.2"}); !errors.Is(err, ErrHostMismatch) {
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: cookie, ClientHost: "10.0.0.2"}); !errors.Is(err, ErrHostMismatch) {
 		t.Errorf("other host: %v, want ErrHostMismatch", err)
 	}
 	// With host checks off (Spectrum's cluster setting) the session still binds, the host does not.
 	f.svc.cfg.CheckHost = false
-	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: iss.Session, ClientHost: "10.0.0.2"}); err != nil {
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token, Session: cookie, ClientHost: "10.0.0.2"}); err != nil {
 		t.Errorf("host checks off: %v", err)
 	}
 }
@@ -115,7 +128,7 @@ func TestOpenToken(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, defaultCfg)
 	iss, err := f.svc.IssueOpenToken(ctx, "alice", "10.0.0.1", 0)
-	if err != nil || iss.Session != "" || !iss.ExpiresAt.Equal(f.now.Add(24*time.Hour)) {
+	if err != nil || iss.Kind != storage.KindOpen || !iss.ExpiresAt.Equal(f.now.Add(24*time.Hour)) {
 		t.Fatalf("open token: %+v, %v (want the configured maximum lifetime)", iss, err)
 	}
 	// No session, any host, and idle time does not matter.
@@ -130,7 +143,7 @@ func TestOpenToken(t *testing.T) {
 	if _, err := f.svc.IssueOpenToken(ctx, "alice", "", 25*time.Hour); !errors.Is(err, ErrLifetime) {
 		t.Fatalf("over the maximum: %v", err)
 	}
-	if _, err := f.svc.IssueSessionToken(ctx, "alice", "", -time.Minute); !errors.Is(err, ErrLifetime) {
+	if _, _, err := f.signIn(t, "", -time.Minute); !errors.Is(err, ErrLifetime) {
 		t.Fatalf("negative: %v", err)
 	}
 }
@@ -148,8 +161,8 @@ func TestLogout(t *testing.T) {
 	if _, err := f.svc.Logout(ctx, Presented{Token: open.Token}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("second logout: %v", err)
 	}
-	sess, _ := f.svc.IssueSessionToken(ctx, "alice", "h", 0)
-	p := Presented{Token: sess.Token, Session: sess.Session, ClientHost: "h"}
+	sess, cookie, _ := f.signIn(t, "h", 0)
+	p := Presented{Token: sess.Token, Session: cookie, ClientHost: "h"}
 	if _, err := f.svc.Logout(ctx, p); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +208,7 @@ func TestCollectGarbage(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, defaultCfg)
 	expiring, _ := f.svc.IssueOpenToken(ctx, "alice", "h", time.Minute)
-	idle, _ := f.svc.IssueSessionToken(ctx, "alice", "h", 0)
+	idle, _, _ := f.signIn(t, "h", 0)
 	keep, _ := f.svc.IssueOpenToken(ctx, "alice", "h", 0)
 	f.now = f.now.Add(31 * time.Minute)
 	tokens, sessions, err := f.svc.CollectGarbage(ctx, f.store, 1)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -39,6 +40,10 @@ type serveFlags struct {
 	credCacheTTL     time.Duration
 	gcInterval       time.Duration
 	secureCookies    bool
+	cookieSameSite   string
+	corsOrigins      string
+	tlsCert          string
+	tlsKey           string
 	logLevel         string
 }
 
@@ -59,6 +64,11 @@ func serve(args []string, stderr io.Writer) error {
 	fs.DurationVar(&f.credCacheTTL, "credential-cache-ttl", 5*time.Minute, "remember a verified password this long (0 = verify every time)")
 	fs.DurationVar(&f.gcInterval, "gc-interval", 5*time.Minute, "how often expired tokens and sessions are deleted")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark the SESSION cookie Secure even on plain HTTP (behind a TLS proxy)")
+	fs.StringVar(&f.cookieSameSite, "cookie-samesite", "lax", "SameSite of the SESSION cookie: lax, strict or none (none: pages on other sites may "+
+		"use the session; needs --tls-cert or --secure-cookies)")
+	fs.StringVar(&f.corsOrigins, "cors-origins", "", "comma-separated origins (https://app.example.com) whose pages may call the service with credentials")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -72,6 +82,22 @@ func serve(args []string, stderr io.Writer) error {
 	proxies, err := parsePrefixes(f.trustedProxies)
 	if err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+
+	origins, err := server.ParseOrigins(f.corsOrigins)
+	if err != nil {
+		return fmt.Errorf("--cors-origins: %w", err)
+	}
+	sameSite, err := parseSameSite(f.cookieSameSite)
+	if err != nil {
+		return err
+	}
+	tlsConfig, err := loadTLS(f.tlsCert, f.tlsKey)
+	if err != nil {
+		return err
+	}
+	if sameSite == http.SameSiteNoneMode && tlsConfig == nil && !f.secureCookies {
+		return errors.New("--cookie-samesite none needs HTTPS: give --tls-cert and --tls-key, or --secure-cookies behind a TLS-terminating proxy")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -99,8 +125,9 @@ func serve(args []string, stderr io.Writer) error {
 	tokens := token.NewService(codec, store, sessions, token.Config{
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
 	handler := server.New(server.Config{
-		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime, SecureCookies: f.secureCookies,
-	}, server.Deps{Auth: authn, Tokens: tokens, Log: log,
+		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
+		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
+	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Log: log,
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
@@ -115,6 +142,7 @@ func serve(args []string, stderr io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	if f.addrFile != "" {
 		if err := os.WriteFile(f.addrFile, []byte(ln.Addr().String()), 0o644); err != nil {
@@ -122,12 +150,19 @@ func serve(args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", redactDSN(f.db), "host_check", f.hostCheck,
-		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String())
+	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", redactDSN(f.db), "host_check", f.hostCheck,
+		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
+		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
 
 	go collectGarbage(ctx, tokens, store, f.gcInterval, log)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate is already in TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -194,6 +229,34 @@ func bootstrapAdmin(ctx context.Context, store storage.Store, params auth.Params
 		fmt.Fprintf(stderr, "tokenmanager: created user admin with password %s (shown once; change it with 'tokenmanager user passwd admin --password-stdin')\n", password)
 	}
 	return nil
+}
+
+func parseSameSite(v string) (http.SameSite, error) {
+	switch strings.ToLower(v) {
+	case "lax", "":
+		return http.SameSiteLaxMode, nil
+	case "strict":
+		return http.SameSiteStrictMode, nil
+	case "none":
+		return http.SameSiteNoneMode, nil
+	}
+	return 0, fmt.Errorf("--cookie-samesite %q: want lax, strict or none", v)
+}
+
+// loadTLS loads the certificate at start, so that a wrong path or a key that does not match fails the start
+// rather than the first handshake. Neither file: plain HTTP (nil).
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 func parsePrefixes(s string) ([]netip.Prefix, error) {

@@ -19,8 +19,9 @@ import (
 const userUsage = `usage:
   tokenmanager user add NAME --password-stdin     create a user (password read from standard input;
                                                   add --wsse-digest to allow WS-Security PasswordDigest)
-  tokenmanager user passwd NAME --password-stdin  set a user's password
-  tokenmanager user disable NAME                  refuse the user's credentials and tokens at once
+  tokenmanager user passwd NAME --password-stdin  set a user's password and end the user's sessions
+  tokenmanager user disable NAME                  refuse the user's credentials and tokens at once, and
+                                                  end the user's sessions
   tokenmanager user enable NAME                   undo disable
   tokenmanager user list                          list users
 
@@ -130,7 +131,11 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return userErr(pos[0], err)
 		}
-		fmt.Fprintf(stdout, "password of %s changed\n", pos[0])
+		ended, err := store.EndUserSessions(ctx, pos[0], now)
+		if err != nil {
+			return fmt.Errorf("password changed, but ending the old sessions failed: %w", err)
+		}
+		fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", pos[0], ended)
 	case "disable", "enable":
 		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
 			u.Disabled, u.UpdatedAt = sub == "disable", now
@@ -139,7 +144,15 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return userErr(pos[0], err)
 		}
-		fmt.Fprintf(stdout, "user %s %sd\n", pos[0], sub)
+		if sub == "enable" {
+			fmt.Fprintf(stdout, "user %s enabled\n", pos[0])
+			break
+		}
+		ended, err := store.EndUserSessions(ctx, pos[0], now)
+		if err != nil {
+			return fmt.Errorf("user disabled, but ending their sessions failed: %w", err)
+		}
+		fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
 	case "list":
 		users, err := store.ListUsers(ctx)
 		if err != nil {

@@ -25,6 +25,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"TokenTouchThrottled", testTokenTouchThrottled},
 		{"SessionLifecycle", testSessionLifecycle},
 		{"EndSessionRevokesTokens", testEndSessionRevokesTokens},
+		{"EndUserSessions", testEndUserSessions},
 		{"GarbageCollection", testGarbageCollection},
 		{"ConcurrentWrites", testConcurrentWrites},
 	}
@@ -201,6 +202,60 @@ func testSessionLifecycle(t *testing.T, s storage.Store) {
 	}
 	if err := s.EndSession(ctx, "s2", base); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("EndSession(missing) = %v", err)
+	}
+}
+
+func testEndUserSessions(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mustUser(t, s, "alice")
+	mustUser(t, s, "bob")
+	sessions := map[string]string{"a1": "alice", "a2": "alice", "b1": "bob"}
+	for id, user := range sessions {
+		if err := s.CreateSession(ctx, storage.Session{ID: id, User: user, CreatedAt: base, LastSeenAt: base}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokens := []storage.Token{
+		{ID: "ta1", User: "alice", Kind: storage.KindSession, SessionID: "a1"},
+		{ID: "ta2", User: "alice", Kind: storage.KindExpiring, SessionID: "a2", ExpiresAt: base.Add(time.Hour)},
+		{ID: "ta-open", User: "alice", Kind: storage.KindOpen},
+		{ID: "tb1", User: "bob", Kind: storage.KindSession, SessionID: "b1"},
+	}
+	for _, tok := range tokens {
+		tok.CreatedAt, tok.LastUsedAt = base, base
+		if err := s.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := base.Add(time.Minute)
+	if n, err := s.EndUserSessions(ctx, "alice", end); err != nil || n != 2 {
+		t.Fatalf("EndUserSessions(alice) = %d, %v; want 2", n, err)
+	}
+	for id, wantEnded := range map[string]bool{"a1": true, "a2": true, "b1": false} {
+		ss, err := s.GetSession(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ss.Ended() != wantEnded {
+			t.Errorf("session %s ended=%v, want %v", id, ss.Ended(), wantEnded)
+		}
+	}
+	// Session-bound tokens die with their sessions; an open token is not bound to any and is left alone.
+	for id, wantRevoked := range map[string]bool{"ta1": true, "ta2": true, "ta-open": false, "tb1": false} {
+		tok, err := s.GetToken(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.Revoked() != wantRevoked {
+			t.Errorf("token %s revoked=%v, want %v", id, tok.Revoked(), wantRevoked)
+		}
+	}
+	// Ending again finds nothing live and keeps the first end time.
+	if n, err := s.EndUserSessions(ctx, "alice", end.Add(time.Hour)); err != nil || n != 0 {
+		t.Fatalf("second EndUserSessions = %d, %v; want 0", n, err)
+	}
+	if ss, _ := s.GetSession(ctx, "a1"); !ss.EndedAt.Equal(end) {
+		t.Fatalf("end time moved to %v", ss.EndedAt)
 	}
 }
 

@@ -186,6 +186,25 @@ func (s *Store) EndSession(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
+func (s *Store) EndUserSessions(ctx context.Context, user string, at time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ts := toMicros(at)
+		// Tokens first, while their sessions are still recognisably live.
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE revoked_at = 0 AND session_id IN (
+			SELECT id FROM sessions WHERE user_name = ? AND ended_at = 0)`, ts, user); err != nil {
+			return mapErr(err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE user_name = ? AND ended_at = 0`, ts, user)
+		if err != nil {
+			return mapErr(err)
+		}
+		n, err = res.RowsAffected()
+		return mapErr(err)
+	})
+	return int(n), err
+}
+
 func (s *Store) DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	c := toMicros(cutoff)
 	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (

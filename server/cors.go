@@ -1,0 +1,74 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/rs/cors"
+)
+
+// corsPolicy lets the pages of listed origins call us with credentials (fetch credentials: 'include',
+// XMLHttpRequest withCredentials), which is how a single-page app on another origin keeps its SESSION cookie.
+type corsPolicy struct{ c *cors.Cors }
+
+// newCORS builds the policy for origins; no origins, no policy.
+func newCORS(origins []string) (corsPolicy, error) {
+	if len(origins) == 0 {
+		return corsPolicy{}, nil
+	}
+	for _, o := range origins {
+		if err := checkOrigin(o); err != nil {
+			return corsPolicy{}, err
+		}
+	}
+	return corsPolicy{cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost},
+		// What the token operations need: SOAP's text/xml or application/soap+xml body and SOAPAction, and the
+		// Authorization header that carries Basic credentials or the token.
+		AllowedHeaders: []string{"Authorization", "Content-Type", "SOAPAction", "X-Requested-With"},
+		// Readable by the page: who the check endpoint says the token belongs to, and the challenge on a 401.
+		ExposedHeaders:   []string{HeaderTokenUser, HeaderTokenKind, "WWW-Authenticate"},
+		AllowCredentials: true,
+		MaxAge:           600,
+	})}, nil
+}
+
+func (p corsPolicy) wrap(h http.Handler) http.Handler {
+	if p.c == nil {
+		return h
+	}
+	return p.c.Handler(h)
+}
+
+// checkOrigin accepts only exact origins: with credentials, a wildcard would hand every site on the web the
+// user's session.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case o == "*" || strings.Contains(o, "*"):
+		return fmt.Errorf("CORS origin %q: wildcards are refused, because the requests carry credentials; list each origin", o)
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return fmt.Errorf("CORS origin %q: want scheme://host[:port], e.g. https://app.example.com", o)
+	}
+	return nil
+}
+
+// ParseOrigins splits a comma-separated list of origins and checks each, for flags and config.
+func ParseOrigins(list string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(list, ",") {
+		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if err := checkOrigin(o); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
