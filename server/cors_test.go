@@ -107,4 +107,3 @@ func TestParseOrigins(t *testing.T) {
 	}()
 	server.New(server.Config{CORSOrigins: []string{"*"}}, server.Deps{})
 }
-
