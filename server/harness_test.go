@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -50,6 +51,7 @@ type setup struct {
 	Server  server.Config
 	Token   token.Config
 	Session session.Config
+	Log     *slog.Logger // nil: discard
 	// wire runs after the core dependencies exist and before the server is built; a surface's tests use it
 	// to add their own dependencies (see the with* options in each surface's test file).
 	wire []func(st *stack, d *server.Deps)
@@ -92,6 +94,9 @@ func newStack(t *testing.T, opts ...option) *stack {
 		Digest:   auth.NewDigestVerifier(store, keys.NewSealer(serverKey), auth.DigestOptions{Now: clk.Now}),
 		Tokens:   token.NewService(codec, store, sessions, su.Token, clk.Now),
 		Sessions: sessions,
+		Probe:    store,
+		Log:      su.Log,
+		Now:      clk.Now,
 	}
 	st := &stack{Store: store, Clock: clk}
 	for _, w := range su.wire {

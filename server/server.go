@@ -16,6 +16,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
+	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -46,7 +47,16 @@ type Deps struct {
 	Digest   *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
 	Tokens   *token.Service
 	Sessions *session.Manager
-	Log      *slog.Logger
+	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
+	Probe Probe
+	Log   *slog.Logger
+	Now   func() time.Time // the clock (nil = time.Now)
+}
+
+// Probe is what the health and metrics endpoints read from storage.
+type Probe interface {
+	Ping(ctx context.Context) error
+	storage.Stats
 }
 
 // Server is the HTTP handler for every surface.
@@ -55,6 +65,7 @@ type Server struct {
 	deps     Deps
 	clients  clientInfo
 	sessions *dbstore.Store
+	metrics  *metrics
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
 }
@@ -70,6 +81,10 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	deps.Log = slog.New(requestIDHandler{deps.Log.Handler()})
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
 	if cfg.CookieSameSite == 0 || cfg.CookieSameSite == http.SameSiteDefaultMode {
 		cfg.CookieSameSite = http.SameSiteLaxMode
@@ -89,18 +104,48 @@ func New(cfg Config, deps Deps) *Server {
 		panic("server.New: " + err.Error())
 	}
 	s.handler = cors.wrap(s.mux)
+	var live liveCounter
+	if deps.Probe != nil {
+		live = liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now}
+	}
+	s.metrics = newMetrics(live)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routeOperations()
+	return s
+}
+
+// routeOperations serves what operators and orchestrators poll: liveness, readiness and metrics.
+func (s *Server) routeOperations() {
+	// Alive: the process answers. Never touches the database, so a database outage does not get us restarted.
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	return s
+	// Ready: the database answers (and, since stores apply migrations when they open, its schema is current).
+	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if s.deps.Probe != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := s.deps.Probe.Ping(ctx); err != nil {
+				s.deps.Log.WarnContext(r.Context(), "not ready", "err", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprintln(w, "database unavailable")
+				return
+			}
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	s.mux.Handle("GET /metrics", s.metrics.handler())
 }
 
-// ServeHTTP adds panic recovery and access logging around the routes.
+// ServeHTTP adds a request id, panic recovery, metrics and access logging around the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	id := requestID(r)
+	w.Header().Set(HeaderRequestID, id)
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		if p := recover(); p != nil {
@@ -108,14 +153,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			// The stack goes to the log for us; the client gets a bare 500.
-			s.deps.Log.Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.deps.Log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			if !rec.wrote {
 				http.Error(rec, "internal server error", http.StatusInternalServerError)
 			}
 		}
+		s.metrics.observe(r, rec.status, time.Since(start))
 		if s.deps.Log.Enabled(r.Context(), slog.LevelDebug) {
 			// Never the query string or headers: they can carry credentials.
-			s.deps.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			s.deps.Log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
 				"duration", time.Since(start), "client", s.clients.host(r))
 		}
 	}()

@@ -94,6 +94,7 @@ func (s *Server) restSessionToken(w http.ResponseWriter, r *http.Request) {
 		s.restIssueError(w, r, err)
 		return
 	}
+	s.countIssued(iss.Kind)
 	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Session: sess.ID, Username: iss.User})
 }
 
@@ -111,6 +112,7 @@ func (s *Server) restOpenToken(w http.ResponseWriter, r *http.Request) {
 		s.restIssueError(w, r, err)
 		return
 	}
+	s.countIssued(iss.Kind)
 	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Username: iss.User})
 }
 
@@ -142,6 +144,7 @@ func (s *Server) tokenRefused(w http.ResponseWriter, r *http.Request, p token.Pr
 func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
 	p := s.presented(r)
 	v, err := s.deps.Tokens.Logout(r.Context(), p)
+	s.countCheck(err)
 	if err != nil {
 		s.tokenRefused(w, r, p, err)
 		return
@@ -168,6 +171,7 @@ const (
 func (s *Server) restVerify(w http.ResponseWriter, r *http.Request) {
 	p := s.presented(r)
 	v, err := s.deps.Tokens.Verify(r.Context(), p)
+	s.countCheck(err)
 	if err != nil {
 		s.tokenRefused(w, r, p, err)
 		return

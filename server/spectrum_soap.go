@@ -167,6 +167,7 @@ func (s *Server) soapSessionToken(w http.ResponseWriter, r *http.Request, env *s
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}
+	s.countIssued(iss.Kind)
 	ns, op := env.Operation()
 	return tokenInfoResponse{ns: ns, op: op, session: sess.ID, token: iss.Token, user: iss.User}, nil
 }
@@ -180,6 +181,7 @@ func (s *Server) soapGetAccessToken(w http.ResponseWriter, r *http.Request, env 
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}
+	s.countIssued(iss.Kind)
 	ns, op := env.Operation()
 	return tokenInfoResponse{ns: ns, op: op, token: iss.Token, user: iss.User}, nil
 }
@@ -194,6 +196,7 @@ func (s *Server) issueFault(env *soap.Envelope, err error) error {
 // soapLogout ends the presented token (and its session); it authenticates with the token itself.
 func (s *Server) soapLogout(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
 	v, err := s.deps.Tokens.Logout(r.Context(), s.presented(r))
+	s.countCheck(err)
 	if err != nil {
 		if errors.Is(err, token.ErrInvalid) {
 			s.logRefusal(r.Context(), err)
@@ -225,5 +228,5 @@ func (s *Server) parseLifetime(raw string, zeroOK bool) (time.Duration, error) {
 
 // logRefusal records why a token was refused, without the token.
 func (s *Server) logRefusal(ctx context.Context, err error) {
-	s.deps.Log.InfoContext(ctx, "token refused", "reason", err.Error())
+	s.deps.Log.InfoContext(ctx, "token refused", "reason", token.Reason(err), "err", err.Error())
 }

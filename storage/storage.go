@@ -120,11 +120,19 @@ type Sessions interface {
 	DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }
 
+// Stats counts what is live, for metrics.
+type Stats interface {
+	// CountLive returns how many tokens are neither revoked nor expired at now, and how many sessions are
+	// not ended and were last seen at or after seenSince.
+	CountLive(ctx context.Context, now, seenSince time.Time) (tokens, sessions int, err error)
+}
+
 // Store is everything a backend provides.
 type Store interface {
 	Users
 	Tokens
 	Sessions
+	Stats
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

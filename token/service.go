@@ -30,6 +30,27 @@ var (
 	ErrUserDisabled    = fmt.Errorf("%w: user disabled or removed", ErrInvalid)
 )
 
+// Reason names why err refused a token, in a few fixed words fit for a metric label ("" for nil, "error" for
+// a failure that is not a refusal).
+func Reason(err error) string {
+	for _, r := range []struct {
+		err  error
+		name string
+	}{
+		{ErrMalformedToken, "malformed"}, {ErrExpired, "expired"}, {ErrRevoked, "revoked"},
+		{ErrSessionMismatch, "session_mismatch"}, {ErrSessionGone, "session_gone"},
+		{ErrHostMismatch, "host_mismatch"}, {ErrUserDisabled, "user_disabled"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.name
+		}
+	}
+	if err == nil {
+		return ""
+	}
+	return "error"
+}
+
 // Config bounds what the service issues and how strictly it checks.
 type Config struct {
 	// MaxLifetime caps any requested lifetime and is the lifetime of open tokens that ask for none

@@ -127,7 +127,7 @@ func serve(args []string, stderr io.Writer) error {
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
-	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Log: log,
+	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Log: log,
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)

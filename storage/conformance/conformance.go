@@ -26,6 +26,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"SessionLifecycle", testSessionLifecycle},
 		{"EndSessionRevokesTokens", testEndSessionRevokesTokens},
 		{"EndUserSessions", testEndUserSessions},
+		{"CountLive", testCountLive},
 		{"GarbageCollection", testGarbageCollection},
 		{"ConcurrentWrites", testConcurrentWrites},
 	}
@@ -202,6 +203,35 @@ func testSessionLifecycle(t *testing.T, s storage.Store) {
 	}
 	if err := s.EndSession(ctx, "s2", base); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("EndSession(missing) = %v", err)
+	}
+}
+
+func testCountLive(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mustUser(t, s, "alice")
+	for id, seen := range map[string]time.Time{"fresh": base, "idle": base.Add(-time.Hour), "ended": base} {
+		if err := s.CreateSession(ctx, storage.Session{ID: id, User: "alice", CreatedAt: seen, LastSeenAt: seen}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.EndSession(ctx, "ended", base); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []storage.Token{
+		{ID: "open", Kind: storage.KindOpen},
+		{ID: "not-yet-expired", Kind: storage.KindOpen, ExpiresAt: base.Add(time.Second)},
+		{ID: "expired", Kind: storage.KindOpen, ExpiresAt: base},
+		{ID: "revoked", Kind: storage.KindOpen, RevokedAt: base},
+		{ID: "in-fresh", Kind: storage.KindSession, SessionID: "fresh"},
+	} {
+		tok.User, tok.CreatedAt, tok.LastUsedAt = "alice", base, base
+		if err := s.CreateToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokens, sessions, err := s.CountLive(ctx, base, base.Add(-30*time.Minute))
+	if err != nil || tokens != 3 || sessions != 1 {
+		t.Fatalf("CountLive = %d tokens, %d sessions, %v; want 3, 1", tokens, sessions, err)
 	}
 }
 

@@ -226,3 +226,13 @@ func requireRow(res sql.Result) error {
 	}
 	return nil
 }
+
+// --- stats ---
+
+func (s *Store) CountLive(ctx context.Context, now, seenSince time.Time) (tokens, sessions int, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM tokens WHERE revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)),
+		(SELECT count(*) FROM sessions WHERE ended_at = 0 AND last_seen_at >= ?)`,
+		toMicros(now), toMicros(seenSince)).Scan(&tokens, &sessions)
+	return tokens, sessions, mapErr(err)
+}

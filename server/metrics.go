@@ -1,0 +1,119 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/token"
+)
+
+// metrics are the figures /metrics exposes. Each Server has its own registry, so that tests can run several.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec   // route, method, code
+	duration *prometheus.HistogramVec // route
+	issued   *prometheus.CounterVec   // kind
+	checks   *prometheus.CounterVec   // result: ok or the refusal reason
+}
+
+// latencyBuckets reach down to 100 µs: a token check takes well under a millisecond.
+var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+
+func newMetrics(live liveCounter) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenmanager_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tokenmanager_http_request_duration_seconds", Help: "Time to answer an HTTP request, by route pattern.",
+			Buckets: latencyBuckets,
+		}, []string{"route"}),
+		issued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenmanager_tokens_issued_total", Help: "Tokens issued, by kind.",
+		}, []string{"kind"}),
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tokenmanager_token_checks_total", Help: "Token checks (verify, logout), by result: ok or the reason for refusal.",
+		}, []string{"result"}),
+	}
+	m.registry.MustRegister(m.requests, m.duration, m.issued, m.checks,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if live.stats != nil {
+		m.registry.MustRegister(live)
+	}
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+func (m *metrics) observe(r *http.Request, status int, took time.Duration) {
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	m.requests.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(took.Seconds())
+}
+
+// methodLabel keeps the label's values few: a client may send any method name.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodHead, http.MethodOptions, http.MethodPatch:
+		return m
+	}
+	return "other"
+}
+
+// liveCounter reports live tokens and sessions when scraped, from the database, so that every node of a
+// cluster reports the same figures.
+type liveCounter struct {
+	stats storage.Stats
+	idle  time.Duration
+	now   func() time.Time
+}
+
+var (
+	liveTokensDesc   = prometheus.NewDesc("tokenmanager_live_tokens", "Tokens neither revoked nor expired.", nil, nil)
+	liveSessionsDesc = prometheus.NewDesc("tokenmanager_live_sessions", "Sessions neither ended nor idle.", nil, nil)
+)
+
+func (c liveCounter) Describe(ch chan<- *prometheus.Desc) {
+	ch <- liveTokensDesc
+	ch <- liveSessionsDesc
+}
+
+func (c liveCounter) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now := c.now()
+	tokens, sessions, err := c.stats.CountLive(ctx, now, now.Add(-c.idle))
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(liveTokensDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(liveTokensDesc, prometheus.GaugeValue, float64(tokens))
+	ch <- prometheus.MustNewConstMetric(liveSessionsDesc, prometheus.GaugeValue, float64(sessions))
+}
+
+// countIssued records a token handed out.
+func (s *Server) countIssued(kind storage.TokenKind) {
+	s.metrics.issued.WithLabelValues(string(kind)).Inc()
+}
+
+// countCheck records the outcome of using a token: "ok", or the reason it was refused.
+func (s *Server) countCheck(err error) {
+	result := "ok"
+	if err != nil {
+		result = token.Reason(err)
+	}
+	s.metrics.checks.WithLabelValues(result).Inc()
+}
