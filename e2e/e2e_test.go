@@ -150,16 +150,25 @@ type tmServer struct {
 	DataDir       string
 	AdminPassword string
 	out           *lockedBuffer
+	stop          func() // SIGTERM, wait, fail the test unless it exits 0; idempotent
 }
 
-// startServer runs `tokenmanager serve` on 127.0.0.1:0 with a fresh data directory and stops it with
-// SIGTERM when the test ends, failing the test unless it then exits 0.
-// startServer runs the built binary on a free loopback port with a fresh data directory; extra are more
-// serve flags. With --tls-cert among them the URL is https.
+// startServer runs `tokenmanager serve` on a free loopback port with a fresh data directory and stops it with
+// SIGTERM when the test ends (or at Stop), failing the test unless it then exits 0. extra are more serve
+// flags; with --tls-cert among them the URL is https.
 func startServer(t *testing.T, extra ...string) *tmServer {
 	t.Helper()
+	return launchServer(t, &tmServer{DataDir: t.TempDir(), AdminPassword: "admin-" + randomHex()}, extra...)
+}
+
+// Stop stops the server now.
+func (s *tmServer) Stop() { s.stop() }
+
+// launchServer starts the binary on s.DataDir (kept from an earlier run, or new).
+func launchServer(t *testing.T, s *tmServer, extra ...string) *tmServer {
+	t.Helper()
 	needServer(t)
-	s := &tmServer{DataDir: t.TempDir(), AdminPassword: "admin-" + randomHex(), out: &lockedBuffer{}}
+	s.out = &lockedBuffer{}
 	addrFile := filepath.Join(t.TempDir(), "addr")
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--addr-file", addrFile}, extra...)
 	cmd := exec.Command(serverBin, args...)
@@ -171,20 +180,25 @@ func startServer(t *testing.T, extra ...string) *tmServer {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	exited := false
-	t.Cleanup(func() {
-		if !exited {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("server did not exit 0 after SIGTERM: %v", err)
-				}
-			case <-time.After(stopTimeout):
-				_ = cmd.Process.Kill()
-				<-done
-				t.Errorf("server still running %v after SIGTERM; killed", stopTimeout)
-			}
+	s.stop = func() {
+		if exited {
+			return
 		}
+		exited = true
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server did not exit 0 after SIGTERM: %v", err)
+			}
+		case <-time.After(stopTimeout):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Errorf("server still running %v after SIGTERM; killed", stopTimeout)
+		}
+	}
+	t.Cleanup(func() {
+		s.stop()
 		if t.Failed() {
 			t.Logf("server output:\n%s", s.out.String())
 		}

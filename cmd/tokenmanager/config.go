@@ -32,18 +32,27 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 }
 
 func (f *storeFlags) open(ctx context.Context) (storage.Store, error) {
+	path, err := f.sqlitePath()
+	if err != nil {
+		return nil, err
+	}
+	return sqlite.Open(ctx, path)
+}
+
+// sqlitePath is the database file --db names, creating the data directory for the default one.
+func (f *storeFlags) sqlitePath() (string, error) {
 	path, ok := strings.CutPrefix(f.db, "sqlite:")
 	if !ok {
-		return nil, fmt.Errorf("--db %q: only sqlite: is supported in this version", redactDSN(f.db))
+		return "", fmt.Errorf("--db %q: only sqlite: is supported in this version", redactDSN(f.db))
 	}
 	path = strings.TrimPrefix(path, "//")
 	if path == "" {
 		if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
-			return nil, err
+			return "", err
 		}
 		path = filepath.Join(f.dataDir, "tokenmanager.db")
 	}
-	return sqlite.Open(ctx, path)
+	return path, nil
 }
 
 // serverKey returns the key from TOKENMANAGER_KEY or the key file (created on first use).

@@ -5,6 +5,7 @@
 //	tokenmanager user passwd NAME --password-stdin
 //	tokenmanager user disable|enable NAME
 //	tokenmanager user list
+//	tokenmanager backup FILE | restore FILE
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -33,6 +34,8 @@ const usage = `usage: tokenmanager <command> [flags]
 commands:
   serve     run the token service
   user      manage users: add, passwd, disable, enable, list
+  backup    write a consistent copy of the database to a file, while the service runs
+  restore   replace the database with a backup
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -46,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "user":
 		return userCommand(args[1:], stdin, stdout, stderr)
+	case "backup", "restore":
+		return backupCommand(args[0], args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
