@@ -2,8 +2,14 @@ package server
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/storage"
 
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/token"
@@ -47,6 +53,29 @@ func bearerToken(r *http.Request) string {
 		return c.Value
 	}
 	return ""
+}
+
+// authenticate checks a user name and password, throttled: when the account or the client's address has failed
+// too often it refuses at once with *auth.ThrottledError, before any hashing; a wrong password counts against
+// both. verify is the check itself (a password, or a WS-Security digest).
+func (s *Server) authenticate(r *http.Request, name string, verify func() (storage.User, error)) (storage.User, error) {
+	addr := s.clients.host(r)
+	if s.deps.Throttle != nil {
+		if wait, ok := s.deps.Throttle.Check(name, addr); !ok {
+			s.deps.Log.WarnContext(r.Context(), "sign-in throttled", "user", name, "client", addr)
+			return storage.User{}, &auth.ThrottledError{RetryAfter: wait}
+		}
+	}
+	u, err := verify()
+	if errors.Is(err, auth.ErrBadCredentials) && s.deps.Throttle != nil {
+		s.deps.Throttle.Failed(name, addr)
+	}
+	return u, err
+}
+
+// retryAfter sets Retry-After in whole seconds, rounded up.
+func retryAfter(h http.Header, wait time.Duration) {
+	h.Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 }
 
 // presented gathers what a request shows to use a token.

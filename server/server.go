@@ -43,8 +43,10 @@ type Config struct {
 
 // Deps are the core services the handlers call.
 type Deps struct {
-	Auth     *auth.Authenticator
-	Digest   *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
+	Auth   *auth.Authenticator
+	Digest *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
+	// Throttle refuses sign-ins for accounts and addresses that failed too often; nil switches it off.
+	Throttle *auth.Throttle
 	Tokens   *token.Service
 	Sessions *session.Manager
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.

@@ -45,18 +45,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// restUser authenticates a REST token request with HTTP Basic; on failure it has answered 401.
+// restUser authenticates a REST token request with HTTP Basic; on failure it has answered 401 (or 429).
 func (s *Server) restUser(w http.ResponseWriter, r *http.Request) (storage.User, bool) {
 	name, pass, ok := basicAuth(r)
 	var u storage.User
 	var err error
 	if ok {
-		u, err = s.deps.Auth.Authenticate(r.Context(), name, pass)
+		u, err = s.authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
 	}
+	var throttled *auth.ThrottledError
 	switch {
 	case !ok || errors.Is(err, auth.ErrBadCredentials):
 		w.Header().Set("WWW-Authenticate", s.basicChallenge())
 		writeJSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
+		return storage.User{}, false
+	case errors.As(err, &throttled):
+		retryAfter(w.Header(), throttled.RetryAfter)
+		writeJSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
 		return storage.User{}, false
 	case err != nil:
 		s.internalError(r.Context(), err)

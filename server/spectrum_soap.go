@@ -100,7 +100,7 @@ func (s *Server) soapUser(r *http.Request, env *soap.Envelope) (storage.User, er
 	var u storage.User
 	var err error
 	if name, pass, ok := basicAuth(r); ok {
-		u, err = s.deps.Auth.Authenticate(r.Context(), name, pass)
+		u, err = s.authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
 	} else {
 		ut, ferr := soap.UsernameTokenFrom(env)
 		switch {
@@ -111,14 +111,24 @@ func (s *Server) soapUser(r *http.Request, env *soap.Envelope) (storage.User, er
 		case ut.Digest && s.deps.Digest == nil:
 			return storage.User{}, s.soapAuthFault(env, "PasswordDigest is not enabled on this server")
 		case ut.Digest:
-			u, err = s.deps.Digest.Verify(r.Context(), ut.Username, ut.Nonce, ut.Created, ut.Password)
+			u, err = s.authenticate(r, ut.Username, func() (storage.User, error) {
+				return s.deps.Digest.Verify(r.Context(), ut.Username, ut.Nonce, ut.Created, ut.Password)
+			})
 		default:
-			u, err = s.deps.Auth.Authenticate(r.Context(), ut.Username, ut.Password)
+			u, err = s.authenticate(r, ut.Username, func() (storage.User, error) {
+				return s.deps.Auth.Authenticate(r.Context(), ut.Username, ut.Password)
+			})
 		}
 	}
+	var throttled *auth.ThrottledError
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
 		return storage.User{}, s.soapAuthFault(env, "invalid user name or password")
+	case errors.As(err, &throttled):
+		h := http.Header{}
+		retryAfter(h, throttled.RetryAfter)
+		return storage.User{}, &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: "too many failed sign-ins; retry later",
+			Status: http.StatusTooManyRequests, Header: h}
 	case errors.Is(err, auth.ErrReplay):
 		return storage.User{}, soap.ClientFault(env.Version, "WS-Security UsernameToken nonce was already used")
 	case errors.Is(err, auth.ErrStale):

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -44,6 +45,8 @@ type serveFlags struct {
 	corsOrigins      string
 	tlsCert          string
 	tlsKey           string
+	throttleAccount  string
+	throttleAddress  string
 	logLevel         string
 }
 
@@ -69,6 +72,8 @@ func serve(args []string, stderr io.Writer) error {
 	fs.StringVar(&f.corsOrigins, "cors-origins", "", "comma-separated origins (https://app.example.com) whose pages may call the service with credentials")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
+	fs.StringVar(&f.throttleAccount, "throttle-account", "10/30s", "failed sign-ins allowed per account at once / then one more per interval (0: off)")
+	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -100,6 +105,14 @@ func serve(args []string, stderr io.Writer) error {
 		return errors.New("--cookie-samesite none needs HTTPS: give --tls-cert and --tls-key, or --secure-cookies behind a TLS-terminating proxy")
 	}
 
+	var throttle auth.ThrottleConfig
+	if throttle.AccountBurst, throttle.AccountEvery, err = parseBurst(f.throttleAccount); err != nil {
+		return fmt.Errorf("--throttle-account: %w", err)
+	}
+	if throttle.AddressBurst, throttle.AddressEvery, err = parseBurst(f.throttleAddress); err != nil {
+		return fmt.Errorf("--throttle-address: %w", err)
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -127,7 +140,7 @@ func serve(args []string, stderr io.Writer) error {
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
-	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Log: log,
+	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Log: log, Throttle: auth.NewThrottle(throttle),
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
@@ -229,6 +242,23 @@ func bootstrapAdmin(ctx context.Context, store storage.Store, params auth.Params
 		fmt.Fprintf(stderr, "tokenmanager: created user admin with password %s (shown once; change it with 'tokenmanager user passwd admin --password-stdin')\n", password)
 	}
 	return nil
+}
+
+// parseBurst reads "BURST/INTERVAL" (10/30s); "0" switches throttling off.
+func parseBurst(v string) (int, time.Duration, error) {
+	if strings.TrimSpace(v) == "0" {
+		return 0, 0, nil
+	}
+	b, e, ok := strings.Cut(v, "/")
+	burst, err := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err != nil || burst <= 0 {
+		return 0, 0, fmt.Errorf("%q: want BURST/INTERVAL, e.g. 10/30s, or 0", v)
+	}
+	every, err := time.ParseDuration(strings.TrimSpace(e))
+	if err != nil || every <= 0 {
+		return 0, 0, fmt.Errorf("%q: want BURST/INTERVAL, e.g. 10/30s, or 0", v)
+	}
+	return burst, every, nil
 }
 
 func parseSameSite(v string) (http.SameSite, error) {
