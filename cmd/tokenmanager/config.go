@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/tokenmanager/tokenmanager/keys"
@@ -19,12 +20,15 @@ const envPrefix = "TOKENMANAGER_"
 
 // storeFlags are shared by every command that opens the database.
 type storeFlags struct {
+	config  string
 	dataDir string
 	db      string
 	keyFile string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "read flag values from this file (lines of name = value, # comments); "+
+		"flags on the command line and TOKENMANAGER_* variables override it")
 	fs.StringVar(&f.dataDir, "data-dir", "data", "directory for the SQLite database and the server key file")
 	fs.StringVar(&f.db, "db", "sqlite:", "database DSN: sqlite: (the data directory's tokenmanager.db) or sqlite:PATH")
 	fs.StringVar(&f.keyFile, "key-file", "", "server key file (default DATA_DIR/server.key, created with mode 0600 on first use); "+
@@ -81,13 +85,28 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
+// Where a flag's value came from, in order of precedence.
+const (
+	fromFlag    = "flag"
+	fromEnv     = "env"
+	fromFile    = "config file"
+	fromDefault = "default"
+)
+
 // parse parses args into fs, letting flags and positional arguments mix ("user add NAME --password-stdin"),
-// then fills every flag not given on the command line from TOKENMANAGER_<NAME> in the environment.
+// then fills every flag not given on the command line from TOKENMANAGER_<NAME> in the environment, and what is
+// still unset from the --config file.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	pos, _, err := parseWithSources(fs, args)
+	return pos, err
+}
+
+// parseWithSources is parse, also telling where each flag's value came from.
+func parseWithSources(fs *flag.FlagSet, args []string) ([]string, map[string]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if fs.NArg() == 0 {
 			break
@@ -95,16 +114,91 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	sources := map[string]string{}
+	fs.Visit(func(f *flag.Flag) { sources[f.Name] = fromFlag })
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
-		env := envPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok && !set[f.Name] {
+		env := envName(f.Name)
+		if v, ok := os.LookupEnv(env); ok && sources[f.Name] == "" {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", env, err))
 			}
+			sources[f.Name] = fromEnv
 		}
 	})
-	return positional, errors.Join(errs...)
+	if c := fs.Lookup("config"); c != nil && c.Value.String() != "" {
+		if err := applyConfigFile(fs, c.Value.String(), sources); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if sources[f.Name] == "" {
+			sources[f.Name] = fromDefault
+		}
+	})
+	return positional, sources, errors.Join(errs...)
 }
+
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// maxConfigBytes bounds the config file we read.
+const maxConfigBytes = 1 << 20
+
+// applyConfigFile sets the flags still unset from "name = value" lines. An unknown name is an error, so a typo
+// does not silently leave a default in force; a name that belongs to another command's flags is skipped only
+// if it is a known flag of some command (see knownFlags).
+func applyConfigFile(fs *flag.FlagSet, path string, sources map[string]string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return fmt.Errorf("--config: %w", err)
+	}
+	if len(data) > maxConfigBytes {
+		return fmt.Errorf("--config %s: larger than %d bytes", path, maxConfigBytes)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		name, value = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), "--")), strings.TrimSpace(value)
+		if !ok || name == "" {
+			return fmt.Errorf("--config %s:%d: want name = value", path, i+1)
+		}
+		if unq, err := strconv.Unquote(value); err == nil && strings.HasPrefix(value, `"`) {
+			value = unq
+		}
+		if name == "config" {
+			return fmt.Errorf("--config %s:%d: a config file cannot name another", path, i+1)
+		}
+		if fs.Lookup(name) == nil {
+			if knownFlags[name] {
+				continue // another command's setting: serve's file is shared by the CLI
+			}
+			return fmt.Errorf("--config %s:%d: unknown setting %q", path, i+1, name)
+		}
+		if sources[name] != "" {
+			continue // the command line or the environment wins
+		}
+		if err := fs.Set(name, value); err != nil {
+			return fmt.Errorf("--config %s:%d: %s: %w", path, i+1, name, err)
+		}
+		sources[name] = fromFile
+	}
+	return nil
+}
+
+// knownFlags are the names of every command's flags, so that one config file can serve them all.
+var knownFlags = func() map[string]bool {
+	m := map[string]bool{}
+	var f serveFlags
+	serveFlagSet(&f, io.Discard).VisitAll(func(fl *flag.Flag) { m[fl.Name] = true })
+	return m
+}()

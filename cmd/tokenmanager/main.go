@@ -6,6 +6,7 @@
 //	tokenmanager user disable|enable NAME
 //	tokenmanager user list
 //	tokenmanager backup FILE | restore FILE
+//	tokenmanager config print
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -36,6 +37,7 @@ commands:
   user      manage users: add, passwd, disable, enable, list
   backup    write a consistent copy of the database to a file, while the service runs
   restore   replace the database with a backup
+  config    print the effective configuration (config print), secrets masked
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -51,6 +53,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return userCommand(args[1:], stdin, stdout, stderr)
 	case "backup", "restore":
 		return backupCommand(args[0], args[1:], stdout, stderr)
+	case "config":
+		return configCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -48,10 +48,17 @@ type serveFlags struct {
 	throttleAccount  string
 	throttleAddress  string
 	logLevel         string
+
+	redirectHTTP      string
+	hstsMaxAge        time.Duration
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	httpIdleTimeout   time.Duration
 }
 
-func serve(args []string, stderr io.Writer) error {
-	var f serveFlags
+// serveFlagSet declares serve's flags into f; `config print` uses the same set.
+func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.register(fs)
@@ -72,9 +79,21 @@ func serve(args []string, stderr io.Writer) error {
 	fs.StringVar(&f.corsOrigins, "cors-origins", "", "comma-separated origins (https://app.example.com) whose pages may call the service with credentials")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
+	fs.StringVar(&f.redirectHTTP, "redirect-http", "", "with --tls-cert: also listen here for plain HTTP and redirect every request to HTTPS")
+	fs.DurationVar(&f.hstsMaxAge, "hsts-max-age", 0, "with --tls-cert: send Strict-Transport-Security with this max-age (0 = none)")
+	fs.DurationVar(&f.readHeaderTimeout, "http-read-header-timeout", 10*time.Second, "time a client has to send the request headers (slow clients are cut off)")
+	fs.DurationVar(&f.readTimeout, "http-read-timeout", 30*time.Second, "time a client has to send the whole request")
+	fs.DurationVar(&f.writeTimeout, "http-write-timeout", 30*time.Second, "time to write a response")
+	fs.DurationVar(&f.httpIdleTimeout, "http-idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
 	fs.StringVar(&f.throttleAccount, "throttle-account", "10/30s", "failed sign-ins allowed per account at once / then one more per interval (0: off)")
 	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return fs
+}
+
+func serve(args []string, stderr io.Writer) error {
+	var f serveFlags
+	fs := serveFlagSet(&f, stderr)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -100,6 +119,9 @@ func serve(args []string, stderr io.Writer) error {
 	tlsConfig, err := loadTLS(f.tlsCert, f.tlsKey)
 	if err != nil {
 		return err
+	}
+	if tlsConfig == nil && (f.redirectHTTP != "" || f.hstsMaxAge > 0) {
+		return errors.New("--redirect-http and --hsts-max-age need --tls-cert and --tls-key")
 	}
 	if sameSite == http.SameSiteNoneMode && tlsConfig == nil && !f.secureCookies {
 		return errors.New("--cookie-samesite none needs HTTPS: give --tls-cert and --tls-key, or --secure-cookies behind a TLS-terminating proxy")
@@ -147,15 +169,28 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var h http.Handler = handler
+	if f.hstsMaxAge > 0 {
+		h = hsts(h, f.hstsMaxAge)
+	}
 	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           h,
+		ReadHeaderTimeout: f.readHeaderTimeout,
+		ReadTimeout:       f.readTimeout,
+		WriteTimeout:      f.writeTimeout,
+		IdleTimeout:       f.httpIdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		TLSConfig:         tlsConfig,
+	}
+	if f.redirectHTTP != "" {
+		redirect, err := listenRedirect(f.redirectHTTP, ln.Addr(), srv)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--redirect-http: %w", err)
+		}
+		defer redirect.Close()
+		log.Info("redirecting plain HTTP to HTTPS", "addr", f.redirectHTTP)
 	}
 	if f.addrFile != "" {
 		if err := os.WriteFile(f.addrFile, []byte(ln.Addr().String()), 0o644); err != nil {
@@ -242,6 +277,42 @@ func bootstrapAdmin(ctx context.Context, store storage.Store, params auth.Params
 		fmt.Fprintf(stderr, "tokenmanager: created user admin with password %s (shown once; change it with 'tokenmanager user passwd admin --password-stdin')\n", password)
 	}
 	return nil
+}
+
+// hsts tells browsers to use HTTPS only, for maxAge.
+func hsts(h http.Handler, maxAge time.Duration) http.Handler {
+	v := "max-age=" + strconv.Itoa(int(maxAge.Seconds()))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", v)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// listenRedirect answers plain HTTP on addr with a permanent redirect to the same path on the HTTPS listener
+// (308 keeps a POST a POST), using main's timeouts. It serves until closed.
+func listenRedirect(addr string, tlsAddr net.Addr, main *http.Server) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	_, tlsPort, _ := net.SplitHostPort(tlsAddr.String())
+	srv := &http.Server{
+		ReadHeaderTimeout: main.ReadHeaderTimeout, ReadTimeout: main.ReadTimeout, WriteTimeout: main.WriteTimeout,
+		IdleTimeout: main.IdleTimeout, MaxHeaderBytes: main.MaxHeaderBytes, ErrorLog: main.ErrorLog,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host := r.Host
+			if h, _, err := net.SplitHostPort(host); err == nil {
+				host = h
+			}
+			if host == "" {
+				http.Error(w, "use HTTPS", http.StatusBadRequest)
+				return
+			}
+			http.Redirect(w, r, "https://"+net.JoinHostPort(host, tlsPort)+r.URL.RequestURI(), http.StatusPermanentRedirect)
+		}),
+	}
+	go srv.Serve(ln)
+	return srv, nil
 }
 
 // parseBurst reads "BURST/INTERVAL" (10/30s); "0" switches throttling off.

@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"crypto/tls"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestConfigFile: a config file sets what flags and TOKENMANAGER_* variables do not; flags beat variables,
+// which beat the file; `config print` shows the outcome with secrets masked.
+func TestConfigFile(t *testing.T) {
+	t.Parallel()
+	needServer(t)
+	conf := filepath.Join(t.TempDir(), "tokenmanager.conf")
+	os.WriteFile(conf, []byte("# test\nmax-token-lifetime = 5m\nlog-level = warn\ngc-interval = \"7m\"\n"), 0o600)
+
+	srv := startServer(t, "--config", conf)
+	if r, _ := srv.restToken(t, adminUser, srv.AdminPassword, false, 10); r.Status != http.StatusBadRequest {
+		t.Fatalf("a 10-minute token with max-token-lifetime = 5m from the file: %s", r)
+	}
+	srv.mustRESTToken(t, adminUser, srv.AdminPassword, false, 5)
+
+	cmd := exec.Command(serverBin, "config", "print", "--config", conf, "--log-level", "error",
+		"--db", "sqlite:/var/lib/x.db", "--data-dir", t.TempDir())
+	cmd.Env = childEnv("TOKENMANAGER_GC_INTERVAL=9m", "TOKENMANAGER_KEY=c2VjcmV0", "TOKENMANAGER_ADMIN_PASSWORD=hunter2")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("config print: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`max-token-lifetime = "5m0s"`, "# config file",
+		`log-level = "error"`, "# flag",
+		`gc-interval = "9m0s"`, "# env",
+		"# TOKENMANAGER_KEY: set (masked)", "# TOKENMANAGER_ADMIN_PASSWORD: set (masked)",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(string(out)), " "), want) {
+			t.Errorf("config print lacks %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{"c2VjcmV0", "hunter2"} {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("config print shows the secret %q", secret)
+		}
+	}
+
+	// A typo in the file stops the start instead of leaving a default in force.
+	bad := filepath.Join(t.TempDir(), "bad.conf")
+	os.WriteFile(bad, []byte("max-token-lifetme = 5m\n"), 0o600)
+	cmd = exec.Command(serverBin, "serve", "--config", bad, "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0")
+	cmd.Env = childEnv()
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), `unknown setting "max-token-lifetme"`) {
+		t.Fatalf("serve with a misspelt setting: %v %s", err, out)
+	}
+}
+
+// TestHTTPSRedirectAndHSTS: with TLS, a plain HTTP listener sends clients to HTTPS, and HTTPS answers carry HSTS.
+func TestHTTPSRedirectAndHSTS(t *testing.T) {
+	t.Parallel()
+	certFile, keyFile, _, _ := testCertificate(t)
+	plain := freeLoopbackAddr(t)
+	srv := startServer(t, "--tls-cert", certFile, "--tls-key", keyFile, "--redirect-http", plain, "--hsts-max-age", "24h")
+	client := &http.Client{
+		Timeout:       10 * time.Second,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, // our own test certificate
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Get("http://" + plain + "/security/TokenManagerService?wsdl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, tlsPort, _ := net.SplitHostPort(srv.Addr)
+	if want := "https://127.0.0.1:" + tlsPort + "/security/TokenManagerService?wsdl"; resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != want {
+		t.Fatalf("plain HTTP: %d Location %q, want 308 to %s", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+	resp, err = client.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Strict-Transport-Security") != "max-age=86400" {
+		t.Fatalf("HSTS = %q", resp.Header.Get("Strict-Transport-Security"))
+	}
+}
+
+// freeLoopbackAddr returns a loopback address that was free a moment ago.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
