@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -98,4 +99,52 @@ func freeLoopbackAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// TestAuditCLI: the events of a user's day reach the audit log, `tokenmanager audit` finds them, and neither
+// the log nor the server's output holds a password or token.
+func TestAuditCLI(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t, "--log-level", "debug")
+	const user, pass = "alice", "alice-audit-password"
+	srv.mustCLI(t, pass+"\n", "user", "add", user, "--password-stdin")
+	sess := srv.mustRESTToken(t, user, pass, true, 0)
+	srv.restToken(t, user, pass+"-wrong", true, 0)
+	srv.mustReject(t, "token without SESSION", sess.AccessToken, "")
+	srv.mustCLI(t, "", "user", "disable", user)
+
+	want := []string{"user.add", "token.issue", "login.fail", "user.disable"}
+	var events []map[string]any
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := srv.mustCLI(t, "", "audit", "--user", user, "--json")
+		events = events[:0]
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var e map[string]any
+			if line != "" && json.Unmarshal([]byte(line), &e) == nil {
+				events = append(events, e)
+			}
+		}
+		if len(events) >= len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // the server writes its events in batches
+	}
+	var got []string
+	for i := len(events) - 1; i >= 0; i-- {
+		got = append(got, events[i]["Action"].(string))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("audit --user %s: %v, want %v", user, got, want)
+	}
+	refused := srv.mustCLI(t, "", "audit", "--action", "token.refuse")
+	if !strings.Contains(refused, "session_mismatch") {
+		t.Errorf("audit --action token.refuse:\n%s", refused)
+	}
+	everything := srv.mustCLI(t, "", "audit", "--json", "--limit", "1000") + srv.out.String()
+	for _, secret := range []string{pass, sess.AccessToken, sess.Session, srv.AdminPassword} {
+		if strings.Contains(everything, secret) {
+			t.Errorf("a secret (%.6s…) appears in the audit log or the server's output", secret)
+		}
+	}
 }

@@ -63,12 +63,16 @@ func (s *Server) authenticate(r *http.Request, name string, verify func() (stora
 	if s.deps.Throttle != nil {
 		if wait, ok := s.deps.Throttle.Check(name, addr); !ok {
 			s.deps.Log.WarnContext(r.Context(), "sign-in throttled", "user", name, "client", addr)
+			s.signInFailed(r, name, "throttled")
 			return storage.User{}, &auth.ThrottledError{RetryAfter: wait}
 		}
 	}
 	u, err := verify()
-	if errors.Is(err, auth.ErrBadCredentials) && s.deps.Throttle != nil {
-		s.deps.Throttle.Failed(name, addr)
+	if errors.Is(err, auth.ErrBadCredentials) {
+		s.signInFailed(r, name, "bad_credentials")
+		if s.deps.Throttle != nil {
+			s.deps.Throttle.Failed(name, addr)
+		}
 	}
 	return u, err
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/server"
@@ -44,6 +45,7 @@ type stack struct {
 	URL   string
 	Store storage.Store
 	Clock *clock
+	Audit *audit.Recorder
 }
 
 // setup is what options may change before the server starts.
@@ -98,7 +100,10 @@ func newStack(t *testing.T, opts ...option) *stack {
 		Log:      su.Log,
 		Now:      clk.Now,
 	}
-	st := &stack{Store: store, Clock: clk}
+	rec := audit.New(store, audit.Options{Now: clk.Now})
+	t.Cleanup(rec.Close)
+	deps.Audit = rec
+	st := &stack{Store: store, Clock: clk, Audit: rec}
 	for _, w := range su.wire {
 		w(st, &deps)
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/storage"
-	"github.com/tokenmanager/tokenmanager/token"
 )
 
 // metrics are the figures /metrics exposes. Each Server has its own registry, so that tests can run several.
@@ -26,7 +26,7 @@ type metrics struct {
 // latencyBuckets reach down to 100 µs: a token check takes well under a millisecond.
 var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
-func newMetrics(live liveCounter) *metrics {
+func newMetrics(live liveCounter, rec *audit.Recorder) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -47,6 +47,11 @@ func newMetrics(live liveCounter) *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if live.stats != nil {
 		m.registry.MustRegister(live)
+	}
+	if rec != nil {
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tokenmanager_audit_dropped_total", Help: "Audit events lost to a full buffer or a failed write.",
+		}, func() float64 { return float64(rec.Dropped()) }))
 	}
 	return m
 }
@@ -102,18 +107,4 @@ func (c liveCounter) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(liveTokensDesc, prometheus.GaugeValue, float64(tokens))
 	ch <- prometheus.MustNewConstMetric(liveSessionsDesc, prometheus.GaugeValue, float64(sessions))
-}
-
-// countIssued records a token handed out.
-func (s *Server) countIssued(kind storage.TokenKind) {
-	s.metrics.issued.WithLabelValues(string(kind)).Inc()
-}
-
-// countCheck records the outcome of using a token: "ok", or the reason it was refused.
-func (s *Server) countCheck(err error) {
-	result := "ok"
-	if err != nil {
-		result = token.Reason(err)
-	}
-	s.metrics.checks.WithLabelValues(result).Inc()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
@@ -47,6 +48,8 @@ type Deps struct {
 	Digest *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
 	// Throttle refuses sign-ins for accounts and addresses that failed too often; nil switches it off.
 	Throttle *auth.Throttle
+	// Audit receives the audit events; nil records none.
+	Audit    *audit.Recorder
 	Tokens   *token.Service
 	Sessions *session.Manager
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
@@ -110,7 +113,7 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Probe != nil {
 		live = liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now}
 	}
-	s.metrics = newMetrics(live)
+	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
 	s.routeOperations()

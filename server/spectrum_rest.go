@@ -99,7 +99,7 @@ func (s *Server) restSessionToken(w http.ResponseWriter, r *http.Request) {
 		s.restIssueError(w, r, err)
 		return
 	}
-	s.countIssued(iss.Kind)
+	s.issued(r, iss)
 	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Session: sess.ID, Username: iss.User})
 }
 
@@ -117,7 +117,7 @@ func (s *Server) restOpenToken(w http.ResponseWriter, r *http.Request) {
 		s.restIssueError(w, r, err)
 		return
 	}
-	s.countIssued(iss.Kind)
+	s.issued(r, iss)
 	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Username: iss.User})
 }
 
@@ -149,7 +149,7 @@ func (s *Server) tokenRefused(w http.ResponseWriter, r *http.Request, p token.Pr
 func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
 	p := s.presented(r)
 	v, err := s.deps.Tokens.Logout(r.Context(), p)
-	s.countCheck(err)
+	s.used(r, "logout", v, err)
 	if err != nil {
 		s.tokenRefused(w, r, p, err)
 		return
@@ -176,7 +176,7 @@ const (
 func (s *Server) restVerify(w http.ResponseWriter, r *http.Request) {
 	p := s.presented(r)
 	v, err := s.deps.Tokens.Verify(r.Context(), p)
-	s.countCheck(err)
+	s.used(r, "verify", v, err)
 	if err != nil {
 		s.tokenRefused(w, r, p, err)
 		return

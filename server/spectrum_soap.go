@@ -177,7 +177,7 @@ func (s *Server) soapSessionToken(w http.ResponseWriter, r *http.Request, env *s
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}
-	s.countIssued(iss.Kind)
+	s.issued(r, iss)
 	ns, op := env.Operation()
 	return tokenInfoResponse{ns: ns, op: op, session: sess.ID, token: iss.Token, user: iss.User}, nil
 }
@@ -191,7 +191,7 @@ func (s *Server) soapGetAccessToken(w http.ResponseWriter, r *http.Request, env 
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}
-	s.countIssued(iss.Kind)
+	s.issued(r, iss)
 	ns, op := env.Operation()
 	return tokenInfoResponse{ns: ns, op: op, token: iss.Token, user: iss.User}, nil
 }
@@ -206,7 +206,7 @@ func (s *Server) issueFault(env *soap.Envelope, err error) error {
 // soapLogout ends the presented token (and its session); it authenticates with the token itself.
 func (s *Server) soapLogout(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
 	v, err := s.deps.Tokens.Logout(r.Context(), s.presented(r))
-	s.countCheck(err)
+	s.used(r, "logout", v, err)
 	if err != nil {
 		if errors.Is(err, token.ErrInvalid) {
 			s.logRefusal(r.Context(), err)

@@ -120,6 +120,37 @@ type Sessions interface {
 	DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }
 
+// AuditEvent is one entry of the audit log. None of its fields may hold a token, password or secret: token and
+// session ids (random names of server-side records, useless without the server key) are the most it names.
+type AuditEvent struct {
+	ID         int64
+	At         time.Time
+	Action     string // what happened: "token.issue", "token.refuse", "login.fail", "user.disable", ...
+	Outcome    string // "ok", or why not
+	Actor      string // who did it: a user name, "cli", or "" when unknown
+	Subject    string // whom it concerns: usually a user name
+	ClientHost string
+	Detail     string // a short, secret-free description (token kind, id, ...)
+}
+
+// AuditFilter selects audit events; zero fields select everything.
+type AuditFilter struct {
+	Since, Until time.Time
+	Subject      string // events whose Subject or Actor is this
+	Action       string // exact action, or a prefix ending in "." ("token.")
+	Limit        int    // at most this many, newest first (0: 1000)
+}
+
+// Audit stores the audit log.
+type Audit interface {
+	// AppendAudit adds events in one transaction.
+	AppendAudit(ctx context.Context, events []AuditEvent) error
+	// ListAudit returns the events f selects, newest first.
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// DeleteAudit removes events before cutoff, at most limit; returns how many.
+	DeleteAudit(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
+
 // Stats counts what is live, for metrics.
 type Stats interface {
 	// CountLive returns how many tokens are neither revoked nor expired at now, and how many sessions are
@@ -133,6 +164,7 @@ type Store interface {
 	Tokens
 	Sessions
 	Stats
+	Audit
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

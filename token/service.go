@@ -88,6 +88,7 @@ func NewService(codec *Codec, store Store, sessions *session.Manager, cfg Config
 
 // Issued is a freshly minted token.
 type Issued struct {
+	ID        string // the server-side record's id (not a secret: it names the record, it opens nothing)
 	Token     string
 	User      string
 	Kind      storage.TokenKind
@@ -145,7 +146,7 @@ func (s *Service) mint(ctx context.Context, user string, kind storage.TokenKind,
 	if err := s.store.CreateToken(ctx, rec); err != nil {
 		return Issued{}, fmt.Errorf("token: store: %w", err)
 	}
-	return Issued{Token: tok, User: user, Kind: kind, ExpiresAt: rec.ExpiresAt}, nil
+	return Issued{ID: rec.ID, Token: tok, User: user, Kind: kind, ExpiresAt: rec.ExpiresAt}, nil
 }
 
 // Presented is what a request shows to prove itself.

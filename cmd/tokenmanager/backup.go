@@ -59,6 +59,9 @@ func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
 		if err := s.Backup(ctx, file); err != nil {
 			return err
 		}
+		if err := auditCLI(ctx, s, "db.backup", "", "file="+file); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "backed up to %s\n", file)
 	case "restore":
 		if _, err := os.Stat(file); err != nil {
@@ -69,6 +72,14 @@ func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if err := sqlite.Restore(ctx, file, path); err != nil {
+			return err
+		}
+		store, err := sf.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if err := auditCLI(ctx, store, "db.restore", "", "file="+file); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "restored %s from %s\n", path, file)

@@ -7,6 +7,7 @@
 //	tokenmanager user list
 //	tokenmanager backup FILE | restore FILE
 //	tokenmanager config print
+//	tokenmanager audit --since 24h --user NAME
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -38,6 +39,7 @@ commands:
   backup    write a consistent copy of the database to a file, while the service runs
   restore   replace the database with a backup
   config    print the effective configuration (config print), secrets masked
+  audit     list audit events: --since, --user, --action
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -55,6 +57,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return backupCommand(args[0], args[1:], stdout, stderr)
 	case "config":
 		return configCommand(args[1:], stdout, stderr)
+	case "audit":
+		return auditCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

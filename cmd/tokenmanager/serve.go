@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/server"
@@ -49,6 +50,7 @@ type serveFlags struct {
 	throttleAddress  string
 	logLevel         string
 
+	auditRetention    time.Duration
 	redirectHTTP      string
 	hstsMaxAge        time.Duration
 	readHeaderTimeout time.Duration
@@ -87,6 +89,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&f.httpIdleTimeout, "http-idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
 	fs.StringVar(&f.throttleAccount, "throttle-account", "10/30s", "failed sign-ins allowed per account at once / then one more per interval (0: off)")
 	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
+	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return fs
 }
@@ -159,10 +162,12 @@ func serve(args []string, stderr io.Writer) error {
 		IdleTimeout: f.idleTimeout, MaxLifetime: f.sessionLifetime, TouchInterval: f.touchInterval}, nil)
 	tokens := token.NewService(codec, store, sessions, token.Config{
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
+	recorder := audit.New(store, audit.Options{Log: log})
+	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
-	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Log: log, Throttle: auth.NewThrottle(throttle),
+	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder,
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
@@ -202,7 +207,7 @@ func serve(args []string, stderr io.Writer) error {
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
 		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
 
-	go collectGarbage(ctx, tokens, store, f.gcInterval, log)
+	go collectGarbage(ctx, tokens, store, f.gcInterval, f.auditRetention, log)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -228,7 +233,9 @@ func serve(args []string, stderr io.Writer) error {
 	return nil
 }
 
-func collectGarbage(ctx context.Context, tokens *token.Service, store storage.Store, every time.Duration, log *slog.Logger) {
+// collectGarbage deletes, every so often, tokens and sessions that can never be used again and audit events
+// older than the retention. Safe on every node at once: each batch is its own small delete.
+func collectGarbage(ctx context.Context, tokens *token.Service, store storage.Store, every, auditRetention time.Duration, log *slog.Logger) {
 	if every <= 0 {
 		return
 	}
@@ -243,8 +250,18 @@ func collectGarbage(ctx context.Context, tokens *token.Service, store storage.St
 			if err != nil && ctx.Err() == nil {
 				log.Warn("garbage collection", "err", err)
 			}
-			if nt+ns > 0 {
-				log.Info("garbage collected", "tokens", nt, "sessions", ns)
+			var na int
+			for auditRetention > 0 && ctx.Err() == nil {
+				n, err := store.DeleteAudit(ctx, time.Now().Add(-auditRetention), 1000)
+				if err != nil {
+					log.Warn("audit retention", "err", err)
+				}
+				if na += n; err != nil || n < 1000 {
+					break
+				}
+			}
+			if nt+ns+na > 0 {
+				log.Info("garbage collected", "tokens", nt, "sessions", ns, "audit_events", na)
 			}
 		}
 	}

@@ -110,6 +110,9 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			}
 			return err
 		}
+		if err := auditCLI(ctx, store, "user.add", pos[0], ""); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "created user %s\n", pos[0])
 	case "passwd":
 		pw, err := readPassword()
@@ -135,6 +138,9 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return fmt.Errorf("password changed, but ending the old sessions failed: %w", err)
 		}
+		if err := auditCLI(ctx, store, "user.passwd", pos[0], fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", pos[0], ended)
 	case "disable", "enable":
 		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
@@ -145,12 +151,18 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			return userErr(pos[0], err)
 		}
 		if sub == "enable" {
+			if err := auditCLI(ctx, store, "user.enable", pos[0], ""); err != nil {
+				return err
+			}
 			fmt.Fprintf(stdout, "user %s enabled\n", pos[0])
 			break
 		}
 		ended, err := store.EndUserSessions(ctx, pos[0], now)
 		if err != nil {
 			return fmt.Errorf("user disabled, but ending their sessions failed: %w", err)
+		}
+		if err := auditCLI(ctx, store, "user.disable", pos[0], fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
+			return err
 		}
 		fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
 	case "list":

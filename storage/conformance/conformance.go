@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"EndSessionRevokesTokens", testEndSessionRevokesTokens},
 		{"EndUserSessions", testEndUserSessions},
 		{"CountLive", testCountLive},
+		{"Audit", testAudit},
 		{"GarbageCollection", testGarbageCollection},
 		{"ConcurrentWrites", testConcurrentWrites},
 	}

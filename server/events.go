@@ -1,0 +1,40 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/token"
+)
+
+// What the handlers report after the fact, to metrics and to the audit log, in one place each. None of these
+// is given a token, password or secret: only user names, kinds, record ids and reasons.
+
+// issued records a token handed out.
+func (s *Server) issued(r *http.Request, iss token.Issued) {
+	s.metrics.issued.WithLabelValues(string(iss.Kind)).Inc()
+	s.deps.Audit.Record(storage.AuditEvent{Action: "token.issue", Outcome: "ok", Actor: iss.User, Subject: iss.User,
+		ClientHost: s.clients.host(r), Detail: "kind=" + string(iss.Kind) + " id=" + iss.ID})
+}
+
+// used records the outcome of presenting a token to action ("verify" or "logout"): v on success, err on refusal.
+// Successful checks are counted but not audited: they are the normal traffic, thousands a second.
+func (s *Server) used(r *http.Request, action string, v token.Verified, err error) {
+	result := "ok"
+	if err != nil {
+		result = token.Reason(err)
+	}
+	s.metrics.checks.WithLabelValues(result).Inc()
+	switch {
+	case err != nil:
+		s.deps.Audit.Record(storage.AuditEvent{Action: "token.refuse", Outcome: result, ClientHost: s.clients.host(r), Detail: "on=" + action})
+	case action == "logout":
+		s.deps.Audit.Record(storage.AuditEvent{Action: "token.logout", Outcome: "ok", Actor: v.User, Subject: v.User,
+			ClientHost: s.clients.host(r), Detail: "kind=" + string(v.Kind) + " id=" + v.TokenID})
+	}
+}
+
+// signInFailed records a refused sign-in: outcome is "bad_credentials" or "throttled".
+func (s *Server) signInFailed(r *http.Request, user, outcome string) {
+	s.deps.Audit.Record(storage.AuditEvent{Action: "login.fail", Outcome: outcome, Subject: user, ClientHost: s.clients.host(r)})
+}
