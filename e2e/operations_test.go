@@ -148,3 +148,58 @@ func TestAuditCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminCLIAndAPI: an operator lists and revokes other users' tokens and sessions, from the CLI and over
+// the admin API with the bootstrap admin account; the revoked tokens stop working on the running server.
+func TestAdminCLIAndAPI(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	const user, pass = "bob", "bob-password"
+	srv.mustCLI(t, pass+"\n", "user", "add", user, "--password-stdin")
+	sess := srv.mustRESTToken(t, user, pass, true, 0)
+	open1 := srv.mustRESTToken(t, user, pass, false, 60)
+	open2 := srv.mustRESTToken(t, user, pass, false, 60)
+
+	out := srv.mustCLI(t, "", "token", "list", "--user", user, "--live")
+	if strings.Count(out, user) != 3 {
+		t.Fatalf("token list:\n%s", out)
+	}
+	// Revoke one open token by its id: the newest open token is first in the list of open ones.
+	open := srv.mustCLI(t, "", "token", "list", "--user", user, "--kind", "open")
+	lines := strings.Split(strings.TrimSpace(open), "\n")
+	id := strings.Fields(lines[1])[0]
+	srv.mustCLI(t, "", "token", "revoke", id)
+	if show := srv.mustCLI(t, "", "token", "show", id); !strings.Contains(show, "revoked") {
+		t.Fatalf("token show after revoke:\n%s", show)
+	}
+	srv.mustReject(t, "the revoked open token", open2.AccessToken, "")
+	srv.mustVerify(t, "the other open token", open1.AccessToken, "", user, "open")
+
+	// The bootstrap admin ends bob's session over the admin API.
+	r := get(t, srv.URL+"/admin/v1/sessions?user="+user+"&live=true", adminUser, srv.AdminPassword, "", nil)
+	var sessions struct{ Sessions []struct{ ID string } }
+	if r.Status != 200 || json.Unmarshal(r.Body, &sessions) != nil || len(sessions.Sessions) != 1 {
+		t.Fatalf("admin API sessions: %s", r)
+	}
+	req, _ := http.NewRequest("DELETE", srv.URL+"/admin/v1/sessions/"+sessions.Sessions[0].ID, nil)
+	req.SetBasicAuth(adminUser, srv.AdminPassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 204 {
+		t.Fatalf("admin API end session: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	srv.mustReject(t, "session token after the admin ended its session", sess.AccessToken, sess.Session)
+
+	// A user who is not an administrator is refused.
+	if r := get(t, srv.URL+"/admin/v1/tokens", user, pass, "", nil); r.Status != 403 {
+		t.Fatalf("admin API as a plain user: %s", r)
+	}
+	// And everything of bob, at once.
+	if out := srv.mustCLI(t, "", "token", "revoke-user", user); !strings.Contains(out, "revoked 1 token") {
+		t.Fatalf("revoke-user: %q", out)
+	}
+	srv.mustReject(t, "open token after revoke-user", open1.AccessToken, "")
+	if out := srv.mustCLI(t, "", "session", "list", "--user", user, "--live"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("live sessions after revoke-user:\n%s", out)
+	}
+}

@@ -97,6 +97,7 @@ func newStack(t *testing.T, opts ...option) *stack {
 		Tokens:   token.NewService(codec, store, sessions, su.Token, clk.Now),
 		Sessions: sessions,
 		Probe:    store,
+		Admin:    store,
 		Log:      su.Log,
 		Now:      clk.Now,
 	}

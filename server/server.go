@@ -49,7 +49,9 @@ type Deps struct {
 	// Throttle refuses sign-ins for accounts and addresses that failed too often; nil switches it off.
 	Throttle *auth.Throttle
 	// Audit receives the audit events; nil records none.
-	Audit    *audit.Recorder
+	Audit *audit.Recorder
+	// Admin backs the admin API; nil leaves it out.
+	Admin    AdminStore
 	Tokens   *token.Service
 	Sessions *session.Manager
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
@@ -116,6 +118,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routeAdmin()
 	s.routeOperations()
 	return s
 }

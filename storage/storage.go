@@ -26,6 +26,7 @@ type User struct {
 	// authenticate with WS-Security PasswordDigest (which needs the plaintext on the server). Empty otherwise.
 	DigestSecret []byte
 	Disabled     bool
+	Admin        bool // may use the admin API over every user's tokens and sessions
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -101,6 +102,29 @@ type Tokens interface {
 	RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (int, error)
 	// DeleteTokens removes tokens expired or revoked before cutoff, at most limit of them; returns how many.
 	DeleteTokens(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// ListTokens returns the tokens f selects, newest first.
+	ListTokens(ctx context.Context, f TokenFilter) ([]Token, error)
+	// RevokeUserTokens revokes every live token of user and ends every live session of user, in one
+	// transaction; it returns how many tokens it revoked.
+	RevokeUserTokens(ctx context.Context, user string, at time.Time) (int, error)
+}
+
+// TokenFilter selects tokens for the admin listing; zero fields select everything.
+type TokenFilter struct {
+	User          string
+	Kind          TokenKind
+	ClientHost    string
+	CreatedBefore time.Time // only tokens older than this
+	LiveAt        time.Time // only tokens neither revoked nor expired at this time
+	Limit         int       // at most this many (0: 1000)
+}
+
+// SessionFilter selects sessions for the admin listing; zero fields select everything.
+type SessionFilter struct {
+	User       string
+	ClientHost string
+	SeenSince  time.Time // only sessions not ended and last seen at or after this (live ones)
+	Limit      int       // at most this many (0: 1000)
 }
 
 // Sessions stores sessions.
@@ -118,6 +142,8 @@ type Sessions interface {
 	EndUserSessions(ctx context.Context, user string, at time.Time) (int, error)
 	// DeleteSessions removes sessions ended, or last seen, before cutoff, at most limit; returns how many.
 	DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// ListSessions returns the sessions f selects, newest first.
+	ListSessions(ctx context.Context, f SessionFilter) ([]Session, error)
 }
 
 // AuditEvent is one entry of the audit log. None of its fields may hold a token, password or secret: token and

@@ -8,6 +8,7 @@
 //	tokenmanager backup FILE | restore FILE
 //	tokenmanager config print
 //	tokenmanager audit --since 24h --user NAME
+//	tokenmanager token list|show|revoke|revoke-user, session list|end
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -40,6 +41,8 @@ commands:
   restore   replace the database with a backup
   config    print the effective configuration (config print), secrets masked
   audit     list audit events: --since, --user, --action
+  token     list, show and revoke any user's tokens (revoke-user: all of a user's)
+  session   list sessions, end one
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -59,6 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return configCommand(args[1:], stdout, stderr)
 	case "audit":
 		return auditCommand(args[1:], stdout, stderr)
+	case "token", "session":
+		return tokenCommand(args[0], args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -167,7 +167,7 @@ func serve(args []string, stderr io.Writer) error {
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
-	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder,
+	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder,
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
@@ -283,7 +283,7 @@ func bootstrapAdmin(ctx context.Context, store storage.Store, params auth.Params
 		return err
 	}
 	now := time.Now()
-	err = store.CreateUser(ctx, storage.User{Name: "admin", PasswordHash: hash, CreatedAt: now, UpdatedAt: now})
+	err = store.CreateUser(ctx, storage.User{Name: "admin", PasswordHash: hash, Admin: true, CreatedAt: now, UpdatedAt: now})
 	if errors.Is(err, storage.ErrConflict) {
 		return nil // another node created it first
 	}

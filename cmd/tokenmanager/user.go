@@ -23,6 +23,8 @@ const userUsage = `usage:
   tokenmanager user disable NAME                  refuse the user's credentials and tokens at once, and
                                                   end the user's sessions
   tokenmanager user enable NAME                   undo disable
+  tokenmanager user promote NAME                  make NAME an administrator (admin API, /admin/v1)
+  tokenmanager user demote NAME                   take that away
   tokenmanager user list                          list users
 
 examples:
@@ -41,6 +43,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	fs.Usage = func() { fmt.Fprintln(stderr, userUsage); fs.PrintDefaults() }
 	sf.register(fs)
 	passwordStdin := fs.Bool("password-stdin", false, "read the password from standard input (add, passwd)")
+	admin := fs.Bool("admin", false, "add: make the user an administrator")
 	wsseDigest := fs.Bool("wsse-digest", false, "also keep the password sealed with the server key, so the user may "+
 		"authenticate with WS-Security PasswordDigest, which needs it (add, passwd); without it the sealed copy is removed")
 	pos, err := parse(fs, args[1:])
@@ -104,13 +107,13 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		if err := store.CreateUser(ctx, storage.User{Name: pos[0], PasswordHash: hash, DigestSecret: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
+		if err := store.CreateUser(ctx, storage.User{Name: pos[0], PasswordHash: hash, DigestSecret: sealed, Admin: *admin, CreatedAt: now, UpdatedAt: now}); err != nil {
 			if errors.Is(err, storage.ErrConflict) {
 				return fmt.Errorf("user %q already exists", pos[0])
 			}
 			return err
 		}
-		if err := auditCLI(ctx, store, "user.add", pos[0], ""); err != nil {
+		if err := auditCLI(ctx, store, "user.add", pos[0], fmt.Sprintf("admin=%v", *admin)); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "created user %s\n", pos[0])
@@ -165,19 +168,31 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			return err
 		}
 		fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
+	case "promote", "demote":
+		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
+			u.Admin, u.UpdatedAt = sub == "promote", now
+			return nil
+		})
+		if err != nil {
+			return userErr(pos[0], err)
+		}
+		if err := auditCLI(ctx, store, "user."+sub, pos[0], ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "user %s %sd\n", pos[0], sub)
 	case "list":
 		users, err := store.ListUsers(ctx)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tSTATE\tCREATED")
+		fmt.Fprintln(tw, "NAME\tSTATE\tADMIN\tCREATED")
 		for _, u := range users {
 			state := "enabled"
 			if u.Disabled {
 				state = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, state, u.CreatedAt.Format(time.RFC3339))
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", u.Name, state, u.Admin, u.CreatedAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
 	default:

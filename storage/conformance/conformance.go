@@ -28,6 +28,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"EndUserSessions", testEndUserSessions},
 		{"CountLive", testCountLive},
 		{"Audit", testAudit},
+		{"AdminFlag", testAdminFlag},
+		{"ListTokens", testListTokens},
+		{"ListSessions", testListSessions},
+		{"RevokeUserTokens", testRevokeUserTokens},
 		{"GarbageCollection", testGarbageCollection},
 		{"ConcurrentWrites", testConcurrentWrites},
 	}

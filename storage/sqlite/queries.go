@@ -10,19 +10,19 @@ import (
 
 // --- users ---
 
-const userColumns = `name, password_hash, digest_secret, disabled, created_at, updated_at`
+const userColumns = `name, password_hash, digest_secret, disabled, admin, created_at, updated_at`
 
 func scanUser(row interface{ Scan(...any) error }) (storage.User, error) {
 	var u storage.User
 	var created, updated int64
-	err := row.Scan(&u.Name, &u.PasswordHash, &u.DigestSecret, &u.Disabled, &created, &updated)
+	err := row.Scan(&u.Name, &u.PasswordHash, &u.DigestSecret, &u.Disabled, &u.Admin, &created, &updated)
 	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return u, mapErr(err)
 }
 
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		u.Name, u.PasswordHash, u.DigestSecret, u.Disabled, toMicros(u.CreatedAt), toMicros(u.UpdatedAt))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.Name, u.PasswordHash, u.DigestSecret, u.Disabled, u.Admin, toMicros(u.CreatedAt), toMicros(u.UpdatedAt))
 	return mapErr(err)
 }
 
@@ -40,8 +40,8 @@ func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storag
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE users SET password_hash = ?, digest_secret = ?, disabled = ?, updated_at = ? WHERE name = ?`,
-			u.PasswordHash, u.DigestSecret, u.Disabled, toMicros(u.UpdatedAt), name)
+			`UPDATE users SET password_hash = ?, digest_secret = ?, disabled = ?, admin = ?, updated_at = ? WHERE name = ?`,
+			u.PasswordHash, u.DigestSecret, u.Disabled, u.Admin, toMicros(u.UpdatedAt), name)
 		return mapErr(err)
 	})
 }
@@ -89,18 +89,20 @@ func nullable(s string) any {
 	return s
 }
 
-func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
+func scanToken(row interface{ Scan(...any) error }) (storage.Token, error) {
 	var t storage.Token
 	var kind string
 	var created, expires, used, revoked int64
-	err := s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id).
-		Scan(&t.ID, &t.User, &kind, &t.SessionID, &t.ClientHost, &created, &expires, &used, &revoked)
-	if err != nil {
+	if err := row.Scan(&t.ID, &t.User, &kind, &t.SessionID, &t.ClientHost, &created, &expires, &used, &revoked); err != nil {
 		return storage.Token{}, mapErr(err)
 	}
 	t.Kind = storage.TokenKind(kind)
 	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromMicros(expires), fromMicros(used), fromMicros(revoked)
 	return t, nil
+}
+
+func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
+	return scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE id = ?`, id))
 }
 
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
@@ -151,17 +153,20 @@ func (s *Store) CreateSession(ctx context.Context, ss storage.Session) error {
 	return mapErr(err)
 }
 
-func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
+const sessionColumns = `id, user_name, client_host, created_at, last_seen_at, ended_at`
+
+func scanSession(row interface{ Scan(...any) error }) (storage.Session, error) {
 	var ss storage.Session
 	var created, seen, ended int64
-	err := s.r.QueryRowContext(ctx,
-		`SELECT id, user_name, client_host, created_at, last_seen_at, ended_at FROM sessions WHERE id = ?`, id).
-		Scan(&ss.ID, &ss.User, &ss.ClientHost, &created, &seen, &ended)
-	if err != nil {
+	if err := row.Scan(&ss.ID, &ss.User, &ss.ClientHost, &created, &seen, &ended); err != nil {
 		return storage.Session{}, mapErr(err)
 	}
 	ss.CreatedAt, ss.LastSeenAt, ss.EndedAt = fromMicros(created), fromMicros(seen), fromMicros(ended)
 	return ss, nil
+}
+
+func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
+	return scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
 }
 
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {

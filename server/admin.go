@@ -1,0 +1,253 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// The admin API: every user's tokens and sessions, for accounts with the admin flag (Spectrum itself cannot list
+// or revoke other users' tokens). Authenticated like the token operations: HTTP Basic, or a token of an admin
+// (with its SESSION cookie if session-bound).
+const pathAdmin = "/admin/v1"
+
+// AdminStore is what the admin API reads and changes.
+type AdminStore interface {
+	GetUser(ctx context.Context, name string) (storage.User, error)
+	GetToken(ctx context.Context, id string) (storage.Token, error)
+	ListTokens(ctx context.Context, f storage.TokenFilter) ([]storage.Token, error)
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	RevokeUserTokens(ctx context.Context, user string, at time.Time) (int, error)
+	ListSessions(ctx context.Context, f storage.SessionFilter) ([]storage.Session, error)
+	EndSession(ctx context.Context, id string, at time.Time) error
+}
+
+func (s *Server) routeAdmin() {
+	if s.deps.Admin == nil {
+		return
+	}
+	s.mux.HandleFunc("GET "+pathAdmin+"/tokens", s.admin(s.adminListTokens))
+	s.mux.HandleFunc("GET "+pathAdmin+"/tokens/{id}", s.admin(s.adminGetToken))
+	s.mux.HandleFunc("DELETE "+pathAdmin+"/tokens/{id}", s.admin(s.adminRevokeToken))
+	s.mux.HandleFunc("POST "+pathAdmin+"/users/{name}/revoke-tokens", s.admin(s.adminRevokeUser))
+	s.mux.HandleFunc("GET "+pathAdmin+"/sessions", s.admin(s.adminListSessions))
+	s.mux.HandleFunc("DELETE "+pathAdmin+"/sessions/{id}", s.admin(s.adminEndSession))
+}
+
+// admin wraps h with authentication and the admin check; h gets the admin's name.
+func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, admin string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var name string
+		if user, pass, ok := basicAuth(r); ok {
+			u, err := s.authenticate(r, user, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), user, pass) })
+			var throttled *auth.ThrottledError
+			switch {
+			case errors.Is(err, auth.ErrBadCredentials):
+				w.Header().Set("WWW-Authenticate", s.basicChallenge())
+				writeJSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
+				return
+			case errors.As(err, &throttled):
+				retryAfter(w.Header(), throttled.RetryAfter)
+				writeJSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
+				return
+			case err != nil:
+				s.internalError(r.Context(), err)
+				writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+				return
+			}
+			name = u.Name
+		} else {
+			p := s.presented(r)
+			v, err := s.deps.Tokens.Verify(r.Context(), p)
+			s.used(r, "admin", v, err)
+			if err != nil {
+				s.tokenRefused(w, r, p, err)
+				return
+			}
+			name = v.User
+		}
+		u, err := s.deps.Admin.GetUser(r.Context(), name)
+		if err != nil || !u.Admin || u.Disabled {
+			writeJSON(w, http.StatusForbidden, restError{"forbidden: not an administrator"})
+			return
+		}
+		h(w, r, name)
+	}
+}
+
+type adminToken struct {
+	ID         string     `json:"id"`
+	User       string     `json:"user"`
+	Kind       string     `json:"kind"`
+	SessionID  string     `json:"session_id,omitempty"`
+	ClientHost string     `json:"client_host"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt time.Time  `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+}
+
+func toAdminToken(t storage.Token) adminToken {
+	return adminToken{ID: t.ID, User: t.User, Kind: string(t.Kind), SessionID: t.SessionID, ClientHost: t.ClientHost,
+		CreatedAt: t.CreatedAt, ExpiresAt: optionalTime(t.ExpiresAt), LastUsedAt: t.LastUsedAt, RevokedAt: optionalTime(t.RevokedAt)}
+}
+
+type adminSession struct {
+	ID         string     `json:"id"`
+	User       string     `json:"user"`
+	ClientHost string     `json:"client_host"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastSeenAt time.Time  `json:"last_seen_at"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// adminQuery reads the listing parameters shared by tokens and sessions.
+type adminQuery struct {
+	user, client string
+	olderThan    time.Duration
+	live         bool
+	limit        int
+}
+
+func parseAdminQuery(r *http.Request) (adminQuery, error) {
+	q := r.URL.Query()
+	a := adminQuery{user: q.Get("user"), client: q.Get("client")}
+	var err error
+	if v := q.Get("older_than"); v != "" {
+		if a.olderThan, err = time.ParseDuration(v); err != nil || a.olderThan < 0 {
+			return a, errors.New("older_than: want a duration such as 24h")
+		}
+	}
+	if v := q.Get("live"); v != "" {
+		if a.live, err = strconv.ParseBool(v); err != nil {
+			return a, errors.New("live: want true or false")
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if a.limit, err = strconv.Atoi(v); err != nil || a.limit < 1 || a.limit > 10000 {
+			return a, errors.New("limit: want 1 to 10000")
+		}
+	}
+	return a, nil
+}
+
+func (s *Server) adminListTokens(w http.ResponseWriter, r *http.Request, _ string) {
+	q, err := parseAdminQuery(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, restError{err.Error()})
+		return
+	}
+	now := s.deps.Now()
+	f := storage.TokenFilter{User: q.user, Kind: storage.TokenKind(r.URL.Query().Get("kind")), ClientHost: q.client, Limit: q.limit}
+	if q.olderThan > 0 {
+		f.CreatedBefore = now.Add(-q.olderThan)
+	}
+	if q.live {
+		f.LiveAt = now
+	}
+	list, err := s.deps.Admin.ListTokens(r.Context(), f)
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	out := make([]adminToken, 0, len(list))
+	for _, t := range list {
+		out = append(out, toAdminToken(t))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+}
+
+func (s *Server) adminGetToken(w http.ResponseWriter, r *http.Request, _ string) {
+	t, err := s.deps.Admin.GetToken(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAdminToken(t))
+}
+
+func (s *Server) adminRevokeToken(w http.ResponseWriter, r *http.Request, admin string) {
+	id := r.PathValue("id")
+	t, err := s.deps.Admin.GetToken(r.Context(), id)
+	if err == nil {
+		err = s.deps.Admin.RevokeToken(r.Context(), id, s.deps.Now())
+	}
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.token.revoke", Outcome: "ok", Actor: admin, Subject: t.User,
+		ClientHost: s.clients.host(r), Detail: "kind=" + string(t.Kind) + " id=" + t.ID})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminRevokeUser(w http.ResponseWriter, r *http.Request, admin string) {
+	user := r.PathValue("name")
+	if _, err := s.deps.Admin.GetUser(r.Context(), user); err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	n, err := s.deps.Admin.RevokeUserTokens(r.Context(), user, s.deps.Now())
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.user.revoke", Outcome: "ok", Actor: admin, Subject: user,
+		ClientHost: s.clients.host(r), Detail: "tokens=" + strconv.Itoa(n)})
+	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+}
+
+func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request, _ string) {
+	q, err := parseAdminQuery(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, restError{err.Error()})
+		return
+	}
+	f := storage.SessionFilter{User: q.user, ClientHost: q.client, Limit: q.limit}
+	if q.live {
+		f.SeenSince = s.deps.Now().Add(-s.deps.Sessions.Config().IdleTimeout)
+	}
+	list, err := s.deps.Admin.ListSessions(r.Context(), f)
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	out := make([]adminSession, 0, len(list))
+	for _, ss := range list {
+		out = append(out, adminSession{ID: ss.ID, User: ss.User, ClientHost: ss.ClientHost, CreatedAt: ss.CreatedAt,
+			LastSeenAt: ss.LastSeenAt, EndedAt: optionalTime(ss.EndedAt)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+func (s *Server) adminEndSession(w http.ResponseWriter, r *http.Request, admin string) {
+	id := r.PathValue("id")
+	if err := s.deps.Admin.EndSession(r.Context(), id, s.deps.Now()); err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.session.end", Outcome: "ok", Actor: admin,
+		ClientHost: s.clients.host(r), Detail: "session=" + id})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, storage.ErrNotFound) {
+		writeJSON(w, http.StatusNotFound, restError{"not found"})
+		return
+	}
+	s.internalError(r.Context(), err)
+	writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+}
