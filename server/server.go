@@ -34,6 +34,7 @@ type Deps struct {
 	Auth   *auth.Authenticator
 	Digest *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
 	Tokens *token.Service
+	OAuth  OAuthDeps // API clients: OAuth 2.0 token endpoint, revocation, introspection (oauth.go)
 	Log    *slog.Logger
 }
 
@@ -59,6 +60,8 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux()}
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routeOAuth()
+	s.routeForwardAuth()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
