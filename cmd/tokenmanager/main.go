@@ -5,6 +5,7 @@
 //	tokenmanager user passwd NAME --password-stdin
 //	tokenmanager user disable|enable NAME
 //	tokenmanager user list
+//	tokenmanager client add|list|show|regenerate-key|disable|enable|remove   API clients (OAuth 2.0, SkyKick keys)
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -33,6 +34,7 @@ const usage = `usage: tokenmanager <command> [flags]
 commands:
   serve     run the token service
   user      manage users: add, passwd, disable, enable, list
+  client    manage API clients: add, list, show, regenerate-key, disable, enable, remove
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -46,6 +48,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "user":
 		return userCommand(args[1:], stdin, stdout, stderr)
+	case "client":
+		return clientCommand(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -40,6 +40,7 @@ type serveFlags struct {
 	gcInterval       time.Duration
 	secureCookies    bool
 	logLevel         string
+	oauth            oauthFlags
 }
 
 func serve(args []string, stderr io.Writer) error {
@@ -60,6 +61,7 @@ func serve(args []string, stderr io.Writer) error {
 	fs.DurationVar(&f.gcInterval, "gc-interval", 5*time.Minute, "how often expired tokens and sessions are deleted")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark the SESSION cookie Secure even on plain HTTP (behind a TLS proxy)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.oauth.register(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -98,9 +100,13 @@ func serve(args []string, stderr io.Writer) error {
 		IdleTimeout: f.idleTimeout, MaxLifetime: f.sessionLifetime, TouchInterval: f.touchInterval}, nil)
 	tokens := token.NewService(codec, store, sessions, token.Config{
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
+	oauthDeps, clients, err := f.oauth.deps(store)
+	if err != nil {
+		return err
+	}
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime, SecureCookies: f.secureCookies,
-	}, server.Deps{Auth: authn, Tokens: tokens, Log: log,
+	}, server.Deps{Auth: authn, Tokens: tokens, Log: log, OAuth: oauthDeps,
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
@@ -126,6 +132,7 @@ func serve(args []string, stderr io.Writer) error {
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String())
 
 	go collectGarbage(ctx, tokens, store, f.gcInterval, log)
+	go collectAccessTokens(ctx, clients, f.gcInterval, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
