@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -46,7 +45,7 @@ func parseOAuthForm(body string) (map[string]string, error) {
 			return nil, errFormEncoding
 		}
 		if len(vs) > 1 {
-			return nil, fmt.Errorf("%w: %s", errFormDuplicate, k)
+			return nil, errFormDuplicate // not naming it: error_description must not echo client input (§5.2)
 		}
 		if !utf8.ValidString(vs[0]) {
 			return nil, errFormEncoding

@@ -232,6 +232,7 @@ func TestT3EmptyUnknownAndRepeatedParameters(t *testing.T) {
 		"grant_type=client_credentials&grant_type=client_credentials",
 		"grant_type=client_credentials&scope=Partner&scope=Distributor",
 		"grant_type=client_credentials&scope=&scope=Partner",
+		`grant_type=client_credentials&a%22%5C%C3%A9=1&a%22%5C%C3%A9=2`, // the description must not echo the name
 	} {
 		oauthErr(t, body, st.post(t, server.PathOAuthToken, body, auth), http.StatusBadRequest, "invalid_request")
 	}
