@@ -31,7 +31,7 @@ type fixture struct {
 	clk   *clock
 }
 
-func newFixture(t *testing.T, cfg apiclient.Config) *fixture {
+func newFixture(t testing.TB, cfg apiclient.Config) *fixture {
 	t.Helper()
 	store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tokens.db"))
 	if err != nil {
