@@ -53,6 +53,7 @@ type Deps struct {
 	// Admin backs the admin API; nil leaves it out.
 	Admin    AdminStore
 	Tokens   *token.Service
+	OAuth    OAuthDeps // API clients: OAuth 2.0 token endpoint, revocation, introspection (oauth.go)
 	Sessions *session.Manager
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
@@ -118,6 +119,8 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routeOAuth()
+	s.routeForwardAuth()
 	s.routeAdmin()
 	s.routeOperations()
 	return s

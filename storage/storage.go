@@ -191,6 +191,7 @@ type Store interface {
 	Sessions
 	Stats
 	Audit
+	APIClients
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -9,6 +9,7 @@
 //	tokenmanager config print
 //	tokenmanager audit --since 24h --user NAME
 //	tokenmanager token list|show|revoke|revoke-user, session list|end
+//	tokenmanager client add|list|show|regenerate-key|disable|enable|remove   API clients (OAuth 2.0, SkyKick keys)
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -43,6 +44,7 @@ commands:
   audit     list audit events: --since, --user, --action
   token     list, show and revoke any user's tokens (revoke-user: all of a user's)
   session   list sessions, end one
+  client    manage API clients: add, list, show, regenerate-key, disable, enable, remove
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -64,6 +66,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return auditCommand(args[1:], stdout, stderr)
 	case "token", "session":
 		return tokenCommand(args[0], args[1:], stdout, stderr)
+	case "client":
+		return clientCommand(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

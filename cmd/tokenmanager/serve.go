@@ -57,6 +57,8 @@ type serveFlags struct {
 	readTimeout       time.Duration
 	writeTimeout      time.Duration
 	httpIdleTimeout   time.Duration
+
+	oauth            oauthFlags
 }
 
 // serveFlagSet declares serve's flags into f; `config print` uses the same set.
@@ -91,6 +93,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.oauth.register(fs)
 	return fs
 }
 
@@ -162,12 +165,16 @@ func serve(args []string, stderr io.Writer) error {
 		IdleTimeout: f.idleTimeout, MaxLifetime: f.sessionLifetime, TouchInterval: f.touchInterval}, nil)
 	tokens := token.NewService(codec, store, sessions, token.Config{
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
+	oauthDeps, clients, err := f.oauth.deps(store)
+	if err != nil {
+		return err
+	}
 	recorder := audit.New(store, audit.Options{Log: log})
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
-	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder,
+	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps,
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
@@ -208,6 +215,7 @@ func serve(args []string, stderr io.Writer) error {
 		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
 
 	go collectGarbage(ctx, tokens, store, f.gcInterval, f.auditRetention, log)
+	go collectAccessTokens(ctx, clients, f.gcInterval, log)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

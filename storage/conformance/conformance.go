@@ -34,6 +34,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RevokeUserTokens", testRevokeUserTokens},
 		{"GarbageCollection", testGarbageCollection},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"APIClientCRUD", testAPIClientCRUD},
+		{"AccessTokenLifecycle", testAccessTokenLifecycle},
+		{"DeleteAPIClientDeletesTokens", testDeleteAPIClientDeletesTokens},
+		{"AccessTokenGarbageCollection", testAccessTokenGarbageCollection},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
