@@ -27,6 +27,12 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"EndSessionRevokesTokens", testEndSessionRevokesTokens},
 		{"GarbageCollection", testGarbageCollection},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"PowerAuthActivationCRUD", testPowerAuthActivationCRUD},
+		{"PowerAuthTokenLifecycle", testPowerAuthTokenLifecycle},
+		{"PowerAuthTokensDieWithActivation", testPowerAuthTokensDieWithActivation},
+		{"PowerAuthNonceReplay", testPowerAuthNonceReplay},
+		{"PowerAuthNonceGarbageCollection", testPowerAuthNonceGarbageCollection},
+		{"PowerAuthNonceRace", testPowerAuthNonceRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
