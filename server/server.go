@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -35,6 +36,8 @@ type Deps struct {
 	Digest *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
 	Tokens *token.Service
 	Log    *slog.Logger
+	// PowerAuth serves the PowerAuth-style MAC token routes (server/powerauth.go); nil leaves them out.
+	PowerAuth *powerauth.Service
 }
 
 // Server is the HTTP handler for every surface.
@@ -59,6 +62,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux()}
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routePowerAuth()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
