@@ -39,6 +39,8 @@ var (
 	ErrNoUser = errors.New("powerauth: no such user")
 	// ErrBadName is a device name that is too long or contains control characters.
 	ErrBadName = errors.New("powerauth: activation name must be at most 255 characters without control characters")
+
+	errNoSealer = errors.New("powerauth: no server key given: cannot create or verify tokens")
 )
 
 // MaxNameLen bounds an activation's device name, in characters.
@@ -74,7 +76,9 @@ type Service struct {
 }
 
 // NewService wires a Service. sealer seals token secrets at rest (give it a key derived for
-// keys.PurposePowerAuthTokens); zero fields of cfg take DefaultConfig's; now is the clock (nil: time.Now).
+// keys.PurposePowerAuthTokens); it may be nil for a service that only manages activations and removes tokens
+// (the CLI), which then cannot create or verify tokens. Zero fields of cfg take DefaultConfig's; now is the
+// clock (nil: time.Now).
 func NewService(store Store, sealer *keys.Sealer, cfg Config, now func() time.Time) *Service {
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = DefaultConfig.MaxAge
@@ -221,6 +225,9 @@ func sealedSecretAD(tokenID, activationID string) string {
 
 // CreateToken creates a token for user's active activation (POST /pa/v3/token/create).
 func (s *Service) CreateToken(ctx context.Context, user, activationID string) (IssuedToken, error) {
+	if s.sealer == nil {
+		return IssuedToken{}, errNoSealer
+	}
 	a, err := s.Activation(ctx, user, activationID)
 	if err != nil {
 		return IssuedToken{}, err
@@ -299,6 +306,9 @@ type Verified struct {
 // window. The nonce is recorded only after the digest checks out, so forged headers cannot fill the table.
 // Every refusal wraps ErrInvalid; other errors are failures of the storage.
 func (s *Service) Verify(ctx context.Context, headerValue string) (Verified, error) {
+	if s.sealer == nil {
+		return Verified{}, errNoSealer
+	}
 	if headerValue == "" {
 		return Verified{}, ErrHeaderMissing
 	}

@@ -5,6 +5,8 @@
 //	tokenmanager user passwd NAME --password-stdin
 //	tokenmanager user disable|enable NAME
 //	tokenmanager user list
+//	tokenmanager powerauth activation create|list|block|unblock|remove ...
+//	tokenmanager powerauth token list|remove ...
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -33,6 +35,7 @@ const usage = `usage: tokenmanager <command> [flags]
 commands:
   serve     run the token service
   user      manage users: add, passwd, disable, enable, list
+  powerauth manage PowerAuth activations and MAC tokens
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -46,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "user":
 		return userCommand(args[1:], stdin, stdout, stderr)
+	case "powerauth":
+		return powerAuthCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

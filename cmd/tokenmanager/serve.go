@@ -40,6 +40,7 @@ type serveFlags struct {
 	gcInterval       time.Duration
 	secureCookies    bool
 	logLevel         string
+	pa               powerAuthFlags
 }
 
 func serve(args []string, stderr io.Writer) error {
@@ -47,6 +48,7 @@ func serve(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.register(fs)
+	f.pa.register(fs)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&f.addrFile, "addr-file", "", "write the bound host:port here once listening (for tests and supervisors)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For/-Proto/-Host are believed")
@@ -98,9 +100,13 @@ func serve(args []string, stderr io.Writer) error {
 		IdleTimeout: f.idleTimeout, MaxLifetime: f.sessionLifetime, TouchInterval: f.touchInterval}, nil)
 	tokens := token.NewService(codec, store, sessions, token.Config{
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
+	pa, err := f.pa.service(store, master)
+	if err != nil {
+		return err
+	}
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime, SecureCookies: f.secureCookies,
-	}, server.Deps{Auth: authn, Tokens: tokens, Log: log,
+	}, server.Deps{Auth: authn, Tokens: tokens, Log: log, PowerAuth: pa,
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
@@ -126,6 +132,7 @@ func serve(args []string, stderr io.Writer) error {
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String())
 
 	go collectGarbage(ctx, tokens, store, f.gcInterval, log)
+	go collectPowerAuthGarbage(ctx, pa, f.gcInterval, log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
