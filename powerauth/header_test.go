@@ -234,3 +234,13 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseAndValidate(b *testing.B) {
+	h, _ := NewHeader(vecTokenID, mustB64(b, vecSecret), mustB64(b, vecNonce), vecTimestamp, Version33)
+	v := h.String()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _ := ParseHeader(v)
+		p.Validate()
+	}
+}

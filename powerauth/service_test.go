@@ -389,3 +389,35 @@ func TestTokenSecretSealed(t *testing.T) {
 		t.Fatalf("verify under another server key: %v, want a (non-refusal) error", err)
 	}
 }
+
+// BenchmarkVerify measures a full check over a real SQLite file: three reads and the nonce insert (one commit).
+func BenchmarkVerify(b *testing.B) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.CreateUser(ctx, storage.User{Name: "alice", PasswordHash: "x"}); err != nil {
+		b.Fatal(err)
+	}
+	svc := NewService(store, testSealer(), Config{}, nil)
+	a, _ := svc.CreateActivation(ctx, "alice", "phone")
+	tok, err := svc.CreateToken(ctx, "alice", a.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	headers := make([]string, b.N)
+	nonce := make([]byte, NonceSize)
+	for i := range headers {
+		rand.Read(nonce)
+		h, _ := NewHeader(tok.ID, tok.Secret, nonce, time.Now().UnixMilli(), Version33)
+		headers[i] = h.String()
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := svc.Verify(ctx, headers[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
