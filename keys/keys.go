@@ -25,6 +25,9 @@ const (
 	PurposeTokenEncryption = "tokenmanager/v1/token-encryption"
 	PurposeSeal            = "tokenmanager/v1/seal"
 	PurposeCredentialCache = "tokenmanager/v1/credential-cache"
+	// PurposePowerAuthTokens keys the Sealer of PowerAuth MAC token secrets:
+	// NewSealer(Derive(master, PurposePowerAuthTokens)).
+	PurposePowerAuthTokens = "tokenmanager/v1/powerauth-tokens"
 )
 
 // Parse decodes a base64 (standard or URL, padded or not) server key and checks its length.

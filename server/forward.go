@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -48,11 +49,13 @@ func (f *forwardRefusal) Error() string { return f.Reason.Error() }
 // for a failure of its own (storage), which is answered 500.
 type forwardCheck func(r *http.Request) (forwardIdentity, error)
 
-// forwardChecks are tried in order; the first that finds its kind of credential decides. A new token kind
-// (PowerAuth's X-PowerAuth-Token) is one forwardCheck function and one append here, before the bearer kinds
-// since its header is unambiguous.
+// forwardChecks are tried in order; the first that finds its kind of credential decides. A new token kind is
+// one forwardCheck function and one append here. PowerAuth comes first: its header is unambiguous.
 func (s *Server) forwardChecks() []forwardCheck {
 	var checks []forwardCheck
+	if s.deps.PowerAuth != nil {
+		checks = append(checks, s.forwardPowerAuth)
+	}
 	if s.deps.OAuth.Clients != nil {
 		checks = append(checks, s.forwardOAuth)
 	}
@@ -156,6 +159,20 @@ func (s *Server) forwardOAuth(r *http.Request) (forwardIdentity, error) {
 			Reason: errors.New("forward-auth: " + refusal.Description)}
 	}
 	return forwardIdentity{User: v.Client.ID, Kind: KindOAuth, Scopes: v.Scopes}, nil
+}
+
+// forwardPowerAuth accepts an X-PowerAuth-Token header (and uses up its nonce, on every node).
+func (s *Server) forwardPowerAuth(r *http.Request) (forwardIdentity, error) {
+	user, ok, err := s.powerAuthVerify(r)
+	switch {
+	case errors.Is(err, powerauth.ErrInvalid):
+		return forwardIdentity{}, &forwardRefusal{Status: http.StatusUnauthorized, Challenge: s.powerAuthChallenge(), Reason: err}
+	case err != nil:
+		return forwardIdentity{}, err
+	case !ok:
+		return forwardIdentity{}, errNoCredential
+	}
+	return forwardIdentity{User: user, Kind: TokenKindPowerAuth}, nil
 }
 
 // forwardSpectrum accepts Spectrum tokens exactly as the verify endpoint does (Bearer header or token cookie,

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -54,6 +55,8 @@ type setup struct {
 	Token   token.Config
 	Session session.Config
 	Log     *slog.Logger // nil: discard
+	// DBPath is the SQLite file; stacks given the same path share it, like nodes of a cluster.
+	DBPath string
 	// wire runs after the core dependencies exist and before the server is built; a surface's tests use it
 	// to add their own dependencies (see the with* options in each surface's test file).
 	wire []func(st *stack, d *server.Deps)
@@ -64,7 +67,16 @@ type option func(*setup)
 func newStack(t *testing.T, opts ...option) *stack {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tokens.db"))
+	su := setup{
+		Server:  server.Config{MaxTokenLifetime: 24 * time.Hour, MaxBodyBytes: 64 << 10},
+		Token:   token.Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInterval: time.Minute},
+		Session: session.DefaultConfig,
+		DBPath:  filepath.Join(t.TempDir(), "tokens.db"),
+	}
+	for _, o := range opts {
+		o(&su)
+	}
+	store, err := sqlite.Open(ctx, su.DBPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,17 +89,10 @@ func newStack(t *testing.T, opts ...option) *stack {
 		if u[0] == "simon0897" {
 			sealed = auth.SealPassword(keys.NewSealer(serverKey), u[0], u[1])
 		}
-		if err := store.CreateUser(ctx, storage.User{Name: u[0], PasswordHash: h, DigestSecret: sealed}); err != nil {
+		err := store.CreateUser(ctx, storage.User{Name: u[0], PasswordHash: h, DigestSecret: sealed})
+		if err != nil && !errors.Is(err, storage.ErrConflict) { // a second stack over the same file finds them
 			t.Fatal(err)
 		}
-	}
-	su := setup{
-		Server:  server.Config{MaxTokenLifetime: 24 * time.Hour, MaxBodyBytes: 64 << 10},
-		Token:   token.Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInterval: time.Minute},
-		Session: session.DefaultConfig,
-	}
-	for _, o := range opts {
-		o(&su)
 	}
 	codec, _ := token.NewCodec(make([]byte, 32))
 	sessions := session.NewManager(store, su.Session, clk.Now)

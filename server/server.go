@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -55,6 +56,8 @@ type Deps struct {
 	Tokens   *token.Service
 	OAuth    OAuthDeps // API clients: OAuth 2.0 token endpoint, revocation, introspection (oauth.go)
 	Sessions *session.Manager
+	// PowerAuth serves the PowerAuth-style MAC token routes (server/powerauth.go); nil leaves them out.
+	PowerAuth *powerauth.Service
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
 	Log   *slog.Logger
@@ -119,6 +122,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routePowerAuth()
 	s.routeOAuth()
 	s.routeForwardAuth()
 	s.routeAdmin()

@@ -192,6 +192,7 @@ type Store interface {
 	Stats
 	Audit
 	APIClients
+	PowerAuth
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

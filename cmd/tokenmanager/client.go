@@ -213,4 +213,3 @@ func yesNo(b bool, yes, no string) string {
 	}
 	return no
 }
-

@@ -10,6 +10,8 @@
 //	tokenmanager audit --since 24h --user NAME
 //	tokenmanager token list|show|revoke|revoke-user, session list|end
 //	tokenmanager client add|list|show|regenerate-key|disable|enable|remove   API clients (OAuth 2.0, SkyKick keys)
+//	tokenmanager powerauth activation create|list|block|unblock|remove ...
+//	tokenmanager powerauth token list|remove ...
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -45,6 +47,7 @@ commands:
   token     list, show and revoke any user's tokens (revoke-user: all of a user's)
   session   list sessions, end one
   client    manage API clients: add, list, show, regenerate-key, disable, enable, remove
+  powerauth manage PowerAuth activations and MAC tokens
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -68,6 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return tokenCommand(args[0], args[1:], stdout, stderr)
 	case "client":
 		return clientCommand(args[1:], stdin, stdout, stderr)
+	case "powerauth":
+		return powerAuthCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

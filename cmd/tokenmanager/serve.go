@@ -58,7 +58,8 @@ type serveFlags struct {
 	writeTimeout      time.Duration
 	httpIdleTimeout   time.Duration
 
-	oauth            oauthFlags
+	oauth oauthFlags
+	pa    powerAuthFlags
 }
 
 // serveFlagSet declares serve's flags into f; `config print` uses the same set.
@@ -66,6 +67,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f.register(fs)
+	f.pa.register(fs)
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&f.addrFile, "addr-file", "", "write the bound host:port here once listening (for tests and supervisors)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For/-Proto/-Host are believed")
@@ -169,12 +171,16 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	pa, err := f.pa.service(store, master)
+	if err != nil {
+		return err
+	}
 	recorder := audit.New(store, audit.Options{Log: log})
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
-	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps,
+	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
 
 	ln, err := net.Listen("tcp", f.listen)
@@ -216,6 +222,7 @@ func serve(args []string, stderr io.Writer) error {
 
 	go collectGarbage(ctx, tokens, store, f.gcInterval, f.auditRetention, log)
 	go collectAccessTokens(ctx, clients, f.gcInterval, log)
+	go collectPowerAuthGarbage(ctx, pa, f.gcInterval, log)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

@@ -38,6 +38,12 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AccessTokenLifecycle", testAccessTokenLifecycle},
 		{"DeleteAPIClientDeletesTokens", testDeleteAPIClientDeletesTokens},
 		{"AccessTokenGarbageCollection", testAccessTokenGarbageCollection},
+		{"PowerAuthActivationCRUD", testPowerAuthActivationCRUD},
+		{"PowerAuthTokenLifecycle", testPowerAuthTokenLifecycle},
+		{"PowerAuthTokensDieWithActivation", testPowerAuthTokensDieWithActivation},
+		{"PowerAuthNonceReplay", testPowerAuthNonceReplay},
+		{"PowerAuthNonceGarbageCollection", testPowerAuthNonceGarbageCollection},
+		{"PowerAuthNonceRace", testPowerAuthNonceRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
