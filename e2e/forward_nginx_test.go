@@ -5,6 +5,7 @@ package e2e
 // built tokenmanager deciding. Also the client CLI and the token endpoint against the built binary.
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -323,7 +324,33 @@ func TestForwardAuthBehindNginx(t *testing.T) {
 		}
 	}
 
+	// A PowerAuth MAC token header: let through once; its replay never reaches the backend.
+	activation := strings.TrimSpace(s.mustCLI(t, "", "powerauth", "activation", "create", adminUser, "--name", "nginx test"))
+	var paTok struct {
+		TokenID     string `json:"tokenId"`
+		TokenSecret string `json:"tokenSecret"`
+	}
+	if r := paPost(t, s.URL+"/pa/v3/token/create", adminUser, s.AdminPassword, `{"activationId":"`+activation+`"}`); r.Status != http.StatusOK ||
+		json.Unmarshal(r.Body, &paTok) != nil {
+		t.Fatalf("PowerAuth token create: %s", r)
+	}
+	paSecret, _ := base64.StdEncoding.DecodeString(paTok.TokenSecret)
+	paHeader := http.Header{"X-PowerAuth-Token": {paClientHeader(paTok.TokenID, paSecret, "3.1")}}
+	var seen backendSeen
+	if r := do(t, "GET", base+"/some/api", "", paHeader); r.Status != http.StatusOK || json.Unmarshal(r.Body, &seen) != nil ||
+		seen != (backendSeen{adminUser, "powerauth", ""}) {
+		t.Errorf("PowerAuth header through nginx: %s", r)
+	}
 	mu.Lock()
+	afterPA := len(hits)
+	mu.Unlock()
+	if r := do(t, "GET", base+"/some/api", "", paHeader); r.Status != http.StatusUnauthorized {
+		t.Errorf("replayed PowerAuth header through nginx: %s; want 401", r)
+	}
+	mu.Lock()
+	if len(hits) != afterPA {
+		t.Error("a replayed PowerAuth header reached the backend")
+	}
 	before := len(hits)
 	mu.Unlock()
 	revoked := s.mustOAuthToken(t, c.ID, c.Primary, "Partner", nil)
