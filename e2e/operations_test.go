@@ -203,3 +203,44 @@ func TestAdminCLIAndAPI(t *testing.T) {
 		t.Fatalf("live sessions after revoke-user:\n%s", out)
 	}
 }
+
+// TestKeyRotation: two server processes on one data directory, one started before and one after a rotation.
+// Each accepts the other's tokens (the older one loads the new key when a token names it), tokens of the old
+// key keep working, and once the old key is retired a fresh node refuses them.
+func TestKeyRotation(t *testing.T) {
+	t.Parallel()
+	a := startServer(t)
+	before := a.mustRESTToken(t, adminUser, a.AdminPassword, false, 60)
+	if out := a.mustCLI(t, "", "key", "rotate"); !strings.Contains(out, "new primary token key") {
+		t.Fatalf("key rotate: %q", out)
+	}
+	list := a.mustCLI(t, "", "key", "list")
+	states := map[string]string{}
+	var primary string
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n")[1:] {
+		f := strings.Fields(line)
+		states[f[0]] = f[1]
+		if f[1] == "primary" {
+			primary = f[0]
+		}
+	}
+	if len(states) != 2 || states["original"] != "verify" || primary == "" {
+		t.Fatalf("key list after rotate:\n%s", list)
+	}
+	b := launchServer(t, &tmServer{DataDir: a.DataDir, AdminPassword: a.AdminPassword})
+	r, after := b.restToken(t, adminUser, b.AdminPassword, false, 60)
+	if r.Status != http.StatusOK || strings.HasPrefix(after.AccessToken, jwePrefix) {
+		t.Fatalf("a token minted after the rotation: %s; want the new key's header, not Spectrum's", r)
+	}
+	a.mustVerify(t, "new-key token on the node started before the rotation", after.AccessToken, "", adminUser, "open")
+	a.mustVerify(t, "old-key token on the old node", before.AccessToken, "", adminUser, "open")
+	b.mustVerify(t, "old-key token on the new node", before.AccessToken, "", adminUser, "open")
+
+	if _, err := a.cli(t, "", "key", "retire", primary); err == nil {
+		t.Fatal("retiring the primary key was allowed")
+	}
+	a.mustCLI(t, "", "key", "retire", "original")
+	c := launchServer(t, &tmServer{DataDir: a.DataDir, AdminPassword: a.AdminPassword})
+	c.mustReject(t, "old-key token after its key was retired", before.AccessToken, "")
+	c.mustVerify(t, "new-key token after the old key was retired", after.AccessToken, "", adminUser, "open")
+}

@@ -177,6 +177,39 @@ type Audit interface {
 	DeleteAudit(ctx context.Context, cutoff time.Time, limit int) (int, error)
 }
 
+// TokenKeyState is where a token key is in its life.
+type TokenKeyState string
+
+const (
+	KeyPrimary TokenKeyState = "primary" // mints new tokens (and checks them)
+	KeyVerify  TokenKeyState = "verify"  // checks the tokens it minted, mints none
+	KeyRetired TokenKeyState = "retired" // its tokens are refused
+)
+
+// OriginalTokenKey is the id under which the original token key (derived from the server key, never stored)
+// is listed once keys have been rotated.
+const OriginalTokenKey = "original"
+
+// TokenKey is a token encryption key. Sealed is the key sealed with the server key; nil for the original key.
+type TokenKey struct {
+	ID        string
+	Sealed    []byte
+	State     TokenKeyState
+	CreatedAt time.Time
+	RetiredAt time.Time
+}
+
+// TokenKeys stores the token key ring, shared by every node.
+type TokenKeys interface {
+	// ListTokenKeys returns every key, oldest first. None: only the original key exists, as primary.
+	ListTokenKeys(ctx context.Context) ([]TokenKey, error)
+	// AddTokenKey adds k as the primary key, in one transaction: the previous primary (the original key if
+	// there was none) becomes verify-only. ErrConflict if the id exists.
+	AddTokenKey(ctx context.Context, k TokenKey) error
+	// RetireTokenKey retires a verify-only key; ErrNotFound if there is none such, ErrConflict for the primary.
+	RetireTokenKey(ctx context.Context, id string, at time.Time) error
+}
+
 // Stats counts what is live, for metrics.
 type Stats interface {
 	// CountLive returns how many tokens are neither revoked nor expired at now, and how many sessions are
@@ -191,6 +224,7 @@ type Store interface {
 	Sessions
 	Stats
 	Audit
+	TokenKeys
 	APIClients
 	PowerAuth
 	// Ping reports whether the database answers.

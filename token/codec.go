@@ -22,11 +22,17 @@ import (
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
-// Header is the JWE protected header of every token we mint.
+// Header is the JWE protected header of the tokens we mint with the original key: Spectrum's, byte for byte.
 const Header = `{"enc":"A128CBC-HS256","alg":"dir"}`
 
 // HeaderSegment is the first compact segment: base64url(Header).
 var HeaderSegment = base64.RawURLEncoding.EncodeToString([]byte(Header))
+
+// headerWithKID is the header of tokens minted with a rotated key: Spectrum's members in Spectrum's order, and
+// the key's id last. Only exact header bytes are accepted, so a kid never needs parsing.
+func headerWithKID(kid string) string {
+	return `{"enc":"A128CBC-HS256","alg":"dir","kid":"` + kid + `"}`
+}
 
 // MaxLen bounds what Open will look at; our tokens are about 300 bytes.
 const MaxLen = 2048
@@ -51,18 +57,93 @@ type Claims struct {
 // ErrMalformed is returned by Open for anything that is not a token we minted with this key.
 var ErrMalformed = errors.New("token: malformed or not ours")
 
-// Codec seals and opens tokens with one key. Safe for concurrent use.
-type Codec struct {
-	aead cipher.AEAD
+// Key is one token key. The original key has the empty ID and mints Spectrum's exact header; a rotated key's
+// ID goes into its tokens' header as "kid".
+type Key struct {
+	ID     string
+	Secret []byte // 32 bytes: MAC key ‖ encryption key
 }
 
-// NewCodec takes the 32-byte A128CBC-HS256 key (MAC key ‖ encryption key).
+// Codec seals tokens with its primary key and opens tokens of any of its keys. Safe for concurrent use.
+type Codec struct {
+	primary  *codecKey
+	byHeader map[string]*codecKey // header segment → key
+}
+
+type codecKey struct {
+	id            string
+	headerSegment string
+	aead          cipher.AEAD
+}
+
+// NewCodec takes the 32-byte A128CBC-HS256 key of a codec with the original key alone.
 func NewCodec(key []byte) (*Codec, error) {
-	aead, err := josecipher.NewCBCHMAC(key, aes.NewCipher)
-	if err != nil {
-		return nil, fmt.Errorf("token: key: %w", err)
+	return NewRing(Key{Secret: key})
+}
+
+// NewRing returns a codec that mints with primary and also opens tokens minted with others.
+func NewRing(primary Key, others ...Key) (*Codec, error) {
+	c := &Codec{byHeader: map[string]*codecKey{}}
+	for i, k := range append([]Key{primary}, others...) {
+		if k.ID != "" && !validKID(k.ID) {
+			return nil, fmt.Errorf("token: key id %q: want 1-32 of [a-z0-9-]", k.ID)
+		}
+		aead, err := josecipher.NewCBCHMAC(k.Secret, aes.NewCipher)
+		if err != nil {
+			return nil, fmt.Errorf("token: key %q: %w", k.ID, err)
+		}
+		header := Header
+		if k.ID != "" {
+			header = headerWithKID(k.ID)
+		}
+		ck := &codecKey{id: k.ID, headerSegment: base64.RawURLEncoding.EncodeToString([]byte(header)), aead: aead}
+		if _, dup := c.byHeader[ck.headerSegment]; dup {
+			return nil, fmt.Errorf("token: key %q given twice", k.ID)
+		}
+		c.byHeader[ck.headerSegment] = ck
+		if i == 0 {
+			c.primary = ck
+		}
 	}
-	return &Codec{aead: aead}, nil
+	return c, nil
+}
+
+func validKID(id string) bool {
+	if len(id) == 0 || len(id) > 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// PrimaryID is the id of the key new tokens are minted with ("" for the original key).
+func (k *Codec) PrimaryID() string { return k.primary.id }
+
+// KnowsKeyOf reports whether tok's header names a key of this codec.
+func (k *Codec) KnowsKeyOf(tok string) bool {
+	header, _, _ := strings.Cut(tok, ".")
+	_, ok := k.byHeader[header]
+	return ok
+}
+
+// namesRotatedKey reports whether tok's header has the shape of a rotated key's (a kid this codec may not have
+// loaded yet, because another node rotated): the cue to reload the key ring, and nothing else is.
+func namesRotatedKey(tok string) bool {
+	header, _, _ := strings.Cut(tok, ".")
+	if len(header) > 128 {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(header)
+	if err != nil {
+		return false
+	}
+	kid, ok := strings.CutPrefix(string(b), `{"enc":"A128CBC-HS256","alg":"dir","kid":"`)
+	kid, ok2 := strings.CutSuffix(kid, `"}`)
+	return ok && ok2 && validKID(kid)
 }
 
 // Seal returns the compact JWE for c.
@@ -73,13 +154,14 @@ func (k *Codec) Seal(c Claims) (string, error) {
 	}
 	iv := make([]byte, ivSize)
 	rand.Read(iv)
-	sealed := k.aead.Seal(nil, iv, plaintext, []byte(HeaderSegment))
+	p := k.primary
+	sealed := p.aead.Seal(nil, iv, plaintext, []byte(p.headerSegment))
 	ct, tag := sealed[:len(sealed)-tagSize], sealed[len(sealed)-tagSize:]
 
 	enc := base64.RawURLEncoding
 	var b strings.Builder
-	b.Grow(len(HeaderSegment) + 3 + enc.EncodedLen(ivSize) + enc.EncodedLen(len(ct)) + enc.EncodedLen(len(tag)) + 1)
-	b.WriteString(HeaderSegment)
+	b.Grow(len(p.headerSegment) + 3 + enc.EncodedLen(ivSize) + enc.EncodedLen(len(ct)) + enc.EncodedLen(len(tag)) + 1)
+	b.WriteString(p.headerSegment)
 	b.WriteString("..") // alg=dir: the encrypted-key segment is empty
 	b.WriteString(enc.EncodeToString(iv))
 	b.WriteByte('.')
@@ -89,14 +171,16 @@ func (k *Codec) Seal(c Claims) (string, error) {
 	return b.String(), nil
 }
 
-// Open checks and decrypts a token. Only our exact header is accepted, which rules out every other alg, enc,
-// zip and crit; the encrypted-key segment must be empty (RFC 7516 §5.2 step 10, which go-jose does not check).
+// Open checks and decrypts a token. Only the exact headers of our keys are accepted, which rules out every other
+// alg, enc, zip and crit; the encrypted-key segment must be empty (RFC 7516 §5.2 step 10, which go-jose does
+// not check).
 func (k *Codec) Open(tok string) (Claims, error) {
 	if len(tok) > MaxLen {
 		return Claims{}, ErrMalformed
 	}
 	header, rest, ok := strings.Cut(tok, ".")
-	if !ok || header != HeaderSegment {
+	key := k.byHeader[header]
+	if !ok || key == nil {
 		return Claims{}, ErrMalformed
 	}
 	encKey, rest, ok := strings.Cut(rest, ".")
@@ -118,7 +202,7 @@ func (k *Codec) Open(tok string) (Claims, error) {
 	if err1 != nil || err2 != nil || err3 != nil || len(iv) != ivSize || len(ct) == 0 {
 		return Claims{}, ErrMalformed
 	}
-	plaintext, err := k.aead.Open(nil, iv, append(ct, tag...), []byte(HeaderSegment))
+	plaintext, err := key.aead.Open(nil, iv, append(ct, tag...), []byte(header))
 	if err != nil {
 		return Claims{}, ErrMalformed
 	}

@@ -66,7 +66,7 @@ func TestOpenKnownVector(t *testing.T) {
 	iv, _ := base64.RawURLEncoding.DecodeString("AxY8DCtDaGlsbGljb3RoZQ")
 	ct, _ := base64.RawURLEncoding.DecodeString("KDlTtXchhZTGufMYmOYGS4HffxPSUrfmqCHXaI9wOGY")
 	tag, _ := base64.RawURLEncoding.DecodeString("8ag2LDxL76a-C0uYbEmwdQ")
-	plain, err := c.aead.Open(nil, iv, append(ct, tag...), []byte(HeaderSegment))
+	plain, err := c.primary.aead.Open(nil, iv, append(ct, tag...), []byte(HeaderSegment))
 	if err != nil || string(plain) != "Live long and prosper." {
 		t.Fatalf("vector: %q, %v", plain, err)
 	}
@@ -137,5 +137,48 @@ func BenchmarkOpen(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c.Open(tok)
+	}
+}
+
+func TestKeyRing(t *testing.T) {
+	k0 := Key{Secret: testKey()}
+	k1 := Key{ID: "k1", Secret: bytes.Repeat([]byte{7}, 32)}
+	old, _ := NewCodec(k0.Secret)
+	before, _ := old.Seal(Claims{ID: "a", User: "alice", Kind: storage.KindOpen})
+
+	rotated, err := NewRing(k1, k0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := rotated.Seal(Claims{ID: "b", User: "alice", Kind: storage.KindOpen})
+	header, _ := base64.RawURLEncoding.DecodeString(strings.SplitN(after, ".", 2)[0])
+	if string(header) != `{"enc":"A128CBC-HS256","alg":"dir","kid":"k1"}` {
+		t.Fatalf("header after rotation: %s", header)
+	}
+	for name, tok := range map[string]string{"minted before the rotation": before, "minted after": after} {
+		if c, err := rotated.Open(tok); err != nil || c.User != "alice" {
+			t.Errorf("%s: %+v, %v", name, c, err)
+		}
+	}
+	if _, err := old.Open(after); err == nil || old.KnowsKeyOf(after) {
+		t.Error("a codec without k1 opened, or claims to know, a k1 token")
+	}
+	// Retired: the original key left the ring.
+	retired, _ := NewRing(k1)
+	if _, err := retired.Open(before); err == nil {
+		t.Error("a token of a retired key still opens")
+	}
+	// A token of one key with the header of another does not open (the header is the AAD).
+	swapped := HeaderSegment + after[strings.Index(after, "."):]
+	if _, err := rotated.Open(swapped); err == nil {
+		t.Error("a k1 token relabelled as the original key opened")
+	}
+	for _, bad := range []Key{{ID: "K1", Secret: k1.Secret}, {ID: "a\"b", Secret: k1.Secret}} {
+		if _, err := NewRing(bad); err == nil {
+			t.Errorf("key id %q accepted", bad.ID)
+		}
+	}
+	if _, err := NewRing(k1, k1); err == nil {
+		t.Error("the same key twice accepted")
 	}
 }

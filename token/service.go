@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/session"
@@ -71,11 +73,15 @@ type Store interface {
 
 // Service issues, verifies and logs out Spectrum tokens.
 type Service struct {
-	codec    *Codec
+	codecs   atomic.Pointer[Codec] // replaced whole when the key ring changes
+	ring     *Keyring              // nil: the codec given to NewService, for good
 	store    Store
 	sessions *session.Manager
 	cfg      Config
 	now      func() time.Time
+
+	reloadMu     sync.Mutex
+	lastOnDemand time.Time // last reload caused by a token naming an unknown key
 }
 
 // NewService wires a Service; now is the clock (nil = time.Now).
@@ -83,7 +89,56 @@ func NewService(codec *Codec, store Store, sessions *session.Manager, cfg Config
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{codec: codec, store: store, sessions: sessions, cfg: cfg, now: now}
+	s := &Service{store: store, sessions: sessions, cfg: cfg, now: now}
+	s.codecs.Store(codec)
+	return s
+}
+
+func (s *Service) codec() *Codec { return s.codecs.Load() }
+
+// UseKeyring makes the service take its keys from ring: loaded now, again at each Reload, and on demand when a
+// token names a key this node has not loaded yet (another node rotated), at most once a second.
+func (s *Service) UseKeyring(ctx context.Context, ring *Keyring) error {
+	s.ring = ring
+	return s.Reload(ctx)
+}
+
+// Reload rereads the key ring (a no-op without one).
+func (s *Service) Reload(ctx context.Context) error {
+	if s.ring == nil {
+		return nil
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	return s.load(ctx)
+}
+
+// load replaces the codec with the ring's current one; the caller holds reloadMu.
+func (s *Service) load(ctx context.Context) error {
+	c, err := s.ring.Load(ctx)
+	if err != nil {
+		return err
+	}
+	s.codecs.Store(c)
+	return nil
+}
+
+// reloadForUnknownKey reloads the ring if tok names a rotated key the current codec lacks, at most once a
+// second, so that headers naming made-up keys cannot drive the database.
+func (s *Service) reloadForUnknownKey(ctx context.Context, tok string) bool {
+	if s.ring == nil || len(tok) > MaxLen || s.codec().KnowsKeyOf(tok) || !namesRotatedKey(tok) {
+		return false
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.codec().KnowsKeyOf(tok) { // loaded by another request meanwhile
+		return true
+	}
+	if time.Since(s.lastOnDemand) < time.Second {
+		return false
+	}
+	s.lastOnDemand = time.Now()
+	return s.load(ctx) == nil && s.codec().KnowsKeyOf(tok)
 }
 
 // Issued is a freshly minted token.
@@ -138,7 +193,7 @@ func (s *Service) mint(ctx context.Context, user string, kind storage.TokenKind,
 		rec.ExpiresAt = now.Add(ttl)
 		claims.ExpiresAt = rec.ExpiresAt.Unix()
 	}
-	tok, err := s.codec.Seal(claims)
+	tok, err := s.codec().Seal(claims)
 	if err != nil {
 		return Issued{}, fmt.Errorf("token: seal: %w", err)
 	}
@@ -169,7 +224,10 @@ type Verified struct {
 // belongs to an enabled user, and, for session-bound kinds, comes with its SESSION cookie, from its host
 // (when host checks are on), within the session's idle and absolute limits. A success counts as activity.
 func (s *Service) Verify(ctx context.Context, p Presented) (Verified, error) {
-	c, err := s.codec.Open(p.Token)
+	c, err := s.codec().Open(p.Token)
+	if err != nil && s.reloadForUnknownKey(ctx, p.Token) {
+		c, err = s.codec().Open(p.Token)
+	}
 	if err != nil {
 		return Verified{}, ErrMalformedToken
 	}

@@ -225,7 +225,7 @@ func TestCollectGarbage(t *testing.T) {
 
 func mustClaims(t *testing.T, f *fixture, tok string) Claims {
 	t.Helper()
-	c, err := f.svc.codec.Open(tok)
+	c, err := f.svc.codec().Open(tok)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@
 //	tokenmanager config print
 //	tokenmanager audit --since 24h --user NAME
 //	tokenmanager token list|show|revoke|revoke-user, session list|end
+//	tokenmanager key list|rotate|retire ID
 //	tokenmanager client add|list|show|regenerate-key|disable|enable|remove   API clients (OAuth 2.0, SkyKick keys)
 //	tokenmanager powerauth activation create|list|block|unblock|remove ...
 //	tokenmanager powerauth token list|remove ...
@@ -46,6 +47,7 @@ commands:
   audit     list audit events: --since, --user, --action
   token     list, show and revoke any user's tokens (revoke-user: all of a user's)
   session   list sessions, end one
+  key       token keys: list, rotate (no downtime), retire
   client    manage API clients: add, list, show, regenerate-key, disable, enable, remove
   powerauth manage PowerAuth activations and MAC tokens
 
@@ -69,6 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return auditCommand(args[1:], stdout, stderr)
 	case "token", "session":
 		return tokenCommand(args[0], args[1:], stdout, stderr)
+	case "key":
+		return keyCommand(args[1:], stdout, stderr)
 	case "client":
 		return clientCommand(args[1:], stdin, stdout, stderr)
 	case "powerauth":

@@ -159,14 +159,13 @@ func serve(args []string, stderr io.Writer) error {
 	if err := bootstrapAdmin(ctx, store, authn.Params(), stderr); err != nil {
 		return err
 	}
-	codec, err := token.NewCodec(keys.Derive(master, keys.PurposeTokenEncryption))
-	if err != nil {
-		return err
-	}
 	sessions := session.NewManager(store, session.Config{
 		IdleTimeout: f.idleTimeout, MaxLifetime: f.sessionLifetime, TouchInterval: f.touchInterval}, nil)
-	tokens := token.NewService(codec, store, sessions, token.Config{
+	tokens := token.NewService(nil, store, sessions, token.Config{
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
+	if err := tokens.UseKeyring(ctx, token.NewKeyring(store, master)); err != nil {
+		return err
+	}
 	oauthDeps, clients, err := f.oauth.deps(store)
 	if err != nil {
 		return err
@@ -220,6 +219,7 @@ func serve(args []string, stderr io.Writer) error {
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
 		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
 
+	go reloadKeys(ctx, tokens, log)
 	go collectGarbage(ctx, tokens, store, f.gcInterval, f.auditRetention, log)
 	go collectAccessTokens(ctx, clients, f.gcInterval, log)
 	go collectPowerAuthGarbage(ctx, pa, f.gcInterval, log)
@@ -246,6 +246,25 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// keyReloadInterval is how soon a node mints with a key rotated elsewhere. Tokens of a new key are accepted at
+// once anyway: an unknown key id makes a node reload on the spot.
+const keyReloadInterval = 30 * time.Second
+
+func reloadKeys(ctx context.Context, tokens *token.Service, log *slog.Logger) {
+	t := time.NewTicker(keyReloadInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := tokens.Reload(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("token key reload", "err", err)
+			}
+		}
+	}
 }
 
 // collectGarbage deletes, every so often, tokens and sessions that can never be used again and audit events

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"EndUserSessions", testEndUserSessions},
 		{"CountLive", testCountLive},
 		{"Audit", testAudit},
+		{"TokenKeys", testTokenKeys},
 		{"AdminFlag", testAdminFlag},
 		{"ListTokens", testListTokens},
 		{"ListSessions", testListSessions},

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/token"
+)
+
+const keyUsage = `usage:
+  tokenmanager key list             the token keys: primary (mints), verify (checks its tokens), retired
+  tokenmanager key rotate           add a new random key as primary; the old one stays verify-only
+  tokenmanager key retire ID        refuse every token of a verify-only key from now on
+
+Rotation needs no downtime: running nodes take the new key for new tokens within 30 s (and accept its tokens
+at once), while tokens of the old key keep working. Retire the old key once its tokens have expired (after
+--max-token-lifetime, or when 'token list --live' shows none you care about). The original key, derived from
+the server key, is listed as "original" after the first rotation. Keys are stored sealed with the server key.
+
+examples:
+  tokenmanager key rotate
+  tokenmanager key retire original`
+
+func keyCommand(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, keyUsage)
+		return errors.New("key: no subcommand")
+	}
+	sub := args[0]
+	var sf storeFlags
+	fs := flag.NewFlagSet("key "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, keyUsage); fs.PrintDefaults() }
+	sf.register(fs)
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	want := map[string]int{"list": 0, "rotate": 0, "retire": 1}
+	n, ok := want[sub]
+	if !ok || len(pos) != n {
+		fmt.Fprintln(stderr, keyUsage)
+		return fmt.Errorf("key: want list, rotate or retire ID")
+	}
+	ctx := context.Background()
+	store, err := sf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	switch sub {
+	case "list":
+		list, err := store.ListTokenKeys(ctx)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			list = []storage.TokenKey{{ID: storage.OriginalTokenKey, State: storage.KeyPrimary}}
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tRETIRED")
+		for _, k := range list {
+			created := "-"
+			if k.ID != storage.OriginalTokenKey {
+				created = k.CreatedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.State, created, timeOrDash(k.RetiredAt))
+		}
+		return tw.Flush()
+	case "rotate":
+		master, err := sf.serverKey(stderr)
+		if err != nil {
+			return err
+		}
+		ring := token.NewKeyring(store, master)
+		if _, err := ring.Load(ctx); err != nil { // refuse to rotate a ring this server key cannot read
+			return err
+		}
+		id, err := ring.Rotate(ctx, time.Now())
+		if err != nil {
+			return err
+		}
+		if err := auditCLI(ctx, store, "key.rotate", "", "key="+id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new primary token key %s; running nodes mint with it within %v\n", id, keyReloadInterval)
+	case "retire":
+		if err := store.RetireTokenKey(ctx, pos[0], time.Now()); err != nil {
+			if errors.Is(err, storage.ErrConflict) {
+				return fmt.Errorf("%s is the primary token key: rotate first, then retire it", pos[0])
+			}
+			return notFound("token key", pos[0], err)
+		}
+		if err := auditCLI(ctx, store, "key.retire", "", "key="+pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token key %s retired; its tokens are refused once nodes reload (within %v)\n", pos[0], keyReloadInterval)
+	}
+	return nil
+}
