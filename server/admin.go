@@ -25,6 +25,9 @@ type AdminStore interface {
 	RevokeUserTokens(ctx context.Context, user string, at time.Time) (int, error)
 	ListSessions(ctx context.Context, f storage.SessionFilter) ([]storage.Session, error)
 	EndSession(ctx context.Context, id string, at time.Time) error
+	GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error)
+	ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]storage.AccessToken, error)
+	RevokeAccessToken(ctx context.Context, id string, at time.Time) error
 }
 
 func (s *Server) routeAdmin() {
@@ -244,7 +247,7 @@ func (s *Server) adminEndSession(w http.ResponseWriter, r *http.Request, admin s
 }
 
 func (s *Server) adminError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || unknownClient(err) {
 		writeJSON(w, http.StatusNotFound, restError{"not found"})
 		return
 	}

@@ -10,11 +10,17 @@ import (
 // What the handlers report after the fact, to metrics and to the audit log, in one place each. None of these
 // is given a token, password or secret: only user names, kinds, record ids and reasons.
 
-// issued records a token handed out.
+// issued records a Spectrum token handed out.
 func (s *Server) issued(r *http.Request, iss token.Issued) {
-	s.metrics.issued.WithLabelValues(string(iss.Kind)).Inc()
-	s.deps.Audit.Record(storage.AuditEvent{Action: "token.issue", Outcome: "ok", Actor: iss.User, Subject: iss.User,
-		ClientHost: s.clients.host(r), Detail: "kind=" + string(iss.Kind) + " id=" + iss.ID})
+	s.recordIssue(r, string(iss.Kind), iss.User, "id="+iss.ID)
+}
+
+// recordIssue records a token of any kind handed out to who (a user or an API client); detail names the
+// record, never the token.
+func (s *Server) recordIssue(r *http.Request, kind, who, detail string) {
+	s.metrics.issued.WithLabelValues(kind).Inc()
+	s.deps.Audit.Record(storage.AuditEvent{Action: "token.issue", Outcome: "ok", Actor: who, Subject: who,
+		ClientHost: s.clients.host(r), Detail: "kind=" + kind + " " + detail})
 }
 
 // used records the outcome of presenting a token to action ("verify" or "logout"): v on success, err on refusal.

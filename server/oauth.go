@@ -225,6 +225,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		s.writeOAuthError(w, errUnavailable)
 		return
 	}
+	s.recordIssue(r, KindOAuth, iss.ClientID, "scope="+strconv.Quote(iss.Scope))
 	resp := tokenResponse{AccessToken: iss.Token, ExpiresIn: int64(iss.ExpiresIn / time.Second), TokenType: "Bearer"}
 	if iss.Scope != form["scope"] {
 		resp.Scope = iss.Scope // RFC 6749 §3.3: required when it differs from the request

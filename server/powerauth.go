@@ -171,6 +171,8 @@ func (s *Server) paActivationCreate(w http.ResponseWriter, r *http.Request) {
 		s.paActivationError(w, r, err)
 		return
 	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: "powerauth.activation.create", Outcome: "ok", Actor: u.Name, Subject: u.Name,
+		ClientHost: s.clients.host(r), Detail: "activation=" + a.ID})
 	writeJSON(w, http.StatusOK, paActivationOf(a))
 }
 
@@ -223,6 +225,7 @@ func (s *Server) paTokenCreate(w http.ResponseWriter, r *http.Request) {
 		s.paActivationError(w, r, err)
 		return
 	}
+	s.recordIssue(r, TokenKindPowerAuth, u.Name, "token="+tok.ID+" activation="+req.ActivationID)
 	writeJSON(w, http.StatusOK, map[string]string{
 		"tokenId": tok.ID, "tokenSecret": base64.StdEncoding.EncodeToString(tok.Secret)})
 }

@@ -126,6 +126,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeOAuth()
 	s.routeForwardAuth()
 	s.routeAdmin()
+	s.routeAdminDialects()
 	s.routeOperations()
 	return s
 }

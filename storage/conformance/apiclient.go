@@ -198,3 +198,44 @@ func testAccessTokenGarbageCollection(t *testing.T, s storage.Store) {
 		}
 	}
 }
+
+func testListAccessTokens(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mustAPIClient(t, s, "c1")
+	mustAPIClient(t, s, "c2")
+	for i, tok := range []storage.AccessToken{
+		{ID: "old", ClientID: "c1", ExpiresAt: base.Add(time.Minute)},
+		{ID: "revoked", ClientID: "c1", ExpiresAt: base.Add(time.Hour), RevokedAt: base},
+		{ID: "live", ClientID: "c1", ExpiresAt: base.Add(time.Hour)},
+		{ID: "other", ClientID: "c2", ExpiresAt: base.Add(time.Hour)},
+	} {
+		tok.KeyHash, tok.CreatedAt = hash32(1), base.Add(time.Duration(i)*time.Second)
+		revokedAt := tok.RevokedAt
+		tok.RevokedAt = time.Time{}
+		if err := s.CreateAccessToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		if !revokedAt.IsZero() {
+			if err := s.RevokeAccessToken(ctx, tok.ID, revokedAt); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	id := func(t storage.AccessToken) string { return t.ID }
+	for _, c := range []struct {
+		client string
+		live   time.Time
+		limit  int
+		want   string
+	}{
+		{"c1", time.Time{}, 0, "live revoked old"},
+		{"c1", base.Add(2 * time.Minute), 0, "live"},
+		{"", time.Time{}, 0, "other live revoked old"},
+		{"", time.Time{}, 2, "other live"},
+	} {
+		got, err := s.ListAccessTokens(ctx, c.client, c.live, c.limit)
+		if err != nil || ids(got, id) != c.want {
+			t.Errorf("ListAccessTokens(%q, %v, %d) = %q, %v; want %q", c.client, c.live, c.limit, ids(got, id), err, c.want)
+		}
+	}
+}

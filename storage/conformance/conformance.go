@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AccessTokenLifecycle", testAccessTokenLifecycle},
 		{"DeleteAPIClientDeletesTokens", testDeleteAPIClientDeletesTokens},
 		{"AccessTokenGarbageCollection", testAccessTokenGarbageCollection},
+		{"ListAccessTokens", testListAccessTokens},
 		{"PowerAuthActivationCRUD", testPowerAuthActivationCRUD},
 		{"PowerAuthTokenLifecycle", testPowerAuthTokenLifecycle},
 		{"PowerAuthTokensDieWithActivation", testPowerAuthTokensDieWithActivation},

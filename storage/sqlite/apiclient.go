@@ -119,19 +119,47 @@ func (s *Store) CreateAccessToken(ctx context.Context, t storage.AccessToken) er
 	return mapErr(err)
 }
 
-func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
+const accessTokenColumns = `id, client_id, scopes, key_hash, created_at, expires_at, revoked_at`
+
+func scanAccessToken(row interface{ Scan(...any) error }) (storage.AccessToken, error) {
 	var t storage.AccessToken
 	var scopes string
 	var created, expires, revoked int64
-	err := s.r.QueryRowContext(ctx,
-		`SELECT id, client_id, scopes, key_hash, created_at, expires_at, revoked_at FROM access_tokens WHERE id = ?`, id).
-		Scan(&t.ID, &t.ClientID, &scopes, &t.KeyHash, &created, &expires, &revoked)
-	if err != nil {
+	if err := row.Scan(&t.ID, &t.ClientID, &scopes, &t.KeyHash, &created, &expires, &revoked); err != nil {
 		return storage.AccessToken{}, mapErr(err)
 	}
 	t.Scopes = splitList(scopes)
 	t.CreatedAt, t.ExpiresAt, t.RevokedAt = fromMicros(created), fromMicros(expires), fromMicros(revoked)
 	return t, nil
+}
+
+func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
+	return scanAccessToken(s.r.QueryRowContext(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE id = ?`, id))
+}
+
+func (s *Store) ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]storage.AccessToken, error) {
+	var w where
+	if clientID != "" {
+		w.add("client_id = ?", clientID)
+	}
+	if !liveAt.IsZero() {
+		w.add("revoked_at = 0 AND expires_at > ?", toMicros(liveAt))
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens`+w.String()+` ORDER BY created_at DESC, id LIMIT ?`,
+		append(w.args, limitOf(limit))...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	var out []storage.AccessToken
+	for rows.Next() {
+		t, err := scanAccessToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, mapErr(rows.Err())
 }
 
 func (s *Store) RevokeAccessToken(ctx context.Context, id string, at time.Time) error {

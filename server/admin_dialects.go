@@ -1,0 +1,210 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// The admin API over the other token kinds: API clients and their OAuth access tokens, PowerAuth activations
+// and their MAC tokens. Same authentication and audit as admin.go; the CLIs (`client`, `powerauth`) do the same.
+
+func (s *Server) routeAdminDialects() {
+	if s.deps.Admin == nil {
+		return
+	}
+	if s.deps.OAuth.Clients != nil {
+		s.mux.HandleFunc("GET "+pathAdmin+"/clients", s.admin(s.adminListClients))
+		s.mux.HandleFunc("POST "+pathAdmin+"/clients/{id}/disable", s.admin(s.adminSetClientDisabled(true)))
+		s.mux.HandleFunc("POST "+pathAdmin+"/clients/{id}/enable", s.admin(s.adminSetClientDisabled(false)))
+		s.mux.HandleFunc("GET "+pathAdmin+"/oauth-tokens", s.admin(s.adminListOAuthTokens))
+		s.mux.HandleFunc("DELETE "+pathAdmin+"/oauth-tokens/{id}", s.admin(s.adminRevokeOAuthToken))
+	}
+	if s.deps.PowerAuth != nil {
+		s.mux.HandleFunc("GET "+pathAdmin+"/powerauth/activations", s.admin(s.adminListActivations))
+		s.mux.HandleFunc("POST "+pathAdmin+"/powerauth/activations/{id}/block", s.admin(s.adminActivation("block")))
+		s.mux.HandleFunc("POST "+pathAdmin+"/powerauth/activations/{id}/unblock", s.admin(s.adminActivation("unblock")))
+		s.mux.HandleFunc("DELETE "+pathAdmin+"/powerauth/activations/{id}", s.admin(s.adminActivation("remove")))
+		s.mux.HandleFunc("GET "+pathAdmin+"/powerauth/tokens", s.admin(s.adminListPATokens))
+		s.mux.HandleFunc("DELETE "+pathAdmin+"/powerauth/tokens/{id}", s.admin(s.adminRemovePAToken))
+	}
+}
+
+type adminClient struct {
+	ID                     string    `json:"id"`
+	Description            string    `json:"description,omitempty"`
+	Scopes                 []string  `json:"scopes"`
+	TokenLifetime          int64     `json:"token_lifetime_seconds"`
+	RequireSubscriptionKey bool      `json:"require_subscription_key"`
+	Disabled               bool      `json:"disabled"`
+	PrimaryKeySetAt        time.Time `json:"primary_key_set_at"`
+	SecondaryKeySetAt      time.Time `json:"secondary_key_set_at"`
+	CreatedAt              time.Time `json:"created_at"`
+}
+
+func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ string) {
+	list, err := s.deps.OAuth.Clients.List(r.Context())
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	out := make([]adminClient, 0, len(list))
+	for _, c := range list { // never the key hashes
+		out = append(out, adminClient{ID: c.ID, Description: c.Description, Scopes: c.Scopes, TokenLifetime: int64(c.TokenLifetime / time.Second),
+			RequireSubscriptionKey: c.RequireSubscriptionKey, Disabled: c.Disabled, PrimaryKeySetAt: c.PrimaryKeySetAt,
+			SecondaryKeySetAt: c.SecondaryKeySetAt, CreatedAt: c.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+}
+
+func (s *Server) adminSetClientDisabled(disabled bool) func(http.ResponseWriter, *http.Request, string) {
+	return func(w http.ResponseWriter, r *http.Request, admin string) {
+		id := r.PathValue("id")
+		if err := s.deps.OAuth.Clients.SetDisabled(r.Context(), id, disabled); err != nil {
+			s.adminError(w, r, err)
+			return
+		}
+		action := "admin.client.enable"
+		if disabled {
+			action = "admin.client.disable"
+		}
+		s.deps.Audit.Record(storage.AuditEvent{Action: action, Outcome: "ok", Actor: admin, Subject: id, ClientHost: s.clients.host(r)})
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+type adminOAuthToken struct {
+	ID        string     `json:"id"` // SHA-256 of the token: it names the record, it is not the token
+	ClientID  string     `json:"client_id"`
+	Scopes    []string   `json:"scopes"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+func (s *Server) adminListOAuthTokens(w http.ResponseWriter, r *http.Request, _ string) {
+	q, err := parseAdminQuery(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, restError{err.Error()})
+		return
+	}
+	var liveAt time.Time
+	if q.live {
+		liveAt = s.deps.Now()
+	}
+	list, err := s.deps.Admin.ListAccessTokens(r.Context(), r.URL.Query().Get("client_id"), liveAt, q.limit)
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	out := make([]adminOAuthToken, 0, len(list))
+	for _, t := range list {
+		out = append(out, adminOAuthToken{ID: t.ID, ClientID: t.ClientID, Scopes: t.Scopes, CreatedAt: t.CreatedAt,
+			ExpiresAt: t.ExpiresAt, RevokedAt: optionalTime(t.RevokedAt)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+}
+
+func (s *Server) adminRevokeOAuthToken(w http.ResponseWriter, r *http.Request, admin string) {
+	id := r.PathValue("id")
+	t, err := s.deps.Admin.GetAccessToken(r.Context(), id)
+	if err == nil {
+		err = s.deps.Admin.RevokeAccessToken(r.Context(), id, s.deps.Now())
+	}
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.oauth_token.revoke", Outcome: "ok", Actor: admin, Subject: t.ClientID,
+		ClientHost: s.clients.host(r), Detail: "id=" + t.ID})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminListActivations(w http.ResponseWriter, r *http.Request, _ string) {
+	list, err := s.deps.PowerAuth.ListActivations(r.Context(), r.URL.Query().Get("user"))
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	type activation struct {
+		ID        string    `json:"id"`
+		User      string    `json:"user"`
+		Name      string    `json:"name"`
+		Status    string    `json:"status"`
+		CreatedAt time.Time `json:"created_at"`
+	}
+	out := make([]activation, 0, len(list))
+	for _, a := range list {
+		out = append(out, activation{ID: a.ID, User: a.User, Name: a.Name, Status: string(a.Status), CreatedAt: a.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"activations": out})
+}
+
+func (s *Server) adminActivation(op string) func(http.ResponseWriter, *http.Request, string) {
+	return func(w http.ResponseWriter, r *http.Request, admin string) {
+		var a storage.PowerAuthActivation
+		var err error
+		switch op {
+		case "block":
+			a, err = s.deps.PowerAuth.BlockActivation(r.Context(), r.PathValue("id"))
+		case "unblock":
+			a, err = s.deps.PowerAuth.UnblockActivation(r.Context(), r.PathValue("id"))
+		default:
+			a, err = s.deps.PowerAuth.RemoveActivation(r.Context(), "", r.PathValue("id"))
+		}
+		switch {
+		case errors.Is(err, powerauth.ErrActivationState):
+			writeJSON(w, http.StatusConflict, restError{err.Error()})
+			return
+		case errors.Is(err, powerauth.ErrNoActivation):
+			writeJSON(w, http.StatusNotFound, restError{"not found"})
+			return
+		case err != nil:
+			s.adminError(w, r, err)
+			return
+		}
+		s.deps.Audit.Record(storage.AuditEvent{Action: "admin.powerauth_activation." + op, Outcome: "ok", Actor: admin, Subject: a.User,
+			ClientHost: s.clients.host(r), Detail: "activation=" + a.ID})
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Server) adminListPATokens(w http.ResponseWriter, r *http.Request, _ string) {
+	list, err := s.deps.PowerAuth.ListTokens(r.Context(), r.URL.Query().Get("activation"))
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	type paToken struct {
+		ID           string    `json:"id"`
+		ActivationID string    `json:"activation_id"`
+		CreatedAt    time.Time `json:"created_at"`
+	}
+	out := make([]paToken, 0, len(list))
+	for _, t := range list { // never the sealed secret
+		out = append(out, paToken{ID: t.ID, ActivationID: t.ActivationID, CreatedAt: t.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+}
+
+func (s *Server) adminRemovePAToken(w http.ResponseWriter, r *http.Request, admin string) {
+	id := r.PathValue("id")
+	if _, err := s.deps.PowerAuth.RemoveToken(r.Context(), "", id, ""); err != nil {
+		if errors.Is(err, powerauth.ErrNoToken) {
+			writeJSON(w, http.StatusNotFound, restError{"not found"})
+			return
+		}
+		s.adminError(w, r, err)
+		return
+	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.powerauth_token.remove", Outcome: "ok", Actor: admin,
+		ClientHost: s.clients.host(r), Detail: "token=" + id})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// unknownClient maps the API client service's not-found onto the admin API's 404.
+func unknownClient(err error) bool { return errors.Is(err, apiclient.ErrUnknownClient) }

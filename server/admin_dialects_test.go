@@ -1,0 +1,105 @@
+package server_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/powerauth"
+)
+
+// TestAdminOverAPIClientsAndPowerAuth: an administrator lists and stops the other token kinds over /admin/v1;
+// what it stops stops working at once.
+func TestAdminOverAPIClientsAndPowerAuth(t *testing.T) {
+	st := newOAuthStack(t, oauthSetup{}, withAdmin(t), withPowerAuth(powerauth.Config{}, nil))
+	c := st.client(t, apiclient.Spec{ID: "app", Scopes: []string{"Partner"}})
+	oauthTok := st.mustToken(t, "app", c.PrimaryKey, "Partner")
+	bearer := func() int {
+		return send(t, "GET", st.URL+"/oauth2/verify", "", http.Header{"Authorization": {"Bearer " + oauthTok}}).Status
+	}
+	if bearer() != 200 {
+		t.Fatal("the OAuth token does not work to begin with")
+	}
+
+	var clients struct{ Clients []map[string]any }
+	r := st.adminCall(t, "GET", "/clients", rootBasic)
+	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &clients) != nil || len(clients.Clients) != 1 || clients.Clients[0]["id"] != "app" {
+		t.Fatalf("clients: %d %s", r.Status, r.Body)
+	}
+	for k := range clients.Clients[0] {
+		if k == "primary_key_hash" || k == "PrimaryKeyHash" {
+			t.Fatal("the listing shows key hashes")
+		}
+	}
+	var tokens struct{ Tokens []struct{ ID string } }
+	json.Unmarshal([]byte(st.adminCall(t, "GET", "/oauth-tokens?client_id=app&live=true", rootBasic).Body), &tokens)
+	if len(tokens.Tokens) != 1 {
+		t.Fatalf("app's live OAuth tokens: %+v", tokens)
+	}
+	if r := st.adminCall(t, "DELETE", "/oauth-tokens/"+tokens.Tokens[0].ID, rootBasic); r.Status != 204 {
+		t.Fatalf("revoke OAuth token: %d %s", r.Status, r.Body)
+	}
+	if bearer() != 401 {
+		t.Fatal("a revoked OAuth token still works")
+	}
+	if r := st.adminCall(t, "POST", "/clients/app/disable", rootBasic); r.Status != 204 {
+		t.Fatalf("disable client: %d", r.Status)
+	}
+	if r := st.adminCall(t, "POST", "/clients/nope/disable", rootBasic); r.Status != 404 {
+		t.Fatalf("disable unknown client: %d", r.Status)
+	}
+
+	// PowerAuth: block an activation, and its token dies.
+	dev := st.paNewDevice(t)
+	var acts struct {
+		Activations []struct{ ID, User, Status string }
+	}
+	json.Unmarshal([]byte(st.adminCall(t, "GET", "/powerauth/activations?user=simon0897", rootBasic).Body), &acts)
+	if len(acts.Activations) != 1 || acts.Activations[0].Status != "active" {
+		t.Fatalf("activations: %+v", acts)
+	}
+	var paTokens struct{ Tokens []struct{ ID string } }
+	json.Unmarshal([]byte(st.adminCall(t, "GET", "/powerauth/tokens?activation="+dev.ActivationID, rootBasic).Body), &paTokens)
+	if len(paTokens.Tokens) != 1 || paTokens.Tokens[0].ID != dev.TokenID {
+		t.Fatalf("PowerAuth tokens: %+v", paTokens)
+	}
+	if r := st.adminCall(t, "POST", "/powerauth/activations/"+dev.ActivationID+"/block", rootBasic); r.Status != 204 {
+		t.Fatalf("block: %d %s", r.Status, r.Body)
+	}
+	st.mustPARefuse(t, "a token of a blocked activation", dev.header(t, st.Clock.Now(), "3.1"))
+	if r := st.adminCall(t, "POST", "/powerauth/activations/"+dev.ActivationID+"/block", rootBasic); r.Status != 409 {
+		t.Fatalf("block twice: %d", r.Status)
+	}
+	if r := st.adminCall(t, "DELETE", "/powerauth/tokens/"+dev.TokenID, rootBasic); r.Status != 404 {
+		t.Fatalf("the blocked activation's token should be gone already: %d", r.Status)
+	}
+
+	// Only administrators.
+	if r := st.adminCall(t, "GET", "/clients", map[string]string{"Authorization": basic("paul1234", "pa55")}); r.Status != 403 {
+		t.Fatalf("a plain user on /admin/v1/clients: %d", r.Status)
+	}
+	var actions []string
+	issued := map[string]string{}
+	for _, e := range st.auditLog(t) {
+		if e.Actor == "root" {
+			actions = append([]string{e.Action}, actions...)
+		}
+		if e.Action == "token.issue" {
+			issued[e.Actor] += strings.Fields(e.Detail)[0]
+		}
+	}
+	if issued["app"] != "kind=oauth" || issued["simon0897"] != "kind=powerauth" {
+		t.Errorf("issuance audit events by actor: %v", issued)
+	}
+	want := []string{"admin.oauth_token.revoke", "admin.client.disable", "admin.powerauth_activation.block"}
+	if len(actions) != len(want) {
+		t.Fatalf("admin audit events %v, want %v", actions, want)
+	}
+	for i := range want {
+		if actions[i] != want[i] {
+			t.Fatalf("admin audit events %v, want %v", actions, want)
+		}
+	}
+}
