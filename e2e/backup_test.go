@@ -62,12 +62,33 @@ func TestBackupUnderLoad(t *testing.T) {
 		}()
 	}
 
-	time.Sleep(500 * time.Millisecond) // load is running
+	// waitAcked waits until at least n tokens have been acknowledged after since (the load runs on its own).
+	waitAcked := func(n int, since time.Time) {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			mu.Lock()
+			count := 0
+			for _, a := range acked {
+				if a.at.After(since) {
+					count++
+				}
+			}
+			mu.Unlock()
+			if count >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d tokens acknowledged in 30 s", count)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitAcked(20, time.Time{})
 	backupFile := filepath.Join(t.TempDir(), "backup.db")
 	began := time.Now()
 	out := srv.mustCLI(t, "", "backup", backupFile)
 	ended := time.Now()
-	time.Sleep(300 * time.Millisecond) // and keeps running after
+	waitAcked(20, ended) // and it keeps running after
 	close(stop)
 	wg.Wait()
 	close(errs)
