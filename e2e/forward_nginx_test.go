@@ -165,17 +165,6 @@ func TestClientCLIAndTokenEndpoint(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startNginx runs nginx with deploy/nginx/forward-auth.conf pointed at tm and backend, on a fresh loopback port,
 // in the foreground with a temporary prefix; it is stopped when the test ends. It returns the base URL.
 func startNginx(t *testing.T, tmAddr, backendAddr string) string {
@@ -188,7 +177,7 @@ func startNginx(t *testing.T, tmAddr, backendAddr string) string {
 		t.Fatal(err)
 	}
 	for attempt := 1; ; attempt++ {
-		listen := freePort(t)
+		listen := freeLoopbackAddr(t)
 		conf := strings.NewReplacer("127.0.0.1:8080", tmAddr, "127.0.0.1:9000", backendAddr, "127.0.0.1:8000", listen).Replace(string(site))
 		for _, addr := range []string{tmAddr, backendAddr, listen} {
 			if !strings.Contains(conf, addr) {

@@ -136,12 +136,24 @@ func (r response) json(t *testing.T) map[string]any {
 
 func do(t *testing.T, method, url string, body string, header map[string]string) response {
 	t.Helper()
+	h := http.Header{}
+	for k, v := range header {
+		h.Set(k, v)
+	}
+	return send(t, method, url, body, h)
+}
+
+// send requests url with the headers h (several values per name allowed) and reads the whole answer.
+func send(t *testing.T, method, url, body string, h http.Header) response {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range header {
-		req.Header.Set(k, v)
+	for k, vs := range h {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,27 +44,6 @@ func (o *oauthStack) client(t *testing.T, spec apiclient.Spec) apiclient.Created
 		t.Fatalf("create client %+v: %v", spec, err)
 	}
 	return c
-}
-
-// send is do() with full control over headers (repeated ones included).
-func send(t *testing.T, method, url, body string, h http.Header) response {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, vs := range h {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
 const formType = "application/x-www-form-urlencoded"

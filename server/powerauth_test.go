@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -334,7 +333,7 @@ func TestPowerAuthHeaderRefusals(t *testing.T) {
 		st.mustPARefuse(t, name, h)
 	}
 	// Two X-PowerAuth-Token headers are refused, even if one is good.
-	r := doMulti(t, st.URL+server.PathPowerAuthTokenVerify, powerauth.HeaderName, good, d.header(t, st.Clock.Now(), "3.3"))
+	r := send(t, "GET", st.URL+server.PathPowerAuthTokenVerify, "", http.Header{powerauth.HeaderName: {good, d.header(t, st.Clock.Now(), "3.3")}})
 	mustPA(t, "two headers", r, 401, paBodyTokenInvalid)
 	// None of the refusals consumed the good header's nonce.
 	st.mustPAAccept(t, "the good header after the refusals", good, "simon0897")
@@ -369,23 +368,4 @@ func TestPowerAuthSecretsNotStoredInPlaintext(t *testing.T) {
 			t.Fatalf("token %s: its secret is in the database files", d.TokenID)
 		}
 	}
-}
-
-// doMulti sends GET url with header name repeated, once per value.
-func doMulti(t *testing.T, url, name string, values ...string) response {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range values {
-		req.Header.Add(name, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -50,29 +49,6 @@ func (f *powerAuthFlags) service(store storage.Store, master []byte) (*powerauth
 	sealer := keys.NewSealer(keys.Derive(master, keys.PurposePowerAuthTokens))
 	cfg := powerauth.Config{MaxAge: f.maxAge, MaxFuture: f.maxFuture, MaxFutureV32: f.maxFutureV32}
 	return powerauth.NewService(store, sealer, cfg, nil), nil
-}
-
-// collectPowerAuthGarbage deletes used nonces whose window has passed, every so often.
-func collectPowerAuthGarbage(ctx context.Context, pa *powerauth.Service, every time.Duration, log *slog.Logger) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := pa.CollectGarbage(ctx, 1000)
-			if err != nil && ctx.Err() == nil {
-				log.Warn("powerauth garbage collection", "err", err)
-			}
-			if n > 0 {
-				log.Info("garbage collected", "powerauth_nonces", n)
-			}
-		}
-	}
 }
 
 func powerAuthCommand(args []string, stdout, stderr io.Writer) error {

@@ -19,9 +19,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
+	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -219,10 +221,11 @@ func serve(args []string, stderr io.Writer) error {
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
 		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
 
-	go reloadKeys(ctx, tokens, log)
-	go collectGarbage(ctx, tokens, store, f.gcInterval, f.auditRetention, log)
-	go collectAccessTokens(ctx, clients, f.gcInterval, log)
-	go collectPowerAuthGarbage(ctx, pa, f.gcInterval, log)
+	// Background jobs, each safe to run on every node at once.
+	go every(ctx, keyReloadInterval, log, "token key reload", func(ctx context.Context) error { return tokens.Reload(ctx) })
+	go every(ctx, f.gcInterval, log, "garbage collection", func(ctx context.Context) error {
+		return collectGarbage(ctx, tokens, store, clients, pa, f.auditRetention, log)
+	})
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {
@@ -248,58 +251,49 @@ func serve(args []string, stderr io.Writer) error {
 	return nil
 }
 
+// every runs job every interval until ctx ends (never when interval <= 0), logging its failures as name.
+func every(ctx context.Context, interval time.Duration, log *slog.Logger, name string, job func(context.Context) error) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := job(ctx); err != nil && ctx.Err() == nil {
+				log.Warn(name, "err", err)
+			}
+		}
+	}
+}
+
+// collectGarbage deletes, in batches, what can never be used again: expired and revoked tokens of every kind,
+// dead sessions, PowerAuth nonces past their window, and audit events older than the retention.
+func collectGarbage(ctx context.Context, tokens *token.Service, store storage.Store, clients *apiclient.Service,
+	pa *powerauth.Service, auditRetention time.Duration, log *slog.Logger) error {
+	nt, ns, err := tokens.CollectGarbage(ctx, store, 1000)
+	na, aerr := clients.CollectGarbage(ctx, 1000)
+	nn, perr := pa.CollectGarbage(ctx, 1000)
+	var nau int
+	for auditRetention > 0 && ctx.Err() == nil {
+		n, derr := store.DeleteAudit(ctx, time.Now().Add(-auditRetention), 1000)
+		if nau += n; derr != nil || n < 1000 {
+			err = errors.Join(err, derr)
+			break
+		}
+	}
+	if nt+ns+na+nn+nau > 0 {
+		log.Info("garbage collected", "tokens", nt, "sessions", ns, "access_tokens", na, "powerauth_nonces", nn, "audit_events", nau)
+	}
+	return errors.Join(err, aerr, perr)
+}
+
 // keyReloadInterval is how soon a node mints with a key rotated elsewhere. Tokens of a new key are accepted at
 // once anyway: an unknown key id makes a node reload on the spot.
 const keyReloadInterval = 30 * time.Second
-
-func reloadKeys(ctx context.Context, tokens *token.Service, log *slog.Logger) {
-	t := time.NewTicker(keyReloadInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := tokens.Reload(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("token key reload", "err", err)
-			}
-		}
-	}
-}
-
-// collectGarbage deletes, every so often, tokens and sessions that can never be used again and audit events
-// older than the retention. Safe on every node at once: each batch is its own small delete.
-func collectGarbage(ctx context.Context, tokens *token.Service, store storage.Store, every, auditRetention time.Duration, log *slog.Logger) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			nt, ns, err := tokens.CollectGarbage(ctx, store, 1000)
-			if err != nil && ctx.Err() == nil {
-				log.Warn("garbage collection", "err", err)
-			}
-			var na int
-			for auditRetention > 0 && ctx.Err() == nil {
-				n, err := store.DeleteAudit(ctx, time.Now().Add(-auditRetention), 1000)
-				if err != nil {
-					log.Warn("audit retention", "err", err)
-				}
-				if na += n; err != nil || n < 1000 {
-					break
-				}
-			}
-			if nt+ns+na > 0 {
-				log.Info("garbage collected", "tokens", nt, "sessions", ns, "audit_events", na)
-			}
-		}
-	}
-}
 
 // bootstrapAdmin creates the admin user on a database with no users: with TOKENMANAGER_ADMIN_PASSWORD, or with
 // a generated password printed once to stderr.

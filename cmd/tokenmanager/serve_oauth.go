@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
@@ -38,27 +36,4 @@ func (f *oauthFlags) deps(store storage.Store) (server.OAuthDeps, *apiclient.Ser
 	}
 	clients := apiclient.New(store, apiclient.Config{RateInterval: f.rateInterval, RateBurst: f.rateBurst}, nil)
 	return server.OAuthDeps{Clients: clients, Issuer: f.issuer}, clients, nil
-}
-
-// collectAccessTokens deletes expired and revoked access tokens every interval.
-func collectAccessTokens(ctx context.Context, clients *apiclient.Service, every time.Duration, log *slog.Logger) {
-	if every <= 0 {
-		return
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := clients.CollectGarbage(ctx, 1000)
-			if err != nil && ctx.Err() == nil {
-				log.Warn("access token garbage collection", "err", err)
-			}
-			if n > 0 {
-				log.Info("garbage collected", "access_tokens", n)
-			}
-		}
-	}
 }
