@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/tokenmanager
 NODE_CLIENT := testdata/interop/node
 
-.PHONY: run build test test-deps vet bench generate clean
+.PHONY: run build test test-deps vet bench fuzz generate clean
 
 run:
 	$(GO) run ./cmd/tokenmanager serve
@@ -25,6 +25,17 @@ test: test-deps vet
 
 bench: build
 	$(GO) run ./cmd/tmbench --bin $(BIN)
+
+# Every fuzz target (func FuzzX in a _test.go file), one after the other, FUZZTIME each: make fuzz FUZZTIME=5m
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r f; do \
+		pkg=./$$(dirname "$$f"); \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$f"); do \
+			echo "==> $$pkg $$target ($(FUZZTIME))"; \
+			CGO_ENABLED=1 $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
 
 generate:
 	$(GO) generate ./...
