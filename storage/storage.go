@@ -122,6 +122,7 @@ type Store interface {
 	Users
 	Tokens
 	Sessions
+	Licensing
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
