@@ -78,6 +78,10 @@ func (a *Access) VendorName() string { return a.vendor }
 // FeatureLock is the token's feature lock (0 without a token).
 func (a *Access) FeatureLock() int64 { return a.token.FeatureLock }
 
+// Allow reports ErrAccessDenied unless the access may call m. Every Service method checks its own; a
+// transport may ask first, before it parses the call's parameters.
+func (a *Access) Allow(m Method) error { return a.allow(m) }
+
 // allow checks the method permission.
 func (a *Access) allow(m Method) error {
 	if a.all || slices.Contains(a.token.Permissions, string(m)) {

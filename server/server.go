@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -31,10 +32,11 @@ type Config struct {
 
 // Deps are the core services the handlers call.
 type Deps struct {
-	Auth   *auth.Authenticator
-	Digest *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
-	Tokens *token.Service
-	Log    *slog.Logger
+	Auth    *auth.Authenticator
+	Digest  *auth.DigestVerifier // WS-Security PasswordDigest; nil refuses digests
+	Tokens  *token.Service
+	License *license.Service // licensing APIs; nil leaves them out
+	Log     *slog.Logger
 }
 
 // Server is the HTTP handler for every surface.
@@ -59,6 +61,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux()}
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routeCryptolens()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
