@@ -33,6 +33,9 @@ const usage = `usage: tokenmanager <command> [flags]
 commands:
   serve     run the token service
   user      manage users: add, passwd, disable, enable, list
+  vendor, product, customer, key, activation, apitoken
+            licensing: vendors, products and their signing keys, customers, license keys, activated
+            machines, API tokens for the Cryptolens-compatible API (/api/)
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -46,6 +49,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "user":
 		return userCommand(args[1:], stdin, stdout, stderr)
+	case "vendor", "product", "customer", "key", "activation", "apitoken":
+		return licenseCommand(args[0], args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

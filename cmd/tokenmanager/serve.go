@@ -19,6 +19,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
+	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -101,7 +102,8 @@ func serve(args []string, stderr io.Writer) error {
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime, SecureCookies: f.secureCookies,
 	}, server.Deps{Auth: authn, Tokens: tokens, Log: log,
-		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
+		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
+		License: license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})})
 
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
