@@ -59,7 +59,7 @@ type fixture struct {
 
 var master = make([]byte, 32)
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "lic.db")
@@ -91,7 +91,7 @@ func newFixture(t *testing.T) *fixture {
 	return &fixture{svc: svc, store: st, clock: clk, path: path, admin: license.Admin()}
 }
 
-func (f *fixture) product(t *testing.T, vendor string) storage.Product {
+func (f *fixture) product(t testing.TB, vendor string) storage.Product {
 	t.Helper()
 	p, err := f.svc.CreateProduct(context.Background(), f.admin, vendor, license.ProductSpec{Name: "Product of " + vendor})
 	if err != nil {
@@ -100,7 +100,7 @@ func (f *fixture) product(t *testing.T, vendor string) storage.Product {
 	return p
 }
 
-func (f *fixture) key(t *testing.T, productID int64, spec license.KeySpec) storage.LicenseKey {
+func (f *fixture) key(t testing.TB, productID int64, spec license.KeySpec) storage.LicenseKey {
 	t.Helper()
 	k, err := f.svc.CreateKey(context.Background(), f.admin, productID, spec)
 	if err != nil {
@@ -614,4 +614,34 @@ func TestMetadataSignature(t *testing.T) {
 	if err := json.Unmarshal(w.Data, &data); err != nil || data.ActivatedMachines != 1 || data.Signature != "" {
 		t.Fatalf("signed data = %s", w.Data)
 	}
+}
+
+// BenchmarkActivate measures a heartbeat of an activated machine (the common call: one write transaction on
+// SQLite) plus signing the answer; b.ReportMetric prints activations per second.
+func BenchmarkActivate(b *testing.B) {
+	f := newFixture(b)
+	p := f.product(b, "acme")
+	k := f.key(b, p.ID, license.KeySpec{MaxNoOfMachines: 1})
+	for b.Loop() {
+		l, err := f.activate(f.admin, p.ID, k.Key, "m1", 0, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.svc.Sign(l); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "activations/s")
+}
+
+// BenchmarkCreateKey measures key creation, what `key create --count` does per key.
+func BenchmarkCreateKey(b *testing.B) {
+	f := newFixture(b)
+	p := f.product(b, "acme")
+	for b.Loop() {
+		if _, err := f.svc.CreateKey(context.Background(), f.admin, p.ID, license.KeySpec{Period: 30}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 }

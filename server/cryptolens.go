@@ -310,12 +310,18 @@ type clLicenseResult struct {
 	Metadata   *license.Metadata `json:"metadata,omitempty"`
 }
 
-func (s *Server) clLicense(c *cryptolensCall, l license.License) (any, error) {
-	sign, withMetadata := c.bool("Sign"), c.bool("Metadata")
+// clAnswer is how Activate and GetKey are asked to answer; read before the call so that a bad parameter
+// changes nothing.
+type clAnswer struct{ sign, metadata bool }
+
+func (c *cryptolensCall) answer() clAnswer {
+	a := clAnswer{sign: c.bool("Sign"), metadata: c.bool("Metadata")}
 	c.signMethod() // validated; StringSign is what we answer
-	if c.err != nil {
-		return nil, c.err
-	}
+	return a
+}
+
+func (s *Server) clLicense(ans clAnswer, l license.License) (any, error) {
+	sign, withMetadata := ans.sign, ans.metadata
 	signed, err := s.deps.License.Sign(l)
 	if err != nil {
 		return nil, err
@@ -351,6 +357,7 @@ func (s *Server) clActivate(ctx context.Context, c *cryptolensCall) (any, error)
 		c.fail("FloatingTimeInterval", strconv.FormatInt(interval, 10))
 	}
 	req.FloatingInterval = time.Duration(interval) * time.Second
+	ans := c.answer()
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -358,12 +365,13 @@ func (s *Server) clActivate(ctx context.Context, c *cryptolensCall) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	return s.clLicense(c, l)
+	return s.clLicense(ans, l)
 }
 
 func (s *Server) clGetKey(ctx context.Context, c *cryptolensCall) (any, error) {
 	pid, key, hide := c.productID(), c.required("Key"), c.fieldMask()
 	c.int64("FloatingTimeInterval", 0) // accepted: floating seats carry their own expiry
+	ans := c.answer()
 	if c.err != nil {
 		return nil, c.err
 	}
@@ -371,7 +379,7 @@ func (s *Server) clGetKey(ctx context.Context, c *cryptolensCall) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.clLicense(c, l)
+	return s.clLicense(ans, l)
 }
 
 func (s *Server) clDeactivate(ctx context.Context, c *cryptolensCall) (any, error) {

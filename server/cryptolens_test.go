@@ -417,6 +417,7 @@ func TestCryptolensErrors(t *testing.T) {
 	ctx := context.Background()
 	k := cl.newKey(t, license.KeySpec{MaxNoOfMachines: 1})
 	blocked := cl.newKey(t, license.KeySpec{Blocked: true})
+	blockedFree := cl.newKey(t, license.KeySpec{MaxNoOfMachines: 3})
 	other := cl.newProduct(t, "paul1234")
 	otherKey := cl.newKeyIn(t, other.ID, license.KeySpec{})
 	tok := cl.token(t, license.TokenSpec{})
@@ -445,7 +446,7 @@ func TestCryptolensErrors(t *testing.T) {
 		{"ProductId missing", "key/GetKey", url.Values{"token": {tok}, "Key": {k.Key}}, "The input parameters were incorrect."},
 		{"Key missing", "key/GetKey", url.Values{"token": {tok}, "ProductId": {fmt.Sprint(pid)}}, "The input parameters were incorrect."},
 		{"bad boolean", "key/Activate", cl.form(tok, pid, k.Key, "MachineCode", "m1", "Sign", "maybe"), "The input parameters were incorrect."},
-		{"bad SignMethod", "key/Activate", cl.form(tok, pid, k.Key, "MachineCode", "m1", "SignMethod", "7"), "The input parameters were incorrect."},
+		{"bad SignMethod", "key/Activate", cl.form(tok, pid, blockedFree.Key, "MachineCode", "fresh", "SignMethod", "7"), "The input parameters were incorrect."},
 		{"machine code too long", "key/Activate", cl.form(tok, pid, k.Key, "MachineCode", long), "The input parameters were incorrect."},
 		{"negative interval", "key/Activate", cl.form(tok, pid, k.Key, "MachineCode", "m1", "FloatingTimeInterval", "-5"), "The input parameters were incorrect."},
 		{"node-locked without machine code", "key/Activate", cl.form(tok, pid, k.Key), "The input parameters were incorrect."},
@@ -463,6 +464,13 @@ func TestCryptolensErrors(t *testing.T) {
 		{"KeyLock without key lock -1", "auth/KeyLock", cl.form(tok, pid, k.Key), "Access denied."},
 	} {
 		t.Run(tc.name, func(t *testing.T) { mustFail(t, tc.name, cl.post(t, tc.method, tc.form), tc.msg) })
+	}
+	// The refused calls changed nothing: m1 is still the key's only machine.
+	if d, err := cl.svc.ShowKey(ctx, license.Admin(), pid, k.Key); err != nil || len(d.Activations) != 1 || d.Activations[0].MachineCode != "m1" {
+		t.Fatalf("activations after refused calls: %+v, %v", d.Activations, err)
+	}
+	if d, err := cl.svc.ShowKey(ctx, license.Admin(), pid, blockedFree.Key); err != nil || len(d.Activations) != 0 {
+		t.Fatalf("a call refused for its SignMethod recorded an activation: %+v, %v", d.Activations, err)
 	}
 
 	// Transport-level refusals keep the envelope.
