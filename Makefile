@@ -13,7 +13,9 @@ build:
 
 # Everything the tests need that the Go toolchain does not fetch by itself.
 test-deps:
-	@if [ -f $(NODE_CLIENT)/package-lock.json ] && [ ! -d $(NODE_CLIENT)/node_modules ] && command -v npm >/dev/null; then \
+	@if [ -f $(NODE_CLIENT)/package-lock.json ] && command -v npm >/dev/null && \
+		{ [ ! -f $(NODE_CLIENT)/node_modules/.package-lock.json ] || \
+		  [ $(NODE_CLIENT)/package-lock.json -nt $(NODE_CLIENT)/node_modules/.package-lock.json ]; }; then \
 		npm ci --prefix $(NODE_CLIENT) --no-audit --no-fund; fi
 
 vet:

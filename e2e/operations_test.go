@@ -214,7 +214,7 @@ func TestKeyRotation(t *testing.T) {
 	if out := a.mustCLI(t, "", "key", "rotate"); !strings.Contains(out, "new primary token key") {
 		t.Fatalf("key rotate: %q", out)
 	}
-	list := a.mustCLI(t, "", "key", "list")
+	list := a.mustCLI(t, "", "key", "ring")
 	states := map[string]string{}
 	var primary string
 	for _, line := range strings.Split(strings.TrimSpace(list), "\n")[1:] {
@@ -225,7 +225,7 @@ func TestKeyRotation(t *testing.T) {
 		}
 	}
 	if len(states) != 2 || states["original"] != "verify" || primary == "" {
-		t.Fatalf("key list after rotate:\n%s", list)
+		t.Fatalf("key ring after rotate:\n%s", list)
 	}
 	b := launchServer(t, &tmServer{DataDir: a.DataDir, AdminPassword: a.AdminPassword})
 	r, after := b.restToken(t, adminUser, b.AdminPassword, false, 60)

@@ -28,6 +28,8 @@ const (
 	// PurposePowerAuthTokens keys the Sealer of PowerAuth MAC token secrets:
 	// NewSealer(Derive(master, PurposePowerAuthTokens)).
 	PurposePowerAuthTokens = "tokenmanager/v1/powerauth-tokens"
+	// PurposeLicenseSigningKeys seals the products' RSA private keys that sign licenses.
+	PurposeLicenseSigningKeys = "tokenmanager/v1/license-signing-keys"
 )
 
 // Parse decodes a base64 (standard or URL, padded or not) server key and checks its length.
@@ -100,8 +102,12 @@ func Derive(master []byte, purpose string) []byte {
 type Sealer struct{ aead cipher.AEAD }
 
 // NewSealer makes a Sealer from the server key.
-func NewSealer(master []byte) *Sealer {
-	block, err := aes.NewCipher(Derive(master, PurposeSeal))
+func NewSealer(master []byte) *Sealer { return NewSealerFor(master, PurposeSeal) }
+
+// NewSealerFor makes a Sealer whose key is derived for purpose, so secrets of one kind cannot be opened with
+// the key of another.
+func NewSealerFor(master []byte, purpose string) *Sealer {
+	block, err := aes.NewCipher(Derive(master, purpose))
 	if err != nil {
 		panic(err)
 	}

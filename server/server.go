@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
@@ -58,6 +59,7 @@ type Deps struct {
 	Sessions *session.Manager
 	// PowerAuth serves the PowerAuth-style MAC token routes (server/powerauth.go); nil leaves them out.
 	PowerAuth *powerauth.Service
+	License   *license.Service // licensing APIs; nil leaves them out
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
 	Log   *slog.Logger
@@ -122,6 +124,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routeCryptolens()
 	s.routePowerAuth()
 	s.routeOAuth()
 	s.routeForwardAuth()

@@ -227,6 +227,7 @@ type Store interface {
 	TokenKeys
 	APIClients
 	PowerAuth
+	Licensing
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -14,9 +14,11 @@ import (
 )
 
 const keyUsage = `usage:
-  tokenmanager key list             the token keys: primary (mints), verify (checks its tokens), retired
+  tokenmanager key ring             the token encryption keys: primary (mints), verify (checks its tokens), retired
   tokenmanager key rotate           add a new random key as primary; the old one stays verify-only
   tokenmanager key retire ID        refuse every token of a verify-only key from now on
+
+(key create, list, show, block and unblock are about license keys: tokenmanager key -h.)
 
 Rotation needs no downtime: running nodes take the new key for new tokens within 30 s (and accept its tokens
 at once), while tokens of the old key keep working. Retire the old key once its tokens have expired (after
@@ -25,7 +27,17 @@ the server key, is listed as "original" after the first rotation. Keys are store
 
 examples:
   tokenmanager key rotate
+  tokenmanager key ring
   tokenmanager key retire original`
+
+// tokenKeyCommands are the key subcommands about token encryption keys, with their argument counts; the others
+// are about license keys.
+var tokenKeyCommands = map[string]int{"ring": 0, "rotate": 0, "retire": 1}
+
+func isTokenKeyCommand(sub string) bool {
+	_, ok := tokenKeyCommands[sub]
+	return ok
+}
 
 func keyCommand(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -42,11 +54,10 @@ func keyCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	want := map[string]int{"list": 0, "rotate": 0, "retire": 1}
-	n, ok := want[sub]
+	n, ok := tokenKeyCommands[sub]
 	if !ok || len(pos) != n {
 		fmt.Fprintln(stderr, keyUsage)
-		return fmt.Errorf("key: want list, rotate or retire ID")
+		return fmt.Errorf("key: want ring, rotate or retire ID")
 	}
 	ctx := context.Background()
 	store, err := sf.open(ctx)
@@ -55,7 +66,7 @@ func keyCommand(args []string, stdout, stderr io.Writer) error {
 	}
 	defer store.Close()
 	switch sub {
-	case "list":
+	case "ring":
 		list, err := store.ListTokenKeys(ctx)
 		if err != nil {
 			return err

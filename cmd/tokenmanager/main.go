@@ -47,9 +47,13 @@ commands:
   audit     list audit events: --since, --user, --action
   token     list, show and revoke any user's tokens (revoke-user: all of a user's)
   session   list sessions, end one
-  key       token keys: list, rotate (no downtime), retire
+  key rotate|retire|ring
+            token encryption keys: rotate without downtime, retire, show the ring
   client    manage API clients: add, list, show, regenerate-key, disable, enable, remove
   powerauth manage PowerAuth activations and MAC tokens
+  vendor, product, customer, key, activation, apitoken
+            licensing: vendors, products and their signing keys, customers, license keys, activated
+            machines, API tokens for the Cryptolens-compatible API (/api/)
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -72,11 +76,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case "token", "session":
 		return tokenCommand(args[0], args[1:], stdout, stderr)
 	case "key":
-		return keyCommand(args[1:], stdout, stderr)
+		// Token encryption keys share the word with license keys: rotate, retire and ring are the former's.
+		if len(args) > 1 && isTokenKeyCommand(args[1]) {
+			return keyCommand(args[1:], stdout, stderr)
+		}
+		return licenseCommand(args[0], args[1:], stdout, stderr)
 	case "client":
 		return clientCommand(args[1:], stdin, stdout, stderr)
 	case "powerauth":
 		return powerAuthCommand(args[1:], stdout, stderr)
+	case "vendor", "product", "customer", "activation", "apitoken":
+		return licenseCommand(args[0], args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -23,6 +23,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
+	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
@@ -182,7 +183,8 @@ func serve(args []string, stderr io.Writer) error {
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
 	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
-		Digest: auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{})})
+		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
+		License: license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})})
 
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {

@@ -46,6 +46,13 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"PowerAuthNonceReplay", testPowerAuthNonceReplay},
 		{"PowerAuthNonceGarbageCollection", testPowerAuthNonceGarbageCollection},
 		{"PowerAuthNonceRace", testPowerAuthNonceRace},
+		{"LicenseVendors", testLicenseVendors},
+		{"LicenseProducts", testLicenseProducts},
+		{"LicenseCustomers", testLicenseCustomers},
+		{"LicenseKeys", testLicenseKeys},
+		{"LicenseActivations", testLicenseActivations},
+		{"LicenseLastSeatRace", testLicenseLastSeatRace},
+		{"LicenseAPITokens", testLicenseAPITokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

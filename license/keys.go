@@ -1,0 +1,338 @@
+package license
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// CustomerSpec describes a new customer.
+type CustomerSpec struct {
+	Name, Email, Company string
+	MaxNoOfDevices       int    // 0 = unlimited
+	User                 string // link to an existing user; empty for none
+}
+
+func (c CustomerSpec) check() error {
+	for _, f := range [][2]string{{"customer name", c.Name}, {"e-mail", c.Email}, {"company", c.Company}} {
+		if err := textLen(f[0], f[1], MaxNameLen); err != nil {
+			return err
+		}
+	}
+	if c.MaxNoOfDevices < 0 || c.MaxNoOfDevices > MaxMachines {
+		return invalid("MaxNoOfDevices %d", c.MaxNoOfDevices)
+	}
+	return nil
+}
+
+// CreateCustomer adds a customer of the vendor.
+func (s *Service) CreateCustomer(ctx context.Context, a *Access, vendor string, spec CustomerSpec) (storage.Customer, error) {
+	if a.vendor != "" && a.vendor != vendor {
+		return storage.Customer{}, fmt.Errorf("%w: customers of %q", ErrAccessDenied, vendor)
+	}
+	if err := s.checkVendor(ctx, vendor); err != nil {
+		return storage.Customer{}, err
+	}
+	if err := spec.check(); err != nil {
+		return storage.Customer{}, err
+	}
+	c, err := s.store.CreateCustomer(ctx, storage.Customer{Vendor: vendor, Name: spec.Name, Email: spec.Email,
+		Company: spec.Company, MaxNoOfDevices: spec.MaxNoOfDevices, User: spec.User, CreatedAt: s.now()})
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Customer{}, invalid("no user %q to link", spec.User)
+	}
+	return c, err
+}
+
+// ListCustomers returns the customers the access reaches.
+func (s *Service) ListCustomers(ctx context.Context, a *Access) ([]storage.Customer, error) {
+	return s.store.ListCustomers(ctx, a.vendor)
+}
+
+// customer returns the vendor's customer, or ErrCustomerNotFound.
+func (s *Service) customer(ctx context.Context, vendor string, id int64) (storage.Customer, error) {
+	c, err := s.store.GetCustomer(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && c.Vendor != vendor) {
+		return storage.Customer{}, fmt.Errorf("%w: %d", ErrCustomerNotFound, id)
+	}
+	return c, err
+}
+
+// KeySpec describes new license keys (Cryptolens' CreateKey parameters).
+type KeySpec struct {
+	Period          int // days from creation (or, with TrialActivation, from the first activation)
+	Features        [8]bool
+	Notes           string
+	Blocked         bool
+	CustomerID      int64 // an existing customer of the vendor; 0 for none
+	TrialActivation bool
+	MaxNoOfMachines int // 0: machines are not recorded
+	AllowedMachines string
+	// NewCustomer, if set, creates a customer for the key (needs the AddCustomer permission).
+	NewCustomer *CustomerSpec
+}
+
+func (k KeySpec) check() error {
+	if k.Period < 0 || k.Period > MaxPeriodDays {
+		return invalid("period %d days", k.Period)
+	}
+	if utf8.RuneCountInString(k.Notes) > MaxNotesLen {
+		return invalid("notes are longer than %d characters", MaxNotesLen)
+	}
+	if k.MaxNoOfMachines < 0 || k.MaxNoOfMachines > MaxMachines {
+		return invalid("MaxNoOfMachines %d", k.MaxNoOfMachines)
+	}
+	if k.CustomerID < 0 {
+		return invalid("customer id %d", k.CustomerID)
+	}
+	return textLen("allowed machines", k.AllowedMachines, MaxAllowedMachinesLen)
+}
+
+// CreatedKey is a new key, and the customer made for it if one was.
+type CreatedKey struct {
+	Key      storage.LicenseKey
+	Customer *storage.Customer
+}
+
+// CreateKey makes a key for the product.
+func (s *Service) CreateKey(ctx context.Context, a *Access, productID int64, spec KeySpec) (CreatedKey, error) {
+	if err := a.allow(MethodCreateKey); err != nil {
+		return CreatedKey{}, err
+	}
+	if spec.NewCustomer != nil {
+		if err := a.allow(MethodAddCustomer); err != nil {
+			return CreatedKey{}, err
+		}
+	}
+	if err := a.mayCreateKeys(); err != nil {
+		return CreatedKey{}, err
+	}
+	if err := spec.check(); err != nil {
+		return CreatedKey{}, err
+	}
+	p, err := s.product(ctx, a, productID)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	var out CreatedKey
+	switch {
+	case spec.NewCustomer != nil:
+		c, err := s.CreateCustomer(ctx, Admin(), p.Vendor, *spec.NewCustomer)
+		if err != nil {
+			return CreatedKey{}, err
+		}
+		out.Customer, spec.CustomerID = &c, c.ID
+	case spec.CustomerID != 0:
+		if _, err := s.customer(ctx, p.Vendor, spec.CustomerID); err != nil {
+			return CreatedKey{}, err
+		}
+	}
+	now := s.now()
+	k := storage.LicenseKey{ProductID: p.ID, CreatedAt: now, Period: spec.Period, ExpiresAt: now.Add(days(spec.Period)),
+		Features: spec.Features, Notes: spec.Notes, Blocked: spec.Blocked, CustomerID: spec.CustomerID,
+		TrialActivation: spec.TrialActivation, MaxNoOfMachines: spec.MaxNoOfMachines, AllowedMachines: spec.AllowedMachines}
+	out.Key, err = s.insertKey(ctx, k)
+	return out, err
+}
+
+// insertKey stores k under a fresh random key string, drawing again on the (astronomically unlikely) clash.
+func (s *Service) insertKey(ctx context.Context, k storage.LicenseKey) (storage.LicenseKey, error) {
+	for range 5 {
+		k.Key = NewKeyString()
+		created, err := s.store.CreateLicenseKey(ctx, k)
+		if errors.Is(err, storage.ErrConflict) {
+			continue
+		}
+		return created, err
+	}
+	return storage.LicenseKey{}, errors.New("license: could not draw an unused key string")
+}
+
+// keyAlphabet is Cryptolens' key alphabet: upper-case letters (e.g. MUYVD-LSEBY-CXHRQ-XFAGY).
+const keyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+// NewKeyString returns XXXXX-XXXXX-XXXXX-XXXXX of 20 uniformly random letters from crypto/rand (94 bits).
+func NewKeyString() string {
+	const groups, per = 4, 5
+	out := make([]byte, 0, groups*per+groups-1)
+	var buf [64]byte
+	n := 0
+	for len(out) < cap(out) {
+		if n == 0 {
+			rand.Read(buf[:])
+			n = len(buf)
+		}
+		n--
+		b := buf[n]
+		if b >= 26*9 { // 234..255 would bias the modulo
+			continue
+		}
+		if len(out)%(per+1) == per {
+			out = append(out, '-')
+		}
+		out = append(out, keyAlphabet[b%26])
+	}
+	return string(out)
+}
+
+// normalizeKey is how a presented key is looked up: Cryptolens keys are upper case; users paste them with
+// stray spaces and in lower case.
+func normalizeKey(key string) (string, error) {
+	key = strings.ToUpper(strings.TrimSpace(key))
+	if key == "" {
+		return "", invalid("no key given")
+	}
+	if len(key) > MaxKeyLen {
+		return "", invalid("key longer than %d bytes", MaxKeyLen)
+	}
+	return key, nil
+}
+
+// getKey reads a key of a checked product.
+func (s *Service) getKey(ctx context.Context, productID int64, key string) (storage.LicenseKey, error) {
+	key, err := normalizeKey(key)
+	if err != nil {
+		return storage.LicenseKey{}, err
+	}
+	k, err := s.store.GetLicenseKey(ctx, productID, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.LicenseKey{}, ErrKeyNotFound
+	}
+	return k, err
+}
+
+// CreateTrialKey makes (or finds again) a trial key for one machine: node-locked to it, valid for the token's
+// feature lock in days (DefaultTrialDays without one). A machine that already has a trial key of the product
+// that is not blocked gets the same key back, expired or not, so a trial cannot be restarted.
+func (s *Service) CreateTrialKey(ctx context.Context, a *Access, productID int64, machineCode string) (storage.LicenseKey, error) {
+	if err := a.allow(MethodCreateTrialKey); err != nil {
+		return storage.LicenseKey{}, err
+	}
+	if err := a.mayCreateKeys(); err != nil {
+		return storage.LicenseKey{}, err
+	}
+	if machineCode == "" {
+		return storage.LicenseKey{}, invalid("a trial key needs a machine code")
+	}
+	if err := textLen("machine code", machineCode, MaxMachineCodeLen); err != nil {
+		return storage.LicenseKey{}, err
+	}
+	p, err := s.product(ctx, a, productID)
+	if err != nil {
+		return storage.LicenseKey{}, err
+	}
+	if k, err := s.store.FindTrialKey(ctx, p.ID, machineCode); err == nil && !k.Blocked {
+		return k, nil
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return storage.LicenseKey{}, err
+	}
+	length := DefaultTrialDays
+	if fl := a.token.FeatureLock; fl > 0 && fl <= MaxPeriodDays {
+		length = int(fl)
+	}
+	now := s.now()
+	return s.insertKey(ctx, storage.LicenseKey{ProductID: p.ID, CreatedAt: now, Period: length,
+		ExpiresAt: now.Add(days(length)), MaxNoOfMachines: 1, AllowedMachines: machineCode, TrialMachine: machineCode})
+}
+
+// ListKeys returns the product's keys.
+func (s *Service) ListKeys(ctx context.Context, a *Access, productID int64) ([]storage.LicenseKey, error) {
+	if _, err := s.product(ctx, a, productID); err != nil {
+		return nil, err
+	}
+	return s.store.ListLicenseKeys(ctx, productID)
+}
+
+// KeyDetails is a key with its customer and every activation, for vendors' tools.
+type KeyDetails struct {
+	Key         storage.LicenseKey
+	Customer    *storage.Customer
+	Activations []storage.Activation
+}
+
+// ShowKey returns a key with its customer and activations.
+func (s *Service) ShowKey(ctx context.Context, a *Access, productID int64, key string) (KeyDetails, error) {
+	p, err := s.product(ctx, a, productID)
+	if err != nil {
+		return KeyDetails{}, err
+	}
+	k, err := s.getKey(ctx, p.ID, key)
+	if err != nil {
+		return KeyDetails{}, err
+	}
+	if err := a.keyAllowed(k); err != nil {
+		return KeyDetails{}, err
+	}
+	d := KeyDetails{Key: k}
+	if k.CustomerID != 0 {
+		if c, err := s.customer(ctx, p.Vendor, k.CustomerID); err == nil {
+			d.Customer = &c
+		}
+	}
+	d.Activations, err = s.store.ListActivations(ctx, k.GlobalID)
+	return d, err
+}
+
+// updateKey changes a key of a product the access reaches, checking the method and the key lock.
+func (s *Service) updateKey(ctx context.Context, a *Access, m Method, productID int64, key string,
+	change func(k *storage.LicenseKey) error) error {
+	if err := a.allow(m); err != nil {
+		return err
+	}
+	p, err := s.product(ctx, a, productID)
+	if err != nil {
+		return err
+	}
+	key, err = normalizeKey(key)
+	if err != nil {
+		return err
+	}
+	_, _, err = s.store.UpdateActivations(ctx, p.ID, key, func(k storage.LicenseKey, _ []storage.Activation) (storage.ActivationChanges, error) {
+		if err := a.keyAllowed(k); err != nil {
+			return storage.ActivationChanges{}, err
+		}
+		if err := change(&k); err != nil {
+			return storage.ActivationChanges{}, err
+		}
+		return storage.ActivationChanges{Key: &k}, nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrKeyNotFound
+	}
+	return err
+}
+
+// BlockKey blocks (or, with blocked false, unblocks) a key.
+func (s *Service) BlockKey(ctx context.Context, a *Access, productID int64, key string, blocked bool) error {
+	m := MethodBlockKey
+	if !blocked {
+		m = MethodUnblockKey
+	}
+	return s.updateKey(ctx, a, m, productID, key, func(k *storage.LicenseKey) error {
+		k.Blocked = blocked
+		return nil
+	})
+}
+
+// ExtendLicense moves a key's expiry n days later.
+func (s *Service) ExtendLicense(ctx context.Context, a *Access, productID int64, key string, n int) error {
+	if n < 0 || n > MaxPeriodDays {
+		return invalid("NoOfDays %d", n)
+	}
+	return s.updateKey(ctx, a, MethodExtendLicense, productID, key, func(k *storage.LicenseKey) error {
+		if k.ExpiresAt.IsZero() {
+			k.ExpiresAt = s.now()
+		}
+		k.ExpiresAt = k.ExpiresAt.Add(days(n))
+		if k.TrialActivation && k.TrialStartedAt.IsZero() {
+			// The countdown has not started; the first activation will recompute the expiry from the period.
+			k.Period += n
+		}
+		return nil
+	})
+}

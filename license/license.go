@@ -1,0 +1,151 @@
+// Package license is the licensing domain: vendors' products with their signing keys, customers, license keys,
+// the machines activated on them, and the access tokens of the licensing API with their permissions and locks.
+//
+// It is transport-free: the Cryptolens-compatible HTTP API, the SOAP LicenseService and the CLI all call the
+// same Service methods and translate its errors (ErrAccessDenied, ErrKeyNotFound, …) into their own wire form.
+// Every method takes an *Access, the authority of the caller: an API token (Authenticate), a vendor signed in
+// some other way (Vendor) or the operator at the command line (Admin).
+package license
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/keys"
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// Errors callers map to their wire. Each may be wrapped with detail for logs; test with errors.Is.
+var (
+	// ErrUnauthenticated: unknown, malformed, revoked or expired token, or its vendor is disabled.
+	ErrUnauthenticated = errors.New("license: unable to authenticate")
+	// ErrAccessDenied: the token may not call this method, or a product or key lock forbids the target.
+	ErrAccessDenied = errors.New("license: access denied")
+	// ErrInvalidInput: a missing, malformed or out-of-range parameter.
+	ErrInvalidInput = errors.New("license: invalid input")
+	// ErrProductNotFound: no such product, or it belongs to another vendor.
+	ErrProductNotFound = errors.New("license: product not found")
+	// ErrKeyNotFound: the product has no such key.
+	ErrKeyNotFound = errors.New("license: key not found")
+	// ErrCustomerNotFound: the vendor has no such customer.
+	ErrCustomerNotFound = errors.New("license: customer not found")
+	// ErrKeyBlocked: the key is blocked (or expired in a product that blocks expired keys).
+	ErrKeyBlocked = errors.New("license: key blocked")
+	// ErrMachineLimit: activating another machine would exceed the key's limit.
+	ErrMachineLimit = errors.New("license: machine limit reached")
+	// ErrNotActivated: a node-locked deactivation of a machine that is not activated.
+	ErrNotActivated = errors.New("license: machine not activated")
+	// ErrNotVendor: the user does not exist, is disabled or has no vendor role.
+	ErrNotVendor = errors.New("license: not a vendor")
+)
+
+// invalid wraps ErrInvalidInput with what was wrong.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...)
+}
+
+// Bounds on what callers may store; the wire parsers bound their input before this.
+const (
+	MaxKeyLen             = 100
+	MaxMachineCodeLen     = 512
+	MaxFriendlyNameLen    = 512
+	MaxNotesLen           = 500 // Cryptolens' documented limit, in characters
+	MaxAllowedMachinesLen = 16 << 10
+	MaxNameLen            = 256 // product, customer and token names, e-mail, company
+	MaxPeriodDays         = 100 * 366
+	MaxMachines           = 1_000_000
+	MaxFloatingInterval   = 10 * 365 * 24 * time.Hour
+	DefaultTrialDays      = 15 // CreateTrialKey's length when the token has no feature lock
+)
+
+// Store is the storage the service needs.
+type Store interface {
+	storage.Licensing
+	storage.Users
+}
+
+// Options configure a Service.
+type Options struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// GenerateKey makes a new product's key pair; nil means RSA-2048 from crypto/rand. Cryptolens clients
+	// expect 2048-bit keys (the Python client decodes signatures as exactly 256 bytes).
+	GenerateKey func() (*rsa.PrivateKey, error)
+}
+
+// Service is the licensing core.
+type Service struct {
+	store  Store
+	sealer *keys.Sealer
+	now    func() time.Time
+	genKey func() (*rsa.PrivateKey, error)
+
+	mu      sync.Mutex
+	signers map[int64]*rsa.PrivateKey // opened product keys by product id
+}
+
+// New returns a Service over store. sealer seals the products' private keys; make it with
+// keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys).
+func New(store Store, sealer *keys.Sealer, o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.GenerateKey == nil {
+		o.GenerateKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
+	}
+	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]*rsa.PrivateKey{}}
+}
+
+// Now is the service's clock, for callers that stamp what they return (a signature's date).
+func (s *Service) Now() time.Time { return s.now() }
+
+// AddVendor gives an existing, enabled user the vendor role.
+func (s *Service) AddVendor(ctx context.Context, user string) error {
+	u, err := s.store.GetUser(ctx, user)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%w: no user %q", ErrNotVendor, user)
+	}
+	if err != nil {
+		return err
+	}
+	if u.Disabled {
+		return fmt.Errorf("%w: user %q is disabled", ErrNotVendor, user)
+	}
+	return s.store.AddVendor(ctx, storage.Vendor{Name: user, CreatedAt: s.now()})
+}
+
+// ListVendors returns every vendor.
+func (s *Service) ListVendors(ctx context.Context) ([]storage.Vendor, error) {
+	return s.store.ListVendors(ctx)
+}
+
+// checkVendor reports ErrNotVendor unless name is an enabled user with the vendor role.
+func (s *Service) checkVendor(ctx context.Context, name string) error {
+	if _, err := s.store.GetVendor(ctx, name); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: %q", ErrNotVendor, name)
+		}
+		return err
+	}
+	u, err := s.store.GetUser(ctx, name)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		return fmt.Errorf("%w: user %q is missing or disabled", ErrNotVendor, name)
+	}
+	return err
+}
+
+// textLen checks a caller-supplied string against a bound.
+func textLen(what, v string, max int) error {
+	if len(v) > max {
+		return invalid("%s is longer than %d bytes", what, max)
+	}
+	return nil
+}
+
+// days converts a number of days to a duration.
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }

@@ -1,0 +1,145 @@
+package license
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// ProductSpec describes a new product.
+type ProductSpec struct {
+	Name string
+	// BlockExpired treats keys past their expiry as blocked (Cryptolens' "Block Expired Licenses").
+	BlockExpired bool
+}
+
+// CreateProduct makes a product for the vendor with a new RSA key pair; the private key is stored sealed with
+// the server key and bound to the product's id.
+func (s *Service) CreateProduct(ctx context.Context, a *Access, vendor string, spec ProductSpec) (storage.Product, error) {
+	if a.vendor != "" && a.vendor != vendor {
+		return storage.Product{}, fmt.Errorf("%w: products of %q", ErrAccessDenied, vendor)
+	}
+	if err := s.checkVendor(ctx, vendor); err != nil {
+		return storage.Product{}, err
+	}
+	name := strings.TrimSpace(spec.Name)
+	if name == "" {
+		return storage.Product{}, invalid("a product needs a name")
+	}
+	if err := textLen("product name", name, MaxNameLen); err != nil {
+		return storage.Product{}, err
+	}
+	priv, err := s.genKey()
+	if err != nil {
+		return storage.Product{}, fmt.Errorf("license: generate key: %w", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		return storage.Product{}, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return storage.Product{}, err
+	}
+	p, err := s.store.CreateProduct(ctx, storage.Product{Vendor: vendor, Name: name, PublicKey: pub,
+		BlockExpired: spec.BlockExpired, CreatedAt: s.now()},
+		func(id int64) ([]byte, error) { return s.sealer.Seal(der, sealContext(id)), nil })
+	if err != nil {
+		return storage.Product{}, err
+	}
+	s.mu.Lock()
+	s.signers[p.ID] = priv
+	s.mu.Unlock()
+	return p, nil
+}
+
+// sealContext binds a sealed private key to its product row.
+func sealContext(productID int64) string {
+	return "license-product-key:" + strconv.FormatInt(productID, 10)
+}
+
+// ListProducts returns the products the access reaches (every vendor's for the operator).
+func (s *Service) ListProducts(ctx context.Context, a *Access) ([]storage.Product, error) {
+	return s.store.ListProducts(ctx, a.vendor)
+}
+
+// Product returns one product the access reaches.
+func (s *Service) Product(ctx context.Context, a *Access, id int64) (storage.Product, error) {
+	return s.product(ctx, a, id)
+}
+
+// SetBlockExpired switches whether the product treats expired keys as blocked.
+func (s *Service) SetBlockExpired(ctx context.Context, a *Access, id int64, on bool) (storage.Product, error) {
+	if _, err := s.product(ctx, a, id); err != nil {
+		return storage.Product{}, err
+	}
+	return s.store.UpdateProduct(ctx, id, func(p *storage.Product) error {
+		p.BlockExpired = on
+		return nil
+	})
+}
+
+// PublicKey returns the product's public key.
+func PublicKey(p storage.Product) (*rsa.PublicKey, error) {
+	k, err := x509.ParsePKIXPublicKey(p.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("license: product %d public key: %w", p.ID, err)
+	}
+	pub, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("license: product %d public key is %T, not RSA", p.ID, k)
+	}
+	return pub, nil
+}
+
+// PublicKeyXML is the key in the .NET <RSAKeyValue> form that Cryptolens shows vendors and every Cryptolens
+// SDK parses: big-endian modulus and exponent, standard base64. The values are base64, so no escaping is due.
+func PublicKeyXML(pub *rsa.PublicKey) string {
+	e := big.NewInt(int64(pub.E)).Bytes()
+	return "<RSAKeyValue><Modulus>" + base64.StdEncoding.EncodeToString(pub.N.Bytes()) + "</Modulus><Exponent>" +
+		base64.StdEncoding.EncodeToString(e) + "</Exponent></RSAKeyValue>"
+}
+
+// PublicKeyPEM is the key as a PEM "PUBLIC KEY" block (PKIX).
+func PublicKeyPEM(pub *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}
+
+// signer returns the product's private key, opening it once.
+func (s *Service) signer(p storage.Product) (*rsa.PrivateKey, error) {
+	s.mu.Lock()
+	priv := s.signers[p.ID]
+	s.mu.Unlock()
+	if priv != nil {
+		return priv, nil
+	}
+	der, err := s.sealer.Open(p.SealedPrivateKey, sealContext(p.ID))
+	if err != nil {
+		return nil, fmt.Errorf("license: product %d: open private key (wrong server key?): %w", p.ID, err)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("license: product %d private key: %w", p.ID, err)
+	}
+	priv, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("license: product private key is not RSA")
+	}
+	s.mu.Lock()
+	s.signers[p.ID] = priv
+	s.mu.Unlock()
+	return priv, nil
+}

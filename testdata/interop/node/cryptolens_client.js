@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// End-to-end interoperability check of tokenmanager's Cryptolens-compatible API with Cryptolens' official
+// Node client (npm "cryptolens", pinned in package.json), its LicenseServerUrl argument pointed at us.
+//
+// Usage: node cryptolens_client.js --url http://127.0.0.1:PORT --product ID --key KEY --floating-key KEY
+//          --pubkey FILE --other-pubkey FILE          (access token in the env TM_CL_TOKEN)
+//
+// The key must allow one machine. Activates, re-activates, refuses a second machine, deactivates, activates
+// the second machine, checks signatures (also against the wrong public key and after tampering), and a
+// floating activation. Prints one JSON object to stdout and exits 0 only if every check passed.
+'use strict';
+
+const util = require('util');
+// The library logs with console.log (IsOnRightMachineCustom prints its arguments); keep stdout for the report.
+console.log = (...a) => process.stderr.write(util.format(...a) + '\n');
+console.warn = console.log;
+
+const fs = require('fs');
+const { Key, Helpers } = require('cryptolens');
+const libVersion = require('cryptolens/package.json').version;
+
+const LIMIT = 'Cannot activate the new device as the limit has been reached.';
+const NOT_ACTIVATED = 'Either the machine code was never activated or key activation feature was never set up.';
+
+const checks = [];
+function check(name, ok, detail) {
+  checks.push({ name, ok: !!ok, detail: detail === undefined ? null : detail });
+  return !!ok;
+}
+
+function parseArgs(argv) {
+  const a = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const k = argv[i];
+    if (!k.startsWith('--') || i + 1 >= argv.length) throw new Error('bad argument ' + k);
+    a[k.slice(2)] = argv[i + 1];
+  }
+  for (const k of ['url', 'product', 'key', 'floating-key', 'pubkey', 'other-pubkey']) {
+    if (!a[k]) throw new Error('missing --' + k);
+  }
+  a.token = process.env.TM_CL_TOKEN || '';
+  if (!a.token) throw new Error('missing TM_CL_TOKEN');
+  a.url = a.url.replace(/\/+$/, ''); // the library wants no trailing slash
+  a.product = Number(a.product);
+  return a;
+}
+
+// outcome runs a promise and reports {ok, value} or {ok:false, error}.
+async function outcome(p) {
+  try {
+    return { ok: true, value: await p };
+  } catch (e) {
+    return { ok: false, error: e && e.message ? e.message : String(e) };
+  }
+}
+
+function machines(license) {
+  return (license.ActivatedMachines || []).map((m) => m.Mid);
+}
+
+async function main() {
+  const a = parseArgs(process.argv.slice(2));
+  const pub = fs.readFileSync(a.pubkey, 'utf8').trim();
+  const otherPub = fs.readFileSync(a['other-pubkey'], 'utf8').trim();
+  const report = { client: 'cryptolens-node', cryptolens_version: libVersion, node_version: process.versions.node };
+  const activate = (machine, pubKey = pub, key = a.key, floating = 0) =>
+    outcome(Key.Activate(a.token, pubKey, a.product, key, machine, 0, false, floating, 0, a.url));
+  const deactivate = (machine) => outcome(Key.Deactivate(a.token, a.product, a.key, machine, false, null, a.url));
+
+  // 1. Activate: the library verifies the signature with the <RSAKeyValue> before it resolves.
+  let r = await activate('machine-A');
+  if (check('activate machine-A', r.ok, r.error)) {
+    const lic = r.value;
+    check('license is for the key', lic.Key === a.key && lic.ProductId === a.product, { Key: lic.Key, ProductId: lic.ProductId });
+    check('machine-A listed', JSON.stringify(machines(lic)) === '["machine-A"]', machines(lic));
+    check('IsOnRightMachineCustom(machine-A)', Helpers.IsOnRightMachineCustom(lic, 'machine-A', false, false));
+    check('HasNotExpired', Helpers.HasNotExpired(lic), lic.Expires);
+    check('HasFeature(1)', Helpers.HasFeature(lic, 1) === true && Helpers.HasFeature(lic, 2) === false, { F1: lic.F1, F2: lic.F2 });
+    // Saved and loaded offline: the signature still holds; a tampered copy does not load.
+    const saved = Helpers.SaveAsString(lic);
+    check('LoadFromString of the saved license', Helpers.LoadFromString(pub, saved) !== null);
+    const raw = JSON.parse(saved);
+    const body = JSON.parse(Buffer.from(raw.licenseKey, 'base64').toString('utf8'));
+    body.MaxNoOfMachines = 100;
+    raw.licenseKey = Buffer.from(JSON.stringify(body), 'utf8').toString('base64');
+    check('LoadFromString refuses a tampered license', Helpers.LoadFromString(pub, JSON.stringify(raw)) === null);
+    check('LoadFromString refuses another product key', Helpers.LoadFromString(otherPub, saved) === null);
+    report.license = { Key: lic.Key, ID: lic.ID, SignDate: lic.SignDate, ActivatedMachines: lic.ActivatedMachines };
+  }
+
+  // 2. Re-activation of the same machine: no second seat.
+  r = await activate('machine-A');
+  check('re-activate machine-A', r.ok && JSON.stringify(machines(r.value)) === '["machine-A"]', r.ok ? machines(r.value) : r.error);
+
+  // 3. A second machine is refused with Cryptolens' message.
+  r = await activate('machine-B');
+  check('machine-B refused at the limit', !r.ok && r.error === LIMIT, r);
+
+  // 4. The wrong public key: the library refuses our (correctly signed) answer.
+  r = await activate('machine-A', otherPub);
+  check('activation verified against the wrong key fails', !r.ok && r.error === 'Signature verification failed.', r);
+
+  // 5. GetKey.
+  r = await outcome(Key.GetKey(a.token, pub, a.product, a.key, 0, false, a.url));
+  check('GetKey', r.ok && r.value.Key === a.key && JSON.stringify(machines(r.value)) === '["machine-A"]', r.ok ? machines(r.value) : r.error);
+
+  // 6. Deactivate machine-A; then machine-B gets the seat; deactivating machine-A again is an error.
+  r = await deactivate('machine-A');
+  check('deactivate machine-A', r.ok, r.error);
+  r = await activate('machine-B');
+  check('activate machine-B after machine-A left', r.ok && JSON.stringify(machines(r.value)) === '["machine-B"]', r.ok ? machines(r.value) : r.error);
+  r = await deactivate('machine-A');
+  check('deactivate machine-A twice', !r.ok && r.error === NOT_ACTIVATED, r);
+
+  // 7. Floating activation on the other key.
+  r = await activate('float-1', pub, a['floating-key'], 100);
+  if (check('floating activation', r.ok, r.error)) {
+    const lic = r.value;
+    check('floating Mid', JSON.stringify(machines(lic)) === '["floating:float-1"]', machines(lic));
+    check('IsOnRightMachineCustom(float-1, floating)', Helpers.IsOnRightMachineCustom(lic, 'float-1', true, false));
+  }
+  r = await activate('float-2', pub, a['floating-key'], 100);
+  check('second floating machine refused', !r.ok && r.error === LIMIT, r);
+
+  report.checks = checks;
+  report.failed = checks.filter((c) => !c.ok).map((c) => c.name);
+  report.ok = report.failed.length === 0;
+  process.stdout.write(JSON.stringify(report) + '\n');
+  process.exitCode = report.ok ? 0 : 1;
+}
+
+main().catch((e) => {
+  process.stdout.write(JSON.stringify({ client: 'cryptolens-node', ok: false, failed: ['exception'], error: String(e && e.stack || e), checks }) + '\n');
+  process.exitCode = 1;
+});
