@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/storage"
 )
 
 // Cryptolens Web API 3 under /api/: the key methods and auth/KeyLock, for Cryptolens' own client libraries
@@ -362,10 +363,26 @@ func (s *Server) clActivate(ctx context.Context, c *cryptolensCall) (any, error)
 		return nil, c.err
 	}
 	l, err := s.deps.License.Activate(ctx, c.access, req)
+	s.auditLicense(c, "license.activate", req.ProductID, req.Key, req.MachineCode, err)
 	if err != nil {
 		return nil, err
 	}
 	return s.clLicense(ans, l)
+}
+
+// auditLicense records an activation or deactivation, refused or not, naming the key only by its first block
+// (a whole license key is a secret of the customer's).
+func (s *Server) auditLicense(c *cryptolensCall, action string, product int64, key, machine string, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "refused: " + err.Error()
+	}
+	prefix, _, _ := strings.Cut(key, "-")
+	if len(prefix) > 5 {
+		prefix = prefix[:5]
+	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: action, Outcome: outcome, Actor: c.access.VendorName(), ClientHost: c.clientIP,
+		Detail: fmt.Sprintf("product=%d key=%s-… machine=%q", product, prefix, machine)})
 }
 
 func (s *Server) clGetKey(ctx context.Context, c *cryptolensCall) (any, error) {
@@ -388,7 +405,9 @@ func (s *Server) clDeactivate(ctx context.Context, c *cryptolensCall) (any, erro
 	if c.err != nil {
 		return nil, c.err
 	}
-	return clResult{}, s.deps.License.Deactivate(ctx, c.access, req)
+	err := s.deps.License.Deactivate(ctx, c.access, req)
+	s.auditLicense(c, "license.deactivate", req.ProductID, req.Key, req.MachineCode, err)
+	return clResult{}, err
 }
 
 type clCreateKeyResult struct {
