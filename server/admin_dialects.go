@@ -2,10 +2,14 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
@@ -23,6 +27,10 @@ func (s *Server) routeAdminDialects() {
 		s.mux.HandleFunc("POST "+pathAdmin+"/clients/{id}/enable", s.admin(s.adminSetClientDisabled(false)))
 		s.mux.HandleFunc("GET "+pathAdmin+"/oauth-tokens", s.admin(s.adminListOAuthTokens))
 		s.mux.HandleFunc("DELETE "+pathAdmin+"/oauth-tokens/{id}", s.admin(s.adminRevokeOAuthToken))
+	}
+	if s.deps.License != nil {
+		s.mux.HandleFunc("GET "+pathAdmin+"/license/activations", s.admin(s.adminListLicenseActivations))
+		s.mux.HandleFunc("DELETE "+pathAdmin+"/license/activations", s.admin(s.adminRemoveLicenseActivation))
 	}
 	if s.deps.PowerAuth != nil {
 		s.mux.HandleFunc("GET "+pathAdmin+"/powerauth/activations", s.admin(s.adminListActivations))
@@ -208,3 +216,70 @@ func (s *Server) adminRemovePAToken(w http.ResponseWriter, r *http.Request, admi
 
 // unknownClient maps the API client service's not-found onto the admin API's 404.
 func unknownClient(err error) bool { return errors.Is(err, apiclient.ErrUnknownClient) }
+
+// licenseQuery reads ?product=ID&key=KEY, answering 400 when they are missing or malformed.
+func licenseQuery(w http.ResponseWriter, r *http.Request) (int64, string, bool) {
+	q := r.URL.Query()
+	pid, err := strconv.ParseInt(q.Get("product"), 10, 64)
+	if err != nil || pid <= 0 || q.Get("key") == "" {
+		writeJSON(w, http.StatusBadRequest, restError{"want ?product=ID&key=KEY"})
+		return 0, "", false
+	}
+	return pid, q.Get("key"), true
+}
+
+func (s *Server) licenseAdminError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, license.ErrProductNotFound), errors.Is(err, license.ErrKeyNotFound), errors.Is(err, license.ErrNotActivated):
+		writeJSON(w, http.StatusNotFound, restError{"not found"})
+	case errors.Is(err, license.ErrInvalidInput):
+		writeJSON(w, http.StatusBadRequest, restError{"invalid key"})
+	default:
+		s.adminError(w, r, err)
+	}
+}
+
+// adminListLicenseActivations: the machines a license key is activated on.
+func (s *Server) adminListLicenseActivations(w http.ResponseWriter, r *http.Request, _ string) {
+	pid, key, ok := licenseQuery(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.deps.License.ShowKey(r.Context(), license.Admin(), pid, key)
+	if err != nil {
+		s.licenseAdminError(w, r, err)
+		return
+	}
+	type activation struct {
+		MachineCode       string     `json:"machine_code"`
+		FriendlyName      string     `json:"friendly_name,omitempty"`
+		IP                string     `json:"ip,omitempty"`
+		Floating          bool       `json:"floating"`
+		ActivatedAt       time.Time  `json:"activated_at"`
+		FloatingExpiresAt *time.Time `json:"floating_expires_at,omitempty"`
+	}
+	out := make([]activation, 0, len(d.Activations))
+	for _, a := range d.Activations {
+		out = append(out, activation{MachineCode: a.MachineCode, FriendlyName: a.FriendlyName, IP: a.IP, Floating: a.Floating,
+			ActivatedAt: a.ActivatedAt, FloatingExpiresAt: optionalTime(a.FloatingExpiresAt)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"activations": out})
+}
+
+// adminRemoveLicenseActivation frees a seat: ?product=&key=&machine=[&floating=true].
+func (s *Server) adminRemoveLicenseActivation(w http.ResponseWriter, r *http.Request, admin string) {
+	pid, key, ok := licenseQuery(w, r)
+	if !ok {
+		return
+	}
+	machine := r.URL.Query().Get("machine")
+	floating, _ := strconv.ParseBool(r.URL.Query().Get("floating"))
+	if err := s.deps.License.RemoveActivation(r.Context(), license.Admin(), pid, key, machine, floating); err != nil {
+		s.licenseAdminError(w, r, err)
+		return
+	}
+	prefix, _, _ := strings.Cut(key, "-")
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.license_activation.remove", Outcome: "ok", Actor: admin,
+		ClientHost: s.clients.host(r), Detail: fmt.Sprintf("product=%d key=%.5s-… machine=%q", pid, prefix, machine)})
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -33,5 +35,38 @@ func TestLicenseActivationsAreAudited(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("license audit events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestAdminFreesALicenseSeat: an administrator lists a key's machines and removes one; the seat is free again.
+func TestAdminFreesALicenseSeat(t *testing.T) {
+	cl := newCLStack(t, withAdmin(t))
+	k := cl.newKey(t, license.KeySpec{Period: 30, MaxNoOfMachines: 1})
+	tok := cl.token(t, license.TokenSpec{Methods: []license.Method{license.MethodActivate}})
+	cl.post(t, "key/Activate", cl.form(tok, cl.product.ID, k.Key, "MachineCode", "old-laptop"))
+	if m := cl.post(t, "key/Activate", cl.form(tok, cl.product.ID, k.Key, "MachineCode", "new-laptop")); m["result"] != float64(1) {
+		t.Fatalf("the second machine was admitted over the limit: %v", m)
+	}
+	q := fmt.Sprintf("?product=%d&key=%s", cl.product.ID, k.Key)
+	var list struct {
+		Activations []struct {
+			MachineCode string `json:"machine_code"`
+		}
+	}
+	r := cl.adminCall(t, "GET", "/license/activations"+q, rootBasic)
+	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &list) != nil || len(list.Activations) != 1 || list.Activations[0].MachineCode != "old-laptop" {
+		t.Fatalf("activations: %d %s", r.Status, r.Body)
+	}
+	if r := cl.adminCall(t, "DELETE", "/license/activations"+q+"&machine=old-laptop", rootBasic); r.Status != 204 {
+		t.Fatalf("remove: %d %s", r.Status, r.Body)
+	}
+	if r := cl.adminCall(t, "DELETE", "/license/activations"+q+"&machine=old-laptop", rootBasic); r.Status != 404 {
+		t.Fatalf("remove again: %d", r.Status)
+	}
+	if m := cl.post(t, "key/Activate", cl.form(tok, cl.product.ID, k.Key, "MachineCode", "new-laptop")); m["result"] != float64(0) {
+		t.Fatalf("the freed seat was not given to the new machine: %v", m)
+	}
+	if r := cl.adminCall(t, "GET", "/license/activations?product=x", rootBasic); r.Status != 400 {
+		t.Fatalf("bad query: %d", r.Status)
 	}
 }
