@@ -136,3 +136,27 @@ func createdID(t *testing.T, out, what string) string {
 	}
 	return m[2]
 }
+
+// TestProductKeyRotationCLI: rotating a product's signing key needs --yes (apps pin the public key), prints the
+// new public key, and is what `product pubkey` shows from then on.
+func TestProductKeyRotationCLI(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	srv.mustCLI(t, "", "vendor", "add", adminUser)
+	product := createdID(t, srv.mustCLI(t, "", "product", "add", "Desktop App", "--vendor", adminUser), "product")
+	before := srv.mustCLI(t, "", "product", "pubkey", product)
+	if _, err := srv.cli(t, "", "product", "rotate-key", product); err == nil || !strings.Contains(err.Error(), "--yes") {
+		t.Fatalf("rotate-key without --yes: %v", err)
+	}
+	if srv.mustCLI(t, "", "product", "pubkey", product) != before {
+		t.Fatal("a refused rotation changed the key")
+	}
+	printed := srv.mustCLI(t, "", "product", "rotate-key", product, "--yes")
+	after := srv.mustCLI(t, "", "product", "pubkey", product)
+	if printed != after || after == before || !strings.HasPrefix(after, "<RSAKeyValue><Modulus>") {
+		t.Fatalf("rotate-key printed %q; pubkey now %q (before %q)", printed, after, before)
+	}
+	if out := srv.mustCLI(t, "", "audit", "--action", "license.product.rotate_key"); !strings.Contains(out, "product="+product) {
+		t.Fatalf("no audit event for the rotation:\n%s", out)
+	}
+}

@@ -78,6 +78,13 @@ type Options struct {
 	GenerateKey func() (*rsa.PrivateKey, error)
 }
 
+// signerEntry is an opened private key with the sealed bytes it came from: when another node rotates the
+// product's key, the stored bytes differ and the key is opened again.
+type signerEntry struct {
+	sealed []byte
+	priv   *rsa.PrivateKey
+}
+
 // Service is the licensing core.
 type Service struct {
 	store  Store
@@ -86,7 +93,7 @@ type Service struct {
 	genKey func() (*rsa.PrivateKey, error)
 
 	mu      sync.Mutex
-	signers map[int64]*rsa.PrivateKey // opened product keys by product id
+	signers map[int64]signerEntry // opened product keys by product id
 }
 
 // New returns a Service over store. sealer seals the products' private keys; make it with
@@ -98,7 +105,7 @@ func New(store Store, sealer *keys.Sealer, o Options) *Service {
 	if o.GenerateKey == nil {
 		o.GenerateKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
 	}
-	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]*rsa.PrivateKey{}}
+	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]signerEntry{}}
 }
 
 // Now is the service's clock, for callers that stamp what they return (a signature's date).

@@ -645,3 +645,50 @@ func BenchmarkCreateKey(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "keys/s")
 }
+
+// TestRotateProductKey: after a rotation every node signs with the new key (a node that had opened the old one
+// notices the stored key changed), and signatures verify only against the new public key.
+func TestRotateProductKey(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	p := f.product(t, "acme")
+	k := f.key(t, p.ID, license.KeySpec{Period: 30})
+	other := license.New(f.store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{Now: f.clock.Now})
+	sign := func(svc *license.Service) license.Signed {
+		t.Helper()
+		l, err := svc.GetKey(ctx, license.Admin(), p.ID, k.Key, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed, err := svc.Sign(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signed
+	}
+	oldPub, _ := license.PublicKey(p)
+	verifySHA256(t, oldPub, sign(other).LicenseKey, sign(other).Signature) // the other node has the old key open
+
+	for _, vendor := range []string{"other", "acme"} { // another vendor's token, and even the owner's: tokens may not
+		a := f.token(t, vendor, license.TokenSpec{Methods: []license.Method{license.MethodGetKey}})
+		if _, err := f.svc.RotateProductKey(ctx, a, p.ID); !errors.Is(err, license.ErrAccessDenied) {
+			t.Fatalf("rotation with a token of %s: %v", vendor, err)
+		}
+	}
+	rotated, err := f.svc.RotateProductKey(ctx, f.admin, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newPub, _ := license.PublicKey(rotated)
+	if newPub.N.Cmp(oldPub.N) == 0 {
+		t.Fatal("the key did not change")
+	}
+	for name, svc := range map[string]*license.Service{"rotating node": f.svc, "other node": other} {
+		s := sign(svc)
+		verifySHA256(t, newPub, s.LicenseKey, s.Signature)
+		d := sha256.Sum256(s.LicenseKey)
+		if rsa.VerifyPKCS1v15(oldPub, crypto.SHA256, d[:], s.Signature) == nil {
+			t.Errorf("%s still signs with the old key", name)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package license
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -56,10 +57,48 @@ func (s *Service) CreateProduct(ctx context.Context, a *Access, vendor string, s
 	if err != nil {
 		return storage.Product{}, err
 	}
-	s.mu.Lock()
-	s.signers[p.ID] = priv
-	s.mu.Unlock()
+	s.remember(p, priv)
 	return p, nil
+}
+
+// RotateProductKey gives the product a new RSA key pair; every license signed from now on is signed with it.
+// Cryptolens' SDKs verify licenses against a public key compiled into the app, so apps reject the new
+// signatures until they ship the new key (tokenmanager product pubkey): rotate only when the old private key is
+// compromised or must be retired, and publish the new public key first.
+func (s *Service) RotateProductKey(ctx context.Context, a *Access, id int64) (storage.Product, error) {
+	if a.tokenID != 0 {
+		return storage.Product{}, fmt.Errorf("%w: rotating a signing key needs vendor access, not an API token", ErrAccessDenied)
+	}
+	if _, err := s.product(ctx, a, id); err != nil {
+		return storage.Product{}, err
+	}
+	priv, err := s.genKey()
+	if err != nil {
+		return storage.Product{}, fmt.Errorf("license: generate key: %w", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		return storage.Product{}, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return storage.Product{}, err
+	}
+	p, err := s.store.UpdateProduct(ctx, id, func(p *storage.Product) error {
+		p.PublicKey, p.SealedPrivateKey = pub, s.sealer.Seal(der, sealContext(id))
+		return nil
+	})
+	if err != nil {
+		return storage.Product{}, err
+	}
+	s.remember(p, priv)
+	return p, nil
+}
+
+func (s *Service) remember(p storage.Product, priv *rsa.PrivateKey) {
+	s.mu.Lock()
+	s.signers[p.ID] = signerEntry{sealed: p.SealedPrivateKey, priv: priv}
+	s.mu.Unlock()
 }
 
 // sealContext binds a sealed private key to its product row.
@@ -121,10 +160,10 @@ func PublicKeyPEM(pub *rsa.PublicKey) (string, error) {
 // signer returns the product's private key, opening it once.
 func (s *Service) signer(p storage.Product) (*rsa.PrivateKey, error) {
 	s.mu.Lock()
-	priv := s.signers[p.ID]
+	e, ok := s.signers[p.ID]
 	s.mu.Unlock()
-	if priv != nil {
-		return priv, nil
+	if ok && bytes.Equal(e.sealed, p.SealedPrivateKey) {
+		return e.priv, nil
 	}
 	der, err := s.sealer.Open(p.SealedPrivateKey, sealContext(p.ID))
 	if err != nil {
@@ -138,8 +177,6 @@ func (s *Service) signer(p storage.Product) (*rsa.PrivateKey, error) {
 	if !ok {
 		return nil, errors.New("license: product private key is not RSA")
 	}
-	s.mu.Lock()
-	s.signers[p.ID] = priv
-	s.mu.Unlock()
+	s.remember(p, priv)
 	return priv, nil
 }

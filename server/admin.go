@@ -28,6 +28,7 @@ type AdminStore interface {
 	GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error)
 	ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]storage.AccessToken, error)
 	RevokeAccessToken(ctx context.Context, id string, at time.Time) error
+	DeletePowerAuthUserTokens(ctx context.Context, user string) (int, error)
 }
 
 func (s *Server) routeAdmin() {
@@ -207,9 +208,14 @@ func (s *Server) adminRevokeUser(w http.ResponseWriter, r *http.Request, admin s
 		s.adminError(w, r, err)
 		return
 	}
+	pa, err := s.deps.Admin.DeletePowerAuthUserTokens(r.Context(), user)
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
 	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.user.revoke", Outcome: "ok", Actor: admin, Subject: user,
-		ClientHost: s.clients.host(r), Detail: "tokens=" + strconv.Itoa(n)})
-	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+		ClientHost: s.clients.host(r), Detail: "tokens=" + strconv.Itoa(n) + " powerauth_tokens=" + strconv.Itoa(pa)})
+	writeJSON(w, http.StatusOK, map[string]int{"revoked": n, "powerauth_tokens_removed": pa})
 }
 
 func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request, _ string) {

@@ -103,3 +103,14 @@ func TestAdminOverAPIClientsAndPowerAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeUserTakesPowerAuthTokensToo: "every token of a user" includes the MAC tokens of their devices.
+func TestRevokeUserTakesPowerAuthTokensToo(t *testing.T) {
+	st := newStack(t, withAdmin(t), withPowerAuth(powerauth.Config{}, nil))
+	dev := st.paNewDevice(t)
+	r := st.adminCall(t, "POST", "/users/simon0897/revoke-tokens", rootBasic)
+	if r.Status != 200 || r.json(t)["powerauth_tokens_removed"] != float64(1) {
+		t.Fatalf("revoke-tokens: %d %s", r.Status, r.Body)
+	}
+	st.mustPARefuse(t, "a MAC token after revoke-tokens", dev.header(t, st.Clock.Now(), "3.1"))
+}

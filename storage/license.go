@@ -128,7 +128,8 @@ type Licensing interface {
 	GetProduct(ctx context.Context, id int64) (Product, error)
 	// ListProducts returns the vendor's products (every product if vendor is empty) ordered by ID.
 	ListProducts(ctx context.Context, vendor string) ([]Product, error)
-	// UpdateProduct applies update to the product inside one transaction; only Name and BlockExpired are written.
+	// UpdateProduct applies update to the product inside one transaction; Name, BlockExpired and the key pair
+	// (PublicKey, SealedPrivateKey) are written.
 	UpdateProduct(ctx context.Context, id int64, update func(*Product) error) (Product, error)
 
 	// CreateCustomer stores c with a new ID; ErrNotFound if the vendor (or the linked user) does not exist.

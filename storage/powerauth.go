@@ -57,6 +57,9 @@ type PowerAuth interface {
 	ListPowerAuthTokens(ctx context.Context, activationID string) ([]PowerAuthToken, error)
 	// DeletePowerAuthToken removes the token; ErrNotFound if absent.
 	DeletePowerAuthToken(ctx context.Context, id string) error
+	// DeletePowerAuthUserTokens removes every token of every activation of user (the activations stay) and
+	// returns how many.
+	DeletePowerAuthUserTokens(ctx context.Context, user string) (int, error)
 
 	// UsePowerAuthNonce records that nonce was accepted for tokenID and must be refused until expires. It returns
 	// ErrConflict if the pair is already recorded with an expiry not before now (a replay); a recorded pair

@@ -38,6 +38,10 @@ example:
                                      Cryptolens SDKs take as RSAPubKey), or as PEM
   tokenmanager product set ID --block-expired=true|false
                                      treat expired keys as blocked (Cryptolens' "Block Expired Licenses")
+  tokenmanager product rotate-key ID --yes
+                                     give the product a new signing key. Cryptolens SDKs verify licenses against
+                                     the public key built into the app: apps reject every license signed after
+                                     this until they ship the new key (product pubkey). Only for a compromised key.
 
 examples:
   tokenmanager product add "Photo Editor" --vendor alice
@@ -102,7 +106,7 @@ type licenseFlags struct {
 	vendor, name, email, company, user, notes, features, allowed, methods string
 	product, customer, productLock, keyLock, featureLock                  int64
 	count, period, maxMachines, maxDevices                                int
-	blockExpired, block, trialActivation, pem, floating                   bool
+	blockExpired, block, trialActivation, pem, floating, yes              bool
 	expires                                                               time.Duration
 }
 
@@ -140,6 +144,7 @@ func licenseCommand(group string, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&f.maxMachines, "max-machines", 0, "machines that may activate the key (0: not recorded, any number)")
 	fs.IntVar(&f.maxDevices, "max-devices", 0, "devices the customer's own login may use (0: unlimited)")
 	fs.BoolVar(&f.blockExpired, "block-expired", false, "treat expired keys as blocked")
+	fs.BoolVar(&f.yes, "yes", false, "product rotate-key: yes, apps that pin the old public key will reject new licenses")
 	fs.BoolVar(&f.block, "block", false, "create the keys blocked")
 	fs.BoolVar(&f.trialActivation, "trial-activation", false, "start the period at the first activation")
 	fs.BoolVar(&f.pem, "pem", false, "print the public key as PEM instead of <RSAKeyValue>")
@@ -161,11 +166,12 @@ func licenseCommand(group string, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	c := &licenseCLI{f: &f, fs: fs, pos: pos, svc: license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{}),
-		admin: license.Admin(), stdout: stdout, stderr: stderr, usage: usage}
+		audit: store, admin: license.Admin(), stdout: stdout, stderr: stderr, usage: usage}
 	run, ok := map[string]func(context.Context) error{
 		"vendor add": c.vendorAdd, "vendor list": c.vendorList,
 		"product add": c.productAdd, "product list": c.productList, "product pubkey": c.productPubkey, "product set": c.productSet,
-		"customer add": c.customerAdd, "customer list": c.customerList,
+		"product rotate-key": c.productRotateKey,
+		"customer add":       c.customerAdd, "customer list": c.customerList,
 		"key create": c.keyCreate, "key list": c.keyList, "key show": c.keyShow,
 		"key block":       func(ctx context.Context) error { return c.keyBlock(ctx, true) },
 		"key unblock":     func(ctx context.Context) error { return c.keyBlock(ctx, false) },
@@ -184,6 +190,7 @@ type licenseCLI struct {
 	fs             *flag.FlagSet
 	pos            []string
 	svc            *license.Service
+	audit          storage.Audit // administrative changes are recorded here
 	admin          *license.Access
 	stdout, stderr io.Writer
 	usage          string
@@ -320,6 +327,34 @@ func (c *licenseCLI) productPubkey(ctx context.Context) error {
 		_, err = io.WriteString(c.stdout, text)
 		return err
 	}
+	_, err = fmt.Fprintln(c.stdout, license.PublicKeyXML(pub))
+	return err
+}
+
+func (c *licenseCLI) productRotateKey(ctx context.Context) error {
+	if err := c.args(1, "ID"); err != nil {
+		return err
+	}
+	id, err := c.positionalID(0, "product id")
+	if err != nil {
+		return err
+	}
+	if !c.f.yes {
+		return errors.New("apps that pin the product's public key (every Cryptolens SDK does) will reject every license " +
+			"signed after the rotation until they ship the new key; give --yes to rotate anyway")
+	}
+	p, err := c.svc.RotateProductKey(ctx, c.admin, id)
+	if err != nil {
+		return err
+	}
+	if err := auditCLI(ctx, c.audit, "license.product.rotate_key", p.Vendor, fmt.Sprintf("product=%d", p.ID)); err != nil {
+		return err
+	}
+	pub, err := license.PublicKey(p)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "product %d has a new signing key; ship this public key with your apps:\n", p.ID)
 	_, err = fmt.Fprintln(c.stdout, license.PublicKeyXML(pub))
 	return err
 }

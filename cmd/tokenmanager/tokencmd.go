@@ -16,7 +16,8 @@ const tokenUsage = `usage:
   tokenmanager token list [--user U] [--kind session|expiring|open] [--client HOST] [--older-than D] [--live] [--limit N]
   tokenmanager token show ID
   tokenmanager token revoke ID            revoke one token (it stops working at once)
-  tokenmanager token revoke-user USER     revoke every token of USER and end all of USER's sessions
+  tokenmanager token revoke-user USER     revoke every token of USER (PowerAuth MAC tokens too) and end all of
+                                          USER's sessions
   tokenmanager session list [--user U] [--client HOST] [--live] [--limit N]
   tokenmanager session end ID             end a session and every token bound to it
 
@@ -118,10 +119,14 @@ func tokenCommand(kind string, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := auditCLI(ctx, store, "admin.user.revoke", pos[0], fmt.Sprintf("tokens=%d", n)); err != nil {
+		pa, err := store.DeletePowerAuthUserTokens(ctx, pos[0])
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "revoked %d token(s) of %s and ended their sessions\n", n, pos[0])
+		if err := auditCLI(ctx, store, "admin.user.revoke", pos[0], fmt.Sprintf("tokens=%d powerauth_tokens=%d", n, pa)); err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "revoked %d token(s) of %s, ended their sessions and removed %d PowerAuth token(s)\n", n, pos[0], pa)
 	case "session list":
 		f := storage.SessionFilter{User: *user, ClientHost: *client, Limit: *limit}
 		if *live {

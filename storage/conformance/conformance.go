@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"PowerAuthNonceReplay", testPowerAuthNonceReplay},
 		{"PowerAuthNonceGarbageCollection", testPowerAuthNonceGarbageCollection},
 		{"PowerAuthNonceRace", testPowerAuthNonceRace},
+		{"PowerAuthUserTokens", testPowerAuthUserTokens},
 		{"LicenseVendors", testLicenseVendors},
 		{"LicenseProducts", testLicenseProducts},
 		{"LicenseCustomers", testLicenseCustomers},

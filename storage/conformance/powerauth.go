@@ -280,3 +280,24 @@ func testPowerAuthNonceRace(t *testing.T, s storage.Store) {
 		}
 	}
 }
+
+func testPowerAuthUserTokens(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mustUser(t, s, "alice")
+	mustUser(t, s, "bob")
+	mustActivation(t, s, "a1", "alice", base)
+	mustActivation(t, s, "a2", "alice", base)
+	mustActivation(t, s, "b1", "bob", base)
+	for id, act := range map[string]string{"t1": "a1", "t2": "a1", "t3": "a2", "t4": "b1"} {
+		mustPowerAuthToken(t, s, id, act)
+	}
+	if n, err := s.DeletePowerAuthUserTokens(ctx, "alice"); err != nil || n != 3 {
+		t.Fatalf("DeletePowerAuthUserTokens(alice) = %d, %v; want 3", n, err)
+	}
+	if left, _ := s.ListPowerAuthTokens(ctx, ""); len(left) != 1 || left[0].ID != "t4" {
+		t.Fatalf("tokens left: %+v", left)
+	}
+	if a, err := s.GetPowerAuthActivation(ctx, "a1"); err != nil || a.Status != storage.PowerAuthActive {
+		t.Fatalf("alice's activation after: %+v, %v", a, err)
+	}
+}

@@ -137,7 +137,8 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storag
 		if err := update(&p); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE license_products SET name = ?, block_expired = ? WHERE id = ?`, p.Name, p.BlockExpired, id)
+		_, err = tx.ExecContext(ctx, `UPDATE license_products SET name = ?, block_expired = ?, public_key = ?, sealed_private_key = ? WHERE id = ?`,
+			p.Name, p.BlockExpired, p.PublicKey, p.SealedPrivateKey, id)
 		return mapErr(err)
 	})
 	if err != nil {

@@ -141,6 +141,16 @@ func (s *Store) DeletePowerAuthToken(ctx context.Context, id string) error {
 	return requireRow(res)
 }
 
+func (s *Store) DeletePowerAuthUserTokens(ctx context.Context, user string) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM powerauth_tokens WHERE activation_id IN (
+		SELECT id FROM powerauth_activations WHERE user_name = ?)`, user)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
+}
+
 // --- PowerAuth nonces ---
 
 // UsePowerAuthNonce is one statement, so the check and the insert are atomic: the primary key decides, and an
