@@ -24,7 +24,12 @@ const powerAuthUsage = `usage:
                                                                 list MAC tokens (never their secrets)
   tokenmanager powerauth token remove TOKEN_ID                  delete a MAC token
 
-Tokens themselves are created by the device: POST /pa/v3/token/create (see README).`
+Tokens themselves are created by the device: POST /pa/v3/token/create (see README).
+
+examples:
+  tokenmanager powerauth activation create alice --name "Pixel 9"
+  tokenmanager powerauth token list --user alice
+  tokenmanager powerauth activation block 3f1b8f0e-8c1d-4a57-9a4e-2b7d0c9e1f20`
 
 // powerAuthFlags are serve's PowerAuth settings: the accepted token timestamp window.
 type powerAuthFlags struct {

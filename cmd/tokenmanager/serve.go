@@ -102,9 +102,23 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+const serveUsage = `usage: tokenmanager serve [flags]
+
+Runs the service. Every flag also reads TOKENMANAGER_<FLAG> and, with --config, a file of name = value lines;
+'tokenmanager config print' shows the result.
+
+examples:
+  tokenmanager serve                                   # http://127.0.0.1:8080, SQLite and key in ./data
+  tokenmanager serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --redirect-http 0.0.0.0:8080
+  tokenmanager serve --cors-origins https://app.example.com --cookie-samesite none --tls-cert c.pem --tls-key k.pem
+  tokenmanager serve --config /etc/tokenmanager/tokenmanager.conf --data-dir /var/lib/tokenmanager
+
+flags:`
+
 func serve(args []string, stderr io.Writer) error {
 	var f serveFlags
 	fs := serveFlagSet(&f, stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, serveUsage); fs.PrintDefaults() }
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
