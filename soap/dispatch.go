@@ -57,6 +57,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteFault(w, ClientFault(env.Version, "unknown operation {"+ns+"}"+local))
 		return
 	}
+	if dup := env.Repeated(); dup != "" {
+		WriteFault(w, ClientFault(env.Version, "element "+dup+" appears more than once"))
+		return
+	}
 	resp, err := h(w, r, env)
 	if err != nil {
 		var f *Fault

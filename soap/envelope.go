@@ -56,6 +56,20 @@ func (e *Envelope) Operation() (ns, local string) {
 	return e.Body.NamespaceURI(), e.Body.Tag
 }
 
+// Repeated returns the local name of the first child element of the operation that appears more than once, or
+// "". None of the operations we serve takes a repeated parameter, and guessing which copy the client meant is
+// how two parsers come to disagree about one request.
+func (e *Envelope) Repeated() string {
+	seen := map[string]bool{}
+	for _, c := range e.Body.ChildElements() {
+		if seen[c.Tag] {
+			return c.Tag
+		}
+		seen[c.Tag] = true
+	}
+	return ""
+}
+
 // Child returns the text of the operation's child element called local, in any namespace (qualified or not),
 // and whether it was present.
 func (e *Envelope) Child(local string) (string, bool) {
