@@ -151,7 +151,11 @@ type tmServer struct {
 	AdminPassword string
 	out           *lockedBuffer
 	stop          func() // SIGTERM, wait, fail the test unless it exits 0; idempotent
+	kill          func() // SIGKILL, wait; idempotent
 }
+
+// Kill kills the server with SIGKILL, as a crash or an OOM kill would.
+func (s *tmServer) Kill() { s.kill() }
 
 // startServer runs `tokenmanager serve` on a free loopback port with a fresh data directory and stops it with
 // SIGTERM when the test ends (or at Stop), failing the test unless it then exits 0. extra are more serve
@@ -196,6 +200,14 @@ func launchServer(t *testing.T, s *tmServer, extra ...string) *tmServer {
 			<-done
 			t.Errorf("server still running %v after SIGTERM; killed", stopTimeout)
 		}
+	}
+	s.kill = func() {
+		if exited {
+			return
+		}
+		exited = true
+		_ = cmd.Process.Kill()
+		<-done
 	}
 	t.Cleanup(func() {
 		s.stop()
