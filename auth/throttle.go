@@ -57,10 +57,14 @@ func NewThrottle(c ThrottleConfig) *Throttle {
 	}
 }
 
-// Check reports whether an attempt for account from addr may go ahead; if not, how long until one may.
+// Check reports whether an attempt for account from addr may go ahead; if not, how long until one may. An
+// empty account (a credential that names none, such as a bearer token) is counted per address only.
 func (t *Throttle) Check(account, addr string) (retryAfter time.Duration, ok bool) {
 	now := t.now()
-	a := t.accounts.wait(account, now)
+	var a time.Duration
+	if account != "" {
+		a = t.accounts.wait(account, now)
+	}
 	b := t.addresses.wait(addressKey(addr), now)
 	retryAfter = max(a, b)
 	return retryAfter, retryAfter == 0
@@ -69,7 +73,9 @@ func (t *Throttle) Check(account, addr string) (retryAfter time.Duration, ok boo
 // Failed records a failed attempt for account from addr.
 func (t *Throttle) Failed(account, addr string) {
 	now := t.now()
-	t.accounts.take(account, now)
+	if account != "" {
+		t.accounts.take(account, now)
+	}
 	t.addresses.take(addressKey(addr), now)
 }
 

@@ -72,3 +72,18 @@ func TestThrottleOffAndBounded(t *testing.T) {
 		t.Fatalf("bucket map grew to %d", len(b.m))
 	}
 }
+
+func TestThrottleWithoutAccount(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	th := NewThrottle(ThrottleConfig{AccountBurst: 1, AccountEvery: time.Hour, AddressBurst: 3, AddressEvery: time.Hour,
+		Now: func() time.Time { return now }})
+	for range 3 {
+		th.Failed("", "192.0.2.1") // a guessed bearer token names no account
+	}
+	if _, ok := th.Check("", "192.0.2.2"); !ok {
+		t.Fatal("failures without an account locked out another address")
+	}
+	if _, ok := th.Check("", "192.0.2.1"); ok {
+		t.Fatal("the guessing address may go on")
+	}
+}

@@ -59,22 +59,37 @@ func bearerToken(r *http.Request) string {
 // too often it refuses at once with *auth.ThrottledError, before any hashing; a wrong password counts against
 // both. verify is the check itself (a password, or a WS-Security digest).
 func (s *Server) authenticate(r *http.Request, name string, verify func() (storage.User, error)) (storage.User, error) {
-	addr := s.clients.host(r)
-	if s.deps.Throttle != nil {
-		if wait, ok := s.deps.Throttle.Check(name, addr); !ok {
-			s.deps.Log.WarnContext(r.Context(), "sign-in throttled", "user", name, "client", addr)
-			s.signInFailed(r, name, "throttled")
-			return storage.User{}, &auth.ThrottledError{RetryAfter: wait}
-		}
+	if err := s.throttled(r, name); err != nil {
+		return storage.User{}, err
 	}
 	u, err := verify()
 	if errors.Is(err, auth.ErrBadCredentials) {
-		s.signInFailed(r, name, "bad_credentials")
-		if s.deps.Throttle != nil {
-			s.deps.Throttle.Failed(name, addr)
-		}
+		s.failedSignIn(r, name, "bad_credentials")
 	}
 	return u, err
+}
+
+// throttled refuses an attempt for account (a user name, "client:ID", or "" for none) when it or the client's
+// address has failed too often; the refusal is logged and audited.
+func (s *Server) throttled(r *http.Request, account string) *auth.ThrottledError {
+	if s.deps.Throttle == nil {
+		return nil
+	}
+	wait, ok := s.deps.Throttle.Check(account, s.clients.host(r))
+	if ok {
+		return nil
+	}
+	s.deps.Log.WarnContext(r.Context(), "sign-in throttled", "account", account, "client", s.clients.host(r))
+	s.signInFailed(r, account, "throttled")
+	return &auth.ThrottledError{RetryAfter: wait}
+}
+
+// failedSignIn counts a failed attempt for account against it and the client's address, and audits it.
+func (s *Server) failedSignIn(r *http.Request, account, outcome string) {
+	s.signInFailed(r, account, outcome)
+	if s.deps.Throttle != nil {
+		s.deps.Throttle.Failed(account, s.clients.host(r))
+	}
 }
 
 // retryAfter sets Retry-After in whole seconds, rounded up.

@@ -134,7 +134,16 @@ func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	c := &cryptolensCall{params: params, clientIP: s.clients.host(r)}
-	if c.access, err = s.deps.License.Authenticate(ctx, params["token"]); err == nil && m.perm != "" {
+	// Guessing access tokens is throttled per client address, like passwords (no account: a token names none).
+	if te := s.throttled(r, ""); te != nil {
+		retryAfter(w.Header(), te.RetryAfter)
+		writeCryptolensError(w, http.StatusTooManyRequests, clMsgUnauthenticated)
+		return
+	}
+	if c.access, err = s.deps.License.Authenticate(ctx, params["token"]); errors.Is(err, license.ErrUnauthenticated) {
+		s.failedSignIn(r, "", "bad_license_token")
+	}
+	if err == nil && m.perm != "" {
 		err = c.access.Allow(m.perm)
 	}
 	var body any

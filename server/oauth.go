@@ -147,9 +147,15 @@ func (s *Server) authenticateClient(r *http.Request, form map[string]string) (ap
 	if oe != nil {
 		return apiclient.Authenticated{}, oe
 	}
+	account := "client:" + safeID(creds.ID)
+	if te := s.throttled(r, account); te != nil {
+		return apiclient.Authenticated{}, &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
+			Description: "too many failed client authentications; retry later", RetryAfter: te.RetryAfter}
+	}
 	a, err := s.deps.OAuth.Clients.Authenticate(r.Context(), creds.ID, creds.Secret)
 	if errors.Is(err, apiclient.ErrBadCredentials) {
 		s.deps.Log.InfoContext(r.Context(), "client authentication failed", "client_id", safeID(creds.ID))
+		s.failedSignIn(r, account, "bad_credentials")
 		return apiclient.Authenticated{}, &oauthError{Status: http.StatusUnauthorized, Code: "invalid_client",
 			Description: "client authentication failed", Basic: true}
 	}

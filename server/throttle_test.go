@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/server"
 )
@@ -78,5 +80,47 @@ func TestUnknownUserAndWrongPasswordAnswerAlike(t *testing.T) {
 		unknown.Header.Get("WWW-Authenticate") != wrong.Header.Get("WWW-Authenticate") {
 		t.Fatalf("unknown user: %d %q %v\nwrong password: %d %q %v", unknown.Status, unknown.Body, unknown.Header,
 			wrong.Status, wrong.Body, wrong.Header)
+	}
+}
+
+// TestClientAndLicenseTokenGuessingThrottled: wrong client keys at the token endpoint are throttled per client
+// and address; guessed license API tokens per address.
+func TestClientAndLicenseTokenGuessingThrottled(t *testing.T) {
+	cfg := auth.ThrottleConfig{AccountBurst: 3, AccountEvery: time.Minute, AddressBurst: 5, AddressEvery: time.Minute}
+	st := newOAuthStack(t, oauthSetup{}, withThrottle(cfg))
+	c := st.client(t, apiclient.Spec{ID: "app", Scopes: []string{"Partner"}})
+	tokenReq := func(key, from string) response {
+		return send(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", http.Header{
+			"Authorization": {clientBasic("app", key)}, "Content-Type": {formType}, "X-Forwarded-For": {from}})
+	}
+	for range 3 {
+		if r := tokenReq("wrong-key", "192.0.2.1"); r.Status != 401 {
+			t.Fatalf("wrong client key: %d", r.Status)
+		}
+	}
+	r := tokenReq(c.PrimaryKey, "203.0.113.9") // the right key, from elsewhere: the client is locked
+	if r.Status != 429 || r.Header.Get("Retry-After") == "" || !strings.Contains(r.Body, "invalid_client") {
+		t.Fatalf("locked client: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	st.Clock.Add(time.Minute)
+	if r := tokenReq(c.PrimaryKey, "203.0.113.9"); r.Status != 200 {
+		t.Fatalf("after recovery: %d %s", r.Status, r.Body)
+	}
+
+	cl := newCLStack(t, withThrottle(cfg))
+	guess := func(from string) response {
+		return send(t, "POST", cl.URL+"/api/key/GetKey", "token=guess&ProductId=1&Key=AAAAA-AAAAA-AAAAA-AAAAA",
+			http.Header{"Content-Type": {formType}, "X-Forwarded-For": {from}})
+	}
+	for range 5 {
+		if r := guess("192.0.2.66"); !strings.Contains(r.Body, "Unable to authenticate.") {
+			t.Fatalf("guessed license token: %d %s", r.Status, r.Body)
+		}
+	}
+	if r := guess("192.0.2.66"); r.Status != 429 || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("sixth guess from the same address: %d %s", r.Status, r.Body)
+	}
+	if r := guess("192.0.2.67"); r.Status != 200 {
+		t.Fatalf("another address: %d %s", r.Status, r.Body)
 	}
 }
