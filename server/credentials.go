@@ -44,13 +44,21 @@ func basicAuth(r *http.Request) (user, pass string, ok bool) {
 
 // bearerToken returns the token from "Authorization: Bearer …" or, failing that, Spectrum's token cookie.
 func bearerToken(r *http.Request) string {
+	if tok := bearerHeader(r); tok != "" {
+		return tok
+	}
+	if c, err := r.Cookie(TokenCookie); err == nil && len(c.Value) <= token.MaxLen {
+		return c.Value
+	}
+	return ""
+}
+
+// bearerHeader returns the token from "Authorization: Bearer …", or "".
+func bearerHeader(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" && len(h) <= maxCredentialLen {
 		if scheme, rest, found := strings.Cut(h, " "); found && strings.EqualFold(scheme, "Bearer") {
 			return strings.TrimSpace(rest)
 		}
-	}
-	if c, err := r.Cookie(TokenCookie); err == nil && len(c.Value) <= token.MaxLen {
-		return c.Value
 	}
 	return ""
 }

@@ -74,28 +74,37 @@ const (
 
 // cryptolensMessage maps a license error to Cryptolens' message; anything else is logged as ours.
 func (s *Server) cryptolensMessage(ctx context.Context, err error) string {
-	switch {
-	case errors.Is(err, license.ErrUnauthenticated):
-		return clMsgUnauthenticated
-	case errors.Is(err, license.ErrAccessDenied):
-		return clMsgAccessDenied
-	case errors.Is(err, license.ErrInvalidInput):
-		return clMsgBadInput
-	case errors.Is(err, license.ErrProductNotFound):
-		return clMsgNoProduct
-	case errors.Is(err, license.ErrKeyNotFound):
-		return clMsgNoKey
-	case errors.Is(err, license.ErrKeyBlocked):
-		return clMsgBlocked
-	case errors.Is(err, license.ErrMachineLimit):
-		return clMsgLimit
-	case errors.Is(err, license.ErrNotActivated):
-		return clMsgNotActivated
-	case errors.Is(err, license.ErrCustomerNotFound):
-		return clMsgNoCustomer
+	if msg, ok := licenseMessage(err); ok {
+		return msg
 	}
 	s.internalError(ctx, err)
 	return clMsgServerError
+}
+
+// licenseMessage is Cryptolens' message for a licensing error, the one translation the Cryptolens wire and the
+// SOAP LicenseService share; false for an error that is not the caller's (a failure of ours).
+func licenseMessage(err error) (string, bool) {
+	switch {
+	case errors.Is(err, license.ErrUnauthenticated):
+		return clMsgUnauthenticated, true
+	case errors.Is(err, license.ErrAccessDenied), errors.Is(err, license.ErrNotVendor):
+		return clMsgAccessDenied, true
+	case errors.Is(err, license.ErrInvalidInput):
+		return clMsgBadInput, true
+	case errors.Is(err, license.ErrProductNotFound):
+		return clMsgNoProduct, true
+	case errors.Is(err, license.ErrKeyNotFound):
+		return clMsgNoKey, true
+	case errors.Is(err, license.ErrKeyBlocked):
+		return clMsgBlocked, true
+	case errors.Is(err, license.ErrMachineLimit):
+		return clMsgLimit, true
+	case errors.Is(err, license.ErrNotActivated):
+		return clMsgNotActivated, true
+	case errors.Is(err, license.ErrCustomerNotFound):
+		return clMsgNoCustomer, true
+	}
+	return "", false
 }
 
 type clResult struct {

@@ -59,7 +59,10 @@ type Deps struct {
 	Sessions *session.Manager
 	// PowerAuth serves the PowerAuth-style MAC token routes (server/powerauth.go); nil leaves them out.
 	PowerAuth *powerauth.Service
-	License   *license.Service // licensing APIs; nil leaves them out
+	// License is the licensing core behind the Cryptolens wire and the SOAP LicenseService; nil leaves them out.
+	License *license.Service
+	// Woo is the WooCommerce License Keys layer over License; nil leaves its routes out.
+	Woo *license.Woo
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
 	Log   *slog.Logger
@@ -124,6 +127,8 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
+	s.routeWooCommerce()
+	s.routeLicenseSOAP()
 	s.routeCryptolens()
 	s.routePowerAuth()
 	s.routeOAuth()

@@ -1,11 +1,12 @@
 // Package wsdl holds the hand-written WSDL 1.1 documents of the Spectrum-compatible
-// TokenManagerService and TokenLogoutService, and writes them with the
-// endpoint addresses rewritten for the host that serves them.
+// TokenManagerService and TokenLogoutService, and of our own LicenseService, and writes
+// them with the endpoint addresses rewritten for the host that serves them.
 //
-// The documents are document/literal wrapped, in the namespace
-// http://token.security.common.server.platform.spectrum.pb.com/ with
-// elementFormDefault="unqualified", and each has a SOAP 1.1 port (listed
-// first) and a SOAP 1.2 port on the same address.
+// The documents are document/literal wrapped, with elementFormDefault="unqualified",
+// and each has a SOAP 1.1 port (listed first) and a SOAP 1.2 port on the same address.
+// The token services are in Spectrum's namespace
+// http://token.security.common.server.platform.spectrum.pb.com/, the LicenseService in
+// http://license.tokenmanager.dev/.
 package wsdl
 
 import (
@@ -20,6 +21,9 @@ import (
 // Namespace is the targetNamespace of both documents.
 const Namespace = "http://token.security.common.server.platform.spectrum.pb.com/"
 
+// LicenseNamespace is the targetNamespace of our own LicenseService (no Spectrum counterpart to follow).
+const LicenseNamespace = "http://license.tokenmanager.dev/"
+
 // committedBase is the scheme://host:port part of every address in the
 // committed documents; Write replaces it.
 const committedBase = "http://localhost:8080"
@@ -30,12 +34,17 @@ var tokenManagerWSDL []byte
 //go:embed TokenLogoutService.wsdl
 var tokenLogoutWSDL []byte
 
+//go:embed LicenseService.wsdl
+var licenseWSDL []byte
+
 // Service names one of the WSDL documents we serve.
 type Service int
 
 const (
-	TokenManager Service = iota // /security/TokenManagerService
-	TokenLogout                 // /security/TokenLogoutService
+	TokenManager   Service = iota // /security/TokenManagerService
+	TokenLogout                   // /security/TokenLogoutService
+	LicenseService                // /security/LicenseService
+	serviceCount
 )
 
 // Path is the endpoint path of the service, e.g. "/security/TokenManagerService".
@@ -45,6 +54,8 @@ func (s Service) Path() string {
 		return "/security/TokenManagerService"
 	case TokenLogout:
 		return "/security/TokenLogoutService"
+	case LicenseService:
+		return "/security/LicenseService"
 	}
 	return ""
 }
@@ -58,10 +69,10 @@ type doc struct {
 	size   int // total length of chunks
 }
 
-var docs [2]doc
+var docs [serviceCount]doc
 
 func init() {
-	for s, raw := range map[Service][]byte{TokenManager: tokenManagerWSDL, TokenLogout: tokenLogoutWSDL} {
+	for s, raw := range map[Service][]byte{TokenManager: tokenManagerWSDL, TokenLogout: tokenLogoutWSDL, LicenseService: licenseWSDL} {
 		addr := committedBase + s.Path()
 		parts := strings.Split(string(raw), `location="`+addr+`"`)
 		if len(parts) < 2 {

@@ -392,7 +392,7 @@ func TestRaw(t *testing.T) {
 			t.Errorf("%s: Raw returned shared storage", sp.service)
 		}
 	}
-	if Raw(Service(-1)) != nil || Raw(Service(2)) != nil {
+	if Raw(Service(-1)) != nil || Raw(serviceCount) != nil {
 		t.Error("Raw of an unknown service should be nil")
 	}
 }
@@ -404,7 +404,7 @@ var errFail = errors.New("fail")
 func (failWriter) Write([]byte) (int, error) { return 0, errFail }
 
 func TestWriteErrors(t *testing.T) {
-	if err := Write(&bytes.Buffer{}, Service(2), "http://x"); err == nil {
+	if err := Write(&bytes.Buffer{}, serviceCount, "http://x"); err == nil {
 		t.Error("Write of an unknown service: want error")
 	}
 	if err := Write(failWriter{}, TokenManager, "http://x"); !errors.Is(err, errFail) {

@@ -9,10 +9,11 @@
 //	tokenmanager config print
 //	tokenmanager audit --since 24h --user NAME
 //	tokenmanager token list|show|revoke|revoke-user, session list|end
-//	tokenmanager key list|rotate|retire ID
+//	tokenmanager key rotate|retire ID|ring
 //	tokenmanager client add|list|show|regenerate-key|disable|enable|remove   API clients (OAuth 2.0, SkyKick keys)
 //	tokenmanager powerauth activation create|list|block|unblock|remove ...
 //	tokenmanager powerauth token list|remove ...
+//	tokenmanager woo store|sku|key ...          WooCommerce License Keys stores (see 'tokenmanager woo')
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -54,6 +55,7 @@ commands:
   vendor, product, customer, key, activation, apitoken
             licensing: vendors, products and their signing keys, customers, license keys, activated
             machines, API tokens for the Cryptolens-compatible API (/api/)
+  woo       WooCommerce License Keys stores and SKUs: store add/list/set, sku set/list/remove, key
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -87,6 +89,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return powerAuthCommand(args[1:], stdout, stderr)
 	case "vendor", "product", "customer", "activation", "apitoken":
 		return licenseCommand(args[0], args[1:], stdout, stderr)
+	case "woo":
+		return wooCommand(args[1:], stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -61,8 +61,9 @@ type serveFlags struct {
 	writeTimeout      time.Duration
 	httpIdleTimeout   time.Duration
 
-	oauth oauthFlags
-	pa    powerAuthFlags
+	oauth            oauthFlags
+	pa               powerAuthFlags
+	wooTokenLifetime time.Duration
 }
 
 // serveFlagSet declares serve's flags into f; `config print` uses the same set.
@@ -98,6 +99,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.DurationVar(&f.wooTokenLifetime, "woo-token-lifetime", license.DefaultWooTokenLifetime, "lifetime of the WooCommerce License Keys token endpoint's access tokens")
 	f.oauth.register(fs)
 	return fs
 }
@@ -123,6 +125,9 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 
+	if f.wooTokenLifetime <= 0 {
+		return errors.New("--woo-token-lifetime must be positive")
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
@@ -191,6 +196,8 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	licenses := license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})
+	woo := license.NewWoo(licenses, store, license.WooOptions{TokenLifetime: f.wooTokenLifetime})
 	recorder := audit.New(store, audit.Options{Log: log})
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
@@ -198,7 +205,7 @@ func serve(args []string, stderr io.Writer) error {
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
 	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
-		License: license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})})
+		License: licenses, Woo: woo})
 
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {

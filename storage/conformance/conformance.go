@@ -54,6 +54,9 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"LicenseActivations", testLicenseActivations},
 		{"LicenseLastSeatRace", testLicenseLastSeatRace},
 		{"LicenseAPITokens", testLicenseAPITokens},
+		{"WooStores", testWooStores},
+		{"WooSKUs", testWooSKUs},
+		{"WooKeysAndTokens", testWooKeysAndTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

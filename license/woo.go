@@ -1,0 +1,677 @@
+package license
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// WooCommerce License Keys (10 Quality's "woo-license-keys" plugin) on the licensing domain. The plugin's
+// concepts map onto ours like this:
+//
+//   - store_code: a vendor's WooStore, found by the SHA-256 of the code (one vendor may run several stores).
+//   - sku: a WooSKU of that store, naming one of the vendor's products.
+//   - license_key: the plugin's "<code>-<order_item_id>" form of one of our keys: its 20 letters without the
+//     dashes, a dash, and its GlobalID (unique across products, as an order item id is in a shop). WooKey
+//     makes it; the letters are compared without regard to case, like our keys everywhere.
+//   - domain: the machine code of a node-locked activation (scheme, case and a trailing slash ignored). A
+//     desktop SKU's activation without a domain gets a machine code of its own, so each takes a seat.
+//   - activation_id: the activation's time in Unix seconds; the plugin's id is its date as well.
+//   - the key's MaxNoOfMachines is the plugin's "domain" limit: a new domain beyond it is refused (code 202),
+//     an activated one may activate again (same activation_id). A key without a limit still records its
+//     activations here, since validate needs them; on a key with a limit, localhost is free (activation_id
+//     404) unless the SKU is desktop, as in the plugin.
+//   - expire: the key's expiry when the product blocks expired keys (Cryptolens' "time-limited" product),
+//     none otherwise; a trial-activation key has none until its countdown starts.
+//   - a blocked key, or one of another vendor's product, is "Invalid license key." (code 5), like the key of a
+//     cancelled order.
+
+// WooError is one error of the plugin's wire: its numeric code, the parameter it is keyed by in the default
+// "property" format, and its exact message.
+type WooError struct {
+	Code    int
+	Param   string
+	Message string
+}
+
+// The plugin's errors (codes 1–203, its own) and ours for token authorization (300+, which the plugin's
+// documentation leaves unpublished). Two are listed for completeness but never raised here: 4, since a key that
+// passes the format check always splits in two, and 201, the plugin's "count" limit, since our limit counts
+// domains (its "domain" type, 202).
+var (
+	WooErrStoreCode       = WooError{1, "store_code", "Invalid code."}
+	WooErrKeyFormat       = WooError{2, "license_key", "Invalid license key."}
+	WooErrKeySKU          = WooError{3, "license_key", "Invalid license key."}
+	WooErrKeyParse        = WooError{4, "license_key", "Invalid license key."}
+	WooErrKeyNotFound     = WooError{5, "license_key", "Invalid license key."}
+	WooErrSKURequired     = WooError{100, "sku", "Required."}
+	WooErrKeyRequired     = WooError{101, "license_key", "Required."}
+	WooErrStoreRequired   = WooError{102, "store_code", "Required."}
+	WooErrActivationReq   = WooError{103, "activation_id", "Required."}
+	WooErrExpired         = WooError{200, "license_key", "License key has expired."}
+	WooErrLimit           = WooError{201, "license_key", "License key activation limit reached. Deactivate one of the registered activations to proceed."}
+	WooErrDomainLimit     = WooError{202, "license_key", "License key domain activation limit reached. Deactivate one or more of the registered activations to proceed."}
+	WooErrActivation      = WooError{203, "activation_id", "Invalid activation."}
+	WooErrTokenRequired   = WooError{300, "authorization", "Access token required."}
+	WooErrTokenInvalid    = WooError{301, "authorization", "Invalid access token."}
+	WooErrGrantType       = WooError{302, "grant_type", "Invalid grant type."}
+	wooKeyPattern         = regexp.MustCompile(`[A-Za-z0-9]+-[0-9]+`)
+	errWooNothingToRemove = errors.New("license: no such WooCommerce activation")
+)
+
+// WooErrors is a refused call: the errors in the order raised, and whether the store keys them by code.
+type WooErrors struct {
+	Errors []WooError
+	ByCode bool
+}
+
+func (e *WooErrors) Error() string {
+	var b strings.Builder
+	b.WriteString("license: woocommerce:")
+	for _, x := range e.Errors {
+		fmt.Fprintf(&b, " %d %s", x.Code, x.Message)
+	}
+	return b.String()
+}
+
+// Has reports whether the error with this code was raised.
+func (e *WooErrors) Has(code int) bool {
+	for _, x := range e.Errors {
+		if x.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// WooOptions configure Woo.
+type WooOptions struct {
+	// TokenLifetime is how long a token of the token endpoint lives (default 10 minutes).
+	TokenLifetime time.Duration
+}
+
+// DefaultWooTokenLifetime is the lifetime of the token endpoint's tokens unless configured.
+const DefaultWooTokenLifetime = 10 * time.Minute
+
+// Woo serves the WooCommerce License Keys API and its stores' settings.
+type Woo struct {
+	svc   *Service
+	store storage.WooCommerce
+	ttl   time.Duration
+}
+
+// NewWoo returns the WooCommerce License Keys layer over svc; store is normally the same backend as svc's.
+func NewWoo(svc *Service, store storage.WooCommerce, o WooOptions) *Woo {
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = DefaultWooTokenLifetime
+	}
+	return &Woo{svc: svc, store: store, ttl: o.TokenLifetime}
+}
+
+// TokenLifetime is the lifetime of the token endpoint's tokens.
+func (w *Woo) TokenLifetime() time.Duration { return w.ttl }
+
+// WooKey is the plugin's form of a key: its letters without dashes, a dash, its GlobalID.
+func WooKey(k storage.LicenseKey) string {
+	return strings.ReplaceAll(k.Key, "-", "") + "-" + strconv.FormatInt(k.GlobalID, 10)
+}
+
+// WooRequest is a call of activate, validate or deactivate, with its parameters as sent.
+type WooRequest struct {
+	StoreCode, SKU, LicenseKey string
+	Domain                     string // "" means the plugin's default, localhost
+	ActivationID               int64  // validate and deactivate
+	IP                         string
+	Token                      string // the Bearer token presented, "" if none
+}
+
+// WooLicense is what a successful activate or validate returns.
+type WooLicense struct {
+	TheKey       string
+	ActivationID int64
+	Expire       time.Time // zero: the key does not expire
+	HasExpired   bool
+}
+
+// wooCall is a request that passed the plugin's breaking checks.
+type wooCall struct {
+	req     WooRequest
+	store   storage.WooStore
+	sku     storage.WooSKU
+	product storage.Product
+	key     storage.LicenseKey
+	domain  string
+	now     time.Time
+	errs    WooErrors
+}
+
+func (c *wooCall) fail(e ...WooError) *WooErrors {
+	c.errs.Errors = append(c.errs.Errors, e...)
+	return &c.errs
+}
+
+// hashWooSecret is how store codes and tokens are kept and looked up.
+func hashWooSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// wooDomain is the machine code for a domain: esc_url-style prefixes, case and a trailing slash do not make a
+// different site. A domain too long to be a machine code is replaced by its hash, consistently.
+func wooDomain(raw string) string {
+	d := strings.ToLower(strings.TrimSpace(raw))
+	for _, scheme := range []string{"http://", "https://"} {
+		d = strings.TrimPrefix(d, scheme)
+	}
+	d = strings.TrimRight(d, "/")
+	if d == "" {
+		return "localhost"
+	}
+	if len(d) > MaxMachineCodeLen {
+		h := sha256.Sum256([]byte(d))
+		return "sha256:" + hex.EncodeToString(h[:])
+	}
+	return d
+}
+
+// parseWooKey splits the plugin's key form into our key's letters and its GlobalID, raising codes 2 and 4.
+func parseWooKey(key string) (code string, globalID int64, e *WooError) {
+	if m := wooKeyPattern.FindString(key); m == "" || m != key {
+		return "", 0, &WooErrKeyFormat
+	}
+	parts := strings.Split(key, "-")
+	if len(parts) != 2 {
+		return "", 0, &WooErrKeyParse
+	}
+	id, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || id <= 0 {
+		return "", 0, &WooErrKeyNotFound // an order item id no shop has
+	}
+	return strings.ToUpper(parts[0]), id, nil
+}
+
+// findWooKey returns the key the plugin's form names, or code 5: none, blocked, or the letters do not match.
+func (w *Woo) findWooKey(ctx context.Context, code string, globalID int64) (storage.LicenseKey, storage.Product, *WooError, error) {
+	k, err := w.store.GetLicenseKeyByGlobalID(ctx, globalID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return k, storage.Product{}, &WooErrKeyNotFound, nil
+	}
+	if err != nil {
+		return k, storage.Product{}, nil, err
+	}
+	if subtle.ConstantTimeCompare([]byte(code), []byte(strings.ReplaceAll(k.Key, "-", ""))) != 1 || k.Blocked {
+		return k, storage.Product{}, &WooErrKeyNotFound, nil
+	}
+	p, err := w.svc.store.GetProduct(ctx, k.ProductID)
+	if err != nil {
+		return k, p, nil, err
+	}
+	return k, p, nil, nil
+}
+
+// validToken returns the live token presented, or code 301.
+func (w *Woo) validToken(ctx context.Context, token string, now time.Time) (storage.WooToken, *WooError, error) {
+	if len(token) > maxTokenLen {
+		return storage.WooToken{}, &WooErrTokenInvalid, nil
+	}
+	t, err := w.store.GetWooToken(ctx, hashWooSecret(token))
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !now.Before(t.ExpiresAt)) {
+		return storage.WooToken{}, &WooErrTokenInvalid, nil
+	}
+	return t, nil, err
+}
+
+// check runs the plugin's breaking checks in its order (102, 101, 1, 100, 103, 2, 4, 5, 3), with the token
+// checks of a store that requires one after the store is known and after the key is. An error is either
+// *WooErrors or an internal one.
+func (w *Woo) check(ctx context.Context, req WooRequest, needActivation bool) (*wooCall, error) {
+	c := &wooCall{req: req, now: w.svc.now(), domain: wooDomain(req.Domain)}
+	if req.StoreCode == "" {
+		return nil, c.fail(WooErrStoreRequired)
+	}
+	if req.LicenseKey == "" {
+		return nil, c.fail(WooErrKeyRequired)
+	}
+	st, err := w.store.FindWooStore(ctx, hashWooSecret(req.StoreCode))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, c.fail(WooErrStoreCode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := w.svc.checkVendor(ctx, st.Vendor); errors.Is(err, ErrNotVendor) {
+		return nil, c.fail(WooErrStoreCode) // a disabled vendor's stores are closed
+	} else if err != nil {
+		return nil, err
+	}
+	c.store, c.errs.ByCode = st, st.ErrorsByCode
+	var tok storage.WooToken
+	if st.RequireToken {
+		if req.Token == "" {
+			return nil, c.fail(WooErrTokenRequired)
+		}
+		t, e, err := w.validToken(ctx, req.Token, c.now)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			return nil, c.fail(*e)
+		}
+		tok = t
+	}
+	if req.SKU == "" {
+		return nil, c.fail(WooErrSKURequired)
+	}
+	if needActivation && req.ActivationID == 0 {
+		return nil, c.fail(WooErrActivationReq)
+	}
+	code, globalID, e := parseWooKey(req.LicenseKey)
+	if e != nil {
+		return nil, c.fail(*e)
+	}
+	k, p, e, err := w.findWooKey(ctx, code, globalID)
+	if err != nil {
+		return nil, err
+	}
+	if e != nil || p.Vendor != st.Vendor {
+		return nil, c.fail(WooErrKeyNotFound)
+	}
+	sku, err := w.store.GetWooSKU(ctx, st.ID, req.SKU)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && sku.ProductID != k.ProductID) {
+		return nil, c.fail(WooErrKeySKU)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st.RequireToken && tok.KeyGlobalID != k.GlobalID {
+		return nil, c.fail(WooErrTokenInvalid) // a token of another key
+	}
+	c.sku, c.product, c.key = sku, p, k
+	return c, nil
+}
+
+// wooExpire is the key's expiry as the plugin shows it; zero when the key does not expire.
+func wooExpire(p storage.Product, k storage.LicenseKey) time.Time {
+	if !p.BlockExpired || (k.TrialActivation && k.TrialStartedAt.IsZero()) {
+		return time.Time{}
+	}
+	return k.ExpiresAt
+}
+
+func (c *wooCall) expired() bool {
+	e := wooExpire(c.product, c.key)
+	return !e.IsZero() && c.now.After(e)
+}
+
+// localhostFree is the plugin's development exemption: on a key with a limit, a non-desktop activation from
+// localhost is not recorded and gets activation_id 404.
+func (c *wooCall) localhostFree() bool {
+	return c.key.MaxNoOfMachines > 0 && !c.sku.Desktop && strings.Contains(c.domain, "localhost")
+}
+
+// matches reports whether an activation is the one the request names.
+func (c *wooCall) matches(a storage.Activation) bool {
+	return !a.Floating && a.ActivatedAt.Unix() == c.req.ActivationID && (c.sku.Desktop || a.MachineCode == c.domain)
+}
+
+func (c *wooCall) license(k storage.LicenseKey, activationID int64) WooLicense {
+	l := WooLicense{TheKey: WooKey(k), ActivationID: activationID, Expire: wooExpire(c.product, k)}
+	l.HasExpired = !l.Expire.IsZero() && c.now.After(l.Expire)
+	return l
+}
+
+func (w *Woo) vendorAccess(c *wooCall) *Access { return &Access{vendor: c.store.Vendor, all: true} }
+
+// Activate is the plugin's activate: it records the domain on the key (unless localhost is free) and returns
+// the license with the activation's id.
+func (w *Woo) Activate(ctx context.Context, req WooRequest) (WooLicense, error) {
+	c, err := w.check(ctx, req, false)
+	if err != nil {
+		return WooLicense{}, err
+	}
+	desktopAnon := c.sku.Desktop && c.domain == "localhost"
+	acts, err := w.svc.store.ListActivations(ctx, c.key.GlobalID)
+	if err != nil {
+		return WooLicense{}, err
+	}
+	// The non-breaking checks: both may be raised. The limit is checked again, under the key's lock, below.
+	if c.expired() {
+		c.errs.Errors = append(c.errs.Errors, WooErrExpired)
+	}
+	if !c.localhostFree() && c.overLimit(acts, desktopAnon) {
+		c.errs.Errors = append(c.errs.Errors, WooErrDomainLimit)
+	}
+	if len(c.errs.Errors) > 0 {
+		return WooLicense{}, &c.errs
+	}
+	if c.localhostFree() {
+		return c.license(c.key, 404), nil
+	}
+	machine := c.domain
+	if desktopAnon {
+		machine = "desktop:" + rand.Text() // each anonymous desktop activation is a seat of its own
+	}
+	a := w.vendorAccess(c)
+	k, acts, err := w.svc.store.UpdateActivations(ctx, c.product.ID, c.key.Key, func(k storage.LicenseKey, acts []storage.Activation) (storage.ActivationChanges, error) {
+		ch, err := decideActivate(a, c.product, k, acts, ActivateRequest{MachineCode: machine, IP: req.IP}, c.now)
+		if err != nil || k.MaxNoOfMachines > 0 {
+			return ch, err
+		}
+		// Without a limit Cryptolens records nothing; the plugin's validate needs the activation, so record it.
+		for _, x := range acts {
+			if !x.Floating && x.MachineCode == machine {
+				return ch, nil
+			}
+		}
+		ch.Put = append(ch.Put, storage.Activation{MachineCode: machine, IP: req.IP, ActivatedAt: c.now})
+		return ch, nil
+	})
+	switch {
+	case errors.Is(err, ErrMachineLimit):
+		return WooLicense{}, c.fail(WooErrDomainLimit)
+	case errors.Is(err, ErrKeyBlocked), errors.Is(err, storage.ErrNotFound):
+		return WooLicense{}, c.fail(WooErrKeyNotFound)
+	case err != nil:
+		return WooLicense{}, err
+	}
+	for _, x := range acts {
+		if !x.Floating && x.MachineCode == machine {
+			return c.license(k, x.ActivatedAt.Unix()), nil
+		}
+	}
+	return WooLicense{}, fmt.Errorf("license: woocommerce activation of key %d was not recorded", k.GlobalID)
+}
+
+// overLimit reports whether activating the request's domain would exceed the key's limit.
+func (c *wooCall) overLimit(acts []storage.Activation, desktopAnon bool) bool {
+	if c.key.MaxNoOfMachines <= 0 || (allowedMachine(c.key, c.domain) && !desktopAnon) {
+		return false
+	}
+	n := 0
+	for _, x := range acts {
+		if x.Floating {
+			continue
+		}
+		if !desktopAnon && x.MachineCode == c.domain {
+			return false // activated already: not a new seat
+		}
+		n++
+	}
+	return n >= c.key.MaxNoOfMachines
+}
+
+// activationKnown is the plugin's activation check (code 203), with its localhost exemption.
+func (c *wooCall) activationKnown(acts []storage.Activation) bool {
+	if c.key.MaxNoOfMachines > 0 && strings.Contains(c.domain, "localhost") && c.req.ActivationID == 404 {
+		return true
+	}
+	for _, x := range acts {
+		if c.matches(x) {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate is the plugin's validate: the key is usable and the activation exists.
+func (w *Woo) Validate(ctx context.Context, req WooRequest) (WooLicense, error) {
+	c, err := w.check(ctx, req, true)
+	if err != nil {
+		return WooLicense{}, err
+	}
+	acts, err := w.svc.store.ListActivations(ctx, c.key.GlobalID)
+	if err != nil {
+		return WooLicense{}, err
+	}
+	if c.expired() {
+		c.errs.Errors = append(c.errs.Errors, WooErrExpired)
+	}
+	if !c.activationKnown(acts) {
+		c.errs.Errors = append(c.errs.Errors, WooErrActivation)
+	}
+	if len(c.errs.Errors) > 0 {
+		return WooLicense{}, &c.errs
+	}
+	return c.license(c.key, req.ActivationID), nil
+}
+
+// Deactivate is the plugin's deactivate: it removes the activation (for localhost's 404 there is nothing to
+// remove). Like the plugin, it refuses an expired key.
+func (w *Woo) Deactivate(ctx context.Context, req WooRequest) error {
+	c, err := w.check(ctx, req, true)
+	if err != nil {
+		return err
+	}
+	acts, err := w.svc.store.ListActivations(ctx, c.key.GlobalID)
+	if err != nil {
+		return err
+	}
+	if c.expired() {
+		c.errs.Errors = append(c.errs.Errors, WooErrExpired)
+	}
+	if !c.activationKnown(acts) {
+		c.errs.Errors = append(c.errs.Errors, WooErrActivation)
+	}
+	if len(c.errs.Errors) > 0 {
+		return &c.errs
+	}
+	if c.req.ActivationID == 404 && c.localhostFree() {
+		return nil
+	}
+	_, _, err = w.svc.store.UpdateActivations(ctx, c.product.ID, c.key.Key, func(_ storage.LicenseKey, acts []storage.Activation) (storage.ActivationChanges, error) {
+		var ch storage.ActivationChanges
+		for _, x := range acts {
+			if c.matches(x) {
+				ch.Delete = append(ch.Delete, x)
+			}
+		}
+		if len(ch.Delete) == 0 {
+			return ch, errWooNothingToRemove // removed by a concurrent call
+		}
+		return ch, nil
+	})
+	switch {
+	case errors.Is(err, errWooNothingToRemove):
+		return c.fail(WooErrActivation)
+	case errors.Is(err, storage.ErrNotFound):
+		return c.fail(WooErrKeyNotFound)
+	}
+	return err
+}
+
+// WooToken is an issued access token of the token endpoint, shown once.
+type WooToken struct {
+	Token     string
+	Lifetime  time.Duration
+	ExpiresAt time.Time
+}
+
+// wooTokenBytes is the randomness of a token: 32 bytes, 43 characters of unpadded base64url.
+const wooTokenBytes = 32
+
+// IssueToken is the token endpoint (grant_type=license_key): a token for the key, stored only as its hash.
+// Its errors are *WooErrors in the default property format: the request names no store.
+func (w *Woo) IssueToken(ctx context.Context, grantType, licenseKey string) (WooToken, error) {
+	fail := func(e WooError) error { return &WooErrors{Errors: []WooError{e}} }
+	if grantType != "license_key" {
+		return WooToken{}, fail(WooErrGrantType)
+	}
+	if licenseKey == "" {
+		return WooToken{}, fail(WooErrKeyRequired)
+	}
+	code, globalID, e := parseWooKey(licenseKey)
+	if e != nil {
+		return WooToken{}, fail(*e)
+	}
+	k, _, e, err := w.findWooKey(ctx, code, globalID)
+	if err != nil {
+		return WooToken{}, err
+	}
+	if e != nil {
+		return WooToken{}, fail(*e)
+	}
+	now := w.svc.now()
+	// Expired tokens are useless; each issue clears a bounded number of them, so no separate collector is needed.
+	if _, err := w.store.DeleteWooTokens(ctx, now, 100); err != nil {
+		return WooToken{}, err
+	}
+	raw := make([]byte, wooTokenBytes)
+	rand.Read(raw)
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	t := storage.WooToken{Hash: hashWooSecret(tok), KeyGlobalID: k.GlobalID, CreatedAt: now, ExpiresAt: now.Add(w.ttl)}
+	if err := w.store.CreateWooToken(ctx, t); err != nil {
+		return WooToken{}, err
+	}
+	return WooToken{Token: tok, Lifetime: w.ttl, ExpiresAt: t.ExpiresAt}, nil
+}
+
+// --- the vendor's settings ---
+
+// WooStoreSpec describes a store. Code is the store code its clients send (the plugin's "security code").
+type WooStoreSpec struct {
+	Name         string
+	Code         string
+	RequireToken bool
+	ErrorsByCode bool
+}
+
+// MinWooStoreCodeLen bounds how short a store code may be: it is the only thing that picks the store.
+const MinWooStoreCodeLen = 8
+
+func checkStoreCode(code string) error {
+	if len(code) < MinWooStoreCodeLen {
+		return invalid("a store code needs at least %d characters", MinWooStoreCodeLen)
+	}
+	return textLen("store code", code, MaxNameLen)
+}
+
+// storeAccess returns the store if the access reaches it: the operator, or its vendor signed in; not tokens.
+func (w *Woo) storeAccess(ctx context.Context, a *Access, id int64) (storage.WooStore, error) {
+	if !a.all || a.tokenID != 0 {
+		return storage.WooStore{}, fmt.Errorf("%w: stores are managed by their vendor", ErrAccessDenied)
+	}
+	st, err := w.store.GetWooStore(ctx, id)
+	if err == nil && a.vendor != "" && st.Vendor != a.vendor {
+		err = storage.ErrNotFound
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.WooStore{}, fmt.Errorf("%w: no store %d", storage.ErrNotFound, id)
+	}
+	return st, err
+}
+
+// CreateStore adds a store for the vendor. ErrConflict (wrapped) if another store has the same code.
+func (w *Woo) CreateStore(ctx context.Context, a *Access, vendor string, spec WooStoreSpec) (storage.WooStore, error) {
+	if !a.all || a.tokenID != 0 || (a.vendor != "" && a.vendor != vendor) {
+		return storage.WooStore{}, fmt.Errorf("%w: stores of %q", ErrAccessDenied, vendor)
+	}
+	if err := w.svc.checkVendor(ctx, vendor); err != nil {
+		return storage.WooStore{}, err
+	}
+	if err := checkStoreCode(spec.Code); err != nil {
+		return storage.WooStore{}, err
+	}
+	if err := textLen("store name", spec.Name, MaxNameLen); err != nil {
+		return storage.WooStore{}, err
+	}
+	st, err := w.store.CreateWooStore(ctx, storage.WooStore{Vendor: vendor, Name: strings.TrimSpace(spec.Name),
+		CodeHash: hashWooSecret(spec.Code), RequireToken: spec.RequireToken, ErrorsByCode: spec.ErrorsByCode,
+		CreatedAt: w.svc.now()})
+	if errors.Is(err, storage.ErrConflict) {
+		return storage.WooStore{}, fmt.Errorf("%w: another store has this code", storage.ErrConflict)
+	}
+	return st, err
+}
+
+// ListStores returns the stores the access reaches.
+func (w *Woo) ListStores(ctx context.Context, a *Access) ([]storage.WooStore, error) {
+	if !a.all || a.tokenID != 0 {
+		return nil, fmt.Errorf("%w: stores are managed by their vendor", ErrAccessDenied)
+	}
+	return w.store.ListWooStores(ctx, a.vendor)
+}
+
+// WooStoreChange changes a store's settings; nil fields stay as they are.
+type WooStoreChange struct {
+	Name         *string
+	Code         *string
+	RequireToken *bool
+	ErrorsByCode *bool
+}
+
+// UpdateStore changes a store's settings.
+func (w *Woo) UpdateStore(ctx context.Context, a *Access, id int64, ch WooStoreChange) (storage.WooStore, error) {
+	if _, err := w.storeAccess(ctx, a, id); err != nil {
+		return storage.WooStore{}, err
+	}
+	if ch.Code != nil {
+		if err := checkStoreCode(*ch.Code); err != nil {
+			return storage.WooStore{}, err
+		}
+	}
+	if ch.Name != nil {
+		if err := textLen("store name", *ch.Name, MaxNameLen); err != nil {
+			return storage.WooStore{}, err
+		}
+	}
+	return w.store.UpdateWooStore(ctx, id, func(st *storage.WooStore) error {
+		if ch.Name != nil {
+			st.Name = strings.TrimSpace(*ch.Name)
+		}
+		if ch.Code != nil {
+			st.CodeHash = hashWooSecret(*ch.Code)
+		}
+		if ch.RequireToken != nil {
+			st.RequireToken = *ch.RequireToken
+		}
+		if ch.ErrorsByCode != nil {
+			st.ErrorsByCode = *ch.ErrorsByCode
+		}
+		return nil
+	})
+}
+
+// SetSKU makes the store sell the product under sku (replacing what the SKU named before).
+func (w *Woo) SetSKU(ctx context.Context, a *Access, storeID int64, sku string, productID int64, desktop bool) error {
+	st, err := w.storeAccess(ctx, a, storeID)
+	if err != nil {
+		return err
+	}
+	if sku == "" || sku != strings.TrimSpace(sku) {
+		return invalid("a SKU must be non-empty, without surrounding spaces")
+	}
+	if err := textLen("SKU", sku, MaxNameLen); err != nil {
+		return err
+	}
+	if _, err := w.svc.product(ctx, &Access{vendor: st.Vendor, all: true}, productID); err != nil {
+		return err
+	}
+	return w.store.PutWooSKU(ctx, storage.WooSKU{StoreID: st.ID, SKU: sku, ProductID: productID, Desktop: desktop})
+}
+
+// ListSKUs returns the store's SKUs.
+func (w *Woo) ListSKUs(ctx context.Context, a *Access, storeID int64) ([]storage.WooSKU, error) {
+	if _, err := w.storeAccess(ctx, a, storeID); err != nil {
+		return nil, err
+	}
+	return w.store.ListWooSKUs(ctx, storeID)
+}
+
+// RemoveSKU stops the store selling under sku.
+func (w *Woo) RemoveSKU(ctx context.Context, a *Access, storeID int64, sku string) error {
+	if _, err := w.storeAccess(ctx, a, storeID); err != nil {
+		return err
+	}
+	return w.store.DeleteWooSKU(ctx, storeID, sku)
+}

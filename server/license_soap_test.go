@@ -1,0 +1,272 @@
+package server_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+const (
+	licPath = "/security/LicenseService"
+	licNS   = "http://license.tokenmanager.dev/"
+)
+
+// licStack is a stack whose simon0897 is a vendor with one product; paul1234 is no vendor.
+type licStack struct {
+	*stack
+	env  *licEnv
+	prod storage.Product
+}
+
+func newLicStack(t *testing.T) *licStack {
+	t.Helper()
+	env := &licEnv{}
+	st := newStack(t, withLicenseStack(env, time.Minute))
+	ctx := context.Background()
+	if err := env.Svc.AddVendor(ctx, "simon0897"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := env.Svc.CreateProduct(ctx, license.Admin(), "simon0897", license.ProductSpec{Name: "Editor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &licStack{stack: st, env: env, prod: p}
+}
+
+// call posts one LicenseService operation (SOAP 1.1) with the given Authorization header ("" for none).
+func (l *licStack) call(t *testing.T, authz, op, inner string) response {
+	t.Helper()
+	env := `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:lic="` + licNS + `">` +
+		`<soapenv:Body><lic:` + op + `>` + inner + `</lic:` + op + `></soapenv:Body></soapenv:Envelope>`
+	h := map[string]string{"Content-Type": "text/xml; charset=utf-8", "SOAPAction": `""`}
+	if authz != "" {
+		h["Authorization"] = authz
+	}
+	return do(t, "POST", l.URL+licPath, env, h)
+}
+
+func (l *licStack) ok(t *testing.T, authz, op, inner string) *etree.Element {
+	t.Helper()
+	r := l.call(t, authz, op, inner)
+	if r.Status != 200 {
+		t.Fatalf("%s: HTTP %d %s", op, r.Status, r.Body)
+	}
+	d := etree.NewDocument()
+	if err := d.ReadFromString(r.Body); err != nil {
+		t.Fatal(err)
+	}
+	w := d.FindElement("/Envelope/Body/*")
+	if w == nil || w.Tag != op+"Response" || w.NamespaceURI() != licNS {
+		t.Fatalf("%s: response %s", op, r.Body)
+	}
+	return w
+}
+
+func (l *licStack) fault(t *testing.T, authz, op, inner string, status int, want string) response {
+	t.Helper()
+	r := l.call(t, authz, op, inner)
+	code, msg := faultString(t, r.Body)
+	if r.Status != status || msg != want {
+		t.Fatalf("%s: HTTP %d %s %q; want HTTP %d %q", op, r.Status, code, msg, status, want)
+	}
+	return r
+}
+
+func licText(e *etree.Element, path string) string {
+	if c := e.FindElement(path); c != nil {
+		return c.Text()
+	}
+	return "<absent>"
+}
+
+func TestLicenseSOAPWSDL(t *testing.T) {
+	l := newLicStack(t)
+	r := do(t, "GET", l.URL+licPath+"?wsdl", "", nil)
+	if r.Status != 200 || !strings.Contains(r.Body, `location="`+l.URL+licPath+`"`) || !strings.Contains(r.Body, `targetNamespace="`+licNS+`"`) {
+		t.Fatalf("WSDL: %d %.300s", r.Status, r.Body)
+	}
+}
+
+func TestLicenseSOAPOperations(t *testing.T) {
+	l := newLicStack(t)
+	vendor := basic("simon0897", "s3cret")
+	pid := "<productId>" + strconv.FormatInt(l.prod.ID, 10) + "</productId>"
+
+	// createKey, with a new customer.
+	w := l.ok(t, vendor, "createKey", pid+`<period>30</period><f1>true</f1><f8>1</f8><notes>a &amp; b</notes>`+
+		`<maxNoOfMachines>1</maxNoOfMachines><newCustomer><name>Ada</name><email>ada@example.com</email></newCustomer>`)
+	key := licText(w, "return/key")
+	if len(key) != 23 || licText(w, "return/id") != "1" || licText(w, "return/customerId") == "<absent>" {
+		t.Fatalf("createKey: %s", key)
+	}
+	keyEl := "<key>" + key + "</key>"
+
+	// getKey: the license as stored, with its signed form.
+	w = l.ok(t, vendor, "getKey", pid+keyEl)
+	ret := w.FindElement("return")
+	for path, want := range map[string]string{"productId": strconv.FormatInt(l.prod.ID, 10), "key": key, "period": "30", "f1": "true",
+		"f2": "false", "f8": "true", "notes": "a & b", "block": "false", "maxNoOfMachines": "1", "customer/name": "Ada",
+		"customer/email": "ada@example.com", "created": "2026-11-23T08:00:00Z", "expires": "2026-12-23T08:00:00Z",
+		"signDate": "2026-11-23T08:00:00Z"} {
+		if got := licText(ret, path); got != want {
+			t.Errorf("getKey %s = %q, want %q", path, got, want)
+		}
+	}
+	checkSigned(t, l, ret, key)
+
+	// activate: the machine is listed; a second machine is over the limit.
+	w = l.ok(t, vendor, "activate", pid+keyEl+`<machineCode>m-1</machineCode><friendlyName>laptop</friendlyName>`)
+	if got := licText(w, "return/activatedMachine/mid"); got != "m-1" || licText(w, "return/activatedMachine/ip") != "127.0.0.1" {
+		t.Fatalf("activate: machine %q, ip %q", got, licText(w, "return/activatedMachine/ip"))
+	}
+	checkSigned(t, l, w.FindElement("return"), key)
+	l.fault(t, vendor, "activate", pid+keyEl+`<machineCode>m-2</machineCode>`, 500, "Cannot activate the new device as the limit has been reached.")
+
+	// fieldsToReturn hides fields (key: 1<<2, notes: 1<<3).
+	w = l.ok(t, vendor, "getKey", pid+keyEl+`<fieldsToReturn>12</fieldsToReturn>`)
+	if licText(w, "return/key") != "<absent>" || licText(w, "return/notes") != "<absent>" || licText(w, "return/period") != "30" {
+		t.Fatalf("hidden fields shown: key %q notes %q", licText(w, "return/key"), licText(w, "return/notes"))
+	}
+
+	// deactivate, twice.
+	l.ok(t, vendor, "deactivate", pid+keyEl+`<machineCode>m-1</machineCode>`)
+	l.fault(t, vendor, "deactivate", pid+keyEl+`<machineCode>m-1</machineCode>`, 500,
+		"Either the machine code was never activated or key activation feature was never set up.")
+
+	// blockKey and unblockKey.
+	l.ok(t, vendor, "blockKey", pid+keyEl)
+	l.fault(t, vendor, "getKey", pid+keyEl, 500, "The key is blocked and cannot be accessed.")
+	l.fault(t, vendor, "activate", pid+keyEl+`<machineCode>m-1</machineCode>`, 500, "The key is blocked and cannot be accessed.")
+	l.ok(t, vendor, "unblockKey", pid+keyEl)
+
+	// extendLicense.
+	l.ok(t, vendor, "extendLicense", pid+keyEl+`<noOfDays>10</noOfDays>`)
+	if got := licText(l.ok(t, vendor, "getKey", pid+keyEl), "return/expires"); got != "2027-01-02T08:00:00Z" {
+		t.Fatalf("expires after extendLicense = %q", got)
+	}
+
+	// Floating activations carry the prefix and their expiry.
+	l.Clock.Add(time.Hour)
+	w = l.ok(t, vendor, "activate", pid+keyEl+`<machineCode>f-1</machineCode><floatingTimeInterval>300</floatingTimeInterval>`)
+	if licText(w, "return/activatedMachine/mid") != "floating:f-1" || licText(w, "return/activatedMachine/floatingExpires") != "2026-11-23T09:05:00Z" {
+		t.Fatalf("floating activation: %q %q", licText(w, "return/activatedMachine/mid"), licText(w, "return/activatedMachine/floatingExpires"))
+	}
+	l.ok(t, vendor, "deactivate", pid+keyEl+`<machineCode>f-1</machineCode><floating>true</floating>`)
+}
+
+// checkSigned verifies the license's signature with the product's public key over the decoded licenseKey
+// bytes, and that the signed JSON agrees with the XML.
+func checkSigned(t *testing.T, l *licStack, ret *etree.Element, key string) {
+	t.Helper()
+	body, err1 := base64.StdEncoding.DecodeString(licText(ret, "licenseKey"))
+	sig, err2 := base64.StdEncoding.DecodeString(licText(ret, "signature"))
+	if err1 != nil || err2 != nil {
+		t.Fatalf("licenseKey/signature not base64: %v %v", err1, err2)
+	}
+	pub, err := license.PublicKey(l.prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(body)
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig); err != nil {
+		t.Fatalf("signature does not verify: %v", err)
+	}
+	var signed struct {
+		Key      string
+		SignDate int64
+	}
+	if err := json.Unmarshal(body, &signed); err != nil || signed.Key != key ||
+		time.Unix(signed.SignDate, 0).UTC().Format(time.RFC3339) != licText(ret, "signDate") {
+		t.Fatalf("signed JSON %s disagrees with the XML (key %s, signDate %s)", body, key, licText(ret, "signDate"))
+	}
+}
+
+func TestLicenseSOAPAuthentication(t *testing.T) {
+	l := newLicStack(t)
+	ctx := context.Background()
+	k, err := l.env.Svc.CreateKey(ctx, license.Admin(), l.prod.ID, license.KeySpec{MaxNoOfMachines: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := "<productId>" + strconv.FormatInt(l.prod.ID, 10) + "</productId><key>" + k.Key.Key + "</key>"
+
+	r := l.fault(t, "", "getKey", get, 401, "authentication required")
+	if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic ") {
+		t.Fatalf("no Basic challenge: %v", r.Header)
+	}
+	l.fault(t, basic("simon0897", "wrong"), "getKey", get, 401, "invalid user name or password")
+	l.fault(t, basic("paul1234", "pa55"), "getKey", get, 500, "Access denied.")
+
+	// A licensing access token, as Bearer or as the password of an empty user name; its permissions hold.
+	issued, err := l.env.Svc.CreateAPIToken(ctx, "simon0897", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, authz := range []string{"Bearer " + issued.Token, basic("", issued.Token)} {
+		if got := licText(l.ok(t, authz, "getKey", get), "return/key"); got != k.Key.Key {
+			t.Fatalf("getKey with a token: key %q", got)
+		}
+		l.fault(t, authz, "activate", get+"<machineCode>m</machineCode>", 500, "Access denied.")
+		l.fault(t, authz, "blockKey", get, 500, "Access denied.")
+	}
+	l.fault(t, "Bearer bm9wZQ==", "getKey", get, 401, "Unable to authenticate.")
+	if err := l.env.Svc.RevokeAPIToken(ctx, "", issued.Record.ID); err != nil {
+		t.Fatal(err)
+	}
+	l.fault(t, "Bearer "+issued.Token, "getKey", get, 401, "Unable to authenticate.")
+
+	// A product lock keeps the token to its product; another vendor's product is not found.
+	other, err := l.env.Svc.CreateProduct(ctx, license.Admin(), "simon0897", license.ProductSpec{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked, err := l.env.Svc.CreateAPIToken(ctx, "simon0897", license.TokenSpec{Methods: []license.Method{license.MethodGetKey},
+		ProductLock: other.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.fault(t, "Bearer "+locked.Token, "getKey", get, 500, "Access denied.")
+	if err := l.env.Svc.AddVendor(ctx, "paul1234"); err != nil {
+		t.Fatal(err)
+	}
+	l.fault(t, basic("paul1234", "pa55"), "getKey", get, 500, "Could not find the product.")
+}
+
+func TestLicenseSOAPFaults(t *testing.T) {
+	l := newLicStack(t)
+	vendor := basic("simon0897", "s3cret")
+	pid := "<productId>" + strconv.FormatInt(l.prod.ID, 10) + "</productId>"
+	l.fault(t, vendor, "getKey", "<productId>999</productId><key>AAAAA-AAAAA-AAAAA-AAAAA</key>", 500, "Could not find the product.")
+	l.fault(t, vendor, "getKey", pid+"<key>AAAAA-AAAAA-AAAAA-AAAAA</key>", 500, "Could not find the key.")
+	l.fault(t, vendor, "getKey", "<key>AAAAA-AAAAA-AAAAA-AAAAA</key>", 500, "The input parameters were incorrect. (productId is required)")
+	l.fault(t, vendor, "getKey", "<productId>one</productId><key>K</key>", 500, "The input parameters were incorrect. (productId must be an integer)")
+	l.fault(t, vendor, "deactivate", pid+"<key>K</key><machineCode>m</machineCode><floating>maybe</floating>", 500,
+		"The input parameters were incorrect. (floating must be true or false)")
+	l.fault(t, vendor, "createKey", pid+"<maxNoOfMachines>-1</maxNoOfMachines>", 500, "The input parameters were incorrect.")
+	l.fault(t, vendor, "createKey", pid+"<customerId>77</customerId>", 500, "Customer not found.")
+	l.fault(t, vendor, "extendLicense", pid+"<key>K</key>", 500, "The input parameters were incorrect. (noOfDays is required)")
+	l.fault(t, vendor, "nope", pid, 500, "unknown operation {"+licNS+"}nope")
+	// xsi:nil is absence.
+	l.fault(t, vendor, "getKey", `<productId xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/><key>K</key>`, 500,
+		"The input parameters were incorrect. (productId is required)")
+
+	// SOAP 1.2: Sender faults with 400.
+	env := `<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"><env:Body><l:getKey xmlns:l="` + licNS + `">` +
+		pid + `<key>AAAAA-AAAAA-AAAAA-AAAAA</key></l:getKey></env:Body></env:Envelope>`
+	r := do(t, "POST", l.URL+licPath, env, map[string]string{"Content-Type": "application/soap+xml; charset=utf-8", "Authorization": vendor})
+	if code, msg := faultString(t, r.Body); r.Status != 400 || code != "soap:Sender" || msg != "Could not find the key." {
+		t.Fatalf("SOAP 1.2 fault: HTTP %d %s %q", r.Status, code, msg)
+	}
+}

@@ -1,0 +1,504 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tokenmanager/tokenmanager/license"
+)
+
+// The WooCommerce License Keys wire (10 Quality's "woo-license-keys" plugin and its PHP client): the WordPress
+// REST routes and the admin-ajax.php form, translated to license.Woo. Both handlers answer with the plugin's
+// envelope {"error","status","message","errors","data"}; the REST handler sends the envelope's status as the
+// HTTP status (and WordPress's own 400/404 errors before the plugin runs), the Ajax handler always 200.
+const (
+	wooRESTBase = "/wp-json/woo-license-keys/v1/"
+	wooAjaxPath = "/wp-admin/admin-ajax.php"
+)
+
+// The plugin's success messages.
+const (
+	wooMsgActivated   = "License Key activated successfully."
+	wooMsgValid       = "License Key is valid."
+	wooMsgDeactivated = "Activation has been deactivated."
+)
+
+func (s *Server) routeWooCommerce() {
+	if s.deps.Woo == nil {
+		return
+	}
+	for _, op := range []string{"activate", "validate", "deactivate", "token"} {
+		h := s.wooREST(op)
+		s.mux.HandleFunc("GET "+wooRESTBase+op, h)
+		s.mux.HandleFunc("POST "+wooRESTBase+op, h)
+	}
+	s.mux.HandleFunc(wooRESTBase, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, wpError{Code: "rest_no_route",
+			Message: "No route was found matching the URL and request method.", Data: wpErrorData{Status: http.StatusNotFound}})
+	})
+	s.mux.HandleFunc("GET "+wooAjaxPath, s.wooAjax)
+	s.mux.HandleFunc("POST "+wooAjaxPath, s.wooAjax)
+}
+
+// --- parameters ---
+
+// wooParams are a request's parameters the way WordPress merges them: the JSON body over the form body over the
+// query string. A value is a string, a json.Number, a bool, nil, or wooArray (PHP's name[] or a JSON array or
+// object), which is never a valid value here.
+type wooParams map[string]any
+
+type wooArray struct{}
+
+// errWooBody is a body that cannot be read as parameters; WordPress answers it with rest_invalid_json.
+var errWooBody = errors.New("woocommerce: malformed request body")
+
+// readWooParams reads the query string and a form or JSON body of at most max bytes (a larger body is an
+// *http.MaxBytesError).
+func readWooParams(w http.ResponseWriter, r *http.Request, max int64) (wooParams, error) {
+	p := wooParams{}
+	addForm(p, r.URL.RawQuery)
+	if r.Body == nil || r.Method == http.MethodGet {
+		return p, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		return nil, err
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case mt == "application/json" || (mt == "" && bytes.HasPrefix(bytes.TrimSpace(body), []byte("{"))):
+		if len(bytes.TrimSpace(body)) == 0 {
+			return p, nil
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil || obj == nil {
+			return nil, errWooBody
+		}
+		for k, v := range obj {
+			switch v.(type) {
+			case map[string]any, []any:
+				v = wooArray{}
+			}
+			p[k] = v
+		}
+	default: // application/x-www-form-urlencoded, or what curl sends without saying
+		addForm(p, string(body))
+	}
+	return p, nil
+}
+
+// addForm adds urlencoded pairs as PHP reads them: the last of repeated names wins, and name[...] is an array.
+func addForm(p wooParams, raw string) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		k, err1 := url.QueryUnescape(k)
+		v, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil || k == "" {
+			continue
+		}
+		if name, _, isArray := strings.Cut(k, "["); isArray {
+			p[name] = wooArray{}
+			continue
+		}
+		p[k] = v
+	}
+}
+
+// str returns a string parameter and whether it is present as a string (JSON numbers are not strings).
+func (p wooParams) str(name string) (string, bool) {
+	v, ok := p[name].(string)
+	return v, ok
+}
+
+// text returns a parameter as PHP would read it into a string: strings and numbers; anything else is empty.
+func (p wooParams) text(name string) string {
+	switch v := p[name].(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
+
+var (
+	wpSpaces  = regexp.MustCompile(`[\r\n\t ]+`)
+	wpTags    = regexp.MustCompile(`<[^>]*>?`)
+	wpControl = strings.NewReplacer("\x00", "")
+)
+
+// sanitizeText is WordPress's sanitize_text_field, which the plugin applies to every REST parameter: invalid
+// UTF-8 is dropped, tags stripped, whitespace runs folded to one space, the ends trimmed and percent-encoded
+// octets removed.
+func sanitizeText(s string) string {
+	if !utf8.ValidString(s) {
+		return ""
+	}
+	s = wpControl.Replace(s)
+	if strings.Contains(s, "<") {
+		s = wpTags.ReplaceAllString(s, "")
+	}
+	s = strings.TrimSpace(wpSpaces.ReplaceAllString(s, " "))
+	// WordPress removes %XX until none is left ("%%4141" → "%41" → ""); one pass with a stack does the same in
+	// linear time.
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		out = append(out, s[i])
+		if n := len(out); n >= 3 && out[n-3] == '%' && wpIsHex(out[n-2]) && wpIsHex(out[n-1]) {
+			out = out[:n-3]
+		}
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func wpIsHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// phpNumeric is PHP's is_numeric for strings: optional surrounding whitespace, a decimal number with an
+// optional fraction and exponent; no hex, no "inf".
+var phpNumeric = regexp.MustCompile(`^[ \t\n\r\v\f]*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?[ \t\n\r\v\f]*$`)
+
+// absint is WordPress's absint over a numeric value: the absolute value of its integer part (0 when out of range).
+func absint(v string) int64 {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f != f || f > 1<<62 || f < -(1<<62) {
+		return 0
+	}
+	n := int64(f)
+	if n < 0 {
+		n = -n
+	}
+	return n
+}
+
+// activationID reads activation_id as the REST route does: numeric or refused, then absint.
+func (p wooParams) activationID() (int64, bool) {
+	switch v := p["activation_id"].(type) {
+	case string:
+		if !phpNumeric.MatchString(v) {
+			return 0, false
+		}
+		return absint(v), true
+	case json.Number:
+		return absint(v.String()), true
+	}
+	return 0, false
+}
+
+// --- WordPress's own errors ---
+
+type wpErrorData struct {
+	Status int `json:"status"`
+	Params any `json:"params,omitempty"`
+}
+
+type wpError struct {
+	Code    string      `json:"code"`
+	Message string      `json:"message"`
+	Data    wpErrorData `json:"data"`
+}
+
+// wooRESTArgs are the REST routes' arguments in the order the plugin registers them; the domain is optional.
+var wooRESTArgs = map[string][]string{
+	"activate":   {"store_code", "sku", "license_key"},
+	"validate":   {"activation_id", "store_code", "sku", "license_key"},
+	"deactivate": {"activation_id", "store_code", "sku", "license_key"},
+}
+
+// restArgs checks the arguments as WordPress does before the plugin runs: every required one present, each of
+// the right type. It returns WordPress's error, or nil.
+func restArgs(op string, p wooParams) *wpError {
+	var missing []string
+	for _, name := range wooRESTArgs[op] {
+		if v, ok := p[name]; !ok || v == nil {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return &wpError{Code: "rest_missing_callback_param", Message: "Missing parameter(s): " + strings.Join(missing, ", "),
+			Data: wpErrorData{Status: http.StatusBadRequest, Params: missing}}
+	}
+	invalid := orderedObject{}
+	for _, name := range append(wooRESTArgs[op], "domain") {
+		v, present := p[name]
+		if !present {
+			continue
+		}
+		ok := true
+		if name == "activation_id" {
+			_, ok = p.activationID()
+		} else {
+			_, ok = v.(string)
+		}
+		if !ok {
+			invalid = invalid.add(name, "Invalid parameter.")
+		}
+	}
+	if len(invalid) > 0 {
+		return &wpError{Code: "rest_invalid_param", Message: "Invalid parameter(s): " + strings.Join(invalid.keys(), ", "),
+			Data: wpErrorData{Status: http.StatusBadRequest, Params: invalid}}
+	}
+	return nil
+}
+
+// orderedObject is a JSON object that keeps its keys in insertion order, as PHP's arrays do.
+type orderedObject []struct {
+	key string
+	val any
+}
+
+func (o orderedObject) add(key string, val any) orderedObject {
+	return append(o, struct {
+		key string
+		val any
+	}{key, val})
+}
+
+func (o orderedObject) keys() []string {
+	out := make([]string, len(o))
+	for i, kv := range o {
+		out[i] = kv.key
+	}
+	return out
+}
+
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv.key)
+		v, err := json.Marshal(kv.val)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// --- the plugin's envelope ---
+
+// wooEnvelope is WPMVC\Response::to_array: error and status always, the rest when set.
+type wooEnvelope struct {
+	Error   bool          `json:"error"`
+	Status  int           `json:"status"`
+	Message string        `json:"message,omitempty"`
+	Errors  orderedObject `json:"errors,omitempty"`
+	Data    *wooData      `json:"data,omitempty"`
+}
+
+// wooData is the plugin's LicenseKey model without its hidden fields, in its order.
+type wooData struct {
+	Expire       *int64  `json:"expire"`
+	ActivationID int64   `json:"activation_id"`
+	ExpireDate   *string `json:"expire_date"`
+	Timezone     *string `json:"timezone"`
+	TheKey       string  `json:"the_key"`
+	URL          string  `json:"url"` // the shop's My Account link; we have no shop
+	HasExpired   bool    `json:"has_expired"`
+	Status       string  `json:"status"`
+}
+
+func wooLicenseData(l license.WooLicense) *wooData {
+	d := &wooData{ActivationID: l.ActivationID, TheKey: l.TheKey, HasExpired: l.HasExpired, Status: "active"}
+	if !l.Expire.IsZero() {
+		e, date, tz := l.Expire.Unix(), l.Expire.UTC().Format("2006-01-02 15:04"), "UTC"
+		d.Expire, d.ExpireDate, d.Timezone = &e, &date, &tz
+	}
+	if l.HasExpired {
+		d.Status = "inactive"
+	}
+	return d
+}
+
+// wooStatus is the status a refusal is sent with: 401 when the access token is missing or invalid (our codes;
+// the plugin publishes none), else the plugin's 500.
+func wooStatus(e *license.WooErrors) int {
+	if e.Has(license.WooErrTokenRequired.Code) || e.Has(license.WooErrTokenInvalid.Code) {
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}
+
+// wooErrorBody renders a refusal in the store's format: messages keyed by parameter (the plugin's default,
+// where "Invalid activation." also adds "Invalid license key." under license_key) or by numeric code.
+func wooErrorBody(e *license.WooErrors) wooEnvelope {
+	var out orderedObject
+	add := func(key, msg string) {
+		for i := range out {
+			if out[i].key == key {
+				out[i].val = append(out[i].val.([]string), msg)
+				return
+			}
+		}
+		out = out.add(key, []string{msg})
+	}
+	for _, x := range e.Errors {
+		if e.ByCode {
+			add(strconv.Itoa(x.Code), x.Message)
+			continue
+		}
+		add(x.Param, x.Message)
+		if x.Code == license.WooErrActivation.Code {
+			add("license_key", "Invalid license key.")
+		}
+	}
+	return wooEnvelope{Error: true, Status: wooStatus(e), Errors: out}
+}
+
+type wooTokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	Expires     int64  `json:"expires"` // the lifetime in seconds, the plugin's name
+}
+
+// wooCall runs one operation on parameters already checked. It returns what to send, the status it stands for
+// and, for a refused access token, the error of the Bearer challenge.
+func (s *Server) wooCall(r *http.Request, op string, p wooParams, ajax bool) (body any, status int, challenge string) {
+	str := func(name string) string { return sanitizeText(p.text(name)) }
+	ctx := r.Context()
+	if op == "token" {
+		t, err := s.deps.Woo.IssueToken(ctx, str("grant_type"), str("license_key"))
+		if err != nil {
+			return s.wooFailure(r, err)
+		}
+		return wooTokenResponse{AccessToken: t.Token, TokenType: "Bearer", Expires: int64(t.Lifetime / time.Second)}, http.StatusOK, ""
+	}
+	req := license.WooRequest{StoreCode: str("store_code"), SKU: str("sku"), LicenseKey: str("license_key"),
+		Domain: str("domain"), IP: s.clients.host(r), Token: bearerHeader(r)}
+	switch v := str("activation_id"); {
+	case op == "activate":
+	case !ajax:
+		req.ActivationID, _ = p.activationID() // checked by restArgs
+	case v == "":
+		// Request::input's default, 0, which the plugin calls "Required."
+	case phpNumeric.MatchString(v):
+		req.ActivationID = absint(v)
+	default:
+		req.ActivationID = -1 // present, and matching no activation
+	}
+	var (
+		l   license.WooLicense
+		err error
+		msg string
+	)
+	switch op {
+	case "activate":
+		l, err = s.deps.Woo.Activate(ctx, req)
+		msg = wooMsgActivated
+	case "validate":
+		l, err = s.deps.Woo.Validate(ctx, req)
+		msg = wooMsgValid
+	case "deactivate":
+		if err = s.deps.Woo.Deactivate(ctx, req); err == nil {
+			return wooEnvelope{Status: http.StatusOK, Message: wooMsgDeactivated}, http.StatusOK, ""
+		}
+	}
+	if err != nil {
+		return s.wooFailure(r, err)
+	}
+	return wooEnvelope{Status: http.StatusOK, Message: msg, Data: wooLicenseData(l)}, http.StatusOK, ""
+}
+
+// wooFailure translates an error of license.Woo: the plugin's refusal, or an internal error that the plugin
+// would answer with a bare {"error":true,"status":500}.
+func (s *Server) wooFailure(r *http.Request, err error) (any, int, string) {
+	var we *license.WooErrors
+	if errors.As(err, &we) {
+		body := wooErrorBody(we)
+		challenge := ""
+		if we.Has(license.WooErrTokenInvalid.Code) {
+			challenge = "invalid_token"
+		}
+		return body, body.Status, challenge
+	}
+	s.internalError(r.Context(), err)
+	return wooEnvelope{Error: true, Status: http.StatusInternalServerError}, http.StatusInternalServerError, ""
+}
+
+// wooRequestError answers a body that could not be read: 413 when too large, else WordPress's rest_invalid_json.
+func wooRequestError(w http.ResponseWriter, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeJSON(w, http.StatusRequestEntityTooLarge, wpError{Code: "rest_request_too_large",
+			Message: "The request body is too large.", Data: wpErrorData{Status: http.StatusRequestEntityTooLarge}})
+		return
+	}
+	writeJSON(w, http.StatusBadRequest, wpError{Code: "rest_invalid_json", Message: "Invalid JSON body passed.",
+		Data: wpErrorData{Status: http.StatusBadRequest}})
+}
+
+// wooREST serves one REST route.
+func (s *Server) wooREST(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := readWooParams(w, r, s.cfg.MaxBodyBytes)
+		if err != nil {
+			wooRequestError(w, err)
+			return
+		}
+		if e := restArgs(op, p); e != nil {
+			writeJSON(w, e.Data.Status, e)
+			return
+		}
+		if op != "token" {
+			if _, ok := p["domain"]; !ok {
+				p["domain"] = "localhost" // the route's default
+			}
+		}
+		body, status, challenge := s.wooCall(r, op, p, false)
+		s.wooWrite(w, status, challenge, body)
+	}
+}
+
+// wooAjax serves admin-ajax.php?action=license_key_*: any other action is WordPress's "0" with 400.
+func (s *Server) wooAjax(w http.ResponseWriter, r *http.Request) {
+	p, err := readWooParams(w, r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "0", http.StatusRequestEntityTooLarge)
+			return
+		}
+		p = wooParams{}
+		addForm(p, r.URL.RawQuery)
+	}
+	action, _ := p.str("action")
+	op, ok := strings.CutPrefix(action, "license_key_")
+	if _, known := wooRESTArgs[op]; !ok || (!known && op != "token") {
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "0")
+		return
+	}
+	body, _, _ := s.wooCall(r, op, p, true)
+	s.wooWrite(w, http.StatusOK, "", body) // Response::json() sets no status
+}
+
+// wooWrite sends an answer with its status, and a Bearer challenge with a 401.
+func (s *Server) wooWrite(w http.ResponseWriter, status int, challenge string, body any) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", s.bearerChallenge(challenge))
+	}
+	writeJSON(w, status, body)
+}
