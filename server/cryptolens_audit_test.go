@@ -3,6 +3,7 @@ package server_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -68,5 +69,17 @@ func TestAdminFreesALicenseSeat(t *testing.T) {
 	}
 	if r := cl.adminCall(t, "GET", "/license/activations?product=x", rootBasic); r.Status != 400 {
 		t.Fatalf("bad query: %d", r.Status)
+	}
+}
+
+// TestCryptolensDoubleSlash: Cryptolens' Python client posts UnblockKey to /api//key/UnblockKey; it is served,
+// not redirected.
+func TestCryptolensDoubleSlash(t *testing.T) {
+	cl := newCLStack(t)
+	k := cl.newKey(t, license.KeySpec{Period: 30, Blocked: true})
+	tok := cl.token(t, license.TokenSpec{Methods: []license.Method{license.MethodUnblockKey}})
+	r := send(t, "POST", cl.URL+"/api//key/UnblockKey", cl.form(tok, cl.product.ID, k.Key).Encode(), http.Header{"Content-Type": {formType}})
+	if r.Status != 200 || !strings.Contains(r.Body, `"result":0`) {
+		t.Fatalf("POST /api//key/UnblockKey: %d %s", r.Status, r.Body)
 	}
 }

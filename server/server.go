@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -170,6 +171,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID(r)
 	w.Header().Set(HeaderRequestID, id)
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/api//"); ok {
+		// Cryptolens' Python client builds some URLs as base + "/api/" + "/key/...". ServeMux would answer 301
+		// to the cleaned path, which a POST does not survive; serve the intended method instead.
+		r.URL.Path, r.URL.RawPath = "/api/"+strings.TrimLeft(rest, "/"), ""
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		if p := recover(); p != nil {
