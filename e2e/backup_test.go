@@ -21,6 +21,7 @@ func TestBackupUnderLoad(t *testing.T) {
 
 	type ack struct {
 		token string
+		sent  time.Time // when the client sent the request
 		at    time.Time // when the client had the answer in hand
 	}
 	var (
@@ -43,6 +44,7 @@ func TestBackupUnderLoad(t *testing.T) {
 				}
 				req, _ := http.NewRequest("GET", srv.URL+"/security/rest/token/access/60", nil)
 				req.SetBasicAuth(adminUser, srv.AdminPassword)
+				sent := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
 					errs <- err
@@ -56,20 +58,20 @@ func TestBackupUnderLoad(t *testing.T) {
 					return
 				}
 				mu.Lock()
-				acked = append(acked, ack{rt.AccessToken, time.Now()})
+				acked = append(acked, ack{rt.AccessToken, sent, time.Now()})
 				mu.Unlock()
 			}
 		}()
 	}
 
-	// waitAcked waits until at least n tokens have been acknowledged after since (the load runs on its own).
+	// waitAcked waits until at least n tokens requested after since have been acknowledged (the load runs on).
 	waitAcked := func(n int, since time.Time) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			mu.Lock()
 			count := 0
 			for _, a := range acked {
-				if a.at.After(since) {
+				if a.sent.After(since) {
 					count++
 				}
 			}
@@ -103,7 +105,7 @@ func TestBackupUnderLoad(t *testing.T) {
 		switch {
 		case a.at.Before(began):
 			before = append(before, a.token)
-		case a.at.After(ended):
+		case a.sent.After(ended): // asked for after the snapshot was complete, so committed after it
 			after = append(after, a.token)
 		}
 	}

@@ -109,7 +109,20 @@ func TestCrashSafety(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
+		// Kill at a random moment once the round is under way (a loaded machine may take a while to start a server
+		// and verify its first password).
+		mu.Lock()
+		before := len(tokens)
+		mu.Unlock()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			mu.Lock()
+			n := len(tokens)
+			mu.Unlock()
+			if n >= before+5 {
+				break
+			}
+		}
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		srv.Kill()
 		close(stop)
 		wg.Wait()
