@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/tokenmanager
 NODE_CLIENT := testdata/interop/node
 
-.PHONY: run build test test-deps vet bench fuzz generate clean
+.PHONY: run build test test-deps vet bench soak fuzz generate clean
 
 run:
 	$(GO) run ./cmd/tokenmanager serve
@@ -27,6 +27,12 @@ test: test-deps vet
 
 bench: build
 	$(GO) run ./cmd/tmbench --bin $(BIN)
+
+# Mixed load over every dialect for SOAK (default 10m); fails on any error, RSS growth over 10 %, or growing
+# goroutines or open files: make soak SOAK=1h
+SOAK ?= 10m
+soak: build
+	$(GO) run ./cmd/tmbench --bin $(BIN) --soak $(SOAK) --concurrency 16
 
 # Every fuzz target (func FuzzX in a _test.go file), one after the other, FUZZTIME each: make fuzz FUZZTIME=5m
 FUZZTIME ?= 30s

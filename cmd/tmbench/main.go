@@ -39,6 +39,7 @@ type options struct {
 	scenarios   []string
 	json        bool
 	serverLog   string
+	soak        time.Duration // > 0: soak mode instead of the benchmarks
 }
 
 func main() {
@@ -55,7 +56,11 @@ func main() {
 		<-ctx.Done()
 		stop() // a second Ctrl-C kills tmbench at once
 	}()
-	if err := run(ctx, opts, os.Stdout, os.Stderr); err != nil {
+	runner := run
+	if opts.soak > 0 {
+		runner = runSoak
+	}
+	if err := runner(ctx, opts, os.Stdout, os.Stderr); err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(os.Stderr, "tmbench: interrupted (server stopped, temp dir removed)")
 			os.Exit(130)
@@ -76,6 +81,7 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent workers (each keeps one connection busy)")
 	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios to run: "+strings.Join(scenarioNames(), ", "))
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
+	fs.DurationVar(&o.soak, "soak", 0, "run the soak test for this long instead of the benchmarks (mixed load over every dialect)")
 	fs.StringVar(&o.serverLog, "server-log", "", "keep the server's stdout/stderr in this `file` (default: a temp file, removed)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
