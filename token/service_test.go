@@ -3,7 +3,9 @@ package token
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,4 +232,83 @@ func mustClaims(t *testing.T, f *fixture, tok string) Claims {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestConcurrentIssueRevokeExpire runs issuance, checks, logouts and idle expiry at once (under -race): a token
+// is never accepted after its logout returned, nor once its session has idled out.
+func TestConcurrentIssueRevokeExpire(t *testing.T) {
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if err := store.CreateUser(ctx, storage.User{Name: "alice", PasswordHash: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	sessions := session.NewManager(store, session.Config{IdleTimeout: 30 * time.Minute, TouchInterval: time.Minute}, clock)
+	codec, _ := NewCodec(testKey())
+	svc := NewService(codec, store, sessions, defaultCfg, clock)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				cookie, sess, err := sessions.Create(ctx, "alice", "h")
+				if err != nil {
+					errs <- err
+					return
+				}
+				iss, err := svc.IssueSessionToken(ctx, "alice", sess.ID, "h", 0)
+				if err != nil {
+					errs <- err
+					return
+				}
+				p := Presented{Token: iss.Token, Session: cookie, ClientHost: "h"}
+				if (w+i)%2 == 0 {
+					if _, err := svc.Logout(ctx, p); err != nil && !errors.Is(err, ErrSessionGone) {
+						errs <- fmt.Errorf("logout: %w", err)
+						return
+					}
+					if _, err := svc.Verify(ctx, p); err == nil {
+						errs <- errors.New("a token was accepted after its logout returned")
+						return
+					}
+				} else if _, err := svc.Verify(ctx, p); err != nil && !errors.Is(err, ErrSessionGone) {
+					errs <- fmt.Errorf("verify: %w", err)
+					return
+				}
+			}
+		}()
+	}
+	// Meanwhile time runs on: sessions idle out under the workers' feet.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 50 {
+			mu.Lock()
+			now = now.Add(time.Minute)
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// Everything issued so far is past the idle timeout now plus 31 minutes: nothing is accepted.
+	mu.Lock()
+	now = now.Add(31 * time.Minute)
+	mu.Unlock()
+	live, err := store.ListSessions(ctx, storage.SessionFilter{SeenSince: clock().Add(-30 * time.Minute)})
+	if err != nil || len(live) != 0 {
+		t.Fatalf("sessions still live after the idle timeout: %d, %v", len(live), err)
+	}
 }
