@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -82,17 +83,51 @@ func firstValue(v string) string {
 	return first
 }
 
-// validHost accepts host[:port] made of the characters DNS names, IPv4 and bracketed IPv6 literals use.
+// validHost accepts host[:port] where host is a DNS name, an IPv4 address or a bracketed IPv6 literal and port is
+// numeric: what may go into a URL we hand out (the WSDL's soap:address) without making it unparseable.
 func validHost(h string) bool {
 	if h == "" || len(h) > 255 {
 		return false
 	}
-	for _, ch := range h {
-		switch {
-		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z', ch >= '0' && ch <= '9':
-		case strings.ContainsRune(".-:[]_", ch):
-		default:
+	host, port := h, ""
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
 			return false
+		}
+		if _, err := netip.ParseAddr(h[1:end]); err != nil || strings.Contains(h[1:end], "%") {
+			return false
+		}
+		host, port = "", h[end+1:]
+		if port != "" {
+			if port[0] != ':' {
+				return false
+			}
+			port = port[1:]
+		}
+	} else if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		host, port = h[:i], h[i+1:]
+		if host == "" {
+			return false
+		}
+	}
+	if port != "" || strings.HasSuffix(h, ":") {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '+' {
+			return false
+		}
+	}
+	for _, label := range strings.Split(host, ".") {
+		if host == "" {
+			break
+		}
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
 		}
 	}
 	return true
