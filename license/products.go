@@ -39,15 +39,7 @@ func (s *Service) CreateProduct(ctx context.Context, a *Access, vendor string, s
 	if err := textLen("product name", name, MaxNameLen); err != nil {
 		return storage.Product{}, err
 	}
-	priv, err := s.genKey()
-	if err != nil {
-		return storage.Product{}, fmt.Errorf("license: generate key: %w", err)
-	}
-	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		return storage.Product{}, err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	priv, pub, der, err := s.newKeyPair()
 	if err != nil {
 		return storage.Product{}, err
 	}
@@ -72,15 +64,7 @@ func (s *Service) RotateProductKey(ctx context.Context, a *Access, id int64) (st
 	if _, err := s.product(ctx, a, id); err != nil {
 		return storage.Product{}, err
 	}
-	priv, err := s.genKey()
-	if err != nil {
-		return storage.Product{}, fmt.Errorf("license: generate key: %w", err)
-	}
-	pub, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
-	if err != nil {
-		return storage.Product{}, err
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	priv, pub, der, err := s.newKeyPair()
 	if err != nil {
 		return storage.Product{}, err
 	}
@@ -93,6 +77,20 @@ func (s *Service) RotateProductKey(ctx context.Context, a *Access, id int64) (st
 	}
 	s.remember(p, priv)
 	return p, nil
+}
+
+// newKeyPair makes a product's signing key and returns it with its PKIX public and PKCS #8 private encodings.
+func (s *Service) newKeyPair() (priv *rsa.PrivateKey, pub, der []byte, err error) {
+	if priv, err = s.genKey(); err != nil {
+		return nil, nil, nil, fmt.Errorf("license: generate key: %w", err)
+	}
+	if pub, err = x509.MarshalPKIXPublicKey(&priv.PublicKey); err != nil {
+		return nil, nil, nil, err
+	}
+	if der, err = x509.MarshalPKCS8PrivateKey(priv); err != nil {
+		return nil, nil, nil, err
+	}
+	return priv, pub, der, nil
 }
 
 func (s *Service) remember(p storage.Product, priv *rsa.PrivateKey) {
