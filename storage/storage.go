@@ -228,6 +228,7 @@ type Store interface {
 	APIClients
 	PowerAuth
 	Licensing
+	AppAuthorizations
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

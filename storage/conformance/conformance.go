@@ -54,6 +54,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"LicenseActivations", testLicenseActivations},
 		{"LicenseLastSeatRace", testLicenseLastSeatRace},
 		{"LicenseAPITokens", testLicenseAPITokens},
+		{"AppAuthorizationLifecycle", testAppAuthorizationLifecycle},
+		{"AppChallengeRace", testAppChallengeRace},
+		{"AppDevices", testAppDevices},
+		{"AppDeviceLimitRace", testAppDeviceLimitRace},
+		{"AppAuthorizationGarbageCollection", testAppAuthorizationGarbageCollection},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
