@@ -218,8 +218,7 @@ type Scope struct {
 	FeatureLock int64
 }
 
-// scopePermissions maps the SDK's Scope members (lower case) to the methods they allow. Members that map to ""
-// are Cryptolens methods this server does not implement.
+// scopePermissions maps the SDK's Scope members (lower case) to the methods they allow.
 var scopePermissions = map[string]license.Method{
 	"activate": license.MethodActivate, "deactivate": license.MethodDeactivate,
 	"keyinfo": license.MethodGetKey, "getkey": license.MethodGetKey,
@@ -227,12 +226,19 @@ var scopePermissions = map[string]license.Method{
 	"createtrialkey": license.MethodCreateTrialKey, "blockkey": license.MethodBlockKey,
 	"unblockkey": license.MethodUnblockKey, "extendlicense": license.MethodExtendLicense,
 	"addcustomer": license.MethodAddCustomer, "getlicensekeys": license.MethodGetLicenseKeys,
-	"getkeys": "", "addfeature": "", "removefeature": "", "adddataobject": "", "listdataobjects": "",
-	"setstringvalue": "", "setintvalue": "", "incrementintvalue": "", "decrementintvalue": "",
-	"removedataobject": "", "getfeaturedefinitions": "", "changenotes": "", "getcustomers": "",
-	"changecustomer": "", "removecustomer": "", "getcustomerlicenses": "", "machinelocklimit": "",
-	"paymentforms": "", "gettoken": "",
 }
+
+// unsupportedScope are the SDK's other Scope members: Cryptolens methods this server does not implement (and
+// GetToken, which no child token gets), by lower-case name.
+var unsupportedScope = func() map[string]string {
+	m := map[string]string{}
+	for _, name := range []string{"GetKeys", "AddFeature", "RemoveFeature", "AddDataObject", "ListDataObjects", "SetStringValue",
+		"SetIntValue", "IncrementIntValue", "DecrementIntValue", "RemoveDataObject", "GetFeatureDefinitions", "ChangeNotes",
+		"GetCustomers", "ChangeCustomer", "RemoveCustomer", "GetCustomerLicenses", "MachineLockLimit", "PaymentForms", "GetToken"} {
+		m[strings.ToLower(name)] = name
+	}
+	return m
+}()
 
 // ParseScope reads the Scope JSON. Members are matched without regard to case; a permission is a boolean (or
 // null, for false), a lock an integer (or null, for 0). An unknown member is an error, so that a misspelt
@@ -275,7 +281,8 @@ func ParseScope(v string) (Scope, error) {
 			continue
 		}
 		m, known := scopePermissions[name]
-		if !known {
+		other, unsupported := unsupportedScope[name]
+		if !known && !unsupported {
 			return Scope{}, fmt.Errorf("unknown permission %.40q", name)
 		}
 		var on *bool
@@ -284,8 +291,8 @@ func ParseScope(v string) (Scope, error) {
 		}
 		switch {
 		case on == nil || !*on:
-		case m == "":
-			s.Unsupported = append(s.Unsupported, name)
+		case unsupported:
+			s.Unsupported = append(s.Unsupported, other)
 		case !slices.Contains(s.Methods, m):
 			s.Methods = append(s.Methods, m)
 		}

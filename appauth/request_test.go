@@ -113,7 +113,7 @@ func TestParseScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(s.Methods, []license.Method{license.MethodActivate, license.MethodGetKey, license.MethodCreateTrialKey}) ||
-		!slices.Equal(s.Unsupported, []string{"getkeys"}) {
+		!slices.Equal(s.Unsupported, []string{"GetKeys"}) {
 		t.Fatalf("scope %+v", s)
 	}
 	s, err = appauth.ParseScope(`{"getlicensekeys":true,"LockToProduct":3,"locktokey":null,"LockToFeature":8,"Activate":null}`)

@@ -60,6 +60,7 @@ type Deps struct {
 	// PowerAuth serves the PowerAuth-style MAC token routes (server/powerauth.go); nil leaves them out.
 	PowerAuth *powerauth.Service
 	License   *license.Service // licensing APIs; nil leaves them out
+	AppAuth   AppAuthDeps      // app authorization: consent page, GetToken flow (appauth_*.go)
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
 	Log   *slog.Logger
@@ -125,6 +126,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
 	s.routeCryptolens()
+	s.routeAppAuth()
 	s.routePowerAuth()
 	s.routeOAuth()
 	s.routeForwardAuth()
