@@ -13,6 +13,7 @@
 //	tokenmanager client add|list|show|regenerate-key|disable|enable|remove   API clients (OAuth 2.0, SkyKick keys)
 //	tokenmanager powerauth activation create|list|block|unblock|remove ...
 //	tokenmanager powerauth token list|remove ...
+//	tokenmanager appauth list|show|revoke|devices|remove-device   apps and devices users authorized
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -54,6 +55,8 @@ commands:
   vendor, product, customer, key, activation, apitoken
             licensing: vendors, products and their signing keys, customers, license keys, activated
             machines, API tokens for the Cryptolens-compatible API (/api/)
+  appauth   apps and devices users authorized (consent page, GetToken flow): list, show, revoke,
+            devices, remove-device
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -85,6 +88,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return clientCommand(args[1:], stdin, stdout, stderr)
 	case "powerauth":
 		return powerAuthCommand(args[1:], stdout, stderr)
+	case "appauth":
+		return appAuthCommand(args[1:], stdout, stderr)
 	case "vendor", "product", "customer", "activation", "apitoken":
 		return licenseCommand(args[0], args[1:], stdout, stderr)
 	case "help", "-h", "--help":
