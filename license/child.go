@@ -83,6 +83,9 @@ func (s *Service) GrantChild(ctx context.Context, parent storage.APIToken, req C
 	if len(g.Methods) == 0 {
 		return g, invalid("the token of the app can give none of the permissions asked for")
 	}
+	if slices.Contains(g.Methods, MethodGetLicenseKeys) && g.ProductLock == 0 {
+		return g, invalid("listing license keys needs a product whose key signs the list, and the app's token is locked to none")
+	}
 
 	limit := MaxChildDays
 	if parent.KeyLock > 0 {

@@ -72,6 +72,11 @@ func TestGrantChildIsBoundedByTheParent(t *testing.T) {
 			license.ChildGrant{}, license.ErrInvalidInput},
 		{"nothing the parent can give", parent, license.ChildRequest{Methods: []license.Method{license.MethodActivate}},
 			license.ChildGrant{}, license.ErrInvalidInput},
+		{"GetLicenseKeys without a product", parentToken(t, f, license.TokenSpec{Methods: []license.Method{license.MethodGetToken, license.MethodGetLicenseKeys}}),
+			license.ChildRequest{Methods: []license.Method{license.MethodGetLicenseKeys}}, license.ChildGrant{}, license.ErrInvalidInput},
+		{"GetLicenseKeys with a product of the app's choosing", parentToken(t, f, license.TokenSpec{Methods: []license.Method{license.MethodGetToken, license.MethodGetLicenseKeys}}),
+			license.ChildRequest{Methods: []license.Method{license.MethodGetLicenseKeys}, ProductLock: other.ID},
+			license.ChildGrant{Methods: []license.Method{license.MethodGetLicenseKeys}, ProductLock: other.ID, Lifetime: license.DefaultChildDays * d}, nil},
 		{"negative days", parent, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}, Days: -1},
 			license.ChildGrant{}, license.ErrInvalidInput},
 	} {

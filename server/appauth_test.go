@@ -264,6 +264,14 @@ func TestAppAuthorizationFlow(t *testing.T) {
 		t.Fatalf("wrong password: %d\n%s", status, page)
 	}
 	mustFail(t, "GetChallenge before the user decided", s.challenge(t, a, s.parent), "The authorization request could not be found.")
+	// The sign-in form is CSRF-protected too (bound to a pre-session cookie): a forged sign-in is refused.
+	if status, page := b.send("POST", consent, url.Values{"action": {"signin"}, "username": {"paul1234"}, "password": {"pa55"}}); status != 403 ||
+		!strings.Contains(page, "This form has expired") {
+		t.Fatalf("sign-in without a CSRF token: %d\n%s", status, page)
+	}
+	if status, page := newBrowser(t).submit(consent, page, "action", "signin", "username", "paul1234", "password", "pa55"); status != 403 {
+		t.Fatalf("sign-in with the token of another browser's pre-session cookie: %d\n%s", status, page)
+	}
 
 	status, page = b.signIn(consent, "paul1234", "pa55")
 	if status != 200 {
