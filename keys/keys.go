@@ -30,6 +30,8 @@ const (
 	PurposePowerAuthTokens = "tokenmanager/v1/powerauth-tokens"
 	// PurposeLicenseSigningKeys seals the products' RSA private keys that sign licenses.
 	PurposeLicenseSigningKeys = "tokenmanager/v1/license-signing-keys"
+	// PurposeCSRF keys the HMAC form tokens of the server's HTML pages (the consent page).
+	PurposeCSRF = "tokenmanager/v1/csrf"
 )
 
 // Parse decodes a base64 (standard or URL, padded or not) server key and checks its length.

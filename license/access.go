@@ -78,6 +78,18 @@ func (a *Access) VendorName() string { return a.vendor }
 // FeatureLock is the token's feature lock (0 without a token).
 func (a *Access) FeatureLock() int64 { return a.token.FeatureLock }
 
+// Token is the API token the access comes from, and false for a vendor's or the operator's access.
+func (a *Access) Token() (storage.APIToken, bool) { return a.token, a.tokenID != 0 }
+
+// keyLock is the key a token is locked to. On a token with the GetToken permission (a parent token) the key
+// lock is the longest life of its child tokens in days, Cryptolens' reuse of the field, and locks no key.
+func (a *Access) keyLock() int64 {
+	if slices.Contains(a.token.Permissions, string(MethodGetToken)) {
+		return 0
+	}
+	return a.token.KeyLock
+}
+
 // Allow reports ErrAccessDenied unless the access may call m. Every Service method checks its own; a
 // transport may ask first, before it parses the call's parameters.
 func (a *Access) Allow(m Method) error { return a.allow(m) }
@@ -107,7 +119,7 @@ func (s *Service) product(ctx context.Context, a *Access, id int64) (storage.Pro
 
 // keyAllowed checks the key lock against a key of an already checked product.
 func (a *Access) keyAllowed(k storage.LicenseKey) error {
-	if a.token.KeyLock > 0 && a.token.KeyLock != k.ID {
+	if lock := a.keyLock(); lock > 0 && lock != k.ID {
 		return fmt.Errorf("%w: token %d is locked to key %d", ErrAccessDenied, a.tokenID, a.token.KeyLock)
 	}
 	return nil
@@ -115,7 +127,7 @@ func (a *Access) keyAllowed(k storage.LicenseKey) error {
 
 // mayCreateKeys refuses tokens locked to one key: they reach that key and nothing else.
 func (a *Access) mayCreateKeys() error {
-	if a.token.KeyLock > 0 {
+	if a.keyLock() > 0 {
 		return fmt.Errorf("%w: token %d is locked to key %d", ErrAccessDenied, a.tokenID, a.token.KeyLock)
 	}
 	return nil
@@ -126,7 +138,9 @@ type TokenSpec struct {
 	Name        string
 	Methods     []Method
 	ProductLock int64 // 0: every product of the vendor
-	KeyLock     int64 // 0: every key; > 0: the key with this ID (needs ProductLock); KeyLockAny: may call auth/KeyLock
+	// KeyLock 0: every key; > 0: the key with this ID (needs ProductLock); KeyLockAny: may call auth/KeyLock. With
+	// the GetToken method it is instead the longest life of the token's child tokens in days (0: no bound).
+	KeyLock     int64
 	FeatureLock int64
 	ExpiresAt   time.Time // zero: never
 }
@@ -155,7 +169,7 @@ func (s *Service) CreateAPIToken(ctx context.Context, vendor string, spec TokenS
 	if err := textLen("token name", spec.Name, MaxNameLen); err != nil {
 		return IssuedToken{}, err
 	}
-	if spec.KeyLock > 0 && spec.ProductLock <= 0 {
+	if spec.KeyLock > 0 && spec.ProductLock <= 0 && !slices.Contains(spec.Methods, MethodGetToken) {
 		return IssuedToken{}, invalid("a key lock needs a product lock: key ids are per product")
 	}
 	if spec.KeyLock < KeyLockAny || spec.ProductLock < 0 {
@@ -181,12 +195,17 @@ func (s *Service) CreateAPIToken(ctx context.Context, vendor string, spec TokenS
 
 // issue stores t with a fresh secret and returns the token string.
 func (s *Service) issue(ctx context.Context, t storage.APIToken) (IssuedToken, error) {
+	return s.issueWith(t, func(t storage.APIToken) (storage.APIToken, error) { return s.store.CreateAPIToken(ctx, t) })
+}
+
+// issueWith gives t a fresh secret and stores it with store, which returns the stored record (with its ID).
+func (s *Service) issueWith(t storage.APIToken, store func(storage.APIToken) (storage.APIToken, error)) (IssuedToken, error) {
 	secret := make([]byte, secretBytes)
 	rand.Read(secret)
 	encoded := base64.StdEncoding.EncodeToString(secret)
 	t.SecretHash = hashSecret(encoded)
 	t.CreatedAt = s.now()
-	rec, err := s.store.CreateAPIToken(ctx, t)
+	rec, err := store(t)
 	if err != nil {
 		return IssuedToken{}, err
 	}
@@ -284,6 +303,8 @@ func (s *Service) KeyLock(ctx context.Context, a *Access, productID int64, key s
 	}
 	child := a.token
 	child.ID, child.RevokedAt, child.ParentID = 0, time.Time{}, a.tokenID
+	// Not GetToken: on the child the key lock is a key, and it must not be read as a number of days.
+	child.Permissions = slices.DeleteFunc(slices.Clone(child.Permissions), func(p string) bool { return p == string(MethodGetToken) })
 	child.ProductLock, child.KeyLock = p.ID, k.ID
 	issued, err := s.issue(ctx, child)
 	return issued, k.ID, err

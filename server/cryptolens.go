@@ -49,6 +49,11 @@ var cryptolensMethods = map[string]struct {
 	"key/unblockkey":     {license.MethodUnblockKey, (*Server).clUnblockKey},
 	"key/extendlicense":  {license.MethodExtendLicense, (*Server).clExtendLicense},
 	"auth/keylock":       {"", (*Server).clKeyLock},
+	// App authorization (appauth_api.go).
+	"auth/getchallenge":   {license.MethodGetToken, (*Server).clGetChallenge},
+	"auth/gettoken":       {license.MethodGetToken, (*Server).clGetToken},
+	"user/getlicensekeys": {license.MethodGetLicenseKeys, (*Server).clGetLicenseKeys},
+	"userauth/login":      {license.MethodGetToken, (*Server).clUserLogin},
 }
 
 func (s *Server) routeCryptolens() {
@@ -74,6 +79,9 @@ const (
 
 // cryptolensMessage maps a license error to Cryptolens' message; anything else is logged as ours.
 func (s *Server) cryptolensMessage(ctx context.Context, err error) string {
+	if m := (*clMessageError)(nil); errors.As(err, &m) {
+		return m.msg
+	}
 	if msg, ok := licenseMessage(err); ok {
 		return msg
 	}
@@ -121,6 +129,7 @@ type cryptolensCall struct {
 	params   map[string]string
 	access   *license.Access
 	clientIP string
+	r        *http.Request
 	err      error // the first bad parameter
 }
 
@@ -142,7 +151,7 @@ func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	c := &cryptolensCall{params: params, clientIP: s.clients.host(r)}
+	c := &cryptolensCall{params: params, clientIP: s.clients.host(r), r: r}
 	// Guessing access tokens is throttled per client address, like passwords (no account: a token names none).
 	if te := s.throttled(r, ""); te != nil {
 		retryAfter(w.Header(), te.RetryAfter)

@@ -63,7 +63,8 @@ type Deps struct {
 	// License is the licensing core behind the Cryptolens wire and the SOAP LicenseService; nil leaves them out.
 	License *license.Service
 	// Woo is the WooCommerce License Keys layer over License; nil leaves its routes out.
-	Woo *license.Woo
+	Woo     *license.Woo
+	AppAuth AppAuthDeps // app authorization: consent page, GetToken flow (appauth_*.go)
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
 	Log   *slog.Logger
@@ -131,6 +132,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeWooCommerce()
 	s.routeLicenseSOAP()
 	s.routeCryptolens()
+	s.routeAppAuth()
 	s.routePowerAuth()
 	s.routeOAuth()
 	s.routeForwardAuth()

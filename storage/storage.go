@@ -229,6 +229,7 @@ type Store interface {
 	PowerAuth
 	Licensing
 	WooCommerce
+	AppAuthorizations
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

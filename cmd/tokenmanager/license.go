@@ -85,7 +85,9 @@ example:
 
 methods: ` + methodNames() + `
   --key-lock -1 lets the token call auth/KeyLock; --feature-lock is a FieldsToReturn mask on Activate and
-  GetKey and the trial length in days on CreateTrialKey.
+  GetKey and the trial length in days on CreateTrialKey. On a token with GetToken (a parent token that apps
+  use to ask users for child tokens, see appauth) --key-lock is its child tokens' longest life in days and
+  --feature-lock the fields hidden from them; children get only methods the parent has.
 
 examples:
   tokenmanager apitoken create --vendor alice --methods Activate,Deactivate,GetKey --product-lock 1 --name "desktop app"

@@ -14,6 +14,7 @@
 //	tokenmanager powerauth activation create|list|block|unblock|remove ...
 //	tokenmanager powerauth token list|remove ...
 //	tokenmanager woo store|sku|key ...          WooCommerce License Keys stores (see 'tokenmanager woo')
+//	tokenmanager appauth list|show|revoke|devices|remove-device   apps and devices users authorized
 //
 // Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
 package main
@@ -56,6 +57,8 @@ commands:
             licensing: vendors, products and their signing keys, customers, license keys, activated
             machines, API tokens for the Cryptolens-compatible API (/api/)
   woo       WooCommerce License Keys stores and SKUs: store add/list/set, sku set/list/remove, key
+  appauth   apps and devices users authorized (consent page, GetToken flow): list, show, revoke,
+            devices, remove-device
 
 Run 'tokenmanager <command> -h' for a command's flags.`
 
@@ -87,6 +90,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return clientCommand(args[1:], stdin, stdout, stderr)
 	case "powerauth":
 		return powerAuthCommand(args[1:], stdout, stderr)
+	case "appauth":
+		return appAuthCommand(args[1:], stdout, stderr)
 	case "vendor", "product", "customer", "activation", "apitoken":
 		return licenseCommand(args[0], args[1:], stdout, stderr)
 	case "woo":

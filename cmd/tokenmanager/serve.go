@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
@@ -198,6 +199,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	licenses := license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})
 	woo := license.NewWoo(licenses, store, license.WooOptions{TokenLifetime: f.wooTokenLifetime})
+	appAuth := appauth.New(store, licenses, appauth.Options{})
 	recorder := audit.New(store, audit.Options{Log: log})
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
@@ -205,7 +207,7 @@ func serve(args []string, stderr io.Writer) error {
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
 	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
-		License: licenses, Woo: woo})
+		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: appAuth, CSRFKey: keys.Derive(master, keys.PurposeCSRF)}})
 
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -247,7 +249,7 @@ func serve(args []string, stderr io.Writer) error {
 	// Background jobs, each safe to run on every node at once.
 	go every(ctx, keyReloadInterval, log, "token key reload", func(ctx context.Context) error { return tokens.Reload(ctx) })
 	go every(ctx, f.gcInterval, log, "garbage collection", func(ctx context.Context) error {
-		return collectGarbage(ctx, tokens, store, clients, pa, f.auditRetention, log)
+		return collectGarbage(ctx, tokens, store, clients, pa, appAuth, f.auditRetention, log)
 	})
 	errc := make(chan error, 1)
 	go func() {
@@ -296,10 +298,11 @@ func every(ctx context.Context, interval time.Duration, log *slog.Logger, name s
 // collectGarbage deletes, in batches, what can never be used again: expired and revoked tokens of every kind,
 // dead sessions, PowerAuth nonces past their window, and audit events older than the retention.
 func collectGarbage(ctx context.Context, tokens *token.Service, store storage.Store, clients *apiclient.Service,
-	pa *powerauth.Service, auditRetention time.Duration, log *slog.Logger) error {
+	pa *powerauth.Service, appAuth *appauth.Service, auditRetention time.Duration, log *slog.Logger) error {
 	nt, ns, err := tokens.CollectGarbage(ctx, store, 1000)
 	na, aerr := clients.CollectGarbage(ctx, 1000)
 	nn, perr := pa.CollectGarbage(ctx, 1000)
+	nap, aperr := appAuth.CollectGarbage(ctx, 1000)
 	var nau int
 	for auditRetention > 0 && ctx.Err() == nil {
 		n, derr := store.DeleteAudit(ctx, time.Now().Add(-auditRetention), 1000)
@@ -308,10 +311,11 @@ func collectGarbage(ctx context.Context, tokens *token.Service, store storage.St
 			break
 		}
 	}
-	if nt+ns+na+nn+nau > 0 {
-		log.Info("garbage collected", "tokens", nt, "sessions", ns, "access_tokens", na, "powerauth_nonces", nn, "audit_events", nau)
+	if nt+ns+na+nn+nau+nap > 0 {
+		log.Info("garbage collected", "tokens", nt, "sessions", ns, "access_tokens", na, "powerauth_nonces", nn, "audit_events", nau,
+			"app_authorizations", nap)
 	}
-	return errors.Join(err, aerr, perr)
+	return errors.Join(err, aerr, perr, aperr)
 }
 
 // keyReloadInterval is how soon a node mints with a key rotated elsewhere. Tokens of a new key are accepted at

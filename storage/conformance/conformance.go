@@ -57,6 +57,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"WooStores", testWooStores},
 		{"WooSKUs", testWooSKUs},
 		{"WooKeysAndTokens", testWooKeysAndTokens},
+		{"AppAuthorizationLifecycle", testAppAuthorizationLifecycle},
+		{"AppChallengeRace", testAppChallengeRace},
+		{"AppDevices", testAppDevices},
+		{"AppDeviceLimitRace", testAppDeviceLimitRace},
+		{"AppAuthorizationGarbageCollection", testAppAuthorizationGarbageCollection},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -356,12 +356,19 @@ func scanAPIToken(row scanner) (storage.APIToken, error) {
 }
 
 func (s *Store) CreateAPIToken(ctx context.Context, t storage.APIToken) (storage.APIToken, error) {
+	return insertAPIToken(ctx, s.w, t)
+}
+
+// insertAPIToken stores t with a new ID through db (the writer, or a transaction on it).
+func insertAPIToken(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, t storage.APIToken) (storage.APIToken, error) {
 	for _, p := range t.Permissions {
 		if p == "" || strings.Contains(p, ",") {
 			return storage.APIToken{}, fmt.Errorf("sqlite: permission name %q is empty or holds a comma", p)
 		}
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO license_api_tokens (vendor, name, secret_hash, permissions,
+	res, err := db.ExecContext(ctx, `INSERT INTO license_api_tokens (vendor, name, secret_hash, permissions,
 		product_lock, key_lock, feature_lock, parent_id, created_at, expires_at, revoked_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.Vendor, t.Name, t.SecretHash, strings.Join(t.Permissions, ","), t.ProductLock, t.KeyLock, t.FeatureLock,
@@ -392,10 +399,6 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) erro
 		if n == 0 {
 			return storage.ErrNotFound
 		}
-		_, err := tx.ExecContext(ctx, `WITH RECURSIVE tree(id) AS (
-				SELECT ? UNION SELECT t.id FROM license_api_tokens t JOIN tree ON t.parent_id = tree.id)
-			UPDATE license_api_tokens SET revoked_at = ? WHERE revoked_at = 0 AND id IN (SELECT id FROM tree)`,
-			id, toMicros(at))
-		return mapErr(err)
+		return revokeTokenTree(ctx, tx, id, at)
 	})
 }
