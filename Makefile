@@ -25,8 +25,9 @@ vet:
 test: test-deps vet
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
+# On PostgreSQL, one node or several sharing the database: make bench BENCHFLAGS='--db postgres://… --nodes 2'
 bench: build
-	$(GO) run ./cmd/tmbench --bin $(BIN)
+	$(GO) run ./cmd/tmbench --bin $(BIN) $(BENCHFLAGS)
 
 # Mixed load over every dialect for SOAK (default 10m); fails on any error, RSS growth over 10 %, or growing
 # goroutines or open files: make soak SOAK=1h

@@ -149,9 +149,10 @@ type tmServer struct {
 	Addr          string // 127.0.0.1:PORT
 	DataDir       string
 	AdminPassword string
+	Env           []string // more environment for the server and its CLI (TOKENMANAGER_DB, TOKENMANAGER_KEY, …)
 	out           *lockedBuffer
 	stop          func() // SIGTERM, wait, fail the test unless it exits 0; idempotent
-	kill          func() // SIGKILL, wait; idempotent
+	kill          func() // SIGKILL and wait: a crash; the test does not fail for it
 }
 
 // Kill kills the server with SIGKILL, as a crash or an OOM kill would.
@@ -176,7 +177,7 @@ func launchServer(t *testing.T, s *tmServer, extra ...string) *tmServer {
 	addrFile := filepath.Join(t.TempDir(), "addr")
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--addr-file", addrFile}, extra...)
 	cmd := exec.Command(serverBin, args...)
-	cmd.Env = childEnv("TOKENMANAGER_ADMIN_PASSWORD=" + s.AdminPassword)
+	cmd.Env = childEnv(append([]string{"TOKENMANAGER_ADMIN_PASSWORD=" + s.AdminPassword}, s.Env...)...)
 	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -202,12 +203,11 @@ func launchServer(t *testing.T, s *tmServer, extra ...string) *tmServer {
 		}
 	}
 	s.kill = func() {
-		if exited {
-			return
+		if !exited {
+			exited = true
+			_ = cmd.Process.Kill()
+			<-done
 		}
-		exited = true
-		_ = cmd.Process.Kill()
-		<-done
 	}
 	t.Cleanup(func() {
 		s.stop()
@@ -252,7 +252,7 @@ func (s *tmServer) cli(t *testing.T, stdin string, args ...string) (string, erro
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, serverBin, append(args, "--data-dir", s.DataDir)...)
-	cmd.Env = childEnv()
+	cmd.Env = childEnv(s.Env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

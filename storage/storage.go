@@ -1,6 +1,6 @@
 // Package storage defines what tokenmanager keeps between requests and the errors every backend reports.
 //
-// Each aggregate has one small interface; a backend (storage/sqlite, later storage/postgres) implements all of
+// Each aggregate has one small interface; a backend (storage/sqlite, storage/postgres) implements all of
 // them and is done when it passes storage/conformance. Nothing here stores a usable secret: tokens are kept by
 // their random id (the token itself is encrypted with a key that never reaches the database), sessions by a hash
 // of the cookie value, passwords as argon2id hashes.

@@ -28,11 +28,14 @@ type cpuUse struct {
 	Srv, Own, Other float64
 }
 
-func takeCPUSample(srvPid int) cpuSample {
+// takeCPUSample samples the server processes (summed; none for the baseline), tmbench and the machine.
+func takeCPUSample(srvPids ...int) cpuSample {
 	s := cpuSample{at: time.Now()}
 	var errs []error
-	if srvPid > 0 {
-		s.srv, errs = readProcCPU(srvPid, errs)
+	for _, pid := range srvPids {
+		var d time.Duration
+		d, errs = readProcCPU(pid, errs)
+		s.srv += d
 	}
 	s.own, errs = readProcCPU(os.Getpid(), errs)
 	if b, err := os.ReadFile("/proc/stat"); err != nil {

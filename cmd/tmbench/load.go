@@ -97,12 +97,16 @@ type workerState struct {
 	firstErrAt time.Time
 }
 
-// runLoad runs conc workers that repeat tmpl back to back on client until
-// the warm-up and the measurement window have passed. Every request is
+// runLoad runs conc workers that repeat a request back to back on client until
+// the warm-up and the measurement window have passed; worker i repeats
+// tmpls[i % len(tmpls)] (one template per server node). Every request is
 // bounded by a context that ends Grace after the window (or when ctx ends).
-func runLoad(ctx context.Context, client *http.Client, tmpl *reqTemplate, cfg loadConfig) (*loadResult, error) {
+func runLoad(ctx context.Context, client *http.Client, tmpls []*reqTemplate, cfg loadConfig) (*loadResult, error) {
 	if cfg.Concurrency < 1 {
 		return nil, fmt.Errorf("concurrency must be ≥ 1")
+	}
+	if len(tmpls) == 0 {
+		return nil, fmt.Errorf("no request to repeat")
 	}
 	start := time.Now()
 	measureStart := start.Add(cfg.Warmup)
@@ -143,7 +147,7 @@ func runLoad(ctx context.Context, client *http.Client, tmpl *reqTemplate, cfg lo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.loop(reqCtx, client, tmpl, measureStart, end)
+			w.loop(reqCtx, client, tmpls[i%len(tmpls)], measureStart, end)
 		}()
 	}
 	wg.Wait()

@@ -32,7 +32,7 @@ func TestRunLoadCountsOKAndErrors(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	tmpl := &reqTemplate{Method: http.MethodGet, URL: ts.URL, Header: http.Header{"X-Test": {"1"}}}
 	var windowCalls atomic.Int32
-	res, err := runLoad(context.Background(), &http.Client{Transport: tr}, tmpl, loadConfig{
+	res, err := runLoad(context.Background(), &http.Client{Transport: tr}, []*reqTemplate{tmpl}, loadConfig{
 		Concurrency: 4, Warmup: 50 * time.Millisecond, Duration: 300 * time.Millisecond,
 		AtWindowStart: func() { windowCalls.Add(1) }, AtWindowEnd: func() { windowCalls.Add(1) },
 	})
@@ -70,7 +70,7 @@ func TestRunLoadStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := runLoad(ctx, &http.Client{Transport: tr}, &reqTemplate{Method: http.MethodGet, URL: ts.URL, Header: http.Header{}},
+	_, err := runLoad(ctx, &http.Client{Transport: tr}, []*reqTemplate{{Method: http.MethodGet, URL: ts.URL, Header: http.Header{}}},
 		loadConfig{Concurrency: 2, Duration: time.Minute})
 	if err == nil {
 		t.Fatal("want context error")

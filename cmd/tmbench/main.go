@@ -7,8 +7,13 @@
 // time, and prints throughput, latency percentiles and the ratio of each
 // scenario's req/s to the baseline.
 //
+// With --db postgres://… the server runs on PostgreSQL (in an empty schema
+// made for the run and dropped after it), and with --nodes N as N processes
+// sharing that database and one server key, the workers spread over them.
+//
 //	go run ./cmd/tmbench --bin bin/tokenmanager [--duration 5s] [--warmup 1s]
 //	    [--concurrency 32] [--scenarios baseline,verify-bearer] [--json]
+//	    [--db postgres://USER:PASSWORD@127.0.0.1:5432/DB [--nodes 2]]
 package main
 
 import (
@@ -40,6 +45,8 @@ type options struct {
 	json        bool
 	serverLog   string
 	soak        time.Duration // > 0: soak mode instead of the benchmarks
+	db          string        // PostgreSQL URL, or "" for SQLite
+	nodes       int
 }
 
 func main() {
@@ -82,7 +89,9 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios to run: "+strings.Join(scenarioNames(), ", "))
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
 	fs.DurationVar(&o.soak, "soak", 0, "run the soak test for this long instead of the benchmarks (mixed load over every dialect)")
-	fs.StringVar(&o.serverLog, "server-log", "", "keep the server's stdout/stderr in this `file` (default: a temp file, removed)")
+	fs.StringVar(&o.serverLog, "server-log", "", "keep the server's stdout/stderr in this `file` (default: a temp file, removed; node N>1: file.nodeN)")
+	fs.StringVar(&o.db, "db", "", "run the server on this PostgreSQL `url` (postgres://…), in an empty schema made for the run and dropped after it (default: SQLite)")
+	fs.IntVar(&o.nodes, "nodes", 1, "server processes sharing the --db database (and one server key); workers spread over them")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -97,6 +106,15 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	}
 	if o.concurrency < 1 || o.concurrency > 10000 {
 		return nil, fmt.Errorf("--concurrency must be in [1, 10000], got %d", o.concurrency)
+	}
+	if o.db != "" && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://") {
+		return nil, errors.New("--db must be a postgres:// URL")
+	}
+	if o.nodes < 1 || o.nodes > 8 {
+		return nil, fmt.Errorf("--nodes must be in [1, 8], got %d", o.nodes)
+	}
+	if o.nodes > 1 && o.db == "" {
+		return nil, errors.New("--nodes > 1 needs a database they share: --db postgres://…")
 	}
 	var err error
 	if o.scenarios, err = selectScenarios(scen); err != nil {
@@ -115,8 +133,29 @@ type scenario struct {
 // benchEnv is what scenarios can reach.
 type benchEnv struct {
 	baselineURL string
-	srv         *serverProc
-	client      *http.Client // for setup calls
+	srv         *serverProc   // the first node: scenarios set up through it
+	nodes       []*serverProc // every node, srv first
+	client      *http.Client  // for setup calls
+}
+
+// templates is tmpl for each node: the same request sent to each node's address.
+func (e *benchEnv) templates(tmpl *reqTemplate) []*reqTemplate {
+	out := []*reqTemplate{tmpl}
+	for _, n := range e.nodes[1:] {
+		c := *tmpl
+		c.URL = strings.Replace(tmpl.URL, "//"+e.srv.Addr+"/", "//"+n.Addr+"/", 1)
+		out = append(out, &c)
+	}
+	return out
+}
+
+// pids are the server processes' ids.
+func (e *benchEnv) pids() []int {
+	var out []int
+	for _, n := range e.nodes {
+		out = append(out, n.Pid())
+	}
+	return out
 }
 
 func (e *benchEnv) serverURL(path string) string { return "http://" + e.srv.Addr + path }
@@ -297,6 +336,11 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		Concurrency: o.concurrency,
 		WarmupSec:   o.warmup.Seconds(),
 		DurationSec: o.duration.Seconds(),
+		DB:          "sqlite",
+		Nodes:       o.nodes,
+	}
+	if o.db != "" {
+		rep.DB = "postgresql"
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "tmbench: "+format+"\n", args...) }
 
@@ -316,19 +360,31 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			continue
 		}
 		if sc.server && env.srv == nil {
-			logf("starting %s serve (addr file, up to 20s)", o.bin)
-			srv, err := startServer(ctx, o.bin, o.serverLog, 20*time.Second)
+			serverEnv, dropDB, err := prepareDatabase(ctx, o.db, logf)
 			if err != nil {
 				return err
 			}
-			env.srv = srv
-			rep.ServerPID = srv.Pid()
-			logf("server pid %d listening on %s", srv.Pid(), srv.Addr)
-			defer func() {
-				if err := srv.stop(10 * time.Second); err != nil {
-					logf("stopping server: %v", err)
+			defer dropDB()
+			for i := range o.nodes {
+				logPath := o.serverLog
+				if i > 0 && logPath != "" {
+					logPath = fmt.Sprintf("%s.node%d", logPath, i+1)
 				}
-			}()
+				logf("starting %s serve, node %d of %d (addr file, up to 20s)", o.bin, i+1, o.nodes)
+				srv, err := startServer(ctx, o.bin, logPath, 20*time.Second, serverEnv)
+				if err != nil {
+					return err
+				}
+				defer func() {
+					if err := srv.stop(10 * time.Second); err != nil {
+						logf("stopping server: %v", err)
+					}
+				}()
+				env.nodes = append(env.nodes, srv)
+				logf("server pid %d listening on %s", srv.Pid(), srv.Addr)
+			}
+			env.srv = env.nodes[0]
+			rep.ServerPID = env.srv.Pid()
 		}
 		sr, err := runScenario(ctx, sc, env, o, logf)
 		if err != nil {
@@ -347,8 +403,10 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		if anyErrors && !o.json {
 			fmt.Fprintln(stderr, env.srv.logTail(20))
 		}
-		if err := env.srv.stop(10 * time.Second); err != nil {
-			logf("stopping server: %v", err)
+		for _, n := range env.nodes {
+			if err := n.stop(10 * time.Second); err != nil {
+				logf("stopping server: %v", err)
+			}
 		}
 		rep.ServerExit = env.srv.exitStatus()
 	}
@@ -389,15 +447,16 @@ func runScenario(ctx context.Context, sc scenario, env *benchEnv, o *options, lo
 	}
 
 	cfg := loadConfig{Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration}
-	srvPid := 0
+	tmpls := []*reqTemplate{tmpl}
+	var pids []int
 	if sc.server {
-		srvPid = env.srv.Pid()
+		tmpls, pids = env.templates(tmpl), env.pids()
 	}
 	var cpu0, cpu1 cpuSample
-	cfg.AtWindowStart = func() { cpu0 = takeCPUSample(srvPid) }
-	cfg.AtWindowEnd = func() { cpu1 = takeCPUSample(srvPid) }
-	logf("%s: %d workers, warm-up %v, measuring %v", sc.name, o.concurrency, o.warmup, o.duration)
-	res, err := runLoad(ctx, client, tmpl, cfg)
+	cfg.AtWindowStart = func() { cpu0 = takeCPUSample(pids...) }
+	cfg.AtWindowEnd = func() { cpu1 = takeCPUSample(pids...) }
+	logf("%s: %d workers over %d target(s), warm-up %v, measuring %v", sc.name, o.concurrency, len(tmpls), o.warmup, o.duration)
+	res, err := runLoad(ctx, client, tmpls, cfg)
 	if err != nil {
 		return scenarioReport{}, err
 	}

@@ -21,6 +21,8 @@ type report struct {
 	Concurrency int     `json:"concurrency"`
 	WarmupSec   float64 `json:"warmup_s"`
 	DurationSec float64 `json:"duration_s"`
+	DB          string  `json:"db"`    // the server's database: sqlite or postgresql
+	Nodes       int     `json:"nodes"` // server processes (sharing the database)
 
 	Scenarios []scenarioReport `json:"scenarios"`
 
@@ -99,6 +101,9 @@ func (r *report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "tmbench: %s %s, GOMAXPROCS=%d, NumCPU=%d; concurrency %d, warm-up %v, measured %v per scenario\n\n",
 		r.GoVersion, r.OSArch, r.GOMAXPROCS, r.NumCPU, r.Concurrency,
 		secs(r.WarmupSec), secs(r.DurationSec))
+	if r.DB != "" {
+		fmt.Fprintf(w, "server: %d node(s) on %s\n\n", max(r.Nodes, 1), r.DB)
+	}
 	io.WriteString(w, formatTable(r.tableRows(), []bool{false, true, true, true, true, true, true, true, true, true}))
 	if r.ServerPID != 0 {
 		rss := "unknown (" + r.ServerPeakRSSError + ")"
@@ -106,11 +111,14 @@ func (r *report) writeText(w io.Writer) {
 			rss = fmtBytes(r.ServerPeakRSSBytes)
 		}
 		fmt.Fprintf(w, "\nserver: pid %d, peak RSS (VmHWM) %s, ended: %s\n", r.ServerPID, rss, r.ServerExit)
+		if r.Nodes > 1 {
+			fmt.Fprintf(w, "(pid, RSS and exit of the first node; srv CPU sums every node)\n")
+		}
 	}
 	io.WriteString(w, "\nrequests and req/s count 2xx responses completed in the measured window; errors = non-2xx or\n"+
 		"transport errors; p50/p99 are latencies of the 2xx requests. CPU columns are % of one core during\n"+
 		"the window: srv = server process, own = tmbench (load generator; for baseline also the handler),\n"+
-		"other = every other process on the machine.\n")
+		"other = every other process on the machine (the PostgreSQL server too).\n")
 	var busy []string
 	for _, s := range r.Scenarios {
 		if s.CPU != nil && s.CPU.Other >= noisyOtherPct {

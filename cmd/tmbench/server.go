@@ -32,8 +32,9 @@ type serverProc struct {
 // startServer runs `<bin> serve` on 127.0.0.1:0 with a fresh data dir and
 // waits (at most startTimeout) until it writes its address to the addr file.
 // logPath, when not empty, receives the server's stdout and stderr and is
-// kept; otherwise they go to a file inside the temp dir.
-func startServer(ctx context.Context, bin, logPath string, startTimeout time.Duration) (*serverProc, error) {
+// kept; otherwise they go to a file inside the temp dir. env is added to the
+// server's environment (TOKENMANAGER_DB and _KEY for a cluster node).
+func startServer(ctx context.Context, bin, logPath string, startTimeout time.Duration, env []string) (*serverProc, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("server binary: %w (build it with `make build`)", err)
 	}
@@ -72,8 +73,9 @@ func startServer(ctx context.Context, bin, logPath string, startTimeout time.Dur
 		"--listen", "127.0.0.1:0",
 		"--data-dir", dataDir,
 		"--addr-file", addrFile)
-	s.cmd.Env = append(withoutEnv(os.Environ(), "TOKENMANAGER_ADMIN_PASSWORD"),
+	s.cmd.Env = append(withoutEnv(withoutEnv(withoutEnv(os.Environ(), "TOKENMANAGER_ADMIN_PASSWORD"), "TOKENMANAGER_DB"), "TOKENMANAGER_KEY"),
 		"TOKENMANAGER_ADMIN_PASSWORD="+s.Password)
+	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout = logf
 	s.cmd.Stderr = logf
 	s.cmd.SysProcAttr = childSysProcAttr()

@@ -60,7 +60,7 @@ type soakReport struct {
 
 func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "tmbench soak: "+format+"\n", args...) }
-	srv, err := startServer(ctx, o.bin, o.serverLog, 20*time.Second)
+	srv, err := startServer(ctx, o.bin, o.serverLog, 20*time.Second, nil)
 	if err != nil {
 		return err
 	}

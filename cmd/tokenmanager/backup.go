@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/tokenmanager/tokenmanager/storage/postgres"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 )
 
@@ -20,6 +21,10 @@ acknowledged before it began is in it. It does not contain the server key (data/
 TOKENMANAGER_KEY), without which no token in it can be read: back the key up separately, and keep the two
 apart. Restore checks the backup's integrity and brings an older backup's schema up to date; stop the
 service first, so that no token is issued into the database being replaced.
+
+Both are for SQLite. A PostgreSQL database (--db postgres://…) is backed up with PostgreSQL's own tools:
+pg_dump --format=custom while the service runs (one consistent snapshot), pg_restore into an empty database,
+then 'tokenmanager migrate' to bring an older dump's schema up to date.
 
 examples:
   tokenmanager backup /var/backups/tokenmanager-nightly.db --data-dir /var/lib/tokenmanager
@@ -41,6 +46,12 @@ func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%s: expected FILE", name)
 	}
 	file := pos[0]
+	if postgres.IsDSN(sf.db) {
+		if name == "backup" {
+			return errors.New("backup: the database is PostgreSQL: back it up with pg_dump --format=custom (see 'tokenmanager backup -h')")
+		}
+		return errors.New("restore: the database is PostgreSQL: restore a pg_dump with pg_restore, then run 'tokenmanager migrate'")
+	}
 	ctx := context.Background()
 	switch name {
 	case "backup":
@@ -54,7 +65,7 @@ func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
 		defer store.Close()
 		s, ok := store.(*sqlite.Store)
 		if !ok {
-			return errors.New("backup: only SQLite databases; for PostgreSQL use pg_dump")
+			return errors.New("backup: only SQLite databases")
 		}
 		if err := s.Backup(ctx, file); err != nil {
 			return err

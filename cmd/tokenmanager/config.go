@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/postgres"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 )
 
@@ -30,12 +32,16 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.config, "config", "", "read flag values from this file (lines of name = value, # comments); "+
 		"flags on the command line and TOKENMANAGER_* variables override it")
 	fs.StringVar(&f.dataDir, "data-dir", "data", "directory for the SQLite database and the server key file")
-	fs.StringVar(&f.db, "db", "sqlite:", "database DSN: sqlite: (the data directory's tokenmanager.db) or sqlite:PATH")
+	fs.StringVar(&f.db, "db", "sqlite:", "database: sqlite: (the data directory's tokenmanager.db), sqlite:PATH, or "+
+		"postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full (one database shared by every node of a cluster)")
 	fs.StringVar(&f.keyFile, "key-file", "", "server key file (default DATA_DIR/server.key, created with mode 0600 on first use); "+
 		"TOKENMANAGER_KEY (base64 of 32 bytes) takes precedence")
 }
 
 func (f *storeFlags) open(ctx context.Context) (storage.Store, error) {
+	if postgres.IsDSN(f.db) {
+		return postgres.Open(ctx, f.db)
+	}
 	path, err := f.sqlitePath()
 	if err != nil {
 		return nil, err
@@ -47,7 +53,7 @@ func (f *storeFlags) open(ctx context.Context) (storage.Store, error) {
 func (f *storeFlags) sqlitePath() (string, error) {
 	path, ok := strings.CutPrefix(f.db, "sqlite:")
 	if !ok {
-		return "", fmt.Errorf("--db %q: only sqlite: is supported in this version", redactDSN(f.db))
+		return "", fmt.Errorf("--db %q: want sqlite:, sqlite:PATH or postgres://…", redactDSN(f.db))
 	}
 	path = strings.TrimPrefix(path, "//")
 	if path == "" {
@@ -68,6 +74,11 @@ func (f *storeFlags) serverKey(log io.Writer) ([]byte, error) {
 	if path == "" {
 		path = filepath.Join(f.dataDir, "server.key")
 	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && postgres.IsDSN(f.db) {
+		// A node making up a key of its own could not read the other nodes' tokens, nor they its.
+		return nil, fmt.Errorf("no server key: with a shared database every node needs the same one; give it as "+
+			"TOKENMANAGER_KEY (base64 of 32 random bytes: head -c 32 /dev/urandom | base64) or in --key-file (%s does not exist)", path)
+	}
 	k, created, err := keys.LoadOrCreate(path)
 	if created {
 		fmt.Fprintf(log, "tokenmanager: created server key %s (share it with every node; back it up)\n", path)
@@ -75,12 +86,21 @@ func (f *storeFlags) serverKey(log io.Writer) ([]byte, error) {
 	return k, err
 }
 
-// redactDSN hides a password in a URL-style DSN.
+// redactDSN hides the credentials in a URL-style DSN: the user information and a password parameter.
 func redactDSN(dsn string) string {
 	if at := strings.LastIndex(dsn, "@"); at >= 0 {
 		if scheme := strings.Index(dsn, "://"); scheme >= 0 && scheme < at {
-			return dsn[:scheme+3] + "…@" + dsn[at+1:]
+			dsn = dsn[:scheme+3] + "…@" + dsn[at+1:]
 		}
+	}
+	if base, query, ok := strings.Cut(dsn, "?"); ok {
+		params := strings.Split(query, "&")
+		for i, p := range params {
+			if name, _, _ := strings.Cut(p, "="); strings.EqualFold(name, "password") {
+				params[i] = name + "=…"
+			}
+		}
+		dsn = base + "?" + strings.Join(params, "&")
 	}
 	return dsn
 }

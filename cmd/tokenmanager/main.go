@@ -6,6 +6,7 @@
 //	tokenmanager user disable|enable NAME
 //	tokenmanager user list
 //	tokenmanager backup FILE | restore FILE
+//	tokenmanager migrate
 //	tokenmanager config print
 //	tokenmanager audit --since 24h --user NAME
 //	tokenmanager token list|show|revoke|revoke-user, session list|end
@@ -45,6 +46,7 @@ commands:
   user      manage users: add, passwd, disable, enable, list
   backup    write a consistent copy of the database to a file, while the service runs
   restore   replace the database with a backup
+  migrate   bring the database's schema up to date (serve does it at start too)
   config    print the effective configuration (config print), secrets masked
   audit     list audit events: --since, --user, --action
   token     list, show and revoke any user's tokens (revoke-user: all of a user's)
@@ -74,6 +76,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return userCommand(args[1:], stdin, stdout, stderr)
 	case "backup", "restore":
 		return backupCommand(args[0], args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCommand(args[1:], stdout, stderr)
 	case "config":
 		return configCommand(args[1:], stdout, stderr)
 	case "audit":

@@ -115,6 +115,7 @@ examples:
   tokenmanager serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --redirect-http 0.0.0.0:8080
   tokenmanager serve --cors-origins https://app.example.com --cookie-samesite none --tls-cert c.pem --tls-key k.pem
   tokenmanager serve --config /etc/tokenmanager/tokenmanager.conf --data-dir /var/lib/tokenmanager
+  TOKENMANAGER_DB=postgres://tm@db:5432/tm TOKENMANAGER_KEY_FILE=/etc/tokenmanager/server.key tokenmanager serve  # a cluster node
 
 flags:`
 

@@ -62,6 +62,13 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AppDevices", testAppDevices},
 		{"AppDeviceLimitRace", testAppDeviceLimitRace},
 		{"AppAuthorizationGarbageCollection", testAppAuthorizationGarbageCollection},
+		{"TouchRace", testTouchRace},
+		{"SessionEndRace", testSessionEndRace},
+		{"UpdateRace", testUpdateRace},
+		{"LicenseKeyNumberingRace", testLicenseKeyNumberingRace},
+		{"TokenKeyRotationRace", testTokenKeyRotationRace},
+		{"TimePrecision", testTimePrecision},
+		{"OddKeysNotFound", testOddKeysNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

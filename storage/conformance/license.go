@@ -293,7 +293,7 @@ func testLicenseLastSeatRace(t *testing.T, s storage.Store) {
 			}
 			// A slow decision widens the window in which an unserialized backend would let a second racer
 			// decide on the same, stale, count.
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
 			return storage.ActivationChanges{Put: []storage.Activation{{MachineCode: machine, ActivatedAt: base}}}, nil
 		})
 		return err
@@ -304,6 +304,7 @@ func testLicenseLastSeatRace(t *testing.T, s storage.Store) {
 		}
 	}
 	const racers = 8
+	warm(s, racers)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	results := make(chan error, racers)

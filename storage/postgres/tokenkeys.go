@@ -1,0 +1,72 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+func (s *Store) ListTokenKeys(ctx context.Context) ([]storage.TokenKey, error) {
+	return queryAll(ctx, s.pool, `SELECT id, sealed, state, created_at, retired_at FROM token_keys ORDER BY created_at, id`, nil,
+		func(row scanner) (storage.TokenKey, error) {
+			var k storage.TokenKey
+			var state string
+			err := row.Scan(&k.ID, &k.Sealed, &state, at(&k.CreatedAt), at(&k.RetiredAt))
+			k.State = storage.TokenKeyState(state)
+			return k, err
+		})
+}
+
+// lockTokenKeys makes the ring's writers (rotations and retirements on any node) take turns; readers go on.
+const lockTokenKeys = `LOCK TABLE token_keys IN EXCLUSIVE MODE`
+
+func (s *Store) AddTokenKey(ctx context.Context, k storage.TokenKey) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockTokenKeys); err != nil {
+			return mapErr(err)
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM token_keys`).Scan(&n); err != nil {
+			return mapErr(err)
+		}
+		if n == 0 { // the first rotation: the original key joins the table, as verify-only
+			if _, err := tx.Exec(ctx, `INSERT INTO token_keys (id, sealed, state, created_at) VALUES ($1, NULL, 'verify', '-infinity')`,
+				storage.OriginalTokenKey); err != nil {
+				return mapErr(err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `UPDATE token_keys SET state = 'verify' WHERE state = 'primary'`); err != nil {
+			return mapErr(err)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO token_keys (id, sealed, state, created_at) VALUES ($1, $2, 'primary', $3)`,
+			k.ID, k.Sealed, ts(k.CreatedAt))
+		return mapErr(err)
+	})
+}
+
+func (s *Store) RetireTokenKey(ctx context.Context, id string, when time.Time) error {
+	if !storable(id) {
+		return storage.ErrNotFound
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, lockTokenKeys); err != nil {
+			return mapErr(err)
+		}
+		var state string
+		if err := tx.QueryRow(ctx, `SELECT state FROM token_keys WHERE id = $1`, id).Scan(&state); err != nil {
+			return mapErr(err)
+		}
+		switch storage.TokenKeyState(state) {
+		case storage.KeyPrimary:
+			return fmt.Errorf("%w: key %s is the primary key; rotate first", storage.ErrConflict, id)
+		case storage.KeyRetired:
+			return nil
+		}
+		_, err := tx.Exec(ctx, `UPDATE token_keys SET state = 'retired', retired_at = $1 WHERE id = $2`, ts(when), id)
+		return mapErr(err)
+	})
+}
