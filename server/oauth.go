@@ -244,19 +244,8 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 // oauthRevoke is RFC 7009 revocation for our access tokens. Spectrum tokens end with their own logout
 // operation; a JWE-shaped token is answered unsupported_token_type (§2.2.1) without looking at it.
 func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
-	form, oe := readOAuthForm(w, r)
-	if oe != nil {
-		s.writeOAuthError(w, oe)
-		return
-	}
-	a, oe := s.authenticateClient(r, form)
-	if oe != nil {
-		s.writeOAuthError(w, oe)
-		return
-	}
-	tok := form["token"]
-	if tok == "" {
-		s.writeOAuthError(w, invalidRequest("token is required"))
+	_, a, tok, ok := s.clientTokenRequest(w, r)
+	if !ok {
 		return
 	}
 	// token_type_hint is only a hint (§2.1): we have one kind of revocable token, so any value is ignored.
@@ -279,6 +268,23 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	w.WriteHeader(http.StatusOK)
+}
+
+// clientTokenRequest reads what revocation and introspection share: the form, its client's authentication and
+// the token asked about. On failure it has answered.
+func (s *Server) clientTokenRequest(w http.ResponseWriter, r *http.Request) (map[string]string, apiclient.Authenticated, string, bool) {
+	form, oe := readOAuthForm(w, r)
+	if oe == nil {
+		var a apiclient.Authenticated
+		if a, oe = s.authenticateClient(r, form); oe == nil {
+			if tok := form["token"]; tok != "" {
+				return form, a, tok, true
+			}
+			oe = invalidRequest("token is required")
+		}
+	}
+	s.writeOAuthError(w, oe)
+	return nil, apiclient.Authenticated{}, "", false
 }
 
 // looksLikeJWE reports the compact JWE shape (five dot-separated parts) of Spectrum tokens.
@@ -306,19 +312,8 @@ type introspection struct {
 // host checks on, the end user's address as "client_host": the token is active only with them, as it is
 // everywhere else.
 func (s *Server) oauthIntrospect(w http.ResponseWriter, r *http.Request) {
-	form, oe := readOAuthForm(w, r)
-	if oe != nil {
-		s.writeOAuthError(w, oe)
-		return
-	}
-	a, oe := s.authenticateClient(r, form)
-	if oe != nil {
-		s.writeOAuthError(w, oe)
-		return
-	}
-	tok := form["token"]
-	if tok == "" {
-		s.writeOAuthError(w, invalidRequest("token is required"))
+	form, a, tok, ok := s.clientTokenRequest(w, r)
+	if !ok {
 		return
 	}
 	inactive := introspection{Active: false} // exactly {"active":false} (§2.2): nothing about why

@@ -102,6 +102,16 @@ type paRequestBody struct {
 }
 
 // paAuthenticate checks Basic credentials and reads the JSON body; on failure it has answered.
+// paAuthenticateForActivation is paAuthenticate for a request that must name an activation.
+func (s *Server) paAuthenticateForActivation(w http.ResponseWriter, r *http.Request) (storage.User, paFields, bool) {
+	u, req, ok := s.paAuthenticate(w, r)
+	if ok && req.ActivationID == "" {
+		s.paUnauthorized(w, paRequestInvalid)
+		return storage.User{}, paFields{}, false
+	}
+	return u, req, ok
+}
+
 func (s *Server) paAuthenticate(w http.ResponseWriter, r *http.Request) (storage.User, paFields, bool) {
 	name, pass, ok := basicAuth(r)
 	var u storage.User
@@ -177,12 +187,8 @@ func (s *Server) paActivationCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) paActivationStatus(w http.ResponseWriter, r *http.Request) {
-	u, req, ok := s.paAuthenticate(w, r)
+	u, req, ok := s.paAuthenticateForActivation(w, r)
 	if !ok {
-		return
-	}
-	if req.ActivationID == "" {
-		s.paUnauthorized(w, paRequestInvalid)
 		return
 	}
 	a, err := s.deps.PowerAuth.Activation(r.Context(), u.Name, req.ActivationID)
@@ -194,12 +200,8 @@ func (s *Server) paActivationStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) paActivationRemove(w http.ResponseWriter, r *http.Request) {
-	u, req, ok := s.paAuthenticate(w, r)
+	u, req, ok := s.paAuthenticateForActivation(w, r)
 	if !ok {
-		return
-	}
-	if req.ActivationID == "" {
-		s.paUnauthorized(w, paRequestInvalid)
 		return
 	}
 	a, err := s.deps.PowerAuth.RemoveActivation(r.Context(), u.Name, req.ActivationID)
@@ -212,12 +214,8 @@ func (s *Server) paActivationRemove(w http.ResponseWriter, r *http.Request) {
 
 // paTokenCreate: {"activationId"} of the caller's active activation → {"tokenId","tokenSecret"}.
 func (s *Server) paTokenCreate(w http.ResponseWriter, r *http.Request) {
-	u, req, ok := s.paAuthenticate(w, r)
+	u, req, ok := s.paAuthenticateForActivation(w, r)
 	if !ok {
-		return
-	}
-	if req.ActivationID == "" {
-		s.paUnauthorized(w, paRequestInvalid)
 		return
 	}
 	tok, err := s.deps.PowerAuth.CreateToken(r.Context(), u.Name, req.ActivationID)
