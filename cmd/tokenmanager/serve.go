@@ -53,6 +53,7 @@ type serveFlags struct {
 	throttleAccount  string
 	throttleAddress  string
 	logLevel         string
+	pprofAddr        string
 
 	auditRetention    time.Duration
 	redirectHTTP      string
@@ -100,6 +101,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")
 	fs.DurationVar(&f.wooTokenLifetime, "woo-token-lifetime", license.DefaultWooTokenLifetime, "lifetime of the WooCommerce License Keys token endpoint's access tokens")
 	f.oauth.register(fs)
 	return fs
@@ -242,6 +244,15 @@ func serve(args []string, stderr io.Writer) error {
 			ln.Close()
 			return err
 		}
+	}
+	if f.pprofAddr != "" {
+		ps, paddr, err := listenPprof(f.pprofAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--pprof-addr: %w", err)
+		}
+		defer ps.Close()
+		log.Info("serving profiles", "addr", paddr.String())
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", redactDSN(f.db), "host_check", f.hostCheck,
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
