@@ -235,6 +235,16 @@ func FuzzParseHeader(f *testing.F) {
 	})
 }
 
+func BenchmarkDigest(b *testing.B) {
+	secret, nonce := mustB64(b, vecSecret), mustB64(b, vecNonce)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Digest(secret, nonce, vecTimestamp, Version33); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkParseAndValidate(b *testing.B) {
 	h, _ := NewHeader(vecTokenID, mustB64(b, vecSecret), mustB64(b, vecNonce), vecTimestamp, Version33)
 	v := h.String()

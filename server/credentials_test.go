@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -56,6 +57,28 @@ func TestValidForwardedHosts(t *testing.T) {
 	} {
 		if got := validHost(h); got != want {
 			t.Errorf("validHost(%q) = %v, want %v", h, got, want)
+		}
+	}
+}
+
+func BenchmarkBasicAuth(b *testing.B) {
+	r := httptest.NewRequest("GET", "/security/rest/token/access/60", nil)
+	r.SetBasicAuth("simon0897", "s3cret-Passw0rd")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, ok := basicAuth(r); !ok {
+			b.Fatal("not parsed")
+		}
+	}
+}
+
+func BenchmarkBearerToken(b *testing.B) {
+	r := httptest.NewRequest("GET", "/security/rest/token/verify", nil)
+	r.Header.Set("Authorization", "Bearer eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..wBYfNj7vEtFud7n9HbhOPA.NkhDRdO1x6t5DtIEMLgVZFZxcQeCgrBMz6U7GGt_8Dfk3GLjUoYp3HeekImk4hE9YfQNO2u7OiUH8gQj7sC9DtGto8mcgbcJ-0JUsOCSriQK-Qj_agXG2N3qF6SjRopx6IlmmkOnRZAjT1h8Vta-iw.AxI4t1cdU_Riha-aBly0Qg")
+	b.ReportAllocs()
+	for b.Loop() {
+		if bearerToken(r) == "" {
+			b.Fatal("not parsed")
 		}
 	}
 }

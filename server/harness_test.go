@@ -20,6 +20,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/cached"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 	"github.com/tokenmanager/tokenmanager/token"
 )
@@ -76,12 +77,21 @@ func newStack(t *testing.T, opts ...option) *stack {
 	for _, o := range opts {
 		o(&su)
 	}
-	store, err := sqlite.Open(ctx, su.DBPath)
+	db, err := sqlite.Open(ctx, su.DBPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() { db.Close() })
 	clk := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
+	// The server reads through the cache, as `serve` does; stacks sharing a file hear of each other's changes
+	// through the feed, read every few milliseconds here.
+	store := cached.New(db, cached.Options{Now: clk.Now})
+	if err := store.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	syncCtx, stopSync := context.WithCancel(ctx)
+	t.Cleanup(stopSync)
+	go store.Run(syncCtx, 5*time.Millisecond)
 	for _, u := range [][2]string{{"simon0897", "s3cret"}, {"paul1234", "pa55"}} {
 		h, _ := auth.HashPassword(u[1], cheap)
 		// simon0897 may use WS-Security PasswordDigest; paul1234 may not.

@@ -217,11 +217,45 @@ type Stats interface {
 	CountLive(ctx context.Context, now, seenSince time.Time) (tokens, sessions int, err error)
 }
 
+// ChangeKind names the kind of record a Change concerns.
+type ChangeKind string
+
+// The records whose changes in-memory caches must hear of.
+const (
+	ChangedToken   ChangeKind = "token"   // Key is a token id: the token was revoked
+	ChangedSession ChangeKind = "session" // Key is a session id: the session was ended
+	ChangedUser    ChangeKind = "user"    // Key is a user name: the user was changed (disabled, new password) or removed
+)
+
+// Change says that copies of one record that a node keeps in memory are stale.
+type Change struct {
+	Seq  int64
+	Kind ChangeKind
+	Key  string
+	At   time.Time
+}
+
+// Changes is the feed behind the in-memory caches of tokens, sessions and users. Database triggers write it, so
+// every process and node sharing the database sees every revocation, whichever code path made it.
+type Changes interface {
+	// ReadChanges returns up to limit changes committed after position after, oldest first, and the position to
+	// pass next time. A negative position returns no changes, only the current position (where a new reader starts). A change may be returned more
+	// than once; callers only drop cache entries, which is idempotent.
+	ReadChanges(ctx context.Context, after int64, limit int) ([]Change, int64, error)
+	// DeleteChanges removes changes made before cutoff, at most limit of them; returns how many.
+	DeleteChanges(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// OnChange registers fn to run after each commit of this store that revokes a token, ends a session or
+	// changes a user, before the call that made it returns: a process's own revocations reach its caches at
+	// once, without waiting for the next read of the feed. Call before serving; not safe concurrently.
+	OnChange(fn func(ctx context.Context))
+}
+
 // Store is everything a backend provides.
 type Store interface {
 	Users
 	Tokens
 	Sessions
+	Changes
 	Stats
 	Audit
 	TokenKeys

@@ -29,6 +29,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/cached"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -44,6 +45,8 @@ type serveFlags struct {
 	maxTokenLifetime time.Duration
 	maxBody          int64
 	credCacheTTL     time.Duration
+	cacheTTL         time.Duration
+	cacheSync        time.Duration
 	gcInterval       time.Duration
 	secureCookies    bool
 	cookieSameSite   string
@@ -84,6 +87,10 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&f.maxTokenLifetime, "max-token-lifetime", 24*time.Hour, "longest lifetime a client may ask for; also the lifetime of open tokens (0 = unbounded, as Spectrum)")
 	fs.Int64Var(&f.maxBody, "max-body-bytes", 1<<20, "largest request body accepted")
 	fs.DurationVar(&f.credCacheTTL, "credential-cache-ttl", 5*time.Minute, "remember a verified password this long (0 = verify every time)")
+	fs.DurationVar(&f.cacheTTL, "cache-ttl", time.Second, "keep users, tokens and sessions read from the database in memory this long "+
+		"(revocations still take effect at once; 0 = read the database on every check)")
+	fs.DurationVar(&f.cacheSync, "cache-sync-interval", 100*time.Millisecond, "how often the cache reads the database's revocation feed: "+
+		"the longest a revocation made by another node or by the CLI takes to reach this one")
 	fs.DurationVar(&f.gcInterval, "gc-interval", 5*time.Minute, "how often expired tokens and sessions are deleted")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark the SESSION cookie Secure even on plain HTTP (behind a TLS proxy)")
 	fs.StringVar(&f.cookieSameSite, "cookie-samesite", "lax", "SameSite of the SESSION cookie: lax, strict or none (none: pages on other sites may "+
@@ -172,11 +179,23 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	store, err := f.open(ctx)
+	db, err := f.open(ctx)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer db.Close()
+	store := db
+	if f.cacheTTL > 0 {
+		if f.cacheSync <= 0 {
+			return errors.New("--cache-sync-interval must be positive (or switch the cache off with --cache-ttl 0)")
+		}
+		c := cached.New(db, cached.Options{TTL: f.cacheTTL, Log: log})
+		if err := c.Sync(ctx); err != nil {
+			return err
+		}
+		go c.Run(ctx, f.cacheSync)
+		store = c
+	}
 	master, err := f.serverKey(stderr)
 	if err != nil {
 		return err
@@ -315,6 +334,7 @@ func collectGarbage(ctx context.Context, tokens *token.Service, store storage.St
 	na, aerr := clients.CollectGarbage(ctx, 1000)
 	nn, perr := pa.CollectGarbage(ctx, 1000)
 	nap, aperr := appAuth.CollectGarbage(ctx, 1000)
+	nch, cherr := store.DeleteChanges(ctx, time.Now().Add(-changeRetention), 10_000)
 	var nau int
 	for auditRetention > 0 && ctx.Err() == nil {
 		n, derr := store.DeleteAudit(ctx, time.Now().Add(-auditRetention), 1000)
@@ -327,8 +347,15 @@ func collectGarbage(ctx context.Context, tokens *token.Service, store storage.St
 		log.Info("garbage collected", "tokens", nt, "sessions", ns, "access_tokens", na, "powerauth_nonces", nn, "audit_events", nau,
 			"app_authorizations", nap)
 	}
-	return errors.Join(err, aerr, perr, aperr)
+	if nch > 0 {
+		log.Debug("garbage collected", "cache_changes", nch)
+	}
+	return errors.Join(err, aerr, perr, aperr, cherr)
 }
+
+// changeRetention is how long the cache change feed keeps a change: far longer than any node goes without
+// reading it (a node that does drops its whole cache, see cached.Options.MaxLag).
+const changeRetention = 10 * time.Minute
 
 // keyReloadInterval is how soon a node mints with a key rotated elsewhere. Tokens of a new key are accepted at
 // once anyway: an unknown key id makes a node reload on the spot.

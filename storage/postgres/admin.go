@@ -51,9 +51,10 @@ func (s *Store) ListSessions(ctx context.Context, f storage.SessionFilter) ([]st
 	return queryAll(ctx, s.pool, q+w.next(limitOf(f.Limit)), w.args, scanSession)
 }
 
-func (s *Store) RevokeUserTokens(ctx context.Context, user string, when time.Time) (int, error) {
+func (s *Store) RevokeUserTokens(ctx context.Context, user string, when time.Time) (_ int, err error) {
+	defer func() { s.changed(ctx, err) }()
 	var n int
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		// Sessions first: the package's lock order.
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = $1 WHERE user_name = $2 AND ended_at = '-infinity'`, ts(when), user); err != nil {
 			return mapErr(err)

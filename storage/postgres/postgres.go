@@ -31,6 +31,8 @@ import (
 // Store implements storage.Store on a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
+
+	onChange []func(context.Context) // see OnChange
 }
 
 var _ storage.Store = (*Store)(nil)

@@ -35,7 +35,8 @@ func (s *Store) GetUser(ctx context.Context, name string) (storage.User, error) 
 	return scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE name = $1`, name))
 }
 
-func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storage.User) error) error {
+func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storage.User) error) (err error) {
+	defer func() { s.changed(ctx, err) }()
 	if !storable(name) {
 		return storage.ErrNotFound
 	}
@@ -104,7 +105,8 @@ func (s *Store) TouchToken(ctx context.Context, id string, when time.Time, minIn
 	return mapErr(err)
 }
 
-func (s *Store) RevokeToken(ctx context.Context, id string, when time.Time) error {
+func (s *Store) RevokeToken(ctx context.Context, id string, when time.Time) (err error) {
+	defer func() { s.changed(ctx, err) }()
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -117,7 +119,8 @@ func (s *Store) RevokeToken(ctx context.Context, id string, when time.Time) erro
 	return requireRow(tag)
 }
 
-func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, when time.Time) (int, error) {
+func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, when time.Time) (_ int, err error) {
+	defer func() { s.changed(ctx, err) }()
 	if !storable(sessionID) {
 		return 0, nil
 	}
@@ -181,7 +184,8 @@ func (s *Store) TouchSession(ctx context.Context, id string, when time.Time, min
 	return mapErr(err)
 }
 
-func (s *Store) EndSession(ctx context.Context, id string, when time.Time) error {
+func (s *Store) EndSession(ctx context.Context, id string, when time.Time) (err error) {
+	defer func() { s.changed(ctx, err) }()
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -199,9 +203,10 @@ func (s *Store) EndSession(ctx context.Context, id string, when time.Time) error
 	})
 }
 
-func (s *Store) EndUserSessions(ctx context.Context, user string, when time.Time) (int, error) {
+func (s *Store) EndUserSessions(ctx context.Context, user string, when time.Time) (_ int, err error) {
+	defer func() { s.changed(ctx, err) }()
 	var n int
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		// Sessions first (the package's lock order), remembering which were live: their tokens die with them.
 		ended, err := queryAll(ctx, tx, `UPDATE sessions SET ended_at = $1 WHERE user_name = $2 AND ended_at = '-infinity' RETURNING id`,
 			[]any{ts(when), user}, func(row scanner) (string, error) {

@@ -97,9 +97,10 @@ func (s *Store) ListSessions(ctx context.Context, f storage.SessionFilter) ([]st
 	return out, mapErr(rows.Err())
 }
 
-func (s *Store) RevokeUserTokens(ctx context.Context, user string, at time.Time) (int, error) {
+func (s *Store) RevokeUserTokens(ctx context.Context, user string, at time.Time) (_ int, err error) {
+	defer func() { s.changed(ctx, err) }()
 	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		ts := toMicros(at)
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at = 0`, ts, user)
 		if err != nil {

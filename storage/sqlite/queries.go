@@ -30,7 +30,8 @@ func (s *Store) GetUser(ctx context.Context, name string) (storage.User, error) 
 	return scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
 }
 
-func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storage.User) error) error {
+func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storage.User) error) (err error) {
+	defer func() { s.changed(ctx, err) }()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
 		if err != nil {
@@ -74,12 +75,11 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 const tokenColumns = `id, user_name, kind, coalesce(session_id, ''), client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
-	_, err := s.w.ExecContext(ctx,
+	return s.execGrouped(ctx,
 		`INSERT INTO tokens (id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
 		toMicros(t.CreatedAt), toMicros(t.ExpiresAt), toMicros(t.LastUsedAt), toMicros(t.RevokedAt))
-	return mapErr(err)
 }
 
 func nullable(s string) any {
@@ -106,12 +106,12 @@ func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) 
 }
 
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ? AND last_used_at <= ?`,
+	return s.execGrouped(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ? AND last_used_at <= ?`,
 		toMicros(at), id, toMicros(at.Add(-minInterval)))
-	return mapErr(err)
 }
 
-func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error {
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (err error) {
+	defer func() { s.changed(ctx, err) }()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`,
 			toMicros(at), id)
@@ -122,7 +122,8 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) error 
 	})
 }
 
-func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (int, error) {
+func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (_ int, err error) {
+	defer func() { s.changed(ctx, err) }()
 	res, err := s.w.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at = 0`,
 		toMicros(at), sessionID)
 	if err != nil {
@@ -147,10 +148,9 @@ func (s *Store) DeleteTokens(ctx context.Context, cutoff time.Time, limit int) (
 // --- sessions ---
 
 func (s *Store) CreateSession(ctx context.Context, ss storage.Session) error {
-	_, err := s.w.ExecContext(ctx,
+	return s.execGrouped(ctx,
 		`INSERT INTO sessions (id, user_name, client_host, created_at, last_seen_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		ss.ID, ss.User, ss.ClientHost, toMicros(ss.CreatedAt), toMicros(ss.LastSeenAt), toMicros(ss.EndedAt))
-	return mapErr(err)
 }
 
 const sessionColumns = `id, user_name, client_host, created_at, last_seen_at, ended_at`
@@ -170,13 +170,13 @@ func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, err
 }
 
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
-	_, err := s.w.ExecContext(ctx,
+	return s.execGrouped(ctx,
 		`UPDATE sessions SET last_seen_at = ? WHERE id = ? AND ended_at = 0 AND last_seen_at <= ?`,
 		toMicros(at), id, toMicros(at.Add(-minInterval)))
-	return mapErr(err)
 }
 
-func (s *Store) EndSession(ctx context.Context, id string, at time.Time) error {
+func (s *Store) EndSession(ctx context.Context, id string, at time.Time) (err error) {
+	defer func() { s.changed(ctx, err) }()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE sessions SET ended_at = CASE WHEN ended_at = 0 THEN ? ELSE ended_at END WHERE id = ?`, toMicros(at), id)
@@ -191,9 +191,10 @@ func (s *Store) EndSession(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
-func (s *Store) EndUserSessions(ctx context.Context, user string, at time.Time) (int, error) {
+func (s *Store) EndUserSessions(ctx context.Context, user string, at time.Time) (_ int, err error) {
+	defer func() { s.changed(ctx, err) }()
 	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		ts := toMicros(at)
 		// Tokens first, while their sessions are still recognisably live.
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE revoked_at = 0 AND session_id IN (

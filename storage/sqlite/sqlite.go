@@ -23,6 +23,9 @@ import (
 type Store struct {
 	w *sql.DB // the single writer connection
 	r *sql.DB // read-only pool
+
+	onChange []func(context.Context) // see OnChange
+	group    groupCommit             // see execGrouped
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -34,6 +37,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"_synchronous":  {"NORMAL"},
 		"_busy_timeout": {"5000"},
 		"_foreign_keys": {"on"},
+		// Each connection keeps its prepared statements: the hot queries are parsed once, not per call.
+		"_stmt_cache_size": {"64"},
 	}
 	wq := cloneValues(common)
 	wq.Set("_txlock", "immediate")

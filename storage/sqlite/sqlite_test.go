@@ -3,9 +3,12 @@ package sqlite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/storage/conformance"
@@ -83,5 +86,51 @@ func TestBackupAndRestore(t *testing.T) {
 	}
 	if _, err := s.GetUser(ctx, "alice"); err != nil {
 		t.Fatalf("alice after a refused restore: %v", err)
+	}
+}
+
+// Writes committed together (group commit) still succeed or fail one by one: a duplicate id fails alone, and
+// every write that returned nil is in the database.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tokens.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	if err := s.CreateUser(ctx, storage.User{Name: "alice", PasswordHash: "h", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 200
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprint("t", i)
+			if i%10 == 0 {
+				id = "dup" // 20 writers race for one id: one wins
+			}
+			errs[i] = s.CreateToken(ctx, storage.Token{ID: id, User: "alice", Kind: storage.KindOpen, CreatedAt: now, LastUsedAt: now})
+		}()
+	}
+	wg.Wait()
+	conflicts := 0
+	for i, err := range errs {
+		switch {
+		case errors.Is(err, storage.ErrConflict) && i%10 == 0:
+			conflicts++
+		case err != nil:
+			t.Fatalf("writer %d: %v", i, err)
+		case i%10 != 0:
+			if _, err := s.GetToken(ctx, fmt.Sprint("t", i)); err != nil {
+				t.Fatalf("writer %d was told its token is stored, but: %v", i, err)
+			}
+		}
+	}
+	if conflicts != writers/10-1 {
+		t.Fatalf("%d duplicate writes failed, want %d", conflicts, writers/10-1)
 	}
 }

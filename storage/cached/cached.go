@@ -1,0 +1,265 @@
+// Package cached keeps recently read users, tokens and sessions in memory in front of a storage.Store, so that
+// checking a token costs no database round trip, while no revocation is missed.
+//
+// Every revocation reaches the database's change feed (storage.Changes, written by triggers, so whatever
+// process or code path made it). The cache reads the feed after each revocation made through this process's
+// store, before that call returns, and every SyncInterval for those made elsewhere (another node, the CLI).
+// Entries also expire after a TTL, which bounds how stale their non-revocation fields (last use, last seen)
+// can be, since those are written by every node but not announced.
+package cached
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// Options tune a Store; zero fields take the defaults.
+type Options struct {
+	TTL        time.Duration // how long an entry is used before it is read again (default 1 s)
+	MaxEntries int           // per kind of record (default 100,000)
+	// MaxLag is how long the feed may go unread before every entry is dropped, because changes older than the
+	// feed's retention may be gone by the time it is read (default 1 minute; the GC keeps 10 minutes).
+	MaxLag time.Duration
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+// Store is a storage.Store whose GetUser, GetToken and GetSession answer from memory when they can.
+type Store struct {
+	storage.Store
+	users    *table[storage.User]
+	tokens   *table[storage.Token]
+	sessions *table[storage.Session]
+	opts     Options
+
+	// gen counts drops; a record read from the database is cached only if no drop happened while it was read,
+	// so a revocation committed during the read can never leave a stale copy behind.
+	gen atomic.Uint64
+
+	syncMu   sync.Mutex
+	pos      int64     // feed position; -1 until the first Sync
+	lastSync time.Time // last successful read of the feed
+}
+
+// feedBatch is how many changes one read of the feed takes; a full batch drops everything (see Sync).
+const feedBatch = 10_000
+
+// New puts a cache in front of s and registers with s to hear of its own revocations. Call Sync once before
+// serving, then Run.
+func New(s storage.Store, o Options) *Store {
+	if o.TTL <= 0 {
+		o.TTL = time.Second
+	}
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = 100_000
+	}
+	if o.MaxLag <= 0 {
+		o.MaxLag = time.Minute
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &Store{Store: s, opts: o, pos: -1,
+		users: newTable[storage.User](o), tokens: newTable[storage.Token](o), sessions: newTable[storage.Session](o)}
+	s.OnChange(func(ctx context.Context) {
+		if err := c.Sync(ctx); err != nil {
+			o.Log.Warn("reading the cache change feed", "err", err)
+		}
+	})
+	return c
+}
+
+// Sync reads the change feed and drops what it names. When the feed cannot be read, or was last read too long
+// ago, everything is dropped: the cache never answers with what it cannot vouch for.
+func (c *Store) Sync(ctx context.Context) error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	now := c.opts.Now()
+	if c.pos >= 0 && now.Sub(c.lastSync) > c.opts.MaxLag {
+		c.dropAll()
+		c.pos = -1
+	}
+	for {
+		changes, pos, err := c.Store.ReadChanges(ctx, c.pos, feedBatch)
+		if err != nil {
+			c.dropAll()
+			return fmt.Errorf("cached: reading changes: %w", err)
+		}
+		for _, ch := range changes {
+			c.drop(ch.Kind, ch.Key)
+		}
+		if len(changes) < feedBatch {
+			c.pos, c.lastSync = pos, now
+			return nil
+		}
+		// A burst larger than a batch: drop everything and go on from the newest change.
+		c.dropAll()
+		c.pos = -1
+	}
+}
+
+// Run calls Sync every interval until ctx ends.
+func (c *Store) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.Sync(ctx); err != nil && ctx.Err() == nil {
+				c.opts.Log.Warn("reading the cache change feed", "err", err)
+			}
+		}
+	}
+}
+
+func (c *Store) drop(kind storage.ChangeKind, key string) {
+	c.gen.Add(1)
+	switch kind {
+	case storage.ChangedUser:
+		c.users.drop(key)
+	case storage.ChangedToken:
+		c.tokens.drop(key)
+	case storage.ChangedSession:
+		c.sessions.drop(key)
+	default: // a kind this version does not know: be safe
+		c.dropAll()
+	}
+}
+
+func (c *Store) dropAll() {
+	c.gen.Add(1)
+	c.users.dropAll()
+	c.tokens.dropAll()
+	c.sessions.dropAll()
+}
+
+// read answers key from t, or loads it with load and keeps it.
+func read[V any](c *Store, t *table[V], key string, load func() (V, error)) (V, error) {
+	now := c.opts.Now()
+	if v, ok := t.get(key, now); ok {
+		return v, nil
+	}
+	gen := c.gen.Load()
+	v, err := load()
+	if err == nil {
+		t.put(key, v, now, func() bool { return c.gen.Load() == gen })
+	}
+	return v, err
+}
+
+func (c *Store) GetUser(ctx context.Context, name string) (storage.User, error) {
+	u, err := read(c, c.users, name, func() (storage.User, error) { return c.Store.GetUser(ctx, name) })
+	u.DigestSecret = slices.Clone(u.DigestSecret) // callers own what they get
+	return u, err
+}
+
+func (c *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
+	return read(c, c.tokens, id, func() (storage.Token, error) { return c.Store.GetToken(ctx, id) })
+}
+
+func (c *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
+	return read(c, c.sessions, id, func() (storage.Session, error) { return c.Store.GetSession(ctx, id) })
+}
+
+// TouchToken writes through and moves the cached last use along, so the next check does not write again.
+func (c *Store) TouchToken(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
+	err := c.Store.TouchToken(ctx, id, at, minInterval)
+	if err == nil {
+		c.tokens.update(id, func(t *storage.Token) {
+			if at.After(t.LastUsedAt) {
+				t.LastUsedAt = at
+			}
+		})
+	}
+	return err
+}
+
+// TouchSession writes through and moves the cached last-seen time along.
+func (c *Store) TouchSession(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
+	err := c.Store.TouchSession(ctx, id, at, minInterval)
+	if err == nil {
+		c.sessions.update(id, func(s *storage.Session) {
+			if at.After(s.LastSeenAt) {
+				s.LastSeenAt = at
+			}
+		})
+	}
+	return err
+}
+
+// table is one kind of record: a bounded map of copies with their expiry.
+type table[V any] struct {
+	mu      sync.RWMutex
+	entries map[string]entry[V]
+	ttl     time.Duration
+	max     int
+}
+
+type entry[V any] struct {
+	v       V
+	expires time.Time
+}
+
+func newTable[V any](o Options) *table[V] {
+	return &table[V]{entries: make(map[string]entry[V]), ttl: o.TTL, max: o.MaxEntries}
+}
+
+func (t *table[V]) get(key string, now time.Time) (V, bool) {
+	t.mu.RLock()
+	e, ok := t.entries[key]
+	t.mu.RUnlock()
+	if !ok || !now.Before(e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+// put stores v unless still() says a drop happened since it was read.
+func (t *table[V]) put(key string, v V, now time.Time, still func() bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !still() { // checked under the lock that drop also takes
+		return
+	}
+	if _, ok := t.entries[key]; !ok && len(t.entries) >= t.max {
+		for k := range t.entries { // map order is random: this evicts a random entry
+			delete(t.entries, k)
+			break
+		}
+	}
+	t.entries[key] = entry[V]{v: v, expires: now.Add(t.ttl)}
+}
+
+func (t *table[V]) update(key string, fn func(*V)) {
+	t.mu.Lock()
+	if e, ok := t.entries[key]; ok {
+		fn(&e.v)
+		t.entries[key] = e
+	}
+	t.mu.Unlock()
+}
+
+func (t *table[V]) drop(key string) {
+	t.mu.Lock()
+	delete(t.entries, key)
+	t.mu.Unlock()
+}
+
+func (t *table[V]) dropAll() {
+	t.mu.Lock()
+	clear(t.entries)
+	t.mu.Unlock()
+}

@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// Group commit. The single writer connection makes every write wait for the one before it, and most of a small
+// write's cost is its commit (the WAL append and the locking around it). So writes of one statement each
+// (issuing a token, opening a session, a touch) queue up here, and whoever finds no batch running runs
+// everything queued so far in one transaction: under load, one commit serves many requests. Each write still
+// returns only after the commit that holds it; a statement that fails (a duplicate id) fails alone, since SQLite
+// undoes a failed statement without aborting the transaction.
+
+// maxGroup bounds one batch, so that the writer leading it does not wait on an unbounded queue.
+const maxGroup = 256
+
+type groupWrite struct {
+	query string
+	args  []any
+	err   error
+	lead  bool          // set when this write is to run the next batch
+	wake  chan struct{} // signalled (once) when the write is committed or is to lead
+}
+
+type groupCommit struct {
+	mu      sync.Mutex
+	queue   []*groupWrite
+	running bool // a leader is running a batch; it hands over to the first queued write, if any
+}
+
+// execGrouped runs one statement on the writer in a group commit and returns its error, after the commit. The
+// caller whose write finds no batch running leads: it runs one batch (its own write and whatever queued before
+// it), then wakes the first write that queued meanwhile to lead the next. No caller runs more than one batch,
+// and a write is waited for regardless of ctx, so it is only ever acknowledged after its commit.
+func (s *Store) execGrouped(ctx context.Context, query string, args ...any) error {
+	w := &groupWrite{query: query, args: args, wake: make(chan struct{}, 1)}
+	g := &s.group
+	g.mu.Lock()
+	g.queue = append(g.queue, w)
+	if g.running {
+		g.mu.Unlock()
+		<-w.wake
+		if !w.lead {
+			return w.err
+		}
+		g.mu.Lock()
+	}
+	g.running = true
+	batch := g.queue[:min(len(g.queue), maxGroup)] // w is first: the queue was empty, or w was woken as its head
+	g.queue = g.queue[len(batch):]
+	g.mu.Unlock()
+
+	s.commitGroup(context.WithoutCancel(ctx), batch)
+
+	g.mu.Lock()
+	if len(g.queue) > 0 {
+		next := g.queue[0]
+		next.lead = true
+		next.wake <- struct{}{}
+	} else {
+		g.running = false
+		g.queue = nil // let a burst's backing array go
+	}
+	g.mu.Unlock()
+	return w.err
+}
+
+// commitGroup runs batch in one transaction and tells each write its outcome.
+func (s *Store) commitGroup(ctx context.Context, batch []*groupWrite) {
+	defer func() {
+		for _, w := range batch {
+			w.wake <- struct{}{}
+		}
+	}()
+	if len(batch) == 1 { // nothing to share: skip BEGIN and COMMIT
+		_, err := s.w.ExecContext(ctx, batch[0].query, batch[0].args...)
+		batch[0].err = mapErr(err)
+		return
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, w := range batch {
+			_, err := tx.ExecContext(ctx, w.query, w.args...)
+			w.err = mapErr(err)
+		}
+		return nil
+	})
+	if err != nil {
+		for _, w := range batch {
+			w.err = fmt.Errorf("sqlite: group commit of %d writes: %w", len(batch), err)
+		}
+	}
+}
