@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,5 +122,49 @@ func BenchmarkVerifyDefaultParams(b *testing.B) {
 	h, _ := HashPassword("benchmark password", DefaultParams)
 	for b.Loop() {
 		VerifyPassword(h, "benchmark password")
+	}
+}
+
+// A burst of sign-ins with the same credentials and a cold cache (every client of a service after a restart)
+// costs one argon2id computation, not one per request.
+func TestConcurrentChecksOfTheSameCredentialsShareOneHash(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1e9, 0)
+	a, s := newAuth(t, &now)
+	slow := Params{Memory: 19 * 1024, Time: 4, Threads: 1} // long enough that every caller arrives during it
+	h, _ := HashPassword("burst-pw", slow)
+	if err := s.CreateUser(ctx, storage.User{Name: "bob", PasswordHash: h}); err != nil {
+		t.Fatal(err)
+	}
+	const callers = 8
+	before := hashes.Load()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		wg.Go(func() {
+			<-start
+			_, err := a.Authenticate(ctx, "bob", "burst-pw")
+			errs <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := hashes.Load() - before; n != 1 {
+		t.Fatalf("%d callers with the same credentials computed %d hashes, want 1", callers, n)
+	}
+	// Different passwords are never shared: each is checked.
+	before = hashes.Load()
+	if _, err := a.Authenticate(ctx, "bob", "wrong"); !errors.Is(err, ErrBadCredentials) {
+		t.Fatal(err)
+	}
+	if n := hashes.Load() - before; n != 1 {
+		t.Fatalf("a wrong password computed %d hashes, want 1", n)
 	}
 }

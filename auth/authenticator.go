@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -30,8 +32,9 @@ type Authenticator struct {
 	now      func() time.Time
 	dummy    string // hash checked for unknown users so they take as long as known ones
 
-	mu    sync.Mutex
-	cache map[[sha256.Size]byte]cacheEntry
+	mu     sync.Mutex
+	cache  map[[sha256.Size]byte]cacheEntry
+	flight singleflight.Group // concurrent checks of the same credentials and hash
 }
 
 type cacheEntry struct {
@@ -88,7 +91,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, name, password string)
 		}
 		return u, nil
 	}
-	ok, err := VerifyPassword(u.PasswordHash, password)
+	// Callers presenting the same credentials at once (a client's burst after a restart) share one check.
+	res, err, _ := a.flight.Do(string(key[:])+u.PasswordHash, func() (any, error) { return VerifyPassword(u.PasswordHash, password) })
+	ok, _ := res.(bool)
 	if err != nil {
 		return storage.User{}, fmt.Errorf("auth: user %q: %w", name, err)
 	}

@@ -220,7 +220,12 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// internalError logs err (which never contains a credential) for the operator.
+// internalError logs err (which never contains a credential) for the operator; a failure because the client
+// went away is no fault of ours and is logged at debug level.
 func (s *Server) internalError(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		s.deps.Log.DebugContext(ctx, "request abandoned by the client", "err", err)
+		return
+	}
 	s.deps.Log.ErrorContext(ctx, "internal error", "err", err)
 }

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestPprofOnlyOnLoopback(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "[::]:0", ":0", "192.0.2.1:0", "example.com:0"} {
+		if srv, _, err := listenPprof(addr); err == nil {
+			srv.Close()
+			t.Errorf("listenPprof(%q) served profiles off loopback", addr)
+		}
+	}
+	srv, addr, err := listenPprof("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	resp, err := http.Get("http://" + addr.String() + "/debug/pprof/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "tokenmanager") && !strings.Contains(string(body), ".test") {
+		t.Fatalf("cmdline: %d %q", resp.StatusCode, body)
+	}
+}
