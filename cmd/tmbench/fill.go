@@ -42,7 +42,7 @@ type fillReport struct {
 
 // fillWriters is how many goroutines write. SQLite takes one writer at a time, so more would only queue;
 // PostgreSQL commits several at once.
-const fillWriters = 4
+const fillWriters = 16
 
 func (e *benchEnv) fill(ctx context.Context) error {
 	o, pid := e.o, e.srv.Pid()

@@ -244,6 +244,8 @@ func (s *schedule) take() time.Time { return s.at(s.next.Add(1) - 1) }
 // then is an error whose latency is recorded as drainBy-due (a lower bound), so a server that falls far behind
 // cannot hide its backlog. runLoad accounts the same way for due times no worker took.
 func (w *workerState) pacedLoop(ctx context.Context, c *rawClient, tgt *rawTarget, sched *schedule, measureStart, end, drainBy time.Time) {
+	// Past drainBy, whichever of ctx's end and the connection's deadline (both drainBy) is noticed first.
+	over := func() bool { return ctx.Err() != nil || !time.Now().Before(drainBy) }
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -261,7 +263,7 @@ func (w *workerState) pacedLoop(ctx context.Context, c *rawClient, tgt *rawTarge
 			case <-timer.C:
 			}
 		}
-		if ctx.Err() != nil {
+		if over() {
 			w.missed(inWindow, due, end, drainBy)
 			return
 		}
@@ -269,7 +271,7 @@ func (w *workerState) pacedLoop(ctx context.Context, c *rawClient, tgt *rawTarge
 		t1 := time.Now()
 		switch {
 		case !inWindow:
-		case errText != "" && ctx.Err() != nil: // cut off at drainBy
+		case errText != "" && over(): // cut off at drainBy
 			w.missed(inWindow, due, end, drainBy)
 			return
 		case errText == "":

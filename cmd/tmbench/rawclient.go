@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,20 +93,21 @@ func (c *rawClient) dial(ctx context.Context) error {
 // server before any byte of the answer (the server's idle timeout racing the request) is sent once more on a
 // new connection, as net/http does.
 func (c *rawClient) Do(ctx context.Context, req []byte) (rawResponse, error) {
-	resp, err, retry := c.try(ctx, req)
+	resp, retry, err := c.try(ctx, req)
 	if retry && ctx.Err() == nil {
-		resp, err, _ = c.try(ctx, req)
+		resp, _, err = c.try(ctx, req)
 	}
 	return resp, err
 }
 
-func (c *rawClient) try(ctx context.Context, req []byte) (resp rawResponse, err error, retry bool) {
+// try is one attempt of Do; retry says whether the failure deserves a second one.
+func (c *rawClient) try(ctx context.Context, req []byte) (resp rawResponse, retry bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return rawResponse{}, err, false
+		return rawResponse{}, false, err
 	}
 	if c.conn == nil {
 		if err := c.dial(ctx); err != nil {
-			return rawResponse{}, err, false
+			return rawResponse{}, false, err
 		}
 	}
 	reused := c.reused
@@ -116,25 +118,29 @@ func (c *rawClient) try(ctx context.Context, req []byte) (resp rawResponse, err 
 	c.conn.SetDeadline(deadline)
 	if _, err := c.conn.Write(req); err != nil {
 		c.Close()
-		return rawResponse{}, c.explain(ctx, err), reused && ctx.Err() == nil
+		return rawResponse{}, reused && ctx.Err() == nil, c.explain(ctx, err)
 	}
 	resp, keep, err := c.readResponse()
 	if err != nil {
 		nothingRead := errors.Is(err, errNothingRead)
 		c.Close()
-		return rawResponse{}, c.explain(ctx, err), reused && nothingRead && ctx.Err() == nil
+		return rawResponse{}, reused && nothingRead && ctx.Err() == nil, c.explain(ctx, err)
 	}
 	c.reused = true
 	if !keep {
 		c.Close()
 	}
-	return resp, nil, false
+	return resp, false, nil
 }
 
-// explain turns a deadline set by ctx's end into ctx's error.
+// explain turns a connection deadline set by ctx's end into ctx's error (the connection may notice its
+// deadline a moment before ctx's timer fires).
 func (c *rawClient) explain(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) && errors.Is(err, os.ErrDeadlineExceeded) {
+		return context.DeadlineExceeded
 	}
 	return err
 }

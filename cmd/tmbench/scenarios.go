@@ -253,6 +253,9 @@ func selectScenarios(list string, fill bool) (names, notes []string, err error) 
 				}
 				want[s.name] = true
 			}
+			if !fill {
+				notes = append(notes, "P4 (the *"+fullSuffix+" scenarios) skipped: --fill-tokens and --fill-sessions are 0")
+			}
 		default:
 			s, found := findScenario(n)
 			if !found {
@@ -265,6 +268,7 @@ func selectScenarios(list string, fill bool) (names, notes []string, err error) 
 		}
 	}
 	// A scenario's needs come earlier in allScenarios, so one pass from the end settles chains too.
+	var added []string
 	for i := len(allScenarios) - 1; i >= 0; i-- {
 		s := allScenarios[i]
 		if !want[s.name] {
@@ -273,7 +277,7 @@ func selectScenarios(list string, fill bool) (names, notes []string, err error) 
 		for _, need := range s.needs {
 			if !want[need] {
 				want[need] = true
-				notes = append(notes, fmt.Sprintf("%s needs the figure of %s: running it too", s.name, need))
+				added = append(added, fmt.Sprintf("%s needs the figure of %s: running it too", s.name, need))
 			}
 		}
 	}
@@ -285,8 +289,8 @@ func selectScenarios(list string, fill bool) (names, notes []string, err error) 
 	if len(names) == 0 {
 		return nil, nil, errors.New("no scenarios selected")
 	}
-	slices.Reverse(notes)
-	return names, notes, nil
+	slices.Reverse(added)
+	return names, append(notes, added...), nil
 }
 
 type tokenReply struct {
