@@ -429,7 +429,13 @@ func runScenario(ctx context.Context, sc scenario, env *benchEnv, label string) 
 			profile = env.prof.start(ctx, sc.name, o.duration)
 		}
 	}
-	cfg.AtWindowEnd = func() { cpu1 = takeCPUSample(pids...) }
+	var mem memory
+	cfg.AtWindowEnd = func() {
+		cpu1 = takeCPUSample(pids...)
+		if sc.server {
+			mem, _ = readMemory(env.srv.Pid()) // zero (shown as "-") when /proc cannot be read
+		}
+	}
 	if cfg.Rate > 0 {
 		logf("%s: open loop at %.0f req/s over %d connections and %d target(s), warm-up %v, measuring %v", label, cfg.Rate, workers, len(tmpls), o.warmup, o.duration)
 	} else {
@@ -440,7 +446,7 @@ func runScenario(ctx context.Context, sc scenario, env *benchEnv, label string) 
 		return scenarioReport{}, err
 	}
 	sr := newScenarioReport(sc.name, res)
-	sr.Concurrency, sr.Rate = workers, cfg.Rate
+	sr.Concurrency, sr.Rate, sr.ServerRSSBytes = workers, cfg.Rate, mem.RSS
 	if u, ok := cpuBetween(cpu0, cpu1); ok {
 		sr.CPU = &u
 		if !sc.server {

@@ -63,10 +63,13 @@ type scenarioReport struct {
 	// cores busy): the server's (0 for the in-process baseline), tmbench's
 	// own (load generator, plus the baseline handler) and everything else on
 	// the machine. Nil when /proc could not be read.
-	CPU        *cpuUse `json:"cpu_pct,omitempty"`
-	FirstError string  `json:"first_error,omitempty"`
-	Skipped    string  `json:"skipped,omitempty"`
-	Profile    string  `json:"profile,omitempty"` // --profile: the server's CPU profile over the window
+	CPU *cpuUse `json:"cpu_pct,omitempty"`
+	// ServerRSSBytes is the first node's VmRSS at the end of the window (0 for the baseline): where the
+	// server's memory goes, scenario by scenario.
+	ServerRSSBytes uint64 `json:"server_rss_bytes,omitempty"`
+	FirstError     string `json:"first_error,omitempty"`
+	Skipped        string `json:"skipped,omitempty"`
+	Profile        string `json:"profile,omitempty"` // --profile: the server's CPU profile over the window
 }
 
 func newScenarioReport(name string, res *loadResult) scenarioReport {
@@ -127,7 +130,7 @@ func (r *report) writeText(w io.Writer) {
 		}
 		fmt.Fprint(w, "\n\n")
 	}
-	io.WriteString(w, formatTable(r.tableRows(), []bool{false, true, true, true, true, true, true, true, true, true, true}))
+	io.WriteString(w, formatTable(r.tableRows(), []bool{false, true, true, true, true, true, true, true, true, true, true, true}))
 	if r.ServerPID != 0 {
 		rss := "unknown (" + r.ServerPeakRSSError + ")"
 		if r.ServerPeakRSSError == "" {
@@ -155,7 +158,7 @@ func (r *report) writeText(w io.Writer) {
 		"open R/s = requests scheduled R per second over --concurrency connections, latency counted from each\n"+
 		"request's scheduled time (queueing included). CPU columns are % of one core during the window:\n"+
 		"srv = server process, own = tmbench (load generator; for baseline also the handler), other = every\n"+
-		"other process on the machine (the PostgreSQL server too).\n")
+		"other process on the machine (the PostgreSQL server too). srv RSS = the server's VmRSS at the window's end.\n")
 	if len(r.Targets) > 0 {
 		io.WriteString(w, "\ntargets (issue 9):\n")
 		io.WriteString(w, formatTable(targetTableRows(r.Targets), nil))
@@ -202,14 +205,14 @@ func fmtPct(p float64) string { return fmt.Sprintf("%.0f%%", p) }
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 func (r *report) tableRows() [][]string {
-	rows := [][]string{{"scenario", "load", "requests", "errors", "req/s", "p50", "p99", "vs baseline", "srv CPU", "own CPU", "other CPU"}}
+	rows := [][]string{{"scenario", "load", "requests", "errors", "req/s", "p50", "p99", "vs baseline", "srv CPU", "own CPU", "other CPU", "srv RSS"}}
 	for _, s := range r.Scenarios {
 		load := "c" + strconv.Itoa(s.Concurrency)
 		if s.Rate > 0 {
 			load = "open " + fmtInt(uint64(math.Round(s.Rate))) + "/s"
 		}
 		if s.Skipped != "" {
-			rows = append(rows, []string{s.Name, load, "-", "-", "-", "-", "-", "-", "-", "-", "-"})
+			rows = append(rows, []string{s.Name, load, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"})
 			continue
 		}
 		ratio, srv, own, other := "-", "-", "-", "-"
@@ -222,6 +225,10 @@ func (r *report) tableRows() [][]string {
 			}
 			own, other = fmtPct(s.CPU.Own), fmtPct(s.CPU.Other)
 		}
+		rss := "-"
+		if s.ServerRSSBytes > 0 {
+			rss = fmtMB(s.ServerRSSBytes)
+		}
 		p50, p99 := "-", "-"
 		if s.Requests > 0 {
 			p50 = fmtLatency(time.Duration(s.P50us * float64(time.Microsecond)))
@@ -233,7 +240,7 @@ func (r *report) tableRows() [][]string {
 			fmtInt(s.Requests),
 			fmtInt(s.Errors),
 			fmtInt(uint64(math.Round(s.RPS))),
-			p50, p99, ratio, srv, own, other,
+			p50, p99, ratio, srv, own, other, rss,
 		})
 	}
 	return rows

@@ -91,6 +91,7 @@ func TestReportRatiosTextAndJSON(t *testing.T) {
 	rep.Scenarios[3].Concurrency, rep.Scenarios[3].Rate, rep.Scenarios[3].Profile = 32, 4300, "prof/soap-getAccessToken-half-peak.pprof"
 	rep.Scenarios[0].CPU = &cpuUse{Own: 195, Other: 3}
 	rep.Scenarios[1].CPU = &cpuUse{Srv: 120, Own: 70, Other: 20}
+	rep.Scenarios[1].ServerRSSBytes = 42e6
 	rep.Fill = &fillReport{Users: 3000, Sessions: 100000, Tokens: 1000000, Seconds: 61.25, LiveTokens: 1000100, LiveSessions: 100001,
 		BeforeFill: memory{RSS: 90e6}, AfterFill: memory{RSS: 100e6, HWM: 101e6}, End: memory{RSS: 120e6, HWM: 160e6}, PeakReset: true}
 	rep.fillRatios()
@@ -109,7 +110,7 @@ func TestReportRatiosTextAndJSON(t *testing.T) {
 		"GOMAXPROCS=2, NumCPU=2",
 		"server: 1 node(s) on sqlite, serve --client-rate-interval 0 (per-client OAuth token rate limit lifted)",
 		"baseline                                c32   100,000       0  20,000   500µs   500µs        1.00×        -     195%         3%",
-		"soap-getAccessToken                     c32    43,000       3   8,600  2.00ms  2.00ms        0.43×     120%      70%        20%",
+		"soap-getAccessToken                     c32    43,000       3   8,600  2.00ms  2.00ms        0.43×     120%      70%        20%  42.0 MB",
 		"verify-bearer                           c32         -       -       -       -       -            -        -        -          -",
 		"soap-getAccessToken-half-peak  open 4,300/s    21,500       0   4,300  3.00ms  3.00ms        0.21×",
 		"WARNING: other processes used CPU during measurement (soap-getAccessToken 20%)",
