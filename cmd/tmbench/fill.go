@@ -29,9 +29,10 @@ type fillReport struct {
 	LiveSessions int    `json:"live_sessions"`
 	CountError   string `json:"count_error,omitempty"`
 	// BeforeFill, AfterFill and End are the first node's memory just before and right after the fill, and after
-	// the last scenario. VmHWM was reset just before the fill (PeakReset), so End.HWM is the peak since then;
-	// otherwise the whole run's. BeforeFill shows what the earlier scenarios left (cold-issuance's argon2id
-	// memory, which the Go runtime returns to the system only gradually).
+	// the last scenario. VmHWM was reset right after the fill (PeakReset), so End.HWM is the peak of the
+	// scenarios on the full store; otherwise the whole run's. BeforeFill shows what the earlier scenarios left:
+	// cold-issuance's argon2id memory, which the Go runtime returns to the system only gradually (during the
+	// fill, while the server idles), and which would otherwise stand as P4's peak.
 	BeforeFill     memory `json:"before_fill"`
 	AfterFill      memory `json:"after_fill"`
 	AfterFillError string `json:"after_fill_error,omitempty"`
@@ -47,15 +48,8 @@ const fillWriters = 16
 func (e *benchEnv) fill(ctx context.Context) error {
 	o, pid := e.o, e.srv.Pid()
 	fr := &fillReport{Users: o.fillUsers, Sessions: o.fillSessions, Tokens: o.fillTokens}
-	// The peak so far (cold-issuance holds 19 MiB per request in argon2id) says nothing about the filled
-	// store: keep it for the whole-run figure and start P4's peak afresh.
 	if m, err := readMemory(pid); err == nil {
-		e.rep.peakBeforeReset, fr.BeforeFill = m.HWM, m
-	}
-	if err := resetPeakRSS(pid); err != nil {
-		e.logf("P4: could not reset the server's VmHWM (%v): its peak covers the whole run", err)
-	} else {
-		fr.PeakReset = true
+		fr.BeforeFill = m
 	}
 	store, err := e.openStore(ctx)
 	if err != nil {
@@ -74,6 +68,14 @@ func (e *benchEnv) fill(ctx context.Context) error {
 	}
 	if fr.AfterFill, err = readMemory(pid); err != nil {
 		fr.AfterFillError = err.Error()
+	}
+	// The peak so far (cold-issuance holds 19 MiB per request in argon2id) says nothing about the filled
+	// store: keep it for the whole-run figure and start P4's peak afresh.
+	e.rep.peakBeforeReset = fr.AfterFill.HWM
+	if err := resetPeakRSS(pid); err != nil {
+		e.logf("P4: could not reset the server's VmHWM (%v): its peak covers the whole run", err)
+	} else {
+		fr.PeakReset = true
 	}
 	e.logf("P4: filled in %.1fs; the store counts %d live tokens and %d live sessions; server RSS %s (VmHWM %s)",
 		fr.Seconds, fr.LiveTokens, fr.LiveSessions, fmtMB(fr.AfterFill.RSS), fmtMB(fr.AfterFill.HWM))

@@ -41,7 +41,7 @@ type report struct {
 	Targets        []targetRow `json:"targets"`
 	Notes          []string    `json:"notes,omitempty"`
 
-	peakBeforeReset uint64 // VmHWM just before P4 reset it
+	peakBeforeReset uint64 // VmHWM just before P4 reset it (after the fill)
 }
 
 type scenarioReport struct {
@@ -142,7 +142,7 @@ func (r *report) writeText(w io.Writer) {
 		}
 	}
 	if f := r.Fill; f != nil {
-		peak := " (VmHWM reset just before the fill)"
+		peak := " (VmHWM reset right after the fill)"
 		if !f.PeakReset {
 			peak = " (VmHWM could not be reset: whole run)"
 		}

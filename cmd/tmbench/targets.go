@@ -142,7 +142,7 @@ func evaluateTargets(r *report) []targetRow {
 				Measured: fmt.Sprintf("VmRSS %s (before the fill %s)", fmtMB(f.AfterFill.RSS), fmtMB(f.BeforeFill.RSS)), Target: target,
 				Met: met(float64(f.AfterFill.RSS) <= p4MaxRSS), Value: float64(f.AfterFill.RSS), Required: p4MaxRSS})
 		}
-		what := "server peak RSS from the fill to the end"
+		what := "server peak RSS on the full store (after the fill)"
 		if !f.PeakReset {
 			what = "server peak RSS over the whole run"
 		}

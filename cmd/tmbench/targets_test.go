@@ -51,7 +51,7 @@ func TestEvaluateTargets(t *testing.T) {
 		"P4 verify with Bearer on the full store":                             "NO",
 		"P4 verify with Bearer + SESSION on the full store":                   "yes",
 		"P4 server RSS after the fill":                                        "yes",
-		"P4 server peak RSS from the fill to the end":                         "NO",
+		"P4 server peak RSS on the full store (after the fill)":               "NO",
 		"P5 p99 at half of P1's peak":                                         "yes",
 		"P5 p99 at half of verify-bearer's peak":                              "NO",
 		"OAuth client_credentials tokens/s (client_secret_basic)":             "-",
