@@ -10,16 +10,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
 
-// TestRunEndToEnd runs the whole benchmark, small, against the real binary: every scenario with 200 ms windows,
-// a fill of a few thousand rows, profiles. It checks the harness (every figure measured, without errors, the
-// targets table complete, the profiles written), never the figures.
+// TestRunEndToEnd runs the whole benchmark, small, against the real binary: every scenario with 1 s windows
+// (profiles take whole seconds anyway, and a cold sign-in under a busy `make test` can take half of one), a fill
+// of a few thousand rows, profiles. It checks the harness (every figure measured, without errors, the targets
+// table complete, the profiles written), never the figures.
 func TestRunEndToEnd(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds and runs the server for about 15 s: skipped with -short")
+		t.Skip("builds and runs the server for about 20 s: skipped with -short")
 	}
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "tokenmanager")
@@ -36,7 +38,7 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 
 	profDir := filepath.Join(tmp, "prof")
-	o, err := parseFlags([]string{"--bin", bin, "--duration", "200ms", "--warmup", "100ms", "--concurrency", "4",
+	o, err := parseFlags([]string{"--bin", bin, "--duration", "1s", "--warmup", "100ms", "--concurrency", "4",
 		"--fill-tokens", "3000", "--fill-sessions", "300", "--fill-users", "30", "--cold-users", "300", "--cold-concurrency", "2",
 		"--profile", profDir, "--json"}, io.Discard)
 	if err != nil {
@@ -54,7 +56,13 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Fatalf("%d scenarios ran, want %d", len(rep.Scenarios), len(allScenarios))
 	}
 	for _, s := range rep.Scenarios {
-		if s.Skipped != "" || s.Requests == 0 || s.Errors != 0 {
+		// Open loop on a machine busy with the rest of `make test`, the schedule may fall behind: those requests
+		// are counted as unsent, and are the only errors allowed.
+		allowed := uint64(0)
+		if strings.HasSuffix(s.Name, halfPeakSuffix) {
+			allowed = s.Unsent
+		}
+		if s.Skipped != "" || s.Requests == 0 || s.Errors != allowed {
 			t.Errorf("%s: %d ok, %d errors, skipped %q, first error %q\n%s", s.Name, s.Requests, s.Errors, s.Skipped, s.FirstError, stderr.String())
 		}
 		if s.Name == scBaseline {
@@ -80,7 +88,7 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Errorf("%d target rows, want 15: %+v", len(rep.Targets), rep.Targets)
 	}
 	for _, r := range rep.Targets {
-		if r.Met == "-" && r.Figure != "OAuth" {
+		if r.Met == "-" && r.Figure != "OAuth" { // measured, so evaluated
 			t.Errorf("target %s %s not evaluated: %s", r.Figure, r.What, r.Measured)
 		}
 	}
