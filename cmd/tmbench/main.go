@@ -1,25 +1,29 @@
-// Command tmbench is the load generator behind `make bench`.
+// Command tmbench is the load generator behind `make bench`: it measures every figure of the performance
+// targets (issue 9) in one run.
 //
-// It measures an in-process raw net/http handler first (the "physical limit"
-// of the box, as in reference/peer-bench.md), then starts the tokenmanager
-// server as a subprocess on 127.0.0.1 with a fresh data dir and drives its
-// Spectrum TokenManagerService endpoints at a fixed concurrency for a fixed
-// time, and prints throughput, latency percentiles and the ratio of each
-// scenario's req/s to the baseline.
+// It measures an in-process raw net/http handler first (the "physical limit" of the box, as in
+// reference/peer-bench.md), then starts the tokenmanager server as a subprocess on 127.0.0.1 with a fresh data
+// dir and drives it at a fixed concurrency for a fixed time per scenario: SOAP getAccessToken (P1), token
+// checks (P2), OAuth client credentials and introspection (beside Hydra's figures), issuance with a password
+// never verified before (P3); then fills the store with a million tokens and P1/P2 run again (P4); then P1 and
+// P2 run open-loop at half their peak for the p99 (P5). It prints throughput, latency percentiles, CPU use,
+// the ratio of each scenario to the baseline, and a table of the targets met and missed.
 //
-// With --db postgres://… the server runs on PostgreSQL (in an empty schema
-// made for the run and dropped after it), and with --nodes N as N processes
-// sharing that database and one server key, the workers spread over them.
+// The load goes through a lean HTTP/1.1 client (rawclient.go), one keep-alive connection per worker, so that
+// the load generator takes as little of the machine as it can.
+//
+// With --db postgres://… the server runs on PostgreSQL (in an empty schema made for the run and dropped after
+// it), and with --nodes N as N processes sharing that database and one server key; the workers spread over
+// them.
 //
 //	go run ./cmd/tmbench --bin bin/tokenmanager [--duration 5s] [--warmup 1s]
-//	    [--concurrency 32] [--scenarios baseline,verify-bearer] [--json]
+//	    [--concurrency 32] [--scenarios baseline,verify-bearer] [--json] [--profile DIR]
+//	    [--fill-tokens 1000000] [--fill-sessions 100000] [--cold-users 4000]
 //	    [--db postgres://USER:PASSWORD@127.0.0.1:5432/DB [--nodes 2]]
 package main
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,24 +33,32 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
 )
 
 type options struct {
-	bin         string
-	duration    time.Duration
-	warmup      time.Duration
-	concurrency int
-	scenarios   []string
-	json        bool
-	serverLog   string
-	soak        time.Duration // > 0: soak mode instead of the benchmarks
-	db          string        // PostgreSQL URL, or "" for SQLite
-	nodes       int
+	bin             string
+	duration        time.Duration
+	warmup          time.Duration
+	concurrency     int
+	scenarios       []string
+	notes           []string // what the selection added, and why
+	json            bool
+	serverLog       string
+	soak            time.Duration // > 0: soak mode instead of the benchmarks
+	db              string        // PostgreSQL URL, or "" for SQLite
+	nodes           int
+	profileDir      string
+	fillTokens      int
+	fillSessions    int
+	fillUsers       int
+	coldUsers       int
+	coldConcurrency int
 }
 
 func main() {
@@ -85,13 +97,19 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.StringVar(&o.bin, "bin", "bin/tokenmanager", "tokenmanager `binary` to start with `serve`")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", 1*time.Second, "unmeasured warm-up before each scenario")
-	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent workers (each keeps one connection busy)")
-	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios to run: "+strings.Join(scenarioNames(), ", "))
+	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent workers (each keeps one connection busy; open-loop P5: connections)")
+	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios to run (with the ones their figures need): "+strings.Join(scenarioNames(), ", "))
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON on stdout")
 	fs.DurationVar(&o.soak, "soak", 0, "run the soak test for this long instead of the benchmarks (mixed load over every dialect)")
 	fs.StringVar(&o.serverLog, "server-log", "", "keep the server's stdout/stderr in this `file` (default: a temp file, removed; node N>1: file.nodeN)")
 	fs.StringVar(&o.db, "db", "", "run the server on this PostgreSQL `url` (postgres://…), in an empty schema made for the run and dropped after it (default: SQLite)")
 	fs.IntVar(&o.nodes, "nodes", 1, "server processes sharing the --db database (and one server key); workers spread over them")
+	fs.StringVar(&o.profileDir, "profile", "", "save a CPU profile of the server over each server scenario's window to `dir`/<scenario>.pprof (first node)")
+	fs.IntVar(&o.fillTokens, "fill-tokens", defaultFillTokens, "P4: live tokens written into the store before the *-full scenarios (0 with --fill-sessions 0: no P4)")
+	fs.IntVar(&o.fillSessions, "fill-sessions", defaultFillSessions, "P4: live sessions written into the store")
+	fs.IntVar(&o.fillUsers, "fill-users", defaultFillUsers, "P4: users the filled tokens and sessions belong to")
+	fs.IntVar(&o.coldUsers, "cold-users", defaultColdUsers, "P3: users with never-verified passwords made for cold-issuance (one per request)")
+	fs.IntVar(&o.coldConcurrency, "cold-concurrency", 2*runtime.NumCPU(), "P3: workers for cold-issuance (each request holds 19 MiB of argon2id memory in the server)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -107,6 +125,22 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	if o.concurrency < 1 || o.concurrency > 10000 {
 		return nil, fmt.Errorf("--concurrency must be in [1, 10000], got %d", o.concurrency)
 	}
+	if o.coldConcurrency < 1 || o.coldConcurrency > 1000 {
+		return nil, fmt.Errorf("--cold-concurrency must be in [1, 1000], got %d", o.coldConcurrency)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+		max  int
+	}{{"fill-tokens", o.fillTokens, 20_000_000}, {"fill-sessions", o.fillSessions, 5_000_000},
+		{"cold-users", o.coldUsers, 1_000_000}} {
+		if f.v < 0 || f.v > f.max {
+			return nil, fmt.Errorf("--%s must be in [0, %d], got %d", f.name, f.max, f.v)
+		}
+	}
+	if o.fillUsers < 1 || o.fillUsers > 1_000_000 {
+		return nil, fmt.Errorf("--fill-users must be in [1, 1000000], got %d", o.fillUsers)
+	}
 	if o.db != "" && !strings.HasPrefix(o.db, "postgres://") && !strings.HasPrefix(o.db, "postgresql://") {
 		return nil, errors.New("--db must be a postgres:// URL")
 	}
@@ -117,25 +151,26 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 		return nil, errors.New("--nodes > 1 needs a database they share: --db postgres://…")
 	}
 	var err error
-	if o.scenarios, err = selectScenarios(scen); err != nil {
+	if o.scenarios, o.notes, err = selectScenarios(scen, o.fillTokens > 0 || o.fillSessions > 0); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
-// scenario is one benchmark: setup returns the request each worker repeats.
-type scenario struct {
-	name   string
-	server bool // needs the tokenmanager subprocess
-	setup  func(ctx context.Context, e *benchEnv) (*reqTemplate, error)
-}
-
 // benchEnv is what scenarios can reach.
 type benchEnv struct {
+	o           *options
+	logf        func(string, ...any)
 	baselineURL string
 	srv         *serverProc   // the first node: scenarios set up through it
 	nodes       []*serverProc // every node, srv first
 	client      *http.Client  // for setup calls
+	dsn         string        // the run's PostgreSQL schema, or "" for SQLite
+	store       storage.Store // the server's store, opened by tmbench on first use (see openStore)
+	results     map[string]scenarioReport
+	oauth       *oauthCreds
+	prof        *profiler // nil without --profile
+	rep         *report
 }
 
 // templates is tmpl for each node: the same request sent to each node's address.
@@ -160,141 +195,7 @@ func (e *benchEnv) pids() []int {
 
 func (e *benchEnv) serverURL(path string) string { return "http://" + e.srv.Addr + path }
 
-func (e *benchEnv) basicAuth() string {
-	return "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+e.srv.Password))
-}
-
-const soapGetAccessToken = `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:tok="http://token.security.common.server.platform.spectrum.pb.com/"><soapenv:Header/><soapenv:Body><tok:getAccessToken/></soapenv:Body></soapenv:Envelope>`
-
-// allScenarios is in run order; the baseline goes first.
-var allScenarios = []scenario{
-	{name: "baseline", setup: func(_ context.Context, e *benchEnv) (*reqTemplate, error) {
-		return &reqTemplate{Method: http.MethodGet, URL: e.baselineURL, Header: http.Header{}}, nil
-	}},
-	{name: "soap-getAccessToken", server: true, setup: func(_ context.Context, e *benchEnv) (*reqTemplate, error) {
-		return &reqTemplate{
-			Method: http.MethodPost,
-			URL:    e.serverURL("/security/TokenManagerService"),
-			Header: http.Header{
-				"Content-Type":  {"text/xml; charset=utf-8"},
-				"SOAPAction":    {`""`}, // sent with this exact spelling
-				"Authorization": {e.basicAuth()},
-			},
-			Body: []byte(soapGetAccessToken),
-		}, nil
-	}},
-	{name: "verify-bearer", server: true, setup: func(ctx context.Context, e *benchEnv) (*reqTemplate, error) {
-		tok, err := e.fetchToken(ctx, "/security/rest/token/access/60", false)
-		if err != nil {
-			return nil, err
-		}
-		return &reqTemplate{
-			Method: http.MethodGet,
-			URL:    e.serverURL("/security/rest/token/verify"),
-			Header: http.Header{"Authorization": {"Bearer " + tok.AccessToken}},
-		}, nil
-	}},
-	{name: "verify-bearer-session", server: true, setup: func(ctx context.Context, e *benchEnv) (*reqTemplate, error) {
-		tok, err := e.fetchToken(ctx, "/security/rest/token/access/session/0", true)
-		if err != nil {
-			return nil, err
-		}
-		return &reqTemplate{
-			Method: http.MethodGet,
-			URL:    e.serverURL("/security/rest/token/verify"),
-			Header: http.Header{
-				"Authorization": {"Bearer " + tok.AccessToken},
-				"Cookie":        {"SESSION=" + tok.Session},
-			},
-		}, nil
-	}},
-	{name: "rest-session-token", server: true, setup: func(_ context.Context, e *benchEnv) (*reqTemplate, error) {
-		return &reqTemplate{
-			Method: http.MethodGet,
-			URL:    e.serverURL("/security/rest/token/access/session/60"),
-			Header: http.Header{"Authorization": {e.basicAuth()}},
-		}, nil
-	}},
-}
-
-func scenarioNames() []string {
-	var names []string
-	for _, s := range allScenarios {
-		names = append(names, s.name)
-	}
-	return names
-}
-
-// selectScenarios parses the --scenarios list; the result keeps run order.
-func selectScenarios(list string) ([]string, error) {
-	want := map[string]bool{}
-	for _, n := range strings.Split(list, ",") {
-		n = strings.TrimSpace(n)
-		switch {
-		case n == "":
-		case n == "all":
-			for _, s := range allScenarios {
-				want[s.name] = true
-			}
-		default:
-			found := false
-			for _, s := range allScenarios {
-				found = found || s.name == n
-			}
-			if !found {
-				return nil, fmt.Errorf("unknown scenario %q (have: %s)", n, strings.Join(scenarioNames(), ", "))
-			}
-			want[n] = true
-		}
-	}
-	var out []string
-	for _, s := range allScenarios {
-		if want[s.name] {
-			out = append(out, s.name)
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("no scenarios selected")
-	}
-	return out, nil
-}
-
-type tokenReply struct {
-	AccessToken string `json:"access_token"`
-	Session     string `json:"session"`
-	Username    string `json:"username"`
-}
-
-// fetchToken GETs a REST token URL with Basic admin and decodes the reply.
-func (e *benchEnv) fetchToken(ctx context.Context, path string, wantSession bool) (*tokenReply, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.serverURL(path), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", e.basicAuth())
-	resp, err := e.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: reading body: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", path, describeHTTPError(resp, body[:min(len(body), 512)]))
-	}
-	var tok tokenReply
-	if err := json.Unmarshal(body, &tok); err != nil {
-		return nil, fmt.Errorf("GET %s: decoding %q: %w", path, body, err)
-	}
-	if tok.AccessToken == "" || (wantSession && tok.Session == "") {
-		return nil, fmt.Errorf("GET %s: missing access_token or session in %s", path, body)
-	}
-	return &tok, nil
-}
+func (e *benchEnv) basicAuth() string { return basic("admin", e.srv.Password) }
 
 // baselineBody is a constant token-shaped JSON reply, like peer-bench.md's
 // baseline /token.
@@ -327,6 +228,11 @@ func startBaseline() (url string, shutdown func(), err error) {
 	}, nil
 }
 
+// serverArgs are the flags every node gets besides listen, data dir and addr file: the per-client OAuth
+// issuance limit is lifted (its default, 10 tokens then one a minute, would make oauth-client-credentials
+// measure 429s).
+var serverArgs = []string{"--client-rate-interval", "0"}
+
 func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	rep := &report{
 		GoVersion:   runtime.Version(),
@@ -338,14 +244,23 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		DurationSec: o.duration.Seconds(),
 		DB:          "sqlite",
 		Nodes:       o.nodes,
+		Notes:       append([]string(nil), o.notes...),
 	}
 	if o.db != "" {
 		rep.DB = "postgresql"
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "tmbench: "+format+"\n", args...) }
+	for _, n := range o.notes {
+		logf("%s", n)
+	}
 
-	env := &benchEnv{client: &http.Client{Transport: newTransport(2)}}
+	env := &benchEnv{o: o, logf: logf, client: &http.Client{Transport: newTransport(2)}, results: map[string]scenarioReport{}, rep: rep}
 	defer env.client.CloseIdleConnections()
+	if o.profileDir != "" {
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return fmt.Errorf("--profile: %w", err)
+		}
+	}
 
 	baseURL, stopBaseline, err := startBaseline()
 	if err != nil {
@@ -354,43 +269,39 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	defer stopBaseline()
 	env.baselineURL = baseURL
 
-	anyErrors := false
-	for _, sc := range allScenarios {
-		if !slices.Contains(o.scenarios, sc.name) {
-			continue
+	// Tear down in order: tmbench's handle on the store, the nodes, the run's schema.
+	var dropDB func()
+	defer func() {
+		env.closeStore()
+		for _, n := range env.nodes {
+			if err := n.stop(10 * time.Second); err != nil {
+				logf("stopping server: %v", err)
+			}
 		}
+		if dropDB != nil {
+			dropDB()
+		}
+	}()
+
+	anyErrors := false
+	for i, name := range o.scenarios {
+		sc, _ := findScenario(name)
 		if sc.server && env.srv == nil {
-			serverEnv, dropDB, err := prepareDatabase(ctx, o.db, logf)
-			if err != nil {
+			if dropDB, err = env.startNodes(ctx); err != nil {
 				return err
 			}
-			defer dropDB()
-			for i := range o.nodes {
-				logPath := o.serverLog
-				if i > 0 && logPath != "" {
-					logPath = fmt.Sprintf("%s.node%d", logPath, i+1)
-				}
-				logf("starting %s serve, node %d of %d (addr file, up to 20s)", o.bin, i+1, o.nodes)
-				srv, err := startServer(ctx, o.bin, logPath, 20*time.Second, serverEnv)
-				if err != nil {
-					return err
-				}
-				defer func() {
-					if err := srv.stop(10 * time.Second); err != nil {
-						logf("stopping server: %v", err)
-					}
-				}()
-				env.nodes = append(env.nodes, srv)
-				logf("server pid %d listening on %s", srv.Pid(), srv.Addr)
-			}
-			env.srv = env.nodes[0]
-			rep.ServerPID = env.srv.Pid()
 		}
-		sr, err := runScenario(ctx, sc, env, o, logf)
+		if sc.full && rep.Fill == nil {
+			if err := env.fill(ctx); err != nil {
+				return err
+			}
+		}
+		sr, err := runScenario(ctx, sc, env, fmt.Sprintf("[%d/%d] %s", i+1, len(o.scenarios), name))
 		if err != nil {
 			return err
 		}
 		anyErrors = anyErrors || sr.Errors > 0 || sr.Skipped != ""
+		env.results[name] = sr
 		rep.Scenarios = append(rep.Scenarios, sr)
 	}
 
@@ -398,11 +309,17 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		if rss, err := env.srv.PeakRSS(); err != nil {
 			rep.ServerPeakRSSError = err.Error()
 		} else {
-			rep.ServerPeakRSSBytes = rss
+			rep.ServerPeakRSSBytes = max(rss, rep.peakBeforeReset)
+		}
+		if rep.Fill != nil {
+			if rep.Fill.End, err = readMemory(env.srv.Pid()); err != nil {
+				rep.Fill.EndError = err.Error()
+			}
 		}
 		if anyErrors && !o.json {
 			fmt.Fprintln(stderr, env.srv.logTail(20))
 		}
+		env.closeStore()
 		for _, n := range env.nodes {
 			if err := n.stop(10 * time.Second); err != nil {
 				logf("stopping server: %v", err)
@@ -412,6 +329,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 
 	rep.fillRatios()
+	rep.Targets = evaluateTargets(rep)
 	if o.json {
 		return rep.writeJSON(stdout)
 	}
@@ -420,56 +338,140 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runScenario(ctx context.Context, sc scenario, env *benchEnv, o *options, logf func(string, ...any)) (scenarioReport, error) {
+// startNodes prepares the database and starts the server nodes; the returned function drops the run's
+// PostgreSQL schema.
+func (e *benchEnv) startNodes(ctx context.Context) (func(), error) {
+	o := e.o
+	serverEnv, dsn, dropDB, err := prepareDatabase(ctx, o.db, e.logf)
+	if err != nil {
+		return nil, err
+	}
+	e.dsn = dsn
+	for i := range o.nodes {
+		logPath := o.serverLog
+		if i > 0 && logPath != "" {
+			logPath = fmt.Sprintf("%s.node%d", logPath, i+1)
+		}
+		args := serverArgs
+		if i == 0 && o.profileDir != "" {
+			addr, err := freeLoopbackAddr()
+			if err != nil {
+				return dropDB, err
+			}
+			args = append(append([]string(nil), args...), "--pprof-addr", addr)
+			e.prof = &profiler{dir: o.profileDir, addr: addr, client: e.client}
+		}
+		e.logf("starting %s serve, node %d of %d (addr file, up to 20s)", o.bin, i+1, o.nodes)
+		srv, err := startServer(ctx, o.bin, logPath, 20*time.Second, serverEnv, args...)
+		if err != nil {
+			return dropDB, err
+		}
+		e.nodes = append(e.nodes, srv)
+		e.logf("server pid %d listening on %s", srv.Pid(), srv.Addr)
+	}
+	e.srv = e.nodes[0]
+	e.rep.ServerPID = e.srv.Pid()
+	e.rep.ServerFlags = strings.Join(serverArgs, " ")
+	e.logf("per-client OAuth token rate limit lifted for the run: serve %s (default: 10 tokens, then 1 a minute)", e.rep.ServerFlags)
+	if e.prof != nil {
+		e.logf("CPU profiles of node 1 (pprof on %s) go to %s/<scenario>.pprof", e.prof.addr, e.prof.dir)
+	}
+	return dropDB, nil
+}
+
+func runScenario(ctx context.Context, sc scenario, env *benchEnv, label string) (scenarioReport, error) {
+	o, logf := env.o, env.logf
+	workers := o.concurrency
+	if sc.workers != nil {
+		workers = sc.workers(o)
+	}
+	skip := func(why string) (scenarioReport, error) {
+		logf("%s: %s", label, why)
+		return scenarioReport{Name: sc.name, Concurrency: workers, Skipped: why}, nil
+	}
+	cfg := loadConfig{Concurrency: workers, Warmup: o.warmup, Duration: o.duration}
+	if sc.rate != nil {
+		rate, err := sc.rate(env)
+		if err != nil {
+			return skip(err.Error())
+		}
+		cfg.Rate = rate
+		cfg.Grace = min(max(time.Second, o.duration), 5*time.Second)
+	}
 	tmpl, err := sc.setup(ctx, env)
 	if err != nil {
 		if ctx.Err() != nil {
 			return scenarioReport{}, ctx.Err()
 		}
-		logf("%s: setup failed: %v", sc.name, err)
-		return scenarioReport{Name: sc.name, Skipped: "setup failed: " + err.Error()}, nil
+		return skip("setup failed: " + err.Error())
 	}
-	tr := newTransport(o.concurrency)
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-
-	// One request first, so a broken endpoint is reported instead of
-	// hammered for the whole duration.
+	// One request first, so a broken endpoint is reported instead of hammered for the whole duration.
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	_, perr := doOnce(pctx, client, tmpl)
+	perr := probe(pctx, tmpl)
 	cancel()
 	if ctx.Err() != nil {
 		return scenarioReport{}, ctx.Err()
 	}
 	if perr != "" {
-		logf("%s: probe request failed: %s", sc.name, perr)
-		return scenarioReport{Name: sc.name, Skipped: "probe failed: " + perr}, nil
+		return skip("probe failed: " + perr)
 	}
 
-	cfg := loadConfig{Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration}
 	tmpls := []*reqTemplate{tmpl}
 	var pids []int
 	if sc.server {
 		tmpls, pids = env.templates(tmpl), env.pids()
 	}
 	var cpu0, cpu1 cpuSample
-	cfg.AtWindowStart = func() { cpu0 = takeCPUSample(pids...) }
-	cfg.AtWindowEnd = func() { cpu1 = takeCPUSample(pids...) }
-	logf("%s: %d workers over %d target(s), warm-up %v, measuring %v", sc.name, o.concurrency, len(tmpls), o.warmup, o.duration)
-	res, err := runLoad(ctx, client, tmpls, cfg)
+	var profile *profileRun
+	cfg.AtWindowStart = func() {
+		cpu0 = takeCPUSample(pids...)
+		if sc.server && env.prof != nil {
+			profile = env.prof.start(ctx, sc.name, o.duration)
+		}
+	}
+	var mem memory
+	cfg.AtWindowEnd = func() {
+		cpu1 = takeCPUSample(pids...)
+		if sc.server {
+			mem, _ = readMemory(env.srv.Pid()) // zero (shown as "-") when /proc cannot be read
+		}
+	}
+	if cfg.Rate > 0 {
+		logf("%s: open loop at %.0f req/s over %d connections and %d target(s), warm-up %v, measuring %v", label, cfg.Rate, workers, len(tmpls), o.warmup, o.duration)
+	} else {
+		logf("%s: %d workers over %d target(s), warm-up %v, measuring %v", label, workers, len(tmpls), o.warmup, o.duration)
+	}
+	res, err := runLoad(ctx, tmpls, cfg)
 	if err != nil {
 		return scenarioReport{}, err
 	}
 	sr := newScenarioReport(sc.name, res)
+	sr.Concurrency, sr.Rate, sr.ServerRSSBytes = workers, cfg.Rate, mem.RSS
 	if u, ok := cpuBetween(cpu0, cpu1); ok {
 		sr.CPU = &u
 		if !sc.server {
 			sr.CPU.Srv = 0 // the baseline server runs inside tmbench: counted in Own
 		}
 	}
-	logf("%s: %d ok, %d errors, %.0f req/s", sc.name, sr.Requests, sr.Errors, sr.RPS)
+	if profile != nil {
+		if sr.Profile, err = profile.wait(); err != nil {
+			logf("%s: profile: %v", label, err)
+			sr.Profile = ""
+		}
+	}
+	logf("%s: %d ok, %d errors, %.0f req/s, p99 %v", label, sr.Requests, sr.Errors, sr.RPS, fmtLatency(time.Duration(sr.P99us*1e3)))
 	if sr.FirstError != "" {
-		logf("%s: first error: %s", sc.name, sr.FirstError)
+		logf("%s: first error: %s", label, sr.FirstError)
 	}
 	return sr, nil
+}
+
+// freeLoopbackAddr returns 127.0.0.1:PORT with a port that was free a moment ago.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }

@@ -27,17 +27,33 @@ type report struct {
 	Scenarios []scenarioReport `json:"scenarios"`
 
 	// Server fields are zero/empty when no server scenario ran.
-	ServerPID          int    `json:"server_pid,omitempty"`
+	ServerPID   int    `json:"server_pid,omitempty"`
+	ServerFlags string `json:"server_flags,omitempty"` // serve flags beyond listen, data dir and addr file
+	// ServerPeakRSSBytes is the first node's VmHWM over the whole run.
 	ServerPeakRSSBytes uint64 `json:"server_peak_rss_bytes,omitempty"`
 	ServerPeakRSSError string `json:"server_peak_rss_error,omitempty"`
 	ServerExit         string `json:"server_exit,omitempty"`
+
+	// Argon2VerifyMs is P3's t: the median time of one argon2id verification with the server's default
+	// parameters, measured in tmbench (0 when cold-issuance did not run).
+	Argon2VerifyMs float64     `json:"argon2id_verify_ms,omitempty"`
+	Fill           *fillReport `json:"fill,omitempty"` // P4's fill; nil when it did not run
+	Targets        []targetRow `json:"targets"`
+	Notes          []string    `json:"notes,omitempty"`
+
+	peakBeforeReset uint64 // VmHWM just before P4 reset it (after the fill)
 }
 
 type scenarioReport struct {
-	Name        string  `json:"name"`
-	Requests    uint64  `json:"requests"` // 2xx responses completed in the window
-	Errors      uint64  `json:"errors"`   // non-2xx or transport errors in the window
-	RPS         float64 `json:"rps"`      // Requests per second
+	Name        string `json:"name"`
+	Concurrency int    `json:"concurrency"` // workers (open loop: connections)
+	// Rate is the open-loop schedule in requests per second; 0 for a closed loop. Open-loop latencies run
+	// from each request's scheduled time.
+	Rate        float64 `json:"open_loop_rate,omitempty"`
+	Requests    uint64  `json:"requests"`         // 2xx responses completed in the window (open loop: due in it)
+	Errors      uint64  `json:"errors"`           // non-2xx or transport errors in the window, and Unsent
+	Unsent      uint64  `json:"unsent,omitempty"` // open loop: due in the window, unanswered by the end of the grace
+	RPS         float64 `json:"rps"`              // Requests per second
 	P50us       float64 `json:"p50_us"`
 	P99us       float64 `json:"p99_us"`
 	MeanUs      float64 `json:"mean_us"`
@@ -47,9 +63,13 @@ type scenarioReport struct {
 	// cores busy): the server's (0 for the in-process baseline), tmbench's
 	// own (load generator, plus the baseline handler) and everything else on
 	// the machine. Nil when /proc could not be read.
-	CPU        *cpuUse `json:"cpu_pct,omitempty"`
-	FirstError string  `json:"first_error,omitempty"`
-	Skipped    string  `json:"skipped,omitempty"`
+	CPU *cpuUse `json:"cpu_pct,omitempty"`
+	// ServerRSSBytes is the first node's VmRSS at the end of the window (0 for the baseline): where the
+	// server's memory goes, scenario by scenario.
+	ServerRSSBytes uint64 `json:"server_rss_bytes,omitempty"`
+	FirstError     string `json:"first_error,omitempty"`
+	Skipped        string `json:"skipped,omitempty"`
+	Profile        string `json:"profile,omitempty"` // --profile: the server's CPU profile over the window
 }
 
 func newScenarioReport(name string, res *loadResult) scenarioReport {
@@ -59,6 +79,7 @@ func newScenarioReport(name string, res *loadResult) scenarioReport {
 	}
 	r.Requests = res.OK
 	r.Errors = res.Errors
+	r.Unsent = res.Unsent
 	if res.Elapsed > 0 {
 		r.RPS = float64(res.OK) / res.Elapsed.Seconds()
 	}
@@ -96,29 +117,52 @@ func (r *report) writeJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// writeText prints the human-readable report.
+// writeText prints the human-readable report: the scenario table, the server's memory, the targets table,
+// then warnings, errors and notes.
 func (r *report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "tmbench: %s %s, GOMAXPROCS=%d, NumCPU=%d; concurrency %d, warm-up %v, measured %v per scenario\n\n",
 		r.GoVersion, r.OSArch, r.GOMAXPROCS, r.NumCPU, r.Concurrency,
 		secs(r.WarmupSec), secs(r.DurationSec))
 	if r.DB != "" {
-		fmt.Fprintf(w, "server: %d node(s) on %s\n\n", max(r.Nodes, 1), r.DB)
+		fmt.Fprintf(w, "server: %d node(s) on %s", max(r.Nodes, 1), r.DB)
+		if r.ServerFlags != "" {
+			fmt.Fprintf(w, ", serve %s (per-client OAuth token rate limit lifted)", r.ServerFlags)
+		}
+		fmt.Fprint(w, "\n\n")
 	}
-	io.WriteString(w, formatTable(r.tableRows(), []bool{false, true, true, true, true, true, true, true, true, true}))
+	io.WriteString(w, formatTable(r.tableRows(), []bool{false, true, true, true, true, true, true, true, true, true, true, true}))
 	if r.ServerPID != 0 {
 		rss := "unknown (" + r.ServerPeakRSSError + ")"
 		if r.ServerPeakRSSError == "" {
 			rss = fmtBytes(r.ServerPeakRSSBytes)
 		}
-		fmt.Fprintf(w, "\nserver: pid %d, peak RSS (VmHWM) %s, ended: %s\n", r.ServerPID, rss, r.ServerExit)
+		fmt.Fprintf(w, "\nserver: pid %d, peak RSS (VmHWM) over the run %s, ended: %s\n", r.ServerPID, rss, r.ServerExit)
 		if r.Nodes > 1 {
-			fmt.Fprintf(w, "(pid, RSS and exit of the first node; srv CPU sums every node)\n")
+			fmt.Fprintf(w, "(pid, RSS, profiles and exit of the first node; srv CPU sums every node)\n")
 		}
 	}
+	if f := r.Fill; f != nil {
+		peak := " (VmHWM reset right after the fill)"
+		if !f.PeakReset {
+			peak = " (VmHWM could not be reset: whole run)"
+		}
+		fmt.Fprintf(w, "P4 fill: %s tokens, %s sessions of %s users in %.1fs through the storage interface; the store then\n"+
+			"counted %s live tokens and %s live sessions. Server memory just before the fill: VmRSS %s; after it:\n"+
+			"VmRSS %s, VmHWM %s; at the end: VmRSS %s, VmHWM %s%s.\n",
+			fmtInt(uint64(f.Tokens)), fmtInt(uint64(f.Sessions)), fmtInt(uint64(f.Users)), f.Seconds,
+			fmtInt(uint64(f.LiveTokens)), fmtInt(uint64(f.LiveSessions)),
+			fmtMB(f.BeforeFill.RSS), fmtMB(f.AfterFill.RSS), fmtMB(f.AfterFill.HWM), fmtMB(f.End.RSS), fmtMB(f.End.HWM), peak)
+	}
 	io.WriteString(w, "\nrequests and req/s count 2xx responses completed in the measured window; errors = non-2xx or\n"+
-		"transport errors; p50/p99 are latencies of the 2xx requests. CPU columns are % of one core during\n"+
-		"the window: srv = server process, own = tmbench (load generator; for baseline also the handler),\n"+
-		"other = every other process on the machine (the PostgreSQL server too).\n")
+		"transport errors; p50/p99 are latencies of the 2xx requests. load: cN = N workers back to back;\n"+
+		"open R/s = requests scheduled R per second over --concurrency connections, latency counted from each\n"+
+		"request's scheduled time (queueing included). CPU columns are % of one core during the window:\n"+
+		"srv = server process, own = tmbench (load generator; for baseline also the handler), other = every\n"+
+		"other process on the machine (the PostgreSQL server too). srv RSS = the server's VmRSS at the window's end.\n")
+	if len(r.Targets) > 0 {
+		io.WriteString(w, "\ntargets (issue 9):\n")
+		io.WriteString(w, formatTable(targetTableRows(r.Targets), nil))
+	}
 	var busy []string
 	for _, s := range r.Scenarios {
 		if s.CPU != nil && s.CPU.Other >= noisyOtherPct {
@@ -126,10 +170,10 @@ func (r *report) writeText(w io.Writer) {
 		}
 	}
 	if len(busy) > 0 {
-		fmt.Fprintf(w, "WARNING: other processes used CPU during measurement (%s); those numbers are noisy.\n",
+		fmt.Fprintf(w, "\nWARNING: other processes used CPU during measurement (%s); those numbers are noisy.\n",
 			strings.Join(busy, ", "))
 	}
-	var errs []string
+	var errs, profiles []string
 	for _, s := range r.Scenarios {
 		switch {
 		case s.Skipped != "":
@@ -137,9 +181,18 @@ func (r *report) writeText(w io.Writer) {
 		case s.FirstError != "":
 			errs = append(errs, fmt.Sprintf("  %s: first error: %s", s.Name, s.FirstError))
 		}
+		if s.Profile != "" {
+			profiles = append(profiles, "  "+s.Profile)
+		}
 	}
 	if len(errs) > 0 {
 		io.WriteString(w, "\nerrors:\n"+strings.Join(errs, "\n")+"\n")
+	}
+	if len(profiles) > 0 {
+		io.WriteString(w, "\nserver CPU profiles (go tool pprof -top bin/tokenmanager FILE):\n"+strings.Join(profiles, "\n")+"\n")
+	}
+	if len(r.Notes) > 0 {
+		io.WriteString(w, "\nnotes:\n  "+strings.Join(r.Notes, "\n  ")+"\n")
 	}
 }
 
@@ -152,10 +205,14 @@ func fmtPct(p float64) string { return fmt.Sprintf("%.0f%%", p) }
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 func (r *report) tableRows() [][]string {
-	rows := [][]string{{"scenario", "requests", "errors", "req/s", "p50", "p99", "vs baseline", "srv CPU", "own CPU", "other CPU"}}
+	rows := [][]string{{"scenario", "load", "requests", "errors", "req/s", "p50", "p99", "vs baseline", "srv CPU", "own CPU", "other CPU", "srv RSS"}}
 	for _, s := range r.Scenarios {
+		load := "c" + strconv.Itoa(s.Concurrency)
+		if s.Rate > 0 {
+			load = "open " + fmtInt(uint64(math.Round(s.Rate))) + "/s"
+		}
 		if s.Skipped != "" {
-			rows = append(rows, []string{s.Name, "-", "-", "-", "-", "-", "-", "-", "-", "-"})
+			rows = append(rows, []string{s.Name, load, "-", "-", "-", "-", "-", "-", "-", "-", "-", "-"})
 			continue
 		}
 		ratio, srv, own, other := "-", "-", "-", "-"
@@ -168,6 +225,10 @@ func (r *report) tableRows() [][]string {
 			}
 			own, other = fmtPct(s.CPU.Own), fmtPct(s.CPU.Other)
 		}
+		rss := "-"
+		if s.ServerRSSBytes > 0 {
+			rss = fmtMB(s.ServerRSSBytes)
+		}
 		p50, p99 := "-", "-"
 		if s.Requests > 0 {
 			p50 = fmtLatency(time.Duration(s.P50us * float64(time.Microsecond)))
@@ -175,10 +236,11 @@ func (r *report) tableRows() [][]string {
 		}
 		rows = append(rows, []string{
 			s.Name,
+			load,
 			fmtInt(s.Requests),
 			fmtInt(s.Errors),
 			fmtInt(uint64(math.Round(s.RPS))),
-			p50, p99, ratio, srv, own, other,
+			p50, p99, ratio, srv, own, other, rss,
 		})
 	}
 	return rows

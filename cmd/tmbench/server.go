@@ -33,8 +33,8 @@ type serverProc struct {
 // waits (at most startTimeout) until it writes its address to the addr file.
 // logPath, when not empty, receives the server's stdout and stderr and is
 // kept; otherwise they go to a file inside the temp dir. env is added to the
-// server's environment (TOKENMANAGER_DB and _KEY for a cluster node).
-func startServer(ctx context.Context, bin, logPath string, startTimeout time.Duration, env []string) (*serverProc, error) {
+// server's environment (TOKENMANAGER_DB and _KEY for a cluster node), args to its serve flags.
+func startServer(ctx context.Context, bin, logPath string, startTimeout time.Duration, env []string, args ...string) (*serverProc, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("server binary: %w (build it with `make build`)", err)
 	}
@@ -50,7 +50,7 @@ func startServer(ctx context.Context, bin, logPath string, startTimeout time.Dur
 		}
 	}()
 
-	dataDir := filepath.Join(dir, "data")
+	dataDir := s.DataDir()
 	if err := os.Mkdir(dataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -69,10 +69,10 @@ func startServer(ctx context.Context, bin, logPath string, startTimeout time.Dur
 	if err != nil {
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve",
+	s.cmd = exec.Command(bin, append([]string{"serve",
 		"--listen", "127.0.0.1:0",
 		"--data-dir", dataDir,
-		"--addr-file", addrFile)
+		"--addr-file", addrFile}, args...)...)
 	s.cmd.Env = append(withoutEnv(withoutEnv(withoutEnv(os.Environ(), "TOKENMANAGER_ADMIN_PASSWORD"), "TOKENMANAGER_DB"), "TOKENMANAGER_KEY"),
 		"TOKENMANAGER_ADMIN_PASSWORD="+s.Password)
 	s.cmd.Env = append(s.cmd.Env, env...)
@@ -154,35 +154,65 @@ func withoutEnv(env []string, name string) []string {
 // Pid returns the server's process id.
 func (s *serverProc) Pid() int { return s.cmd.Process.Pid }
 
+// DataDir is the server's data directory (SQLite: tokenmanager.db in it).
+func (s *serverProc) DataDir() string { return filepath.Join(s.dir, "data") }
+
 // PeakRSS returns VmHWM of the running server in bytes.
 func (s *serverProc) PeakRSS() (uint64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Pid()))
+	m, err := readMemory(s.Pid())
 	if err != nil {
 		return 0, err
 	}
-	return parseVmHWM(b)
+	return m.HWM, nil
 }
 
-// parseVmHWM extracts "VmHWM: <n> kB" from /proc/<pid>/status.
-func parseVmHWM(status []byte) (uint64, error) {
+// memory is a process's resident memory from /proc/<pid>/status.
+type memory struct {
+	RSS uint64 `json:"vm_rss_bytes"` // VmRSS: resident now
+	HWM uint64 `json:"vm_hwm_bytes"` // VmHWM: the peak of VmRSS (since start, or since resetPeakRSS)
+}
+
+func readMemory(pid int) (memory, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return memory{}, err
+	}
+	var m memory
+	if m.RSS, err = parseStatusKB(b, "VmRSS"); err != nil {
+		return memory{}, err
+	}
+	if m.HWM, err = parseStatusKB(b, "VmHWM"); err != nil {
+		return memory{}, err
+	}
+	return m, nil
+}
+
+// resetPeakRSS sets the process's VmHWM back to its VmRSS (Linux: "5" to /proc/<pid>/clear_refs), so that a
+// later VmHWM is the peak since now.
+func resetPeakRSS(pid int) error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// parseStatusKB extracts "<field>: <n> kB" from /proc/<pid>/status, in bytes.
+func parseStatusKB(status []byte, field string) (uint64, error) {
 	sc := bufio.NewScanner(bytes.NewReader(status))
 	for sc.Scan() {
 		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		rest, ok := strings.CutPrefix(line, field+":")
 		if !ok {
 			continue
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, fmt.Errorf("unexpected VmHWM line %q", line)
+			return 0, fmt.Errorf("unexpected %s line %q", field, line)
 		}
 		kb, err := strconv.ParseUint(f[0], 10, 64)
 		if err != nil {
-			return 0, fmt.Errorf("unexpected VmHWM line %q: %w", line, err)
+			return 0, fmt.Errorf("unexpected %s line %q: %w", field, line, err)
 		}
 		return kb * 1024, nil
 	}
-	return 0, errors.New("no VmHWM line in status")
+	return 0, fmt.Errorf("no %s line in status", field)
 }
 
 // stop sends SIGTERM, waits up to timeout, then SIGKILLs, and removes the

@@ -160,16 +160,11 @@ func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 // readSample reads the server's resident memory and open files from /proc and its goroutines from /metrics.
 func readSample(srv *serverProc, env *soakEnv) (sample, error) {
 	var s sample
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Pid()))
+	mem, err := readMemory(srv.Pid())
 	if err != nil {
 		return s, err
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			s.RSSBytes = kb << 10
-		}
-	}
+	s.RSSBytes = mem.RSS
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", srv.Pid()))
 	if err != nil {
 		return s, err

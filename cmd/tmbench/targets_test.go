@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+func rps(name string, rps float64) scenarioReport {
+	return scenarioReport{Name: name, Requests: uint64(rps * 5), RPS: rps}
+}
+
+func TestEvaluateTargets(t *testing.T) {
+	half := func(name string, rate float64, p99 time.Duration, errs uint64) scenarioReport {
+		s := rps(name, rate)
+		s.Rate, s.P99us, s.P50us, s.Errors = rate, float64(p99/time.Microsecond), 300, errs
+		return s
+	}
+	withErrs := rps(scForward, 30000)
+	withErrs.Errors = 1
+	rep := &report{NumCPU: 2, Argon2VerifyMs: 25, Scenarios: []scenarioReport{
+		rps(scBaseline, 40000),
+		rps(scSOAP, 16000),          // 0.40×, ≥ 10k: met
+		rps(scVerify, 24000),        // 0.60× but < 25k: missed
+		rps(scVerifySession, 26000), // 0.65×, ≥ 25k: met
+		withErrs,                    // fast enough, but with an error
+		rps(scOAuthToken, 662),
+		{Name: scOAuthIntrospect, Skipped: "setup failed: x"},
+		rps(scCold, 72),                 // target 0.9 × 2 / 25 ms = 72/s: met
+		rps(scSOAP+fullSuffix, 12800),   // 0.80×: met
+		rps(scVerify+fullSuffix, 19000), // 0.79×: missed
+		rps(scVerifySession+fullSuffix, 26000),
+		half(scSOAP+halfPeakSuffix, 8000, 5*time.Millisecond, 0),    // met (≤)
+		half(scVerify+halfPeakSuffix, 12000, 4*time.Millisecond, 2), // p99 fine but errors
+	}, Fill: &fillReport{AfterFill: memory{RSS: 149e6}, End: memory{RSS: 100e6, HWM: 151e6}, PeakReset: true}}
+	got := map[string]targetRow{}
+	var order []string
+	for _, r := range evaluateTargets(rep) {
+		key := r.Figure + " " + r.What
+		got[key] = r
+		order = append(order, key)
+	}
+	for key, want := range map[string]string{
+		"P1 SOAP getAccessToken, Basic, warm credential cache":                "yes",
+		"P2 token check: verify with Bearer":                                  "NO",
+		"P2 token check: verify with Bearer + SESSION":                        "yes",
+		"P2 token check: forward-auth with Bearer":                            "NO",
+		"P3 issuance with a never-verified password (REST open token, Basic)": "yes",
+		"P4 P1 on the full store":                                             "yes",
+		"P4 verify with Bearer on the full store":                             "NO",
+		"P4 verify with Bearer + SESSION on the full store":                   "yes",
+		"P4 server RSS after the fill":                                        "yes",
+		"P4 server peak RSS on the full store (after the fill)":               "NO",
+		"P5 p99 at half of P1's peak":                                         "yes",
+		"P5 p99 at half of verify-bearer's peak":                              "NO",
+		"OAuth client_credentials tokens/s (client_secret_basic)":             "-",
+		"OAuth introspections/s (opaque access token)":                        "-",
+	} {
+		r, ok := got[key]
+		if !ok {
+			t.Errorf("no row %q (have %q)", key, order)
+			continue
+		}
+		if r.Met != want {
+			t.Errorf("%s: met %q, want %q (%+v)", key, r.Met, want, r)
+		}
+	}
+	if len(got) != 14 {
+		t.Errorf("%d rows, want 14: %q (forward-bearer-full did not run: no row)", len(got), order)
+	}
+	for key, want := range map[string]string{
+		"P2 token check: forward-auth with Bearer":                            "30,000/s = 0.75× baseline (1 errors)",
+		"P3 issuance with a never-verified password (REST open token, Basic)": "72.0/s = 1.00× target",
+		"P4 verify with Bearer on the full store":                             "19,000/s = 0.79× of 24,000/s",
+		"OAuth client_credentials tokens/s (client_secret_basic)":             "662/s = 2.00× Hydra",
+		"OAuth introspections/s (opaque access token)":                        "not measured: oauth-introspect skipped",
+	} {
+		if m := got[key].Measured; m != want {
+			t.Errorf("%s: measured %q, want %q", key, m, want)
+		}
+	}
+	if tg := got["P3 issuance with a never-verified password (REST open token, Basic)"].Target; tg != "≥ 72.0/s = 0.9 × 2 cores ÷ 25.0 ms" {
+		t.Errorf("P3 target %q", tg)
+	}
+	if order[0] != "P1 SOAP getAccessToken, Basic, warm credential cache" || !strings.HasPrefix(order[len(order)-1], "OAuth") {
+		t.Errorf("order %q", order)
+	}
+}
+
+func TestEvaluateTargetsWithoutBaselineOrArgon2(t *testing.T) {
+	rep := &report{NumCPU: 2, Scenarios: []scenarioReport{rps(scSOAP, 9000), rps(scVerify, 30000), rps(scCold, 50)}}
+	rows := evaluateTargets(rep)
+	if len(rows) != 3 {
+		t.Fatalf("rows %+v", rows)
+	}
+	// Below the absolute floor it is missed whatever the baseline; above it, undecided without one.
+	if rows[0].Met != "NO" || rows[1].Met != "-" || !strings.Contains(rows[1].Measured, "no baseline") || rows[2].Met != "-" {
+		t.Fatalf("rows %+v", rows)
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	var stderr bytes.Buffer
+	o, err := parseFlags(nil, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.fillTokens != 1_000_000 || o.fillSessions != 100_000 || o.coldUsers != 4000 || o.concurrency != 32 ||
+		o.duration != 5*time.Second || len(o.scenarios) != len(allScenarios) || o.profileDir != "" {
+		t.Fatalf("defaults: %+v", o)
+	}
+	o, err = parseFlags([]string{"--fill-tokens", "0", "--fill-sessions", "0", "--profile", "/tmp/p", "--duration", "1s"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range o.scenarios {
+		if strings.HasSuffix(s, fullSuffix) {
+			t.Fatalf("no fill, yet %s selected", s)
+		}
+	}
+	if o.profileDir != "/tmp/p" || len(o.scenarios) != len(allScenarios)-4 {
+		t.Fatalf("%+v", o)
+	}
+	o, err = parseFlags([]string{"--scenarios", "verify-bearer-half-peak,forward-bearer-full"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(o.scenarios, ",") != "verify-bearer,forward-bearer,forward-bearer-full,verify-bearer-half-peak" || len(o.notes) != 2 ||
+		!strings.Contains(o.notes[0], "forward-bearer-full needs the figure of forward-bearer") {
+		t.Fatalf("scenarios %q, notes %q", o.scenarios, o.notes)
+	}
+	for _, bad := range [][]string{
+		{"--scenarios", "verify-bearer-full", "--fill-tokens", "0", "--fill-sessions", "0"},
+		{"--scenarios", "nope"},
+		{"--duration", "0s"},
+		{"--concurrency", "0"},
+		{"--cold-concurrency", "0"},
+		{"--fill-tokens", "-1"},
+		{"--fill-users", "0"},
+		{"--cold-users", "2000000"},
+		{"--nodes", "2"},
+		{"--db", "mysql://x"},
+		{"extra"},
+	} {
+		if _, err := parseFlags(bad, &stderr); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
