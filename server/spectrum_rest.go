@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
@@ -39,10 +40,18 @@ type restError struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
+	body, err := json.Marshal(v)
+	if err != nil { // our own response types always marshal
+		panic("server: writeJSON: " + err.Error())
+	}
+	body = append(body, '\n')
+	h := w.Header()
+	// Canonical keys assigned directly: this runs on every token check.
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = []string{"no-store"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	w.Write(body)
 }
 
 // restUser authenticates a REST token request with HTTP Basic; on failure it has answered 401 (or 429).

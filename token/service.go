@@ -181,9 +181,7 @@ func (s *Service) IssueOpenToken(ctx context.Context, user, clientHost string, t
 
 func (s *Service) mint(ctx context.Context, user string, kind storage.TokenKind, sessionID, clientHost string, ttl time.Duration) (Issued, error) {
 	now := s.now()
-	var idb [16]byte
-	rand.Read(idb[:])
-	rec := storage.Token{ID: hex.EncodeToString(idb[:]), User: user, Kind: kind, SessionID: sessionID,
+	rec := storage.Token{ID: newTokenID(now), User: user, Kind: kind, SessionID: sessionID,
 		ClientHost: clientHost, CreatedAt: now, LastUsedAt: now}
 	claims := Claims{ID: rec.ID, User: user, Kind: kind, Session: sessionID, IssuedAt: now.Unix()}
 	if kind != storage.KindOpen {
@@ -202,6 +200,23 @@ func (s *Service) mint(ctx context.Context, user string, kind storage.TokenKind,
 		return Issued{}, fmt.Errorf("token: store: %w", err)
 	}
 	return Issued{ID: rec.ID, Token: tok, User: user, Kind: kind, ExpiresAt: rec.ExpiresAt}, nil
+}
+
+// newTokenID returns a record id that starts with the issue time in milliseconds (6 bytes) and ends with 80
+// random bits, in hex. Ids in time order make each new record land at the end of the database's id index,
+// where the pages of the last few records are already being written, instead of on a random page of it: with
+// a million records, a random id costs a page write of its own per token (measured: see README, Benchmarks).
+// The id is no secret (it names a record and opens nothing; only the server and administrators see it), so
+// revealing when the token was issued reveals nothing the record does not.
+func newTokenID(now time.Time) string {
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
 }
 
 // Presented is what a request shows to prove itself.

@@ -312,3 +312,18 @@ func TestConcurrentIssueRevokeExpire(t *testing.T) {
 		t.Fatalf("sessions still live after the idle timeout: %d, %v", len(live), err)
 	}
 }
+
+func TestTokenIDsAreTimeOrderedAndRandom(t *testing.T) {
+	at := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	a, b := newTokenID(at), newTokenID(at)
+	later := newTokenID(at.Add(time.Millisecond))
+	if len(a) != 32 || a == b {
+		t.Fatalf("ids %q and %q: want 32 hex characters, different", a, b)
+	}
+	if a[:12] != b[:12] || a[:12] != "01a2076b4400" { // 2026-11-23T08:00:00Z in milliseconds, big-endian hex
+		t.Fatalf("time prefix of %q: want 01a2076b4400", a)
+	}
+	if !(later > a && later > b) {
+		t.Fatalf("an id minted later (%q) sorts before earlier ones (%q, %q)", later, a, b)
+	}
+}
