@@ -11,11 +11,13 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	josecipher "github.com/go-jose/go-jose/v4/cipher"
 
@@ -68,6 +70,42 @@ type Key struct {
 type Codec struct {
 	primary  *codecKey
 	byHeader map[string]*codecKey // header segment → key
+	opened   openedTokens
+}
+
+// openedTokens remembers the claims of tokens this codec has opened, by the token's SHA-256: a client presents
+// the same token again and again, and hashing it costs a fraction of decrypting, authenticating and decoding it.
+// Only a digest is kept, never a token. A codec with other keys (after a rotation or retirement) is a new Codec
+// with an empty memory, so nothing outlives the keys it was opened with. Expiry and every server-side check
+// still run on each use.
+type openedTokens struct {
+	mu     sync.RWMutex
+	claims map[[sha256.Size]byte]Claims
+}
+
+// maxOpened bounds the memory (about 200 bytes an entry).
+const maxOpened = 65536
+
+func (o *openedTokens) get(key [sha256.Size]byte) (Claims, bool) {
+	o.mu.RLock()
+	c, ok := o.claims[key]
+	o.mu.RUnlock()
+	return c, ok
+}
+
+func (o *openedTokens) put(key [sha256.Size]byte, c Claims) {
+	o.mu.Lock()
+	if o.claims == nil {
+		o.claims = make(map[[sha256.Size]byte]Claims)
+	}
+	if len(o.claims) >= maxOpened {
+		for k := range o.claims { // random order: evicts a random entry
+			delete(o.claims, k)
+			break
+		}
+	}
+	o.claims[key] = c
+	o.mu.Unlock()
 }
 
 type codecKey struct {
@@ -178,6 +216,19 @@ func (k *Codec) Open(tok string) (Claims, error) {
 	if len(tok) > MaxLen {
 		return Claims{}, ErrMalformed
 	}
+	digest := sha256.Sum256([]byte(tok))
+	if c, ok := k.opened.get(digest); ok {
+		return c, nil
+	}
+	c, err := k.open(tok)
+	if err == nil {
+		k.opened.put(digest, c)
+	}
+	return c, err
+}
+
+// open decrypts and checks tok.
+func (k *Codec) open(tok string) (Claims, error) {
 	header, rest, ok := strings.Cut(tok, ".")
 	key := k.byHeader[header]
 	if !ok || key == nil {

@@ -182,3 +182,42 @@ func TestKeyRing(t *testing.T) {
 		t.Error("the same key twice accepted")
 	}
 }
+
+// BenchmarkOpenFirstSight is Open of a token the codec has not seen: decrypt, authenticate, decode.
+func BenchmarkOpenFirstSight(b *testing.B) {
+	c, _ := NewCodec(testKey())
+	tok, _ := c.Seal(Claims{ID: "0123456789abcdef0123456789abcdef", User: "admin", Kind: storage.KindSession, Session: "s", Host: "127.0.0.1", IssuedAt: 1})
+	b.ReportAllocs()
+	for b.Loop() {
+		c.open(tok)
+	}
+}
+
+// Once a token has been opened, the remembered claims answer only for that exact token: every altered copy is
+// still decrypted and refused.
+func TestOpenedTokensAnswerOnlyForTheSameToken(t *testing.T) {
+	c, _ := NewCodec(testKey())
+	tok, _ := c.Seal(Claims{ID: "0123456789abcdef0123456789abcdef", User: "admin", Kind: storage.KindOpen, IssuedAt: 1})
+	want, err := c.Open(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := c.Open(tok); err != nil || again != want {
+		t.Fatalf("second Open = %+v, %v", again, err)
+	}
+	for i := range len(tok) {
+		b := []byte(tok)
+		b[i] ^= 1
+		if got, err := c.Open(string(b)); err == nil {
+			t.Fatalf("token altered at byte %d opened: %+v", i, got)
+		}
+	}
+	if got, err := c.Open(tok + "A"); err == nil {
+		t.Fatalf("token with a byte appended opened: %+v", got)
+	}
+	// A codec without the key (a retired key's tokens after the ring reloads) remembers nothing of the old one.
+	other, _ := NewCodec(bytes.Repeat([]byte{9}, 32))
+	if _, err := other.Open(tok); err == nil {
+		t.Fatal("another codec opened the token")
+	}
+}
