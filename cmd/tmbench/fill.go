@@ -29,10 +29,9 @@ type fillReport struct {
 	LiveSessions int    `json:"live_sessions"`
 	CountError   string `json:"count_error,omitempty"`
 	// BeforeFill, AfterFill and End are the first node's memory just before and right after the fill, and after
-	// the last scenario. VmHWM was reset right after the fill (PeakReset), so End.HWM is the peak of the
-	// scenarios on the full store; otherwise the whole run's. BeforeFill shows what the earlier scenarios left:
-	// cold-issuance's argon2id memory, which the Go runtime returns to the system only gradually (during the
-	// fill, while the server idles), and which would otherwise stand as P4's peak.
+	// the last scenario on the full store (before cold-issuance, which runs last: its bursts of argon2id memory,
+	// 19 MiB a sign-in, are not the store's). VmHWM was reset right after the fill (PeakReset), so End.HWM is the
+	// peak of the scenarios on the full store; otherwise the whole run's.
 	BeforeFill     memory `json:"before_fill"`
 	AfterFill      memory `json:"after_fill"`
 	AfterFillError string `json:"after_fill_error,omitempty"`

@@ -284,6 +284,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}()
 
 	anyErrors := false
+	fillEndRead := false // rep.Fill.End taken (before cold-issuance)
 	for i, name := range o.scenarios {
 		sc, _ := findScenario(name)
 		if sc.server && env.srv == nil {
@@ -294,6 +295,15 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		if sc.full && rep.Fill == nil {
 			if err := env.fill(ctx); err != nil {
 				return err
+			}
+		}
+		if name == scCold && rep.Fill != nil && !fillEndRead {
+			// P4's memory is the store's, read before the sign-in burst that runs last.
+			fillEndRead = true
+			if m, err := readMemory(env.srv.Pid()); err != nil {
+				rep.Fill.EndError = err.Error()
+			} else {
+				rep.Fill.End = m
 			}
 		}
 		sr, err := runScenario(ctx, sc, env, fmt.Sprintf("[%d/%d] %s", i+1, len(o.scenarios), name))
@@ -311,7 +321,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		} else {
 			rep.ServerPeakRSSBytes = max(rss, rep.peakBeforeReset)
 		}
-		if rep.Fill != nil {
+		if rep.Fill != nil && !fillEndRead {
 			if rep.Fill.End, err = readMemory(env.srv.Pid()); err != nil {
 				rep.Fill.EndError = err.Error()
 			}

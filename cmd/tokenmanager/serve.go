@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -176,6 +177,7 @@ func serve(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--throttle-address: %w", err)
 	}
 
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -305,6 +307,21 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// tuneGC sets the garbage collector for a server whose live heap is small (tens of MB) and whose requests
+// allocate briskly: Go's default (GOGC=100) then collects several hundred times a second, which measured 20% of
+// the token-issuing throughput (make bench: 8,309 vs 10,717 SOAP tokens/s at GOGC=400). A soft memory limit keeps
+// the larger headroom from growing the heap past 128 MiB under bursts of sign-ins (argon2id's 19 MiB each), which
+// measured 263 MB of RSS without it; near the limit the collector runs more often instead. The caches at their
+// bounds hold well under it. GOGC and GOMEMLIMIT in the environment take precedence, as for any Go program.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(128 << 20)
+	}
 }
 
 // every runs job every interval until ctx ends (never when interval <= 0), logging its failures as name.
