@@ -148,7 +148,7 @@ func (r *report) writeText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "P4 fill: %s tokens, %s sessions of %s users in %.1fs through the storage interface; the store then\n"+
 			"counted %s live tokens and %s live sessions. Server memory just before the fill: VmRSS %s; after it:\n"+
-			"VmRSS %s, VmHWM %s; at the end: VmRSS %s, VmHWM %s%s.\n",
+			"VmRSS %s, VmHWM %s; after the scenarios on the full store: VmRSS %s, VmHWM %s%s.\n",
 			fmtInt(uint64(f.Tokens)), fmtInt(uint64(f.Sessions)), fmtInt(uint64(f.Users)), f.Seconds,
 			fmtInt(uint64(f.LiveTokens)), fmtInt(uint64(f.LiveSessions)),
 			fmtMB(f.BeforeFill.RSS), fmtMB(f.AfterFill.RSS), fmtMB(f.AfterFill.HWM), fmtMB(f.End.RSS), fmtMB(f.End.HWM), peak)

@@ -116,7 +116,7 @@ func TestReportRatiosTextAndJSON(t *testing.T) {
 		"WARNING: other processes used CPU during measurement (soap-getAccessToken 20%)",
 		"peak RSS (VmHWM) over the run 50.0 MiB",
 		"P4 fill: 1,000,000 tokens, 100,000 sessions of 3,000 users in 61.2s",
-		"VmRSS 100.0 MB, VmHWM 101.0 MB; at the end: VmRSS 120.0 MB, VmHWM 160.0 MB (VmHWM reset right after the fill)",
+		"VmRSS 100.0 MB, VmHWM 101.0 MB; after the scenarios on the full store: VmRSS 120.0 MB, VmHWM 160.0 MB (VmHWM reset right after the fill)",
 		"soap-getAccessToken: first error: HTTP 500",
 		"verify-bearer: SKIPPED (setup failed: boom)",
 		"targets (issue 9):",

@@ -150,7 +150,7 @@ func evaluateTargets(r *report) []targetRow {
 			rows = append(rows, targetRow{Figure: "P4", What: what, Measured: "unknown: " + f.EndError, Target: target, Met: "-"})
 		} else {
 			rows = append(rows, targetRow{Figure: "P4", What: what,
-				Measured: fmt.Sprintf("VmHWM %s (VmRSS at the end %s)", fmtMB(f.End.HWM), fmtMB(f.End.RSS)), Target: target,
+				Measured: fmt.Sprintf("VmHWM %s (VmRSS then %s)", fmtMB(f.End.HWM), fmtMB(f.End.RSS)), Target: target,
 				Met: met(float64(f.End.HWM) <= p4MaxRSS), Value: float64(f.End.HWM), Required: p4MaxRSS})
 		}
 	}
