@@ -108,10 +108,11 @@ func (c *Store) Sync(ctx context.Context) error {
 	}
 }
 
-// Run calls Sync every interval until ctx ends.
+// Run calls Sync every interval, and deletes expired entries every sweepInterval, until ctx ends.
 func (c *Store) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var lastSweep time.Time // the first tick sweeps
 	for {
 		select {
 		case <-ctx.Done():
@@ -120,8 +121,22 @@ func (c *Store) Run(ctx context.Context, interval time.Duration) {
 			if err := c.Sync(ctx); err != nil && ctx.Err() == nil {
 				c.opts.Log.Warn("reading the cache change feed", "err", err)
 			}
+			if now := c.opts.Now(); now.Sub(lastSweep) >= sweepInterval {
+				c.sweep(now)
+				lastSweep = now
+			}
 		}
 	}
+}
+
+// sweepInterval is how often Run deletes expired entries: an entry is never answered past its TTL anyway, but
+// without a sweep the records of tokens no longer presented would stay in memory until the size bound.
+const sweepInterval = 10 * time.Second
+
+func (c *Store) sweep(now time.Time) {
+	c.users.sweep(now)
+	c.tokens.sweep(now)
+	c.sessions.sweep(now)
 }
 
 func (c *Store) drop(kind storage.ChangeKind, key string) {
@@ -248,6 +263,16 @@ func (t *table[V]) update(key string, fn func(*V)) {
 	if e, ok := t.entries[key]; ok {
 		fn(&e.v)
 		t.entries[key] = e
+	}
+	t.mu.Unlock()
+}
+
+func (t *table[V]) sweep(now time.Time) {
+	t.mu.Lock()
+	for k, e := range t.entries {
+		if !now.Before(e.expires) {
+			delete(t.entries, k)
+		}
 	}
 	t.mu.Unlock()
 }

@@ -295,3 +295,28 @@ func TestCallersOwnWhatTheyGet(t *testing.T) {
 		t.Fatalf("a caller's change reached the cache: %q", again.DigestSecret)
 	}
 }
+
+func TestRunSweepsExpiredEntries(t *testing.T) {
+	f := newFixture(t, nil, Options{TTL: time.Second})
+	f.state(t) // caches the open token, the session and the user
+	if n := len(f.c.tokens.entries) + len(f.c.sessions.entries) + len(f.c.users.entries); n != 3 {
+		t.Fatalf("%d entries cached, want 3", n)
+	}
+	f.clk.Add(sweepInterval) // all expired, and a sweep is due
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.c.Run(ctx, time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f.c.tokens.mu.RLock()
+		n := len(f.c.tokens.entries)
+		f.c.tokens.mu.RUnlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d expired token entries still held after Run's sweep", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
