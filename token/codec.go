@@ -83,8 +83,9 @@ type openedTokens struct {
 	claims map[[sha256.Size]byte]Claims
 }
 
-// maxOpened bounds the memory (about 200 bytes an entry).
-const maxOpened = 65536
+// maxOpened bounds the memory (about 250 bytes an entry, 4 MB in all): enough for the tokens in active use at
+// once; a token beyond it is decrypted again, at first-sight cost.
+const maxOpened = 16384
 
 func (o *openedTokens) get(key [sha256.Size]byte) (Claims, bool) {
 	o.mu.RLock()
