@@ -22,7 +22,7 @@ type groupWrite struct {
 	args  []any
 	err   error
 	lead  bool          // set when this write is to run the next batch
-	wake  chan struct{} // signalled (once) when the write is committed or is to lead
+	wake  chan struct{} // signalled when the write is committed, or when it is to lead (then again at its commit, unread)
 }
 
 type groupCommit struct {
