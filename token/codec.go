@@ -247,7 +247,9 @@ func (k *Codec) open(tok string) (Claims, error) {
 	if !ok || strings.Contains(tagPart, ".") {
 		return Claims{}, ErrMalformed
 	}
-	enc := base64.RawURLEncoding
+	// Strict: the unused low bits of a segment's last character must be zero, so each token has one spelling
+	// (otherwise up to 15 other strings would decode to the same bytes and open as the same token).
+	enc := base64.RawURLEncoding.Strict()
 	iv, err1 := enc.DecodeString(ivPart)
 	ct, err2 := enc.DecodeString(ctPart)
 	tag, err3 := enc.DecodeString(tagPart)
