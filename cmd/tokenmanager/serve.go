@@ -313,7 +313,7 @@ func serve(args []string, stderr io.Writer) error {
 // allocate briskly: Go's default (GOGC=100) then collects several hundred times a second, which measured 20% of
 // the token-issuing throughput (make bench: 8,309 vs 10,717 SOAP tokens/s at GOGC=400). A soft memory limit keeps
 // the larger headroom from growing the heap past 128 MiB under bursts of sign-ins (argon2id's 19 MiB each), which
-// measured 263 MB of RSS without it; near the limit the collector runs more often instead. The caches at their
+// measured 263 MB of RSS with a 256 MiB limit; near the limit the collector runs more often instead. The caches at their
 // bounds hold well under it. GOGC and GOMEMLIMIT in the environment take precedence, as for any Go program.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
