@@ -52,7 +52,7 @@ func (s *Store) ListSessions(ctx context.Context, f storage.SessionFilter) ([]st
 }
 
 func (s *Store) RevokeUserTokens(ctx context.Context, user string, when time.Time) (_ int, err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	var n int
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		// Sessions first: the package's lock order.

@@ -49,15 +49,4 @@ func (s *Store) DeleteChanges(ctx context.Context, cutoff time.Time, limit int) 
 	return int(tag.RowsAffected()), nil
 }
 
-func (s *Store) OnChange(fn func(ctx context.Context)) { s.onChange = append(s.onChange, fn) }
-
-// changed runs the OnChange hooks when err is nil: call it last in every method whose commit writes
-// cache_changes (through the triggers of migration 0010).
-func (s *Store) changed(ctx context.Context, err error) {
-	if err != nil {
-		return
-	}
-	for _, fn := range s.onChange {
-		fn(context.WithoutCancel(ctx))
-	}
-}
+func (s *Store) OnChange(fn func(ctx context.Context)) { s.onChange.Add(fn) }

@@ -26,13 +26,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/hooks"
 )
 
 // Store implements storage.Store on a PostgreSQL database.
 type Store struct {
 	pool *pgxpool.Pool
 
-	onChange []func(context.Context) // see OnChange
+	onChange hooks.Changes // see OnChange
 }
 
 var _ storage.Store = (*Store)(nil)

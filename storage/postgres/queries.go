@@ -36,7 +36,7 @@ func (s *Store) GetUser(ctx context.Context, name string) (storage.User, error) 
 }
 
 func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storage.User) error) (err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	if !storable(name) {
 		return storage.ErrNotFound
 	}
@@ -106,7 +106,7 @@ func (s *Store) TouchToken(ctx context.Context, id string, when time.Time, minIn
 }
 
 func (s *Store) RevokeToken(ctx context.Context, id string, when time.Time) (err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -120,7 +120,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, when time.Time) (err
 }
 
 func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, when time.Time) (_ int, err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	if !storable(sessionID) {
 		return 0, nil
 	}
@@ -185,7 +185,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, when time.Time, min
 }
 
 func (s *Store) EndSession(ctx context.Context, id string, when time.Time) (err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -204,7 +204,7 @@ func (s *Store) EndSession(ctx context.Context, id string, when time.Time) (err 
 }
 
 func (s *Store) EndUserSessions(ctx context.Context, user string, when time.Time) (_ int, err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	var n int
 	err = s.tx(ctx, func(tx pgx.Tx) error {
 		// Sessions first (the package's lock order), remembering which were live: their tokens die with them.

@@ -98,7 +98,7 @@ func (s *Store) ListSessions(ctx context.Context, f storage.SessionFilter) ([]st
 }
 
 func (s *Store) RevokeUserTokens(ctx context.Context, user string, at time.Time) (_ int, err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	var n int64
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		ts := toMicros(at)

@@ -31,7 +31,7 @@ func (s *Store) GetUser(ctx context.Context, name string) (storage.User, error) 
 }
 
 func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storage.User) error) (err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name = ?`, name))
 		if err != nil {
@@ -111,7 +111,7 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time, minInte
 }
 
 func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`,
 			toMicros(at), id)
@@ -123,7 +123,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (err e
 }
 
 func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (_ int, err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	res, err := s.w.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at = 0`,
 		toMicros(at), sessionID)
 	if err != nil {
@@ -176,7 +176,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time, minIn
 }
 
 func (s *Store) EndSession(ctx context.Context, id string, at time.Time) (err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE sessions SET ended_at = CASE WHEN ended_at = 0 THEN ? ELSE ended_at END WHERE id = ?`, toMicros(at), id)
@@ -192,7 +192,7 @@ func (s *Store) EndSession(ctx context.Context, id string, at time.Time) (err er
 }
 
 func (s *Store) EndUserSessions(ctx context.Context, user string, at time.Time) (_ int, err error) {
-	defer func() { s.changed(ctx, err) }()
+	defer func() { s.onChange.Run(ctx, err) }()
 	var n int64
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		ts := toMicros(at)

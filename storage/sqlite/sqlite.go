@@ -17,6 +17,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/hooks"
 )
 
 // Store implements storage.Store on one SQLite file.
@@ -24,8 +25,8 @@ type Store struct {
 	w *sql.DB // the single writer connection
 	r *sql.DB // read-only pool
 
-	onChange []func(context.Context) // see OnChange
-	group    groupCommit             // see execGrouped
+	onChange hooks.Changes // see OnChange
+	group    groupCommit   // see execGrouped
 }
 
 var _ storage.Store = (*Store)(nil)
