@@ -243,6 +243,9 @@ func (s *Service) Deny(ctx context.Context, req Request, user string) (storage.A
 
 func (s *Service) record(ctx context.Context, c Consent, state storage.AppAuthState, user string, devices []storage.AppDevice) (storage.AppAuthorization, error) {
 	req := c.Request
+	if err := req.checkText(); err != nil {
+		return storage.AppAuthorization{}, err
+	}
 	der := []byte{} // a password sign-in (Login) has no app key
 	if req.PublicKey != nil {
 		var err error
@@ -397,6 +400,10 @@ type LoginRequest struct {
 	Days        int
 }
 
+func (lr LoginRequest) checkText() error {
+	return Request{AppName: lr.AppName, MachineCode: lr.MachineCode, DeviceName: lr.DeviceName}.checkText()
+}
+
 // Login authorizes the app for user, whose password the caller has checked, as if the user had approved a
 // User Login Auth request on the consent page: the device is registered and a child token with the
 // GetLicenseKeys permission is issued at once.
@@ -412,6 +419,9 @@ func (s *Service) Login(ctx context.Context, parent *license.Access, user string
 		return Issued{}, fmt.Errorf("%w: app or device name longer than %d bytes", license.ErrInvalidInput, MaxNameLen)
 	case lr.Days < 0:
 		return Issued{}, fmt.Errorf("%w: negative Expires", license.ErrInvalidInput)
+	}
+	if err := lr.checkText(); err != nil {
+		return Issued{}, err
 	}
 	raw := make([]byte, 30)
 	rand.Read(raw) // a request id of our own: this request never travels

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tokenmanager/tokenmanager/license"
 )
@@ -58,6 +57,17 @@ func (r Request) UserLogin() bool {
 	return slices.Contains(r.Scope.Methods, license.MethodGetLicenseKeys)
 }
 
+// checkText checks the request's stored text as ParseRequest does, for requests made some other way (Login).
+func (r Request) checkText() error {
+	if err := license.CheckText("app name", r.AppName, MaxNameLen); err != nil {
+		return err
+	}
+	if err := license.CheckText("machine code", r.MachineCode, license.MaxMachineCodeLen); err != nil {
+		return err
+	}
+	return license.CheckText("device name", r.DeviceName, MaxNameLen)
+}
+
 // ChildRequest is the request as the license package bounds it.
 func (r Request) ChildRequest() license.ChildRequest {
 	return license.ChildRequest{Methods: r.Scope.Methods, ProductLock: r.Scope.ProductLock, KeyLock: r.Scope.KeyLock,
@@ -97,8 +107,8 @@ func ParseRequest(params map[string]string) (Request, error) {
 	switch {
 	case r.AppName == "":
 		bad("VendorAppName is missing: the app must say its name")
-	case len(r.AppName) > MaxNameLen || !utf8.ValidString(r.AppName):
-		bad("VendorAppName is longer than %d bytes or not UTF-8", MaxNameLen)
+	case license.CheckText("VendorAppName", r.AppName, MaxNameLen) != nil:
+		bad("VendorAppName is longer than %d bytes, not UTF-8, or has control characters", MaxNameLen)
 	}
 	if v := get("Expires"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -113,12 +123,12 @@ func ParseRequest(params map[string]string) (Request, error) {
 		bad("TokenId %.20q is not a token id", v)
 	}
 	r.MachineCode = get("MachineCode")
-	if len(r.MachineCode) > license.MaxMachineCodeLen || !utf8.ValidString(r.MachineCode) {
-		bad("MachineCode is longer than %d bytes or not UTF-8", license.MaxMachineCodeLen)
+	if license.CheckText("MachineCode", r.MachineCode, license.MaxMachineCodeLen) != nil {
+		bad("MachineCode is longer than %d bytes, not UTF-8, or has control characters", license.MaxMachineCodeLen)
 	}
 	r.DeviceName = get("DeviceName")
-	if len(r.DeviceName) > MaxNameLen || !utf8.ValidString(r.DeviceName) {
-		bad("DeviceName is longer than %d bytes or not UTF-8", MaxNameLen)
+	if license.CheckText("DeviceName", r.DeviceName, MaxNameLen) != nil {
+		bad("DeviceName is longer than %d bytes, not UTF-8, or has control characters", MaxNameLen)
 	}
 	if v := get("Algorithm"); v != "" && v != "RSA_2048" && v != "0" {
 		bad("Algorithm %.20q is not supported: only RSA_2048", v)

@@ -192,3 +192,19 @@ func FuzzParsePublicKey(f *testing.F) {
 		}
 	})
 }
+
+// TestParseRequestRefusesControlText: the names and machine code shown on the consent page and stored with the
+// authorization must be UTF-8 text without control characters.
+func TestParseRequestRefusesControlText(t *testing.T) {
+	for _, field := range []string{"VendorAppName", "MachineCode", "DeviceName"} {
+		for _, v := range []string{"a\x00b", "a\xffb", "a\x1b[2Jb", "a\u009bb"} {
+			q := sdkQuery()
+			q.Set(field, v)
+			var bad *appauth.BadRequestError
+			if _, err := appauth.ParseRequest(params(q)); !errors.As(err, &bad) || len(bad.Problems) != 1 ||
+				!strings.HasPrefix(bad.Problems[0], field) {
+				t.Errorf("%s=%q: %v", field, v, err)
+			}
+		}
+	}
+}

@@ -166,8 +166,11 @@ func (s *Service) CreateAPIToken(ctx context.Context, vendor string, spec TokenS
 	if len(spec.Methods) == 0 {
 		return IssuedToken{}, invalid("a token needs at least one method")
 	}
-	if err := textLen("token name", spec.Name, MaxNameLen); err != nil {
+	if err := CheckText("token name", spec.Name, MaxNameLen); err != nil {
 		return IssuedToken{}, err
+	}
+	if spec.ExpiresAt.After(MaxExpiry) {
+		return IssuedToken{}, invalid("a token cannot expire after %s", MaxExpiry.Format(time.DateOnly))
 	}
 	if spec.KeyLock > 0 && spec.ProductLock <= 0 && !slices.Contains(spec.Methods, MethodGetToken) {
 		return IssuedToken{}, invalid("a key lock needs a product lock: key ids are per product")

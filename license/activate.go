@@ -78,10 +78,10 @@ type ActivateRequest struct {
 }
 
 func (r ActivateRequest) check() error {
-	if err := textLen("machine code", r.MachineCode, MaxMachineCodeLen); err != nil {
+	if err := CheckText("machine code", r.MachineCode, MaxMachineCodeLen); err != nil {
 		return err
 	}
-	if err := textLen("friendly name", r.FriendlyName, MaxFriendlyNameLen); err != nil {
+	if err := CheckText("friendly name", r.FriendlyName, MaxFriendlyNameLen); err != nil {
 		return err
 	}
 	if r.FloatingInterval < 0 || r.FloatingInterval > MaxFloatingInterval {
@@ -182,7 +182,11 @@ func decideActivate(a *Access, p storage.Product, k storage.LicenseKey, acts []s
 		return ch, invalid("the key is node-locked and no machine code was given")
 	}
 	if k.TrialActivation && k.TrialStartedAt.IsZero() {
-		k.TrialStartedAt, k.ExpiresAt = now, now.Add(days(k.Period))
+		exp, err := addDays("period", now, k.Period)
+		if err != nil {
+			exp = MaxExpiry // a period stored before periods were bounded
+		}
+		k.TrialStartedAt, k.ExpiresAt = now, exp
 		ch.Key = &k
 	}
 	if k.MaxNoOfMachines <= 0 {
@@ -331,7 +335,7 @@ func (s *Service) Deactivate(ctx context.Context, a *Access, req DeactivateReque
 	if err := a.allow(MethodDeactivate); err != nil {
 		return err
 	}
-	if err := textLen("machine code", req.MachineCode, MaxMachineCodeLen); err != nil {
+	if err := CheckText("machine code", req.MachineCode, MaxMachineCodeLen); err != nil {
 		return err
 	}
 	p, err := s.product(ctx, a, req.ProductID)

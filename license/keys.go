@@ -20,7 +20,7 @@ type CustomerSpec struct {
 
 func (c CustomerSpec) check() error {
 	for _, f := range [][2]string{{"customer name", c.Name}, {"e-mail", c.Email}, {"company", c.Company}} {
-		if err := textLen(f[0], f[1], MaxNameLen); err != nil {
+		if err := CheckText(f[0], f[1], MaxNameLen); err != nil {
 			return err
 		}
 	}
@@ -84,13 +84,16 @@ func (k KeySpec) check() error {
 	if utf8.RuneCountInString(k.Notes) > MaxNotesLen {
 		return invalid("notes are longer than %d characters", MaxNotesLen)
 	}
+	if err := checkLines("notes", k.Notes, MaxNotesLen*utf8.UTFMax); err != nil {
+		return err
+	}
 	if k.MaxNoOfMachines < 0 || k.MaxNoOfMachines > MaxMachines {
 		return invalid("MaxNoOfMachines %d", k.MaxNoOfMachines)
 	}
 	if k.CustomerID < 0 {
 		return invalid("customer id %d", k.CustomerID)
 	}
-	return textLen("allowed machines", k.AllowedMachines, MaxAllowedMachinesLen)
+	return checkLines("allowed machines", k.AllowedMachines, MaxAllowedMachinesLen)
 }
 
 // CreatedKey is a new key, and the customer made for it if one was.
@@ -133,7 +136,11 @@ func (s *Service) CreateKey(ctx context.Context, a *Access, productID int64, spe
 		}
 	}
 	now := s.now()
-	k := storage.LicenseKey{ProductID: p.ID, CreatedAt: now, Period: spec.Period, ExpiresAt: now.Add(days(spec.Period)),
+	expires, err := addDays("period", now, spec.Period)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	k := storage.LicenseKey{ProductID: p.ID, CreatedAt: now, Period: spec.Period, ExpiresAt: expires,
 		Features: spec.Features, Notes: spec.Notes, Blocked: spec.Blocked, CustomerID: spec.CustomerID,
 		TrialActivation: spec.TrialActivation, MaxNoOfMachines: spec.MaxNoOfMachines, AllowedMachines: spec.AllowedMachines}
 	out.Key, err = s.insertKey(ctx, k)
@@ -219,7 +226,7 @@ func (s *Service) CreateTrialKey(ctx context.Context, a *Access, productID int64
 	if machineCode == "" {
 		return storage.LicenseKey{}, invalid("a trial key needs a machine code")
 	}
-	if err := textLen("machine code", machineCode, MaxMachineCodeLen); err != nil {
+	if err := CheckText("machine code", machineCode, MaxMachineCodeLen); err != nil {
 		return storage.LicenseKey{}, err
 	}
 	p, err := s.product(ctx, a, productID)
@@ -236,8 +243,12 @@ func (s *Service) CreateTrialKey(ctx context.Context, a *Access, productID int64
 		length = int(fl)
 	}
 	now := s.now()
+	expires, err := addDays("trial length", now, length)
+	if err != nil {
+		return storage.LicenseKey{}, err
+	}
 	return s.insertKey(ctx, storage.LicenseKey{ProductID: p.ID, CreatedAt: now, Period: length,
-		ExpiresAt: now.Add(days(length)), MaxNoOfMachines: 1, AllowedMachines: machineCode, TrialMachine: machineCode})
+		ExpiresAt: expires, MaxNoOfMachines: 1, AllowedMachines: machineCode, TrialMachine: machineCode})
 }
 
 // ListKeys returns the product's keys.
@@ -319,20 +330,30 @@ func (s *Service) BlockKey(ctx context.Context, a *Access, productID int64, key 
 	})
 }
 
-// ExtendLicense moves a key's expiry n days later.
+// ExtendLicense moves a key's expiry n days later. An extension past MaxExpiry is refused (ErrInvalidInput)
+// and changes nothing, however many extensions came before it.
 func (s *Service) ExtendLicense(ctx context.Context, a *Access, productID int64, key string, n int) error {
 	if n < 0 || n > MaxPeriodDays {
 		return invalid("NoOfDays %d", n)
 	}
 	return s.updateKey(ctx, a, MethodExtendLicense, productID, key, func(k *storage.LicenseKey) error {
-		if k.ExpiresAt.IsZero() {
-			k.ExpiresAt = s.now()
+		from := k.ExpiresAt
+		if from.IsZero() {
+			from = s.now()
 		}
-		k.ExpiresAt = k.ExpiresAt.Add(days(n))
+		expires, err := addDays("NoOfDays", from, n)
+		if err != nil {
+			return err
+		}
 		if k.TrialActivation && k.TrialStartedAt.IsZero() {
-			// The countdown has not started; the first activation will recompute the expiry from the period.
+			// The countdown has not started; the first activation will recompute the expiry from the period,
+			// which therefore stays within the bound a new key's period has.
+			if k.Period+n > MaxPeriodDays {
+				return invalid("the trial period would be %d days, more than %d", k.Period+n, MaxPeriodDays)
+			}
 			k.Period += n
 		}
+		k.ExpiresAt = expires
 		return nil
 	})
 }

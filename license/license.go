@@ -146,13 +146,5 @@ func (s *Service) checkVendor(ctx context.Context, name string) error {
 	return err
 }
 
-// textLen checks a caller-supplied string against a bound.
-func textLen(what, v string, max int) error {
-	if len(v) > max {
-		return invalid("%s is longer than %d bytes", what, max)
-	}
-	return nil
-}
-
 // days converts a number of days to a duration.
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }

@@ -36,7 +36,7 @@ func (s *Service) CreateProduct(ctx context.Context, a *Access, vendor string, s
 	if name == "" {
 		return storage.Product{}, invalid("a product needs a name")
 	}
-	if err := textLen("product name", name, MaxNameLen); err != nil {
+	if err := CheckText("product name", name, MaxNameLen); err != nil {
 		return storage.Product{}, err
 	}
 	priv, pub, der, err := s.newKeyPair()

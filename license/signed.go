@@ -166,8 +166,9 @@ type LicenseStatus struct {
 	TimeLeft            int  `json:"timeLeft"` // whole days, rounded up; 0 when not time-limited or expired
 }
 
-// SignedMetadata returns the license's metadata with its signature.
-func (s *Service) SignedMetadata(l License) (Metadata, error) {
+// LicenseMetadata returns the license's metadata without a signature (Signature empty), for answers that were
+// not asked to be signed: signing costs an RSA private-key operation.
+func LicenseMetadata(l License) Metadata {
 	trial := l.Key.TrialMachine != "" || l.Key.TrialActivation
 	st := LicenseStatus{IsValid: true, Trial: trial, TimeLimited: l.Product.BlockExpired || trial}
 	switch {
@@ -179,7 +180,12 @@ func (s *Service) SignedMetadata(l License) (Metadata, error) {
 	if st.TimeLimited && !l.Expired && !l.Key.ExpiresAt.IsZero() {
 		st.TimeLeft = int((l.Key.ExpiresAt.Sub(l.At) + 24*time.Hour - time.Nanosecond) / (24 * time.Hour))
 	}
-	m := Metadata{ActivatedMachines: l.NodeLocked, LicenseStatus: st, UsedFloatingMachines: l.FloatingInUse}
+	return Metadata{ActivatedMachines: l.NodeLocked, LicenseStatus: st, UsedFloatingMachines: l.FloatingInUse}
+}
+
+// SignedMetadata returns the license's metadata with its signature.
+func (s *Service) SignedMetadata(l License) (Metadata, error) {
+	m := LicenseMetadata(l)
 	data, err := json.Marshal(struct {
 		ActivatedMachines    int           `json:"activatedMachines"`
 		LicenseStatus        LicenseStatus `json:"licenseStatus"`

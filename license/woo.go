@@ -45,8 +45,8 @@ type WooError struct {
 	Message string
 }
 
-// The plugin's errors (codes 1–203, its own) and ours for token authorization (300+, which the plugin's
-// documentation leaves unpublished). Two are listed for completeness but never raised here: 4, since a key that
+// The plugin's errors (codes 1–203, its own) and ours for token authorization and a domain that cannot be
+// stored (300+, which the plugin's documentation leaves unpublished). Two are listed for completeness but never raised here: 4, since a key that
 // passes the format check always splits in two, and 201, the plugin's "count" limit, since our limit counts
 // domains (its "domain" type, 202).
 var (
@@ -66,6 +66,7 @@ var (
 	WooErrTokenRequired   = WooError{300, "authorization", "Access token required."}
 	WooErrTokenInvalid    = WooError{301, "authorization", "Invalid access token."}
 	WooErrGrantType       = WooError{302, "grant_type", "Invalid grant type."}
+	WooErrDomain          = WooError{303, "domain", "Invalid domain."}
 	wooKeyPattern         = regexp.MustCompile(`[A-Za-z0-9]+-[0-9]+`)
 	errWooNothingToRemove = errors.New("license: no such WooCommerce activation")
 )
@@ -275,6 +276,9 @@ func (w *Woo) check(ctx context.Context, req WooRequest, needActivation bool) (*
 	}
 	if needActivation && req.ActivationID == 0 {
 		return nil, c.fail(WooErrActivationReq)
+	}
+	if CheckText("domain", c.domain, MaxMachineCodeLen) != nil {
+		return nil, c.fail(WooErrDomain) // control characters: WordPress's sanitizing keeps all but NUL
 	}
 	code, globalID, e := parseWooKey(req.LicenseKey)
 	if e != nil {
@@ -553,7 +557,7 @@ func checkStoreCode(code string) error {
 	if len(code) < MinWooStoreCodeLen {
 		return invalid("a store code needs at least %d characters", MinWooStoreCodeLen)
 	}
-	return textLen("store code", code, MaxNameLen)
+	return CheckText("store code", code, MaxNameLen)
 }
 
 // storeAccess returns the store if the access reaches it: the operator, or its vendor signed in; not tokens.
@@ -582,7 +586,7 @@ func (w *Woo) CreateStore(ctx context.Context, a *Access, vendor string, spec Wo
 	if err := checkStoreCode(spec.Code); err != nil {
 		return storage.WooStore{}, err
 	}
-	if err := textLen("store name", spec.Name, MaxNameLen); err != nil {
+	if err := CheckText("store name", spec.Name, MaxNameLen); err != nil {
 		return storage.WooStore{}, err
 	}
 	st, err := w.store.CreateWooStore(ctx, storage.WooStore{Vendor: vendor, Name: strings.TrimSpace(spec.Name),
@@ -621,7 +625,7 @@ func (w *Woo) UpdateStore(ctx context.Context, a *Access, id int64, ch WooStoreC
 		}
 	}
 	if ch.Name != nil {
-		if err := textLen("store name", *ch.Name, MaxNameLen); err != nil {
+		if err := CheckText("store name", *ch.Name, MaxNameLen); err != nil {
 			return storage.WooStore{}, err
 		}
 	}
@@ -651,7 +655,7 @@ func (w *Woo) SetSKU(ctx context.Context, a *Access, storeID int64, sku string, 
 	if sku == "" || sku != strings.TrimSpace(sku) {
 		return invalid("a SKU must be non-empty, without surrounding spaces")
 	}
-	if err := textLen("SKU", sku, MaxNameLen); err != nil {
+	if err := CheckText("SKU", sku, MaxNameLen); err != nil {
 		return err
 	}
 	if _, err := w.svc.product(ctx, &Access{vendor: st.Vendor, all: true}, productID); err != nil {

@@ -171,6 +171,11 @@ func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
 	if err == nil && c.err != nil {
 		err = c.err
 	}
+	if limited := (*signLimitedError)(nil); errors.As(err, &limited) {
+		retryAfter(w.Header(), limited.wait)
+		writeCryptolensError(w, http.StatusTooManyRequests, limited.message())
+		return
+	}
 	if err != nil {
 		writeCryptolensError(w, http.StatusOK, s.cryptolensMessage(ctx, err))
 		return
@@ -328,14 +333,22 @@ func (c *cryptolensCall) signMethod() int {
 }
 
 // clLicenseResult is Activate's and GetKey's answer. licenseKey is base64 of the license JSON in every case;
-// signature is set when Sign=true. Only SignMethod=1 (StringSign) is produced: every current SDK asks for
-// it, and the older LinqSign form (.NET DateTime fields, signature inside the object) is not implemented.
+// signature is set when Sign=true and null otherwise, as Cryptolens answers, and only then is anything signed
+// (an RSA private-key operation, limited per token and per address: signlimit.go). Only SignMethod=1
+// (StringSign) is produced: every current SDK asks for it, and the older LinqSign form (.NET DateTime fields,
+// signature inside the object) is not implemented.
 type clLicenseResult struct {
-	Result     int               `json:"result"`
-	Message    string            `json:"message"`
-	LicenseKey string            `json:"licenseKey"`
-	Signature  *string           `json:"signature"`
-	Metadata   *license.Metadata `json:"metadata,omitempty"`
+	Result     int         `json:"result"`
+	Message    string      `json:"message"`
+	LicenseKey string      `json:"licenseKey"`
+	Signature  *string     `json:"signature"`
+	Metadata   *clMetadata `json:"metadata,omitempty"`
+}
+
+// clMetadata is the metadata object; its signature, like the license's, is null unless Sign=true.
+type clMetadata struct {
+	license.Metadata
+	Signature *string `json:"signature"` // hides Metadata.Signature
 }
 
 // clAnswer is how Activate and GetKey are asked to answer; read before the call so that a bad parameter
@@ -348,23 +361,43 @@ func (c *cryptolensCall) answer() clAnswer {
 	return a
 }
 
+// clAllowSign checks the signing limits when the answer is to be signed, before the call changes anything.
+func (s *Server) clAllowSign(c *cryptolensCall, ans clAnswer) error {
+	if !ans.sign {
+		return nil
+	}
+	if e := s.allowSign(c.r, c.access); e != nil {
+		return e
+	}
+	return nil
+}
+
 func (s *Server) clLicense(ans clAnswer, l license.License) (any, error) {
-	sign, withMetadata := ans.sign, ans.metadata
-	signed, err := s.deps.License.Sign(l)
-	if err != nil {
-		return nil, err
-	}
-	out := clLicenseResult{LicenseKey: base64.StdEncoding.EncodeToString(signed.LicenseKey)}
-	if sign {
-		sig := base64.StdEncoding.EncodeToString(signed.Signature)
-		out.Signature = &sig
-	}
-	if withMetadata {
-		md, err := s.deps.License.SignedMetadata(l)
+	var out clLicenseResult
+	if ans.sign {
+		signed, err := s.deps.License.Sign(l)
 		if err != nil {
 			return nil, err
 		}
-		out.Metadata = &md
+		sig := base64.StdEncoding.EncodeToString(signed.Signature)
+		out.LicenseKey, out.Signature = base64.StdEncoding.EncodeToString(signed.LicenseKey), &sig
+	} else {
+		body, err := license.LicenseJSON(l, s.deps.License.Now())
+		if err != nil {
+			return nil, err
+		}
+		out.LicenseKey = base64.StdEncoding.EncodeToString(body)
+	}
+	if ans.metadata {
+		md := &clMetadata{Metadata: license.LicenseMetadata(l)}
+		if ans.sign {
+			signed, err := s.deps.License.SignedMetadata(l)
+			if err != nil {
+				return nil, err
+			}
+			md.Metadata, md.Signature = signed, &signed.Signature
+		}
+		out.Metadata = md
 	}
 	return out, nil
 }
@@ -388,6 +421,9 @@ func (s *Server) clActivate(ctx context.Context, c *cryptolensCall) (any, error)
 	ans := c.answer()
 	if c.err != nil {
 		return nil, c.err
+	}
+	if err := s.clAllowSign(c, ans); err != nil {
+		return nil, err
 	}
 	l, err := s.deps.License.Activate(ctx, c.access, req)
 	s.auditLicense(c, "license.activate", req.ProductID, req.Key, req.MachineCode, err)
@@ -418,6 +454,9 @@ func (s *Server) clGetKey(ctx context.Context, c *cryptolensCall) (any, error) {
 	ans := c.answer()
 	if c.err != nil {
 		return nil, c.err
+	}
+	if err := s.clAllowSign(c, ans); err != nil {
+		return nil, err
 	}
 	l, err := s.deps.License.GetKey(ctx, c.access, pid, key, hide)
 	if err != nil {

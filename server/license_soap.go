@@ -265,6 +265,18 @@ func writeLicenseXML(x *licXMLWriter, l license.License, signed license.Signed) 
 	return nil
 }
 
+// licAllowSign checks the signing limits (every license answer of this service is signed; its schema requires
+// the signature) before the call changes anything: a Client fault with HTTP 429 and Retry-After when limited.
+func (s *Server) licAllowSign(r *http.Request, env *soap.Envelope, a *license.Access) error {
+	e := s.allowSign(r, a)
+	if e == nil {
+		return nil
+	}
+	h := http.Header{}
+	retryAfter(h, e.wait)
+	return &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: e.message(), Status: http.StatusTooManyRequests, Header: h}
+}
+
 // licenseResponse signs l and answers it.
 func (s *Server) licenseResponse(env *soap.Envelope, l license.License) (soap.Response, error) {
 	signed, err := s.deps.License.Sign(l)
@@ -299,6 +311,9 @@ func (s *Server) licActivate(r *http.Request, env *soap.Envelope, a *license.Acc
 	if err := args.err(); err != nil {
 		return nil, err
 	}
+	if err := s.licAllowSign(r, env, a); err != nil {
+		return nil, err
+	}
 	l, err := s.deps.License.Activate(r.Context(), a, req)
 	if err != nil {
 		return nil, s.licenseFault(env, err)
@@ -311,6 +326,9 @@ func (s *Server) licGetKey(r *http.Request, env *soap.Envelope, a *license.Acces
 	product, key := args.long("productId", true), args.str("key", true)
 	hide := license.FieldMask(args.long("fieldsToReturn", false))
 	if err := args.err(); err != nil {
+		return nil, err
+	}
+	if err := s.licAllowSign(r, env, a); err != nil {
 		return nil, err
 	}
 	l, err := s.deps.License.GetKey(r.Context(), a, product, key, hide)

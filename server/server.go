@@ -43,6 +43,8 @@ type Config struct {
 	// CORSOrigins are the exact origins ("https://app.example.com") whose pages may call us with credentials.
 	// Empty: no CORS headers at all, so browsers allow same-origin pages only.
 	CORSOrigins []string
+	// SignLimits bound the signed licenses the licensing API answers (signlimit.go); nil means the defaults.
+	SignLimits *SignLimits
 }
 
 // Deps are the core services the handlers call.
@@ -86,6 +88,8 @@ type Server struct {
 	metrics  *metrics
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
+
+	signLimits *signLimiter
 }
 
 // New builds the handler. It panics on a configuration that cannot be served safely (a CORS origin that is
@@ -108,6 +112,11 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
 	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux()}
+	limits := SignLimits{Token: DefaultSignLimitToken, Address: DefaultSignLimitAddress}
+	if cfg.SignLimits != nil {
+		limits = *cfg.SignLimits
+	}
+	s.signLimits = newSignLimiter(limits.Token, limits.Address)
 	s.sessions = dbstore.New(deps.Sessions, sessions.Options{
 		Path:     "/",
 		HttpOnly: true,

@@ -56,6 +56,8 @@ type serveFlags struct {
 	tlsKey           string
 	throttleAccount  string
 	throttleAddress  string
+	signLimitToken   string
+	signLimitAddress string
 	logLevel         string
 	pprofAddr        string
 
@@ -107,6 +109,8 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&f.httpIdleTimeout, "http-idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
 	fs.StringVar(&f.throttleAccount, "throttle-account", "10/30s", "failed sign-ins allowed per account at once / then one more per interval (0: off)")
 	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
+	fs.StringVar(&f.signLimitToken, "sign-limit-token", burstString(server.DefaultSignLimitToken), "signed licenses (Sign=true) per licensing access token (or vendor) at once / then one more per interval (0: off)")
+	fs.StringVar(&f.signLimitAddress, "sign-limit-address", burstString(server.DefaultSignLimitAddress), "signed licenses (Sign=true) per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")
@@ -177,6 +181,14 @@ func serve(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--throttle-address: %w", err)
 	}
 
+	var signLimits server.SignLimits
+	if signLimits.Token.Burst, signLimits.Token.Every, err = parseBurst(f.signLimitToken); err != nil {
+		return fmt.Errorf("--sign-limit-token: %w", err)
+	}
+	if signLimits.Address.Burst, signLimits.Address.Every, err = parseBurst(f.signLimitAddress); err != nil {
+		return fmt.Errorf("--sign-limit-address: %w", err)
+	}
+
 	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -228,7 +240,7 @@ func serve(args []string, stderr io.Writer) error {
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
-		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
+		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins, SignLimits: &signLimits,
 	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
 		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: appAuth, CSRFKey: keys.Derive(master, keys.PurposeCSRF)}})
@@ -459,6 +471,9 @@ func parseBurst(v string) (int, time.Duration, error) {
 	}
 	return burst, every, nil
 }
+
+// burstString is a limit in parseBurst's form.
+func burstString(l server.SignLimit) string { return fmt.Sprintf("%d/%v", l.Burst, l.Every) }
 
 func parseSameSite(v string) (http.SameSite, error) {
 	switch strings.ToLower(v) {
