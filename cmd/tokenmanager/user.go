@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -90,11 +92,14 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if pw == "" {
 			return "", errors.New("empty password")
 		}
-		return pw, nil
+		return pw, auth.CheckPassword(pw)
 	}
 
 	switch sub {
 	case "add":
+		if err := auth.CheckUserName(pos[0]); err != nil {
+			return err
+		}
 		pw, err := readPassword()
 		if err != nil {
 			return err
@@ -107,10 +112,13 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		if err := store.CreateUser(ctx, storage.User{Name: pos[0], PasswordHash: hash, DigestSecret: sealed, Admin: *admin, CreatedAt: now, UpdatedAt: now}); err != nil {
-			if errors.Is(err, storage.ErrConflict) {
+		err = auth.CreateUser(ctx, store, storage.User{Name: pos[0], PasswordHash: hash, DigestSecret: sealed, Admin: *admin, CreatedAt: now, UpdatedAt: now})
+		if errors.Is(err, storage.ErrConflict) {
+			if _, gerr := store.GetUser(ctx, pos[0]); gerr == nil {
 				return fmt.Errorf("user %q already exists", pos[0])
 			}
+		}
+		if err != nil {
 			return err
 		}
 		if err := auditCLI(ctx, store, "user.add", pos[0], fmt.Sprintf("admin=%v", *admin)); err != nil {
@@ -145,6 +153,12 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			return err
 		}
 		fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", pos[0], ended)
+		if pos[0] == "admin" {
+			// The generated first password is no longer good: do not leave it lying around.
+			if err := os.Remove(filepath.Join(sf.dataDir, adminPasswordFile)); err == nil {
+				fmt.Fprintf(stdout, "removed %s\n", filepath.Join(sf.dataDir, adminPasswordFile))
+			}
+		}
 	case "disable", "enable":
 		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
 			u.Disabled, u.UpdatedAt = sub == "disable", now
