@@ -50,7 +50,7 @@ func configCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		v := fl.Value.String()
 		if fl.Name == "db" {
-			v = redactDSN(v)
+			v = maskDSN(v)
 		}
 		fmt.Fprintf(tw, "%s\t= %s\t# %s\n", fl.Name, strconv.Quote(v), sources[fl.Name])
 	})

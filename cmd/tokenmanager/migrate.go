@@ -51,7 +51,7 @@ func migrateCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	where := redactDSN(sf.db)
+	where := maskDSN(sf.db)
 	if path, err := sf.sqlitePath(); err == nil {
 		where = path
 	}

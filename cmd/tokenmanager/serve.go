@@ -277,7 +277,7 @@ func serve(args []string, stderr io.Writer) error {
 		defer ps.Close()
 		log.Info("serving profiles", "addr", paddr.String())
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", redactDSN(f.db), "host_check", f.hostCheck,
+	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", maskDSN(f.db), "host_check", f.hostCheck,
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
 		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
 
