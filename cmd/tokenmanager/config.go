@@ -82,7 +82,7 @@ func (f *storeFlags) serverKey(log io.Writer) ([]byte, error) {
 	}
 	k, created, err := keys.LoadOrCreate(path)
 	if created {
-		fmt.Fprintf(log, "tokenmanager: created server key %s (share it with every node; back it up)\n", path)
+		printf(log, "tokenmanager: created server key %s (share it with every node; back it up)\n", path)
 	}
 	return k, err
 }

@@ -52,7 +52,7 @@ func configCommand(args []string, stdout, stderr io.Writer) error {
 		if fl.Name == "db" {
 			v = maskDSN(v)
 		}
-		fmt.Fprintf(tw, "%s\t= %s\t# %s\n", fl.Name, strconv.Quote(v), sources[fl.Name])
+		printf(tw, "%s\t= %s\t# %s\n", fl.Name, strconv.Quote(v), sources[fl.Name])
 	})
 	if err := tw.Flush(); err != nil {
 		return err
@@ -62,7 +62,7 @@ func configCommand(args []string, stdout, stderr io.Writer) error {
 		if _, ok := os.LookupEnv(env); ok {
 			state = "set (masked)"
 		}
-		fmt.Fprintf(stdout, "# %s: %s\n", env, state)
+		printf(stdout, "# %s: %s\n", env, state)
 	}
 	return nil
 }

@@ -55,6 +55,6 @@ func migrateCommand(args []string, stdout, stderr io.Writer) error {
 	if path, err := sf.sqlitePath(); err == nil {
 		where = path
 	}
-	fmt.Fprintf(stdout, "%s: schema at version %d\n", where, n)
+	printf(stdout, "%s: schema at version %d\n", where, n)
 	return nil
 }

@@ -124,7 +124,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err := auditCLI(ctx, store, "user.add", pos[0], fmt.Sprintf("admin=%v", *admin)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "created user %s\n", pos[0])
+		printf(stdout, "created user %s\n", pos[0])
 	case "passwd":
 		pw, err := readPassword()
 		if err != nil {
@@ -152,11 +152,11 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err := auditCLI(ctx, store, "user.passwd", pos[0], fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", pos[0], ended)
+		printf(stdout, "password of %s changed; %d session(s) ended\n", pos[0], ended)
 		if pos[0] == "admin" {
 			// The generated first password is no longer good: do not leave it lying around.
 			if err := os.Remove(filepath.Join(sf.dataDir, adminPasswordFile)); err == nil {
-				fmt.Fprintf(stdout, "removed %s\n", filepath.Join(sf.dataDir, adminPasswordFile))
+				printf(stdout, "removed %s\n", filepath.Join(sf.dataDir, adminPasswordFile))
 			}
 		}
 	case "disable", "enable":
@@ -171,7 +171,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			if err := auditCLI(ctx, store, "user.enable", pos[0], ""); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "user %s enabled\n", pos[0])
+			printf(stdout, "user %s enabled\n", pos[0])
 			break
 		}
 		ended, err := store.EndUserSessions(ctx, pos[0], now)
@@ -181,7 +181,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err := auditCLI(ctx, store, "user.disable", pos[0], fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
+		printf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
 	case "promote", "demote":
 		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
 			u.Admin, u.UpdatedAt = sub == "promote", now
@@ -193,7 +193,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err := auditCLI(ctx, store, "user."+sub, pos[0], ""); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "user %s %sd\n", pos[0], sub)
+		printf(stdout, "user %s %sd\n", pos[0], sub)
 	case "list":
 		users, err := store.ListUsers(ctx)
 		if err != nil {
@@ -206,7 +206,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			if u.Disabled {
 				state = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", u.Name, state, u.Admin, u.CreatedAt.Format(time.RFC3339))
+			printf(tw, "%s\t%s\t%v\t%s\n", u.Name, state, u.Admin, u.CreatedAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
 	default:
