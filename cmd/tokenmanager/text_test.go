@@ -13,15 +13,15 @@ import (
 
 func TestPrintable(t *testing.T) {
 	for in, want := range map[string]string{
-		"alice":                    "alice",
+		"alice":                   "alice",
 		"Jürgen 山田 \"q\" C:\\dir": "Jürgen 山田 \"q\" C:\\dir",
-		"\x1b]0;pwned\x07":         `\x1b]0;pwned\a`,
-		"a\rb\nc\td\x00e\x7f":      `a\rb\nc\td\x00e\x7f`,
-		"\x1b[2K\x1b[1A":           `\x1b[2K\x1b[1A`,
-		"\xc2\x9b31m":              `\u009b31m`,
-		"\x9b31m\xff":              `\x9b31m\xff`,
-		"evil\u202egnp.exe":        `evil\u202egnp.exe`,
-		"zero\u200bwidth":          `zero\u200bwidth`,
+		"\x1b]0;pwned\x07":        `\x1b]0;pwned\a`,
+		"a\rb\nc\td\x00e\x7f":     `a\rb\nc\td\x00e\x7f`,
+		"\x1b[2K\x1b[1A":          `\x1b[2K\x1b[1A`,
+		"\xc2\x9b31m":             `\u009b31m`,
+		"\x9b31m\xff":             `\x9b31m\xff`,
+		"evil\u202egnp.exe":       `evil\u202egnp.exe`,
+		"zero\u200bwidth":         `zero\u200bwidth`,
 	} {
 		if got := printable(in); got != want {
 			t.Errorf("printable(%q) = %q, want %q", in, got, want)
