@@ -76,8 +76,17 @@ func CreateUser(ctx context.Context, users storage.Users, u storage.User) error 
 	}
 	for _, e := range existing {
 		if e.Name != u.Name && strings.EqualFold(e.Name, u.Name) {
-			return fmt.Errorf("%w: user %q differs from the existing %q only by case", storage.ErrConflict, u.Name, e.Name)
+			return caseConflict{name: u.Name, existing: e.Name}
 		}
 	}
 	return users.CreateUser(ctx, u)
 }
+
+// caseConflict is CreateUser's refusal of a name that differs only by case from an existing one.
+type caseConflict struct{ name, existing string }
+
+func (c caseConflict) Error() string {
+	return fmt.Sprintf("user %q differs from the existing %q only by case", c.name, c.existing)
+}
+
+func (caseConflict) Unwrap() error { return storage.ErrConflict }

@@ -14,7 +14,8 @@ const configUsage = `usage:
   tokenmanager config print [--config FILE] [serve flags]
 
 Prints the configuration 'tokenmanager serve' would run with, given the same flags, TOKENMANAGER_* variables
-and config file, with where each value came from. Secrets are masked: the password in a --db URL, and the
+and config file, with where each value came from. Secrets are masked: the user information and the password
+and sslpassword parameters of --db (a URL or a key/value connection string), and the
 TOKENMANAGER_KEY and TOKENMANAGER_ADMIN_PASSWORD variables, shown only as set or not.
 
 The output is itself a valid config file:

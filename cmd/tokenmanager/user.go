@@ -29,6 +29,9 @@ const userUsage = `usage:
   tokenmanager user demote NAME                   take that away
   tokenmanager user list                          list users
 
+Names: 1 to 64 printable characters, no ':' and no space at either end; matched exactly, and a name differing
+only by case from an existing one is refused. Passwords: at least 8 characters.
+
 examples:
   echo "$PW" | tokenmanager user add alice --password-stdin
   tokenmanager user disable alice --data-dir /var/lib/tokenmanager`
