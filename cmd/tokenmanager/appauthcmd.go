@@ -97,7 +97,7 @@ func appAuthCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(tw, "ID\tUSER\tVENDOR\tAPP\tDEVICE\tPERMISSIONS\tDECIDED\tEXPIRES\tSTATE")
 		for _, a := range list {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.User, a.Vendor, oneLine(a.AppName), dash(oneLine(a.DeviceName)),
+			printf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.User, a.Vendor, oneLine(a.AppName), dash(oneLine(a.DeviceName)),
 				dash(strings.Join(a.Permissions, ",")), a.DecidedAt.Format(time.RFC3339), timeOrDash(a.TokenExpiresAt), svc.State(a))
 		}
 	case "show":
@@ -116,7 +116,7 @@ func appAuthCommand(args []string, stdout, stderr io.Writer) error {
 			{"lifetime", a.Lifetime.String()}, {"decided", string(a.State) + " " + a.DecidedAt.Format(time.RFC3339)},
 			{"child token", idOrDash(a.ChildTokenID)}, {"issued", timeOrDash(a.IssuedAt)}, {"expires", timeOrDash(a.TokenExpiresAt)},
 			{"revoked", timeOrDash(a.RevokedAt)}, {"state", svc.State(a)}} {
-			fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+			printf(tw, "%s:\t%s\n", row[0], row[1])
 		}
 	case "revoke":
 		n, err := id()
@@ -130,7 +130,7 @@ func appAuthCommand(args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "admin.appauth.revoke", a.User, fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName)); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "revoked authorization %d (%s for %s); its token stops working at once\n", a.ID, oneLine(a.AppName), a.User)
+		printf(tw, "revoked authorization %d (%s for %s); its token stops working at once\n", a.ID, oneLine(a.AppName), a.User)
 	case "devices":
 		devs, err := svc.Devices(ctx, *user)
 		if err != nil {
@@ -138,7 +138,7 @@ func appAuthCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(tw, "CUSTOMER\tVENDOR\tUSER\tMACHINE CODE\tDEVICE\tREGISTERED")
 		for _, d := range devs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", d.CustomerID, d.Vendor, d.User, d.MachineCode, dash(oneLine(d.DeviceName)),
+			printf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", d.CustomerID, d.Vendor, d.User, d.MachineCode, dash(oneLine(d.DeviceName)),
 				d.RegisteredAt.Format(time.RFC3339))
 		}
 	case "remove-device":
@@ -152,7 +152,7 @@ func appAuthCommand(args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "admin.appauth.device.remove", "", fmt.Sprintf("customer=%d machine=%q authorizations_revoked=%d", *customer, pos[0], n)); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "removed device %s from customer %d; %d authorization(s) revoked\n", pos[0], *customer, n)
+		printf(tw, "removed device %s from customer %d; %d authorization(s) revoked\n", pos[0], *customer, n)
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, s, "db.backup", "", "file="+file); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "backed up to %s\n", file)
+		printf(stdout, "backed up to %s\n", file)
 	case "restore":
 		if _, err := os.Stat(file); err != nil {
 			return err
@@ -93,7 +93,7 @@ func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "db.restore", "", "file="+file); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "restored %s from %s\n", path, file)
+		printf(stdout, "restored %s from %s\n", path, file)
 	}
 	return nil
 }

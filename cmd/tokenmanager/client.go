@@ -120,7 +120,7 @@ func clientCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "client_id: %s\nprimary_key: %s\nsecondary_key: %s\n", c.Client.ID, c.PrimaryKey, c.SecondaryKey)
+		printf(stdout, "client_id: %s\nprimary_key: %s\nsecondary_key: %s\n", c.Client.ID, c.PrimaryKey, c.SecondaryKey)
 		fmt.Fprintln(stderr, "tokenmanager: the keys are shown only now; only their hashes are stored")
 	case "list":
 		clients, err := svc.List(ctx)
@@ -130,7 +130,7 @@ func clientCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "CLIENT_ID\tSTATE\tSCOPES\tLIFETIME\tSUBSCRIPTION_KEY\tGRANTS\tCREATED")
 		for _, c := range clients {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\n", c.ID, state(c), dash(strings.Join(c.Scopes, " ")), c.TokenLifetime,
+			printf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\n", c.ID, state(c), dash(strings.Join(c.Scopes, " ")), c.TokenLifetime,
 				yesNo(c.RequireSubscriptionKey, "required", "-"), dash(strings.Join(c.GrantTypes, " ")), c.CreatedAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
@@ -145,18 +145,18 @@ func clientCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%s_key: %s\n", pos[1], key)
-		fmt.Fprintf(stderr, "tokenmanager: the new %s key of %s is shown only now; tokens obtained with the old one no longer work\n", pos[1], pos[0])
+		printf(stdout, "%s_key: %s\n", pos[1], key)
+		printf(stderr, "tokenmanager: the new %s key of %s is shown only now; tokens obtained with the old one no longer work\n", pos[1], pos[0])
 	case "disable", "enable":
 		if err := svc.SetDisabled(ctx, pos[0], sub == "disable"); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "client %s %sd\n", pos[0], sub)
+		printf(stdout, "client %s %sd\n", pos[0], sub)
 	case "remove":
 		if err := svc.Remove(ctx, pos[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "client %s removed\n", pos[0])
+		printf(stdout, "client %s removed\n", pos[0])
 	}
 	return nil
 }
@@ -200,7 +200,7 @@ func showClient(w io.Writer, c storage.APIClient) {
 		{"updated", c.UpdatedAt.Format(time.RFC3339)},
 	}
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])
+		printf(tw, "%s:\t%s\n", r[0], r[1])
 	}
 	tw.Flush()
 }

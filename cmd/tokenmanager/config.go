@@ -53,7 +53,8 @@ func (f *storeFlags) open(ctx context.Context) (storage.Store, error) {
 func (f *storeFlags) sqlitePath() (string, error) {
 	path, ok := strings.CutPrefix(f.db, "sqlite:")
 	if !ok {
-		return "", fmt.Errorf("--db %q: want sqlite:, sqlite:PATH or postgres://…", redactDSN(f.db))
+		// The value is not echoed: it may be a key/value connection string with a password in it.
+		return "", errors.New("--db: want sqlite:, sqlite:PATH or postgres://USER:PASSWORD@HOST/DATABASE?… (a PostgreSQL URL)")
 	}
 	path = strings.TrimPrefix(path, "//")
 	if path == "" {
@@ -81,28 +82,9 @@ func (f *storeFlags) serverKey(log io.Writer) ([]byte, error) {
 	}
 	k, created, err := keys.LoadOrCreate(path)
 	if created {
-		fmt.Fprintf(log, "tokenmanager: created server key %s (share it with every node; back it up)\n", path)
+		printf(log, "tokenmanager: created server key %s (share it with every node; back it up)\n", path)
 	}
 	return k, err
-}
-
-// redactDSN hides the credentials in a URL-style DSN: the user information and a password parameter.
-func redactDSN(dsn string) string {
-	if at := strings.LastIndex(dsn, "@"); at >= 0 {
-		if scheme := strings.Index(dsn, "://"); scheme >= 0 && scheme < at {
-			dsn = dsn[:scheme+3] + "…@" + dsn[at+1:]
-		}
-	}
-	if base, query, ok := strings.Cut(dsn, "?"); ok {
-		params := strings.Split(query, "&")
-		for i, p := range params {
-			if name, _, _ := strings.Cut(p, "="); strings.EqualFold(name, "password") {
-				params[i] = name + "=…"
-			}
-		}
-		dsn = base + "?" + strings.Join(params, "&")
-	}
-	return dsn
 }
 
 // Where a flag's value came from, in order of precedence.

@@ -14,7 +14,8 @@ const configUsage = `usage:
   tokenmanager config print [--config FILE] [serve flags]
 
 Prints the configuration 'tokenmanager serve' would run with, given the same flags, TOKENMANAGER_* variables
-and config file, with where each value came from. Secrets are masked: the password in a --db URL, and the
+and config file, with where each value came from. Secrets are masked: the user information and the password
+and sslpassword parameters of --db (a URL or a key/value connection string), and the
 TOKENMANAGER_KEY and TOKENMANAGER_ADMIN_PASSWORD variables, shown only as set or not.
 
 The output is itself a valid config file:
@@ -50,9 +51,9 @@ func configCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		v := fl.Value.String()
 		if fl.Name == "db" {
-			v = redactDSN(v)
+			v = maskDSN(v)
 		}
-		fmt.Fprintf(tw, "%s\t= %s\t# %s\n", fl.Name, strconv.Quote(v), sources[fl.Name])
+		printf(tw, "%s\t= %s\t# %s\n", fl.Name, strconv.Quote(v), sources[fl.Name])
 	})
 	if err := tw.Flush(); err != nil {
 		return err
@@ -62,7 +63,7 @@ func configCommand(args []string, stdout, stderr io.Writer) error {
 		if _, ok := os.LookupEnv(env); ok {
 			state = "set (masked)"
 		}
-		fmt.Fprintf(stdout, "# %s: %s\n", env, state)
+		printf(stdout, "# %s: %s\n", env, state)
 	}
 	return nil
 }

@@ -81,7 +81,7 @@ func keyCommand(args []string, stdout, stderr io.Writer) error {
 			if k.ID != storage.OriginalTokenKey {
 				created = k.CreatedAt.Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.State, created, timeOrDash(k.RetiredAt))
+			printf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.State, created, timeOrDash(k.RetiredAt))
 		}
 		return tw.Flush()
 	case "rotate":
@@ -100,7 +100,7 @@ func keyCommand(args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "key.rotate", "", "key="+id); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "new primary token key %s; running nodes mint with it within %v\n", id, keyReloadInterval)
+		printf(stdout, "new primary token key %s; running nodes mint with it within %v\n", id, keyReloadInterval)
 	case "retire":
 		if err := store.RetireTokenKey(ctx, pos[0], time.Now()); err != nil {
 			if errors.Is(err, storage.ErrConflict) {
@@ -111,7 +111,7 @@ func keyCommand(args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "key.retire", "", "key="+pos[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "token key %s retired; its tokens are refused once nodes reload (within %v)\n", pos[0], keyReloadInterval)
+		printf(stdout, "token key %s retired; its tokens are refused once nodes reload (within %v)\n", pos[0], keyReloadInterval)
 	}
 	return nil
 }

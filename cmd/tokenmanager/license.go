@@ -115,7 +115,7 @@ type licenseFlags struct {
 func licenseCommand(group string, args []string, stdout, stderr io.Writer) error {
 	usage := licenseUsages[group]
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, usage)
+		io.WriteString(stderr, usage+"\n")
 		if len(args) == 0 {
 			return fmt.Errorf("%s: no subcommand", group)
 		}
@@ -125,7 +125,7 @@ func licenseCommand(group string, args []string, stdout, stderr io.Writer) error
 	var f licenseFlags
 	fs := flag.NewFlagSet(group+" "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, usage+"\n\nflags:"); fs.PrintDefaults() }
+	fs.Usage = func() { io.WriteString(stderr, usage+"\n\nflags:\n"); fs.PrintDefaults() }
 	f.register(fs)
 	fs.StringVar(&f.vendor, "vendor", "", "vendor (user name)")
 	fs.StringVar(&f.name, "name", "", "name")
@@ -181,7 +181,7 @@ func licenseCommand(group string, args []string, stdout, stderr io.Writer) error
 		"apitoken create": c.apitokenCreate, "apitoken list": c.apitokenList, "apitoken revoke": c.apitokenRevoke,
 	}[group+" "+sub]
 	if !ok {
-		fmt.Fprintln(stderr, usage)
+		io.WriteString(stderr, usage+"\n")
 		return fmt.Errorf("%s: unknown subcommand %q", group, sub)
 	}
 	return explainLicenseErr(run(ctx))
@@ -201,7 +201,7 @@ type licenseCLI struct {
 // args checks the number of positional arguments.
 func (c *licenseCLI) args(n int, what string) error {
 	if len(c.pos) != n {
-		fmt.Fprintln(c.stderr, c.usage)
+		io.WriteString(c.stderr, c.usage+"\n")
 		return fmt.Errorf("%s: expected %d argument(s) (%s), got %d", c.fs.Name(), n, what, len(c.pos))
 	}
 	return nil
@@ -233,7 +233,7 @@ func explainLicenseErr(err error) error {
 
 func (c *licenseCLI) table(header string, rows func(w io.Writer)) error {
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, header)
+	printf(tw, "%s\n", header)
 	rows(tw)
 	return tw.Flush()
 }
@@ -252,7 +252,7 @@ func (c *licenseCLI) vendorAdd(ctx context.Context) error {
 	if err := c.svc.AddVendor(ctx, c.pos[0]); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s is a vendor\n", c.pos[0])
+	printf(c.stdout, "%s is a vendor\n", c.pos[0])
 	return nil
 }
 
@@ -263,7 +263,7 @@ func (c *licenseCLI) vendorList(ctx context.Context) error {
 	}
 	return c.table("VENDOR\tSINCE", func(w io.Writer) {
 		for _, v := range vs {
-			fmt.Fprintf(w, "%s\t%s\n", v.Name, day(v.CreatedAt))
+			printf(w, "%s\t%s\n", v.Name, day(v.CreatedAt))
 		}
 	})
 }
@@ -279,7 +279,7 @@ func (c *licenseCLI) productAdd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "created product %d (%s) of %s\n", p.ID, p.Name, p.Vendor)
+	printf(c.stdout, "created product %d (%s) of %s\n", p.ID, p.Name, p.Vendor)
 	return nil
 }
 
@@ -291,7 +291,7 @@ func (c *licenseCLI) productList(ctx context.Context) error {
 	return c.table("ID\tNAME\tVENDOR\tBLOCK EXPIRED\tCREATED", func(w io.Writer) {
 		for _, p := range ps {
 			if c.f.vendor == "" || p.Vendor == c.f.vendor {
-				fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\n", p.ID, p.Name, p.Vendor, p.BlockExpired, day(p.CreatedAt))
+				printf(w, "%d\t%s\t%s\t%v\t%s\n", p.ID, p.Name, p.Vendor, p.BlockExpired, day(p.CreatedAt))
 			}
 		}
 	})
@@ -329,7 +329,7 @@ func (c *licenseCLI) productPubkey(ctx context.Context) error {
 		_, err = io.WriteString(c.stdout, text)
 		return err
 	}
-	_, err = fmt.Fprintln(c.stdout, license.PublicKeyXML(pub))
+	_, err = printf(c.stdout, "%s\n", license.PublicKeyXML(pub))
 	return err
 }
 
@@ -356,8 +356,8 @@ func (c *licenseCLI) productRotateKey(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "product %d has a new signing key; ship this public key with your apps:\n", p.ID)
-	_, err = fmt.Fprintln(c.stdout, license.PublicKeyXML(pub))
+	printf(c.stderr, "product %d has a new signing key; ship this public key with your apps:\n", p.ID)
+	_, err = printf(c.stdout, "%s\n", license.PublicKeyXML(pub))
 	return err
 }
 
@@ -378,7 +378,7 @@ func (c *licenseCLI) productSet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "product %d: block expired keys %v\n", p.ID, p.BlockExpired)
+	printf(c.stdout, "product %d: block expired keys %v\n", p.ID, p.BlockExpired)
 	return nil
 }
 
@@ -397,7 +397,7 @@ func (c *licenseCLI) customerAdd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "created customer %d (%s) of %s\n", cu.ID, cu.Name, cu.Vendor)
+	printf(c.stdout, "created customer %d (%s) of %s\n", cu.ID, cu.Name, cu.Vendor)
 	return nil
 }
 
@@ -409,7 +409,7 @@ func (c *licenseCLI) customerList(ctx context.Context) error {
 	return c.table("ID\tNAME\tEMAIL\tCOMPANY\tMAX DEVICES\tUSER\tVENDOR", func(w io.Writer) {
 		for _, cu := range cs {
 			if c.f.vendor == "" || cu.Vendor == c.f.vendor {
-				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", cu.ID, cu.Name, cu.Email, cu.Company, cu.MaxNoOfDevices, cu.User, cu.Vendor)
+				printf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", cu.ID, cu.Name, cu.Email, cu.Company, cu.MaxNoOfDevices, cu.User, cu.Vendor)
 			}
 		}
 	})
@@ -469,7 +469,7 @@ func (c *licenseCLI) keyCreate(ctx context.Context) error {
 			}
 			return err
 		}
-		if _, err := fmt.Fprintln(c.stdout, k.Key.Key); err != nil {
+		if _, err := printf(c.stdout, "%s\n", k.Key.Key); err != nil {
 			return err
 		}
 		if bar != nil {
@@ -489,7 +489,7 @@ func (c *licenseCLI) keyList(ctx context.Context) error {
 	}
 	return c.table("ID\tKEY\tCREATED\tEXPIRES\tMAX MACHINES\tBLOCKED\tCUSTOMER\tNOTES", func(w io.Writer) {
 		for _, k := range ks {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%v\t%s\t%s\n", k.ID, k.Key, day(k.CreatedAt), day(k.ExpiresAt),
+			printf(w, "%d\t%s\t%s\t%s\t%d\t%v\t%s\t%s\n", k.ID, k.Key, day(k.CreatedAt), day(k.ExpiresAt),
 				k.MaxNoOfMachines, k.Blocked, idOrDash(k.CustomerID), oneLine(k.Notes))
 		}
 	})
@@ -535,10 +535,10 @@ func (c *licenseCLI) keyShow(ctx context.Context) error {
 		{"max machines", strconv.Itoa(k.MaxNoOfMachines)}, {"allowed machines", oneLine(k.AllowedMachines)},
 		{"notes", oneLine(k.Notes)}, {"activations", strconv.Itoa(len(d.Activations))},
 	} {
-		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+		printf(tw, "%s:\t%s\n", row[0], row[1])
 	}
 	if d.Customer != nil {
-		fmt.Fprintf(tw, "customer:\t%d %s <%s> %s\n", d.Customer.ID, d.Customer.Name, d.Customer.Email, d.Customer.Company)
+		printf(tw, "customer:\t%d %s <%s> %s\n", d.Customer.ID, d.Customer.Name, d.Customer.Email, d.Customer.Company)
 	}
 	return tw.Flush()
 }
@@ -557,7 +557,7 @@ func (c *licenseCLI) keyBlock(ctx context.Context, blocked bool) error {
 	if !blocked {
 		state = "unblocked"
 	}
-	fmt.Fprintf(c.stdout, "key %s %s\n", c.pos[0], state)
+	printf(c.stdout, "key %s %s\n", c.pos[0], state)
 	return nil
 }
 
@@ -579,7 +579,7 @@ func (c *licenseCLI) activationList(ctx context.Context) error {
 					until += " (ended)"
 				}
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", a.MachineCode, kind, a.FriendlyName, a.IP, a.ActivatedAt.UTC().Format(time.RFC3339), until)
+			printf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", a.MachineCode, kind, a.FriendlyName, a.IP, a.ActivatedAt.UTC().Format(time.RFC3339), until)
 		}
 	})
 }
@@ -594,7 +594,7 @@ func (c *licenseCLI) activationRemove(ctx context.Context) error {
 	if err := c.svc.RemoveActivation(ctx, c.admin, c.f.product, c.pos[0], c.pos[1], c.f.floating); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "machine %s removed from key %s\n", c.pos[1], c.pos[0])
+	printf(c.stdout, "machine %s removed from key %s\n", c.pos[1], c.pos[0])
 	return nil
 }
 
@@ -626,8 +626,8 @@ func (c *licenseCLI) apitokenCreate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "created API token %d for %s; it is shown once, store it now:\n", issued.Record.ID, c.f.vendor)
-	_, err = fmt.Fprintln(c.stdout, issued.Token)
+	printf(c.stderr, "created API token %d for %s; it is shown once, store it now:\n", issued.Record.ID, c.f.vendor)
+	_, err = printf(c.stdout, "%s\n", issued.Token)
 	return err
 }
 
@@ -651,7 +651,7 @@ func (c *licenseCLI) apitokenList(ctx context.Context) error {
 			if t.ParentID != 0 {
 				state += fmt.Sprintf(" (from %d)", t.ParentID)
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", t.ID, t.Vendor, t.Name, strings.Join(t.Permissions, ","),
+			printf(w, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", t.ID, t.Vendor, t.Name, strings.Join(t.Permissions, ","),
 				t.ProductLock, t.KeyLock, t.FeatureLock, state, day(t.CreatedAt))
 		}
 	})
@@ -671,6 +671,6 @@ func (c *licenseCLI) apitokenRevoke(ctx context.Context) error {
 		}
 		return err
 	}
-	fmt.Fprintf(c.stdout, "API token %d revoked\n", id)
+	printf(c.stdout, "API token %d revoked\n", id)
 	return nil
 }

@@ -34,7 +34,7 @@ func main() {
 		os.Exit(0)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "tokenmanager:", err)
+		printf(os.Stderr, "tokenmanager: %s\n", err)
 		os.Exit(1)
 	}
 }

@@ -51,10 +51,10 @@ func migrateCommand(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	where := redactDSN(sf.db)
+	where := maskDSN(sf.db)
 	if path, err := sf.sqlitePath(); err == nil {
 		where = path
 	}
-	fmt.Fprintf(stdout, "%s: schema at version %d\n", where, n)
+	printf(stdout, "%s: schema at version %d\n", where, n)
 	return nil
 }

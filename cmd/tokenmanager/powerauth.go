@@ -103,7 +103,7 @@ func powerAuthCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, a.ID)
+		printf(stdout, "%s\n", a.ID)
 	case "activation list":
 		list, err := pa.ListActivations(ctx, *user)
 		if err != nil {
@@ -112,7 +112,7 @@ func powerAuthCommand(args []string, stdout, stderr io.Writer) error {
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tUSER\tSTATUS\tCREATED\tNAME")
 		for _, a := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.User, a.Status, a.CreatedAt.Format(time.RFC3339), a.Name)
+			printf(tw, "%s\t%s\t%s\t%s\t%s\n", a.ID, a.User, a.Status, a.CreatedAt.Format(time.RFC3339), a.Name)
 		}
 		return tw.Flush()
 	case "activation block", "activation unblock", "activation remove":
@@ -134,7 +134,7 @@ func powerAuthCommand(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "activation %s %s\n", a.ID, op.done)
+		printf(stdout, "activation %s %s\n", a.ID, op.done)
 	case "token list":
 		return listPowerAuthTokens(ctx, pa, stdout, *activation, *user)
 	case "token remove":
@@ -143,7 +143,7 @@ func powerAuthCommand(args []string, stdout, stderr io.Writer) error {
 		} else if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "token %s removed\n", pos[0])
+		printf(stdout, "token %s removed\n", pos[0])
 	}
 	return nil
 }
@@ -168,7 +168,7 @@ func listPowerAuthTokens(ctx context.Context, pa *powerauth.Service, stdout io.W
 		if !ok { // another user's, when --user is given
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.ActivationID, u, t.CreatedAt.Format(time.RFC3339))
+		printf(tw, "%s\t%s\t%s\t%s\n", t.ID, t.ActivationID, u, t.CreatedAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
 }

@@ -8,12 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -215,7 +217,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	authn := auth.New(store, auth.Options{CacheKey: keys.Derive(master, keys.PurposeCredentialCache), CacheTTL: f.credCacheTTL})
-	if err := bootstrapAdmin(ctx, store, authn.Params(), stderr); err != nil {
+	if err := bootstrapAdmin(ctx, store, authn.Params(), f.dataDir, log); err != nil {
 		return err
 	}
 	sessions := session.NewManager(store, session.Config{
@@ -287,7 +289,7 @@ func serve(args []string, stderr io.Writer) error {
 		defer ps.Close()
 		log.Info("serving profiles", "addr", paddr.String())
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", redactDSN(f.db), "host_check", f.hostCheck,
+	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", maskDSN(f.db), "host_check", f.hostCheck,
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
 		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
 
@@ -390,9 +392,13 @@ const changeRetention = 10 * time.Minute
 // once anyway: an unknown key id makes a node reload on the spot.
 const keyReloadInterval = 30 * time.Second
 
+// adminPasswordFile is where serve writes the password it generates for admin, in the data directory.
+const adminPasswordFile = "admin.password"
+
 // bootstrapAdmin creates the admin user on a database with no users: with TOKENMANAGER_ADMIN_PASSWORD, or with
-// a generated password printed once to stderr.
-func bootstrapAdmin(ctx context.Context, store storage.Store, params auth.Params, stderr io.Writer) error {
+// a generated password written to DATA_DIR/admin.password (mode 0600). The log says where, never the password
+// itself: logs are collected (journald, container logs) and read by more people than the data directory.
+func bootstrapAdmin(ctx context.Context, store storage.Store, params auth.Params, dataDir string, log *slog.Logger) error {
 	n, err := store.CountUsers(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -400,13 +406,24 @@ func bootstrapAdmin(ctx context.Context, store storage.Store, params auth.Params
 	password, generated := os.Getenv(envPrefix+"ADMIN_PASSWORD"), false
 	if password == "" {
 		password, generated = rand.Text(), true
+	} else if err := auth.CheckPassword(password); err != nil {
+		return fmt.Errorf("%sADMIN_PASSWORD: %w", envPrefix, err)
 	}
 	hash, err := auth.HashPassword(password, params)
 	if err != nil {
 		return err
 	}
+	file := filepath.Join(dataDir, adminPasswordFile)
+	if generated {
+		if err := writePrivateFile(file, []byte(password+"\n")); err != nil {
+			return fmt.Errorf("writing the generated admin password: %w", err)
+		}
+	}
 	now := time.Now()
-	err = store.CreateUser(ctx, storage.User{Name: "admin", PasswordHash: hash, Admin: true, CreatedAt: now, UpdatedAt: now})
+	err = auth.CreateUser(ctx, store, storage.User{Name: "admin", PasswordHash: hash, Admin: true, CreatedAt: now, UpdatedAt: now})
+	if err != nil && generated {
+		os.Remove(file)
+	}
 	if errors.Is(err, storage.ErrConflict) {
 		return nil // another node created it first
 	}
@@ -414,9 +431,33 @@ func bootstrapAdmin(ctx context.Context, store storage.Store, params auth.Params
 		return err
 	}
 	if generated {
-		fmt.Fprintf(stderr, "tokenmanager: created user admin with password %s (shown once; change it with 'tokenmanager user passwd admin --password-stdin')\n", password)
+		log.Warn("created user admin with a generated password; read it from the file, then change it with "+
+			"'tokenmanager user passwd admin --password-stdin', which deletes the file", "password_file", file)
 	}
 	return nil
+}
+
+// writePrivateFile writes data to a new file at path readable by the owner only, whatever the umask, replacing
+// what was there (without following a symbolic link put in its place).
+func writePrivateFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }
 
 // hsts tells browsers to use HTTPS only, for maxAge.

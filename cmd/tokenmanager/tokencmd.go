@@ -86,7 +86,7 @@ func tokenCommand(kind string, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(tw, "ID\tUSER\tKIND\tCLIENT\tCREATED\tEXPIRES\tSTATE")
 		for _, t := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Kind, dash(t.ClientHost),
+			printf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Kind, dash(t.ClientHost),
 				t.CreatedAt.Format(time.RFC3339), timeOrDash(t.ExpiresAt), tokenState(t, now))
 		}
 	case "token show":
@@ -97,7 +97,7 @@ func tokenCommand(kind string, args []string, stdout, stderr io.Writer) error {
 		for _, row := range [][2]string{{"id", t.ID}, {"user", t.User}, {"kind", string(t.Kind)}, {"session", dash(t.SessionID)},
 			{"client", dash(t.ClientHost)}, {"created", t.CreatedAt.Format(time.RFC3339)}, {"expires", timeOrDash(t.ExpiresAt)},
 			{"last used", t.LastUsedAt.Format(time.RFC3339)}, {"revoked", timeOrDash(t.RevokedAt)}, {"state", tokenState(t, now)}} {
-			fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+			printf(tw, "%s\t%s\n", row[0], row[1])
 		}
 	case "token revoke":
 		t, err := store.GetToken(ctx, pos[0])
@@ -110,7 +110,7 @@ func tokenCommand(kind string, args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "admin.token.revoke", t.User, "kind="+string(t.Kind)+" id="+t.ID); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "revoked token %s of %s\n", t.ID, t.User)
+		printf(tw, "revoked token %s of %s\n", t.ID, t.User)
 	case "token revoke-user":
 		if _, err := store.GetUser(ctx, pos[0]); err != nil {
 			return userErr(pos[0], err)
@@ -126,7 +126,7 @@ func tokenCommand(kind string, args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "admin.user.revoke", pos[0], fmt.Sprintf("tokens=%d powerauth_tokens=%d", n, pa)); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "revoked %d token(s) of %s, ended their sessions and removed %d PowerAuth token(s)\n", n, pos[0], pa)
+		printf(tw, "revoked %d token(s) of %s, ended their sessions and removed %d PowerAuth token(s)\n", n, pos[0], pa)
 	case "session list":
 		f := storage.SessionFilter{User: *user, ClientHost: *client, Limit: *limit}
 		if *live {
@@ -138,7 +138,7 @@ func tokenCommand(kind string, args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(tw, "ID\tUSER\tCLIENT\tCREATED\tLAST SEEN\tENDED")
 		for _, s := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.User, dash(s.ClientHost), s.CreatedAt.Format(time.RFC3339),
+			printf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.User, dash(s.ClientHost), s.CreatedAt.Format(time.RFC3339),
 				s.LastSeenAt.Format(time.RFC3339), timeOrDash(s.EndedAt))
 		}
 	case "session end":
@@ -148,7 +148,7 @@ func tokenCommand(kind string, args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "admin.session.end", "", "session="+pos[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "ended session %s and its tokens\n", pos[0])
+		printf(tw, "ended session %s and its tokens\n", pos[0])
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -26,6 +28,9 @@ const userUsage = `usage:
   tokenmanager user promote NAME                  make NAME an administrator (admin API, /admin/v1)
   tokenmanager user demote NAME                   take that away
   tokenmanager user list                          list users
+
+Names: 1 to 64 printable characters, no ':' and no space at either end; matched exactly, and a name differing
+only by case from an existing one is refused. Passwords: at least 8 characters.
 
 examples:
   echo "$PW" | tokenmanager user add alice --password-stdin
@@ -90,11 +95,14 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if pw == "" {
 			return "", errors.New("empty password")
 		}
-		return pw, nil
+		return pw, auth.CheckPassword(pw)
 	}
 
 	switch sub {
 	case "add":
+		if err := auth.CheckUserName(pos[0]); err != nil {
+			return err
+		}
 		pw, err := readPassword()
 		if err != nil {
 			return err
@@ -107,16 +115,19 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		if err := store.CreateUser(ctx, storage.User{Name: pos[0], PasswordHash: hash, DigestSecret: sealed, Admin: *admin, CreatedAt: now, UpdatedAt: now}); err != nil {
-			if errors.Is(err, storage.ErrConflict) {
+		err = auth.CreateUser(ctx, store, storage.User{Name: pos[0], PasswordHash: hash, DigestSecret: sealed, Admin: *admin, CreatedAt: now, UpdatedAt: now})
+		if errors.Is(err, storage.ErrConflict) {
+			if _, gerr := store.GetUser(ctx, pos[0]); gerr == nil {
 				return fmt.Errorf("user %q already exists", pos[0])
 			}
+		}
+		if err != nil {
 			return err
 		}
 		if err := auditCLI(ctx, store, "user.add", pos[0], fmt.Sprintf("admin=%v", *admin)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "created user %s\n", pos[0])
+		printf(stdout, "created user %s\n", pos[0])
 	case "passwd":
 		pw, err := readPassword()
 		if err != nil {
@@ -144,7 +155,13 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err := auditCLI(ctx, store, "user.passwd", pos[0], fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "password of %s changed; %d session(s) ended\n", pos[0], ended)
+		printf(stdout, "password of %s changed; %d session(s) ended\n", pos[0], ended)
+		if pos[0] == "admin" {
+			// The generated first password is no longer good: do not leave it lying around.
+			if err := os.Remove(filepath.Join(sf.dataDir, adminPasswordFile)); err == nil {
+				printf(stdout, "removed %s\n", filepath.Join(sf.dataDir, adminPasswordFile))
+			}
+		}
 	case "disable", "enable":
 		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
 			u.Disabled, u.UpdatedAt = sub == "disable", now
@@ -157,7 +174,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			if err := auditCLI(ctx, store, "user.enable", pos[0], ""); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "user %s enabled\n", pos[0])
+			printf(stdout, "user %s enabled\n", pos[0])
 			break
 		}
 		ended, err := store.EndUserSessions(ctx, pos[0], now)
@@ -167,7 +184,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err := auditCLI(ctx, store, "user.disable", pos[0], fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
+		printf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
 	case "promote", "demote":
 		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
 			u.Admin, u.UpdatedAt = sub == "promote", now
@@ -179,7 +196,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if err := auditCLI(ctx, store, "user."+sub, pos[0], ""); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "user %s %sd\n", pos[0], sub)
+		printf(stdout, "user %s %sd\n", pos[0], sub)
 	case "list":
 		users, err := store.ListUsers(ctx)
 		if err != nil {
@@ -192,7 +209,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			if u.Disabled {
 				state = "disabled"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", u.Name, state, u.Admin, u.CreatedAt.Format(time.RFC3339))
+			printf(tw, "%s\t%s\t%v\t%s\n", u.Name, state, u.Admin, u.CreatedAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
 	default:

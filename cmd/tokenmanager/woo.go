@@ -126,7 +126,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "created store %d of %s\n", st.ID, st.Vendor)
+		printf(stdout, "created store %d of %s\n", st.ID, st.Vendor)
 	case "store list":
 		stores, err := woo.ListStores(ctx, admin)
 		if err != nil {
@@ -142,7 +142,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 			if st.ErrorsByCode {
 				format = "code"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%v\t%s\t%s\n", st.ID, st.Vendor, st.Name, st.RequireToken, format,
+			printf(tw, "%d\t%s\t%s\t%v\t%s\t%s\n", st.ID, st.Vendor, st.Name, st.RequireToken, format,
 				st.CreatedAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
@@ -171,7 +171,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if _, err := woo.UpdateStore(ctx, admin, id, ch); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "store %d updated\n", id)
+		printf(stdout, "store %d updated\n", id)
 	case "sku set":
 		for _, s := range []string{pos[0], pos[2]} {
 			id, err := parseID(s)
@@ -183,7 +183,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if err := woo.SetSKU(ctx, admin, ids[0], pos[1], ids[1], *desktop); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "store %d sells product %d as %s\n", ids[0], ids[1], pos[1])
+		printf(stdout, "store %d sells product %d as %s\n", ids[0], ids[1], pos[1])
 	case "sku list":
 		id, err := parseID(pos[0])
 		if err != nil {
@@ -196,7 +196,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SKU\tPRODUCT\tDESKTOP")
 		for _, k := range skus {
-			fmt.Fprintf(tw, "%s\t%d\t%v\n", k.SKU, k.ProductID, k.Desktop)
+			printf(tw, "%s\t%d\t%v\n", k.SKU, k.ProductID, k.Desktop)
 		}
 		return tw.Flush()
 	case "sku remove":
@@ -207,7 +207,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if err := woo.RemoveSKU(ctx, admin, id, pos[1]); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "store %d no longer sells %s\n", id, pos[1])
+		printf(stdout, "store %d no longer sells %s\n", id, pos[1])
 	case "key ":
 		id, err := parseID(pos[0])
 		if err != nil {
@@ -217,7 +217,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, license.WooKey(d.Key))
+		printf(stdout, "%s\n", license.WooKey(d.Key))
 	}
 	return nil
 }

@@ -73,8 +73,11 @@ func Restore(ctx context.Context, from, path string) error {
 	return dst.Close()
 }
 
-// copyDatabase backs src up into a new database file at path.
+// copyDatabase backs src up into a new database file at path, mode 0600 like the database itself.
 func copyDatabase(ctx context.Context, src *sql.DB, path string) error {
+	if err := makePrivate(path); err != nil {
+		return err
+	}
 	dst, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		return err

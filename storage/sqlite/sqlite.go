@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"time"
 
@@ -31,8 +32,12 @@ type Store struct {
 
 var _ storage.Store = (*Store)(nil)
 
-// Open opens (creating if needed) the database file at path and applies pending migrations.
+// Open opens (creating if needed) the database file at path and applies pending migrations. The file, its WAL
+// and its shared-memory index are readable by the owner only (0600), wherever path is.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if err := makePrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 	common := url.Values{
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
@@ -71,6 +76,48 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: ping %s: %w", path, err)
 	}
 	return &Store{w: w, r: r}, nil
+}
+
+// privateMode is the mode of every database file: they hold license keys, password hashes and the audit log.
+const privateMode = 0o600
+
+// makePrivate creates the database file at path with mode 0600 if it does not exist, and takes group and other
+// access away from an existing one and from its -wal and -shm files. SQLite's unix VFS creates the -wal,
+// -shm and -journal files with the mode of the database file, whatever the umask, so creating that file
+// ourselves is what keeps them private too. An empty file is an empty database to SQLite.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, privateMode)
+	if err != nil {
+		return err
+	}
+	// OpenFile's mode is subject to the umask and does not change an existing file (one an older version
+	// created 0644, or a copy put in place by hand), so set it.
+	err = chmodPrivate(f.Name())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if err := chmodPrivate(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// chmodPrivate sets path's mode to 0600 unless it is that already (so that a file that is private but owned
+// by another user, which only its owner or root could chmod, is left alone).
+func chmodPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() == privateMode {
+		return nil
+	}
+	return os.Chmod(path, privateMode)
 }
 
 func cloneValues(v url.Values) url.Values {
