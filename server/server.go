@@ -86,6 +86,7 @@ type Server struct {
 	metrics  *metrics
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
+	refusals *refusalLog  // throttled refusals, reported per window (refusals.go)
 }
 
 // New builds the handler. It panics on a configuration that cannot be served safely (a CORS origin that is
@@ -107,7 +108,8 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.CookieSameSite == 0 || cfg.CookieSameSite == http.SameSiteDefaultMode {
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
-	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
+		refusals: newRefusalLog()}
 	s.sessions = dbstore.New(deps.Sessions, sessions.Options{
 		Path:     "/",
 		HttpOnly: true,
