@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"math"
 	"net/netip"
 	"sync"
@@ -80,6 +81,7 @@ func NewThrottle(c ThrottleConfig) *Throttle {
 // empty account (a credential that names none, such as a bearer token) is counted per address only.
 func (t *Throttle) Check(account, addr string) (retryAfter time.Duration, ok bool) {
 	now := t.now()
+	account = accountKey(account)
 	key, network := addressKeys(addr)
 	retryAfter = t.addresses.wait(key, now)
 	if network != "" {
@@ -98,6 +100,7 @@ func (t *Throttle) Check(account, addr string) (retryAfter time.Duration, ok boo
 // Failed records a failed attempt for account from addr.
 func (t *Throttle) Failed(account, addr string) {
 	now := t.now()
+	account = accountKey(account)
 	key, network := addressKeys(addr)
 	if account != "" && t.accounts != nil {
 		t.accounts.take(account, now)
@@ -115,7 +118,7 @@ func (t *Throttle) Succeeded(account, addr string) {
 		return
 	}
 	key, _ := addressKeys(addr)
-	t.marks.clear(pairKey(account, key))
+	t.marks.clear(pairKey(accountKey(account), key))
 }
 
 // failedFrom reports whether the address (key) failed for account recently: only then does the account's own
@@ -131,6 +134,16 @@ func (t *Throttle) failedFrom(account, key string, now time.Time) bool {
 }
 
 func pairKey(account, addrKey string) string { return account + "\x00" + addrKey }
+
+// accountKey is account, or a digest of it when long: a key per unknown name an attacker makes up must not cost
+// kilobytes.
+func accountKey(account string) string {
+	if len(account) <= 64 {
+		return account
+	}
+	sum := sha256.Sum256([]byte(account))
+	return "\x00" + string(sum[:16])
+}
 
 // addressKeys is the bucket key of addr and, for IPv6, of its /48. IPv6 clients are grouped by /64, the block
 // one subscriber usually gets, so that rotating through one's own addresses does not reset the count.

@@ -3,6 +3,7 @@ package auth
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,6 +72,21 @@ func TestThrottleOffAndBounded(t *testing.T) {
 	}
 	if len(b.m) > maxThrottleKeys {
 		t.Fatalf("bucket map grew to %d", len(b.m))
+	}
+	// Made-up long names cost a short key each, and are still counted.
+	th = NewThrottle(ThrottleConfig{AccountBurst: 1, AccountEvery: time.Hour, AddressBurst: 100, AddressEvery: time.Hour})
+	long := strings.Repeat("x", 4000)
+	th.Failed(long, "192.0.2.1")
+	for k := range th.accounts.m {
+		if len(k) > 64 {
+			t.Fatalf("a %d-byte key for a long name", len(k))
+		}
+	}
+	if _, ok := th.Check(long, "192.0.2.1"); ok {
+		t.Fatal("a long name was not counted")
+	}
+	if _, ok := th.Check(long+"y", "192.0.2.1"); !ok {
+		t.Fatal("two long names share a bucket")
 	}
 }
 
