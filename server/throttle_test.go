@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -94,7 +95,9 @@ func TestStormDoesNotLockOutOwner(t *testing.T) {
 // TestThrottledRefusalsAuditedPerWindow: a flood of refusals writes audit rows per account, address and
 // window, with the count, not one per request.
 func TestThrottledRefusalsAuditedPerWindow(t *testing.T) {
-	s := newStack(t, withThrottle(auth.ThrottleConfig{AccountBurst: 1, AccountEvery: time.Hour, AddressBurst: 1000, AddressEvery: time.Second}))
+	var logs syncBuffer
+	s := newStack(t, withThrottle(auth.ThrottleConfig{AccountBurst: 1, AccountEvery: time.Hour, AddressBurst: 1000, AddressEvery: time.Second}),
+		func(su *setup) { su.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
 	restSignIn(t, s, "paul1234", "guess", "192.0.2.9")
 	const windows, perWindow = 3, 60
 	for range windows {
@@ -120,6 +123,9 @@ func TestThrottledRefusalsAuditedPerWindow(t *testing.T) {
 	}
 	if rows > 2*windows+1 || refusals != windows*perWindow+1 {
 		t.Fatalf("%d refusals written as %d rows counting %d", windows*perWindow+1, rows, refusals)
+	}
+	if n := strings.Count(logs.String(), "sign-in throttled"); n < 1 || n > windows+1 {
+		t.Fatalf("%d refusals logged in %d lines", windows*perWindow+1, n)
 	}
 }
 
