@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -166,5 +168,36 @@ func TestConcurrentChecksOfTheSameCredentialsShareOneHash(t *testing.T) {
 	}
 	if n := hashes.Load() - before; n != 1 {
 		t.Fatalf("a wrong password computed %d hashes, want 1", n)
+	}
+}
+
+// TestFailingSignInsHashBelowTheCPUCount: however many wrong passwords and unknown users arrive at once, no
+// more of them hash at a time than the Authenticator's slots, fewer than the CPUs when there are two or more.
+func TestFailingSignInsHashBelowTheCPUCount(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1e9, 0)
+	a, s := newAuth(t, &now)
+	if procs := runtime.GOMAXPROCS(0); procs >= 2 && cap(a.slots) >= procs {
+		t.Fatalf("%d hashing slots for sign-ins on %d CPUs", cap(a.slots), procs)
+	}
+	h, _ := HashPassword("pw", Params{Memory: 4 * 1024, Time: 2, Threads: 1}) // slow enough to overlap
+	if err := s.CreateUser(ctx, storage.User{Name: "bob", PasswordHash: h}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			user := []string{"bob", "nobody"}[i%2]
+			if _, err := a.Authenticate(ctx, user, "wrong"+strconv.Itoa(i)); !errors.Is(err, ErrBadCredentials) {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if p := a.peak.Load(); p < 1 || p > int64(cap(a.slots)) {
+		t.Fatalf("%d failing sign-ins hashed at once; the bound is %d", p, cap(a.slots))
+	}
+	if b := New(s, Options{HashConcurrency: 3}); cap(b.slots) != 3 {
+		t.Fatalf("HashConcurrency 3 gave %d slots", cap(b.slots))
 	}
 }

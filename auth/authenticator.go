@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -35,6 +37,12 @@ type Authenticator struct {
 	mu     sync.Mutex
 	cache  map[[sha256.Size]byte]cacheEntry
 	flight singleflight.Group // concurrent checks of the same credentials and hash
+
+	// slots bounds the argon2id checks running at once for credentials not in the cache: every wrong password
+	// is one. Kept below the CPU count, a storm of wrong passwords cannot take every core from token checks,
+	// which hash nothing; the sign-ins beyond it wait their turn.
+	slots         chan struct{}
+	hashing, peak atomic.Int64 // checks holding a slot now, and at most so far (for tests)
 }
 
 type cacheEntry struct {
@@ -47,11 +55,17 @@ const maxCacheEntries = 100_000
 
 // Options configure an Authenticator.
 type Options struct {
-	Params   Params           // hashing cost for new hashes; zero means DefaultParams
-	CacheKey []byte           // HMAC key for cache keys (derived from the server key)
-	CacheTTL time.Duration    // 0 disables the cache
-	Now      func() time.Time // clock; nil means time.Now
+	Params   Params        // hashing cost for new hashes; zero means DefaultParams
+	CacheKey []byte        // HMAC key for cache keys (derived from the server key)
+	CacheTTL time.Duration // 0 disables the cache
+	// HashConcurrency is how many sign-ins whose credentials are not in the cache may hash at once; 0 means
+	// DefaultHashConcurrency.
+	HashConcurrency int
+	Now             func() time.Time // clock; nil means time.Now
 }
+
+// DefaultHashConcurrency is half the CPUs Go may use (at least one): failing sign-ins can take at most that.
+func DefaultHashConcurrency() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // New returns an Authenticator over users.
 func New(users storage.Users, o Options) *Authenticator {
@@ -61,13 +75,16 @@ func New(users storage.Users, o Options) *Authenticator {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.HashConcurrency <= 0 {
+		o.HashConcurrency = DefaultHashConcurrency()
+	}
 	dummy, err := HashPassword("tokenmanager dummy password", o.Params)
 	if err != nil {
 		panic(err)
 	}
 	return &Authenticator{
 		users: users, params: o.Params, cacheKey: o.CacheKey, cacheTTL: o.CacheTTL, now: o.Now, dummy: dummy,
-		cache: make(map[[sha256.Size]byte]cacheEntry),
+		cache: make(map[[sha256.Size]byte]cacheEntry), slots: make(chan struct{}, o.HashConcurrency),
 	}
 }
 
@@ -78,7 +95,7 @@ func (a *Authenticator) Params() Params { return a.params }
 func (a *Authenticator) Authenticate(ctx context.Context, name, password string) (storage.User, error) {
 	u, err := a.users.GetUser(ctx, name)
 	if errors.Is(err, storage.ErrNotFound) {
-		VerifyPassword(a.dummy, password) // same cost as a real check
+		a.verify(a.dummy, password) // same cost as a real check
 		return storage.User{}, ErrBadCredentials
 	}
 	if err != nil {
@@ -92,7 +109,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, name, password string)
 		return u, nil
 	}
 	// Callers presenting the same credentials at once (a client's burst after a restart) share one check.
-	res, err, _ := a.flight.Do(string(key[:])+u.PasswordHash, func() (any, error) { return VerifyPassword(u.PasswordHash, password) })
+	res, err, _ := a.flight.Do(string(key[:])+u.PasswordHash, func() (any, error) { return a.verify(u.PasswordHash, password) })
 	ok, _ := res.(bool)
 	if err != nil {
 		return storage.User{}, fmt.Errorf("auth: user %q: %w", name, err)
@@ -102,6 +119,17 @@ func (a *Authenticator) Authenticate(ctx context.Context, name, password string)
 	}
 	a.remember(key, u.PasswordHash)
 	return u, nil
+}
+
+// verify is VerifyPassword within the Authenticator's hashing slots.
+func (a *Authenticator) verify(hash, password string) (bool, error) {
+	a.slots <- struct{}{}
+	defer func() { <-a.slots }()
+	n := a.hashing.Add(1)
+	defer a.hashing.Add(-1)
+	for p := a.peak.Load(); n > p && !a.peak.CompareAndSwap(p, n); p = a.peak.Load() {
+	}
+	return VerifyPassword(hash, password)
 }
 
 // Forget drops every cached verification. Call it after changing any password or account state in-process;

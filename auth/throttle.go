@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"math"
 	"net/netip"
 	"sync"
@@ -17,16 +18,26 @@ func (e *ThrottledError) Error() string {
 	return "auth: too many failed sign-ins; retry in " + e.RetryAfter.Round(time.Second).String()
 }
 
-// Throttle slows password guessing: it counts failed sign-ins per account and per client address, each in a
-// token bucket, and refuses further attempts for a key whose bucket is empty until it refills. A refused attempt
-// costs no password hash, so a storm costs the attacker more than it costs us. Successes cost nothing.
+// Throttle slows password guessing without letting a guesser lock out the account's owner. It counts failed
+// sign-ins in token buckets and refuses further attempts for a bucket that is empty until it refills. A refused
+// attempt costs no password hash, so a storm costs the attacker more than it costs us. Successes cost nothing.
 //
-// The account bucket stops a distributed guess at one password; the address bucket stops one address guessing
-// across many accounts. Both recover by themselves (a bucket refills one attempt per Every), so a locked-out user
-// is back after a short wait without an administrator.
+//   - Per address (IPv6: per /64, and per /48 with four times the allowance): stops one address, or one routed
+//     network, guessing across many accounts.
+//   - Per account, counting failures from anywhere: stops a distributed guess at one password. It applies only
+//     to addresses that have themselves failed for that account within the account bucket's refill time
+//     (burst × interval), and a good sign-in clears that mark. So a storm from many addresses slows the
+//     attackers down while the owner, from an address that has not failed, signs in at once.
+//
+// Every bucket recovers by itself (one attempt per interval), so nobody waits for an administrator. Memory is
+// bounded: at maxThrottleKeys keys a map drops buckets that have refilled completely (they remember nothing a
+// new one would not); it never drops one that is limiting. When every bucket is in use, new keys share one
+// overflow bucket, and address marks fall back to "this address failed recently for any account": an attack
+// big enough to fill the maps is limited more coarsely, never forgotten.
 type Throttle struct {
-	accounts, addresses *buckets
-	now                 func() time.Time
+	accounts, addresses, networks *buckets
+	marks                         *marks // account+address pairs that failed recently
+	now                           func() time.Time
 }
 
 // ThrottleConfig sets the buckets. Burst failures are allowed at once; then one more per Every.
@@ -42,66 +53,136 @@ type ThrottleConfig struct {
 // share a NAT), then one every 3 s.
 var DefaultThrottle = ThrottleConfig{AccountBurst: 10, AccountEvery: 30 * time.Second, AddressBurst: 50, AddressEvery: 3 * time.Second}
 
-// maxThrottleKeys bounds each bucket map; full (idle) buckets are dropped first when it is reached.
+// maxThrottleKeys bounds each bucket map (about 200 bytes a key).
 const maxThrottleKeys = 100_000
+
+// networkFactor is how much more an IPv6 /48 may fail, as a whole, than one of its /64s: a routed /48 holds
+// 65,536 /64s, which would otherwise each get a full allowance.
+const networkFactor = 4
 
 // NewThrottle returns a Throttle. A zero burst switches that dimension off.
 func NewThrottle(c ThrottleConfig) *Throttle {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	return &Throttle{
+	t := &Throttle{
 		accounts:  newBuckets(c.AccountBurst, c.AccountEvery),
 		addresses: newBuckets(c.AddressBurst, c.AddressEvery),
+		networks:  newBuckets(c.AddressBurst*networkFactor, c.AddressEvery/networkFactor),
 		now:       c.Now,
 	}
+	if t.accounts != nil {
+		t.marks = &marks{ttl: time.Duration(c.AccountBurst) * c.AccountEvery, m: map[string]time.Time{}}
+	}
+	return t
 }
 
 // Check reports whether an attempt for account from addr may go ahead; if not, how long until one may. An
 // empty account (a credential that names none, such as a bearer token) is counted per address only.
 func (t *Throttle) Check(account, addr string) (retryAfter time.Duration, ok bool) {
 	now := t.now()
-	var a time.Duration
-	if account != "" {
-		a = t.accounts.wait(account, now)
+	account = accountKey(account)
+	key, network := addressKeys(addr)
+	retryAfter = t.addresses.wait(key, now)
+	if network != "" {
+		retryAfter = max(retryAfter, t.networks.wait(network, now))
 	}
-	b := t.addresses.wait(addressKey(addr), now)
-	retryAfter = max(a, b)
+	if account != "" && t.accounts != nil && t.failedFrom(account, key, now) {
+		if w := t.accounts.wait(account, now); w > 0 {
+			// An address that keeps trying while refused stays marked, rather than come back clean later.
+			t.marks.mark(pairKey(account, key), now)
+			retryAfter = max(retryAfter, w)
+		}
+	}
 	return retryAfter, retryAfter == 0
 }
 
 // Failed records a failed attempt for account from addr.
 func (t *Throttle) Failed(account, addr string) {
 	now := t.now()
-	if account != "" {
+	account = accountKey(account)
+	key, network := addressKeys(addr)
+	if account != "" && t.accounts != nil {
 		t.accounts.take(account, now)
+		t.marks.mark(pairKey(account, key), now)
 	}
-	t.addresses.take(addressKey(addr), now)
+	t.addresses.take(key, now)
+	if network != "" {
+		t.networks.take(network, now)
+	}
 }
 
-// addressKey groups IPv6 clients by /64, the block one subscriber usually gets, so that rotating through one's
-// own addresses does not reset the count.
-func addressKey(addr string) string {
+// Succeeded records a good sign-in for account from addr: the address is no longer one that failed for it.
+func (t *Throttle) Succeeded(account, addr string) {
+	if account == "" || t.marks == nil {
+		return
+	}
+	key, _ := addressKeys(addr)
+	t.marks.clear(pairKey(accountKey(account), key))
+}
+
+// failedFrom reports whether the address (key) failed for account recently: only then does the account's own
+// bucket apply to it.
+func (t *Throttle) failedFrom(account, key string, now time.Time) bool {
+	marked, known := t.marks.marked(pairKey(account, key), now)
+	if known {
+		return marked
+	}
+	// The marks overflowed, so this pair may have failed unrecorded: treat any address that failed recently,
+	// for whichever account, as one that failed for this one.
+	return t.addresses.used(key, now)
+}
+
+func pairKey(account, addrKey string) string { return account + "\x00" + addrKey }
+
+// accountKey is account, or a digest of it when long: a key per unknown name an attacker makes up must not cost
+// kilobytes.
+func accountKey(account string) string {
+	if len(account) <= 64 {
+		return account
+	}
+	sum := sha256.Sum256([]byte(account))
+	return "\x00" + string(sum[:16])
+}
+
+// addressKeys is the bucket key of addr and, for IPv6, of its /48. IPv6 clients are grouped by /64, the block
+// one subscriber usually gets, so that rotating through one's own addresses does not reset the count.
+func addressKeys(addr string) (key, network string) {
 	ip, err := netip.ParseAddr(addr)
 	if err != nil || ip.Is4() || ip.Is4In6() {
-		return addr
+		return addr, ""
 	}
-	p, _ := ip.Prefix(64)
-	return p.String()
+	p64, _ := ip.Prefix(64)
+	p48, _ := ip.Prefix(48)
+	return p64.String(), p48.String()
 }
 
 type buckets struct {
-	burst int
-	limit rate.Limit
-	mu    sync.Mutex
-	m     map[string]*rate.Limiter
+	burst     int
+	limit     rate.Limit
+	mu        sync.Mutex
+	m         map[string]*rate.Limiter
+	overflow  *rate.Limiter // shared by the keys that found the map full of buckets in use
+	lastSweep time.Time
 }
 
 func newBuckets(burst int, every time.Duration) *buckets {
 	if burst <= 0 || every <= 0 {
 		return nil
 	}
-	return &buckets{burst: burst, limit: rate.Every(every), m: map[string]*rate.Limiter{}}
+	return &buckets{burst: burst, limit: rate.Every(every), m: map[string]*rate.Limiter{},
+		overflow: rate.NewLimiter(rate.Every(every), burst)}
+}
+
+// lookup is key's bucket: its own, the overflow bucket when the map is full, or nil when it has none.
+func (b *buckets) lookup(key string) *rate.Limiter {
+	if l := b.m[key]; l != nil {
+		return l
+	}
+	if len(b.m) >= maxThrottleKeys {
+		return b.overflow
+	}
+	return nil
 }
 
 // wait is how long until key has an attempt left (0: now).
@@ -111,7 +192,7 @@ func (b *buckets) wait(key string, now time.Time) time.Duration {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	l := b.m[key]
+	l := b.lookup(key)
 	if l == nil {
 		return 0
 	}
@@ -120,6 +201,17 @@ func (b *buckets) wait(key string, now time.Time) time.Duration {
 		return 0
 	}
 	return time.Duration(math.Ceil((1 - tokens) / float64(b.limit) * float64(time.Second)))
+}
+
+// used reports whether key's bucket has taken a failure that has not refilled yet.
+func (b *buckets) used(key string, now time.Time) bool {
+	if b == nil {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l := b.lookup(key)
+	return l != nil && l.TokensAt(now) < float64(b.burst)
 }
 
 func (b *buckets) take(key string, now time.Time) {
@@ -133,21 +225,74 @@ func (b *buckets) take(key string, now time.Time) {
 		if len(b.m) >= maxThrottleKeys {
 			b.sweep(now)
 		}
+		if len(b.m) >= maxThrottleKeys {
+			b.overflow.AllowN(now, 1)
+			return
+		}
 		l = rate.NewLimiter(b.limit, b.burst)
 		b.m[key] = l
 	}
 	l.AllowN(now, 1)
 }
 
-// sweep drops buckets that have refilled completely: they remember nothing a new bucket would not. If every
-// bucket is in use the map is cleared, trading precision for a bound on memory.
+// sweep drops buckets that have refilled completely: they remember nothing a new bucket would not. Buckets that
+// still hold failures are kept, whatever it costs the new key. A scan of the whole map runs at most once a
+// second, so a flood of new keys against a full map does not scan it each time.
 func (b *buckets) sweep(now time.Time) {
+	if !b.lastSweep.IsZero() && now.Sub(b.lastSweep) < time.Second {
+		return
+	}
+	b.lastSweep = now
 	for k, l := range b.m {
 		if l.TokensAt(now) >= float64(b.burst) {
 			delete(b.m, k)
 		}
 	}
-	if len(b.m) >= maxThrottleKeys {
-		clear(b.m)
+}
+
+// marks remembers when an account+address pair last failed, for ttl. Bounded like buckets; when full of live
+// marks it says so (overflowing) rather than forget one.
+type marks struct {
+	ttl         time.Duration
+	mu          sync.Mutex
+	m           map[string]time.Time
+	overflowEnd time.Time // until then a pair without a mark may have failed unrecorded
+	lastSweep   time.Time
+}
+
+func (k *marks) mark(key string, now time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, ok := k.m[key]; !ok && len(k.m) >= maxThrottleKeys {
+		if k.lastSweep.IsZero() || now.Sub(k.lastSweep) >= time.Second {
+			k.lastSweep = now
+			for p, at := range k.m {
+				if now.Sub(at) >= k.ttl {
+					delete(k.m, p)
+				}
+			}
+		}
+		if len(k.m) >= maxThrottleKeys {
+			k.overflowEnd = now.Add(k.ttl)
+			return
+		}
 	}
+	k.m[key] = now
+}
+
+func (k *marks) clear(key string) {
+	k.mu.Lock()
+	delete(k.m, key)
+	k.mu.Unlock()
+}
+
+// marked reports whether key failed within ttl; known is false when it has no mark but might have failed
+// while the map was full.
+func (k *marks) marked(key string, now time.Time) (marked, known bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if at, ok := k.m[key]; ok {
+		return now.Sub(at) < k.ttl, true
+	}
+	return false, !now.Before(k.overflowEnd)
 }

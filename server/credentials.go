@@ -63,23 +63,27 @@ func bearerHeader(r *http.Request) string {
 	return ""
 }
 
-// authenticate checks a user name and password, throttled: when the account or the client's address has failed
-// too often it refuses at once with *auth.ThrottledError, before any hashing; a wrong password counts against
-// both. verify is the check itself (a password, or a WS-Security digest).
+// authenticate checks a user name and password, throttled: when the client's address, or the account from an
+// address that failed for it, has failed too often it refuses at once with *auth.ThrottledError, before any
+// hashing; a wrong password counts against both. verify is the check itself (a password, or a WS-Security
+// digest).
 func (s *Server) authenticate(r *http.Request, name string, verify func() (storage.User, error)) (storage.User, error) {
-	if err := s.throttled(r, name); err != nil {
+	if err := s.throttled(r, name, name); err != nil {
 		return storage.User{}, err
 	}
 	u, err := verify()
-	if errors.Is(err, auth.ErrBadCredentials) {
-		s.failedSignIn(r, name, "bad_credentials")
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		s.failedSignIn(r, name, name, "bad_credentials")
+	case err == nil && s.deps.Throttle != nil:
+		s.deps.Throttle.Succeeded(name, s.clients.host(r))
 	}
 	return u, err
 }
 
-// throttled refuses an attempt for account (a user name, "client:ID", or "" for none) when it or the client's
-// address has failed too often; the refusal is logged and audited.
-func (s *Server) throttled(r *http.Request, account string) *auth.ThrottledError {
+// throttled refuses an attempt when the client's address, or account (a user name; "" for secrets too long to
+// guess, counted per address only), has failed too often; the refusal is logged and audited under subject.
+func (s *Server) throttled(r *http.Request, account, subject string) *auth.ThrottledError {
 	if s.deps.Throttle == nil {
 		return nil
 	}
@@ -87,14 +91,14 @@ func (s *Server) throttled(r *http.Request, account string) *auth.ThrottledError
 	if ok {
 		return nil
 	}
-	s.deps.Log.WarnContext(r.Context(), "sign-in throttled", "account", account, "client", s.clients.host(r))
-	s.signInFailed(r, account, "throttled")
+	s.refused(r, subject)
 	return &auth.ThrottledError{RetryAfter: wait}
 }
 
-// failedSignIn counts a failed attempt for account against it and the client's address, and audits it.
-func (s *Server) failedSignIn(r *http.Request, account, outcome string) {
-	s.signInFailed(r, account, outcome)
+// failedSignIn counts a failed attempt for account against it and the client's address, and audits it under
+// subject.
+func (s *Server) failedSignIn(r *http.Request, account, subject, outcome string) {
+	s.signInFailed(r, subject, outcome)
 	if s.deps.Throttle != nil {
 		s.deps.Throttle.Failed(account, s.clients.host(r))
 	}

@@ -152,14 +152,16 @@ func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	c := &cryptolensCall{params: params, clientIP: s.clients.host(r), r: r}
-	// Guessing access tokens is throttled per client address, like passwords (no account: a token names none).
-	if te := s.throttled(r, ""); te != nil {
-		retryAfter(w.Header(), te.RetryAfter)
-		writeCryptolensError(w, http.StatusTooManyRequests, clMsgUnauthenticated)
-		return
-	}
+	// Guessing access tokens is throttled per client address (no account: a token names none). Only failures
+	// count, and the token is checked first (a hash and one indexed read), so a valid token is answered even from
+	// an address, such as a shared NAT, where others have failed.
 	if c.access, err = s.deps.License.Authenticate(ctx, params["token"]); errors.Is(err, license.ErrUnauthenticated) {
-		s.failedSignIn(r, "", "bad_license_token")
+		if te := s.throttled(r, "", ""); te != nil {
+			retryAfter(w.Header(), te.RetryAfter)
+			writeCryptolensError(w, http.StatusTooManyRequests, clMsgUnauthenticated)
+			return
+		}
+		s.failedSignIn(r, "", "", "bad_license_token")
 	}
 	if err == nil && m.perm != "" {
 		err = c.access.Allow(m.perm)

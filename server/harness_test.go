@@ -65,7 +65,7 @@ type setup struct {
 
 type option func(*setup)
 
-func newStack(t *testing.T, opts ...option) *stack {
+func newStack(t testing.TB, opts ...option) *stack {
 	t.Helper()
 	ctx := context.Background()
 	su := setup{

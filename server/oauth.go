@@ -147,15 +147,18 @@ func (s *Server) authenticateClient(r *http.Request, form map[string]string) (ap
 	if oe != nil {
 		return apiclient.Authenticated{}, oe
 	}
-	account := "client:" + safeID(creds.ID)
-	if te := s.throttled(r, account); te != nil {
-		return apiclient.Authenticated{}, &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
-			Description: "too many failed client authentications; retry later", RetryAfter: te.RetryAfter}
-	}
+	// Client keys are 256-bit random: guessing one is hopeless, so failures count per address only (a lock per
+	// client id would only let anyone lock a client out), and the key is checked first (a hash and one indexed
+	// read), so that the right key is never refused because others failed from the same address.
+	subject := "client:" + safeID(creds.ID)
 	a, err := s.deps.OAuth.Clients.Authenticate(r.Context(), creds.ID, creds.Secret)
 	if errors.Is(err, apiclient.ErrBadCredentials) {
+		if te := s.throttled(r, "", subject); te != nil {
+			return apiclient.Authenticated{}, &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
+				Description: "too many failed client authentications; retry later", RetryAfter: te.RetryAfter}
+		}
 		s.deps.Log.InfoContext(r.Context(), "client authentication failed", "client_id", safeID(creds.ID))
-		s.failedSignIn(r, account, "bad_credentials")
+		s.failedSignIn(r, "", subject, "bad_credentials")
 		return apiclient.Authenticated{}, &oauthError{Status: http.StatusUnauthorized, Code: "invalid_client",
 			Description: "client authentication failed", Basic: true}
 	}

@@ -88,6 +88,7 @@ type Server struct {
 	metrics  *metrics
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
+	refusals *refusalLog  // throttled refusals, reported per window (refusals.go)
 
 	signLimits *signLimiter
 }
@@ -111,7 +112,8 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.CookieSameSite == 0 || cfg.CookieSameSite == http.SameSiteDefaultMode {
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
-	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
+		refusals: newRefusalLog()}
 	limits := SignLimits{Token: DefaultSignLimitToken, Address: DefaultSignLimitAddress}
 	if cfg.SignLimits != nil {
 		limits = *cfg.SignLimits

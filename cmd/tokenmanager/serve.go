@@ -48,6 +48,7 @@ type serveFlags struct {
 	maxTokenLifetime time.Duration
 	maxBody          int64
 	credCacheTTL     time.Duration
+	signInHashing    int
 	cacheTTL         time.Duration
 	cacheSync        time.Duration
 	gcInterval       time.Duration
@@ -92,6 +93,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&f.maxTokenLifetime, "max-token-lifetime", 24*time.Hour, "longest lifetime a client may ask for; also the lifetime of open tokens (0 = unbounded, as Spectrum)")
 	fs.Int64Var(&f.maxBody, "max-body-bytes", 1<<20, "largest request body accepted")
 	fs.DurationVar(&f.credCacheTTL, "credential-cache-ttl", 5*time.Minute, "remember a verified password this long (0 = verify every time)")
+	fs.IntVar(&f.signInHashing, "signin-hash-concurrency", 0, "password checks not answered from the credential cache (every wrong password is one) that may run at once (0: half the CPUs, at least 1)")
 	fs.DurationVar(&f.cacheTTL, "cache-ttl", time.Second, "keep users, tokens and sessions read from the database in memory this long "+
 		"(revocations still take effect at once; 0 = read the database on every check)")
 	fs.DurationVar(&f.cacheSync, "cache-sync-interval", 100*time.Millisecond, "how often the cache reads the database's revocation feed: "+
@@ -216,7 +218,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	authn := auth.New(store, auth.Options{CacheKey: keys.Derive(master, keys.PurposeCredentialCache), CacheTTL: f.credCacheTTL})
+	authn := auth.New(store, auth.Options{CacheKey: keys.Derive(master, keys.PurposeCredentialCache), CacheTTL: f.credCacheTTL, HashConcurrency: f.signInHashing})
 	if err := bootstrapAdmin(ctx, store, authn.Params(), f.dataDir, log); err != nil {
 		return err
 	}
