@@ -45,10 +45,11 @@ type WooError struct {
 	Message string
 }
 
-// The plugin's errors (codes 1–203, its own) and ours for token authorization and a domain that cannot be
-// stored (300+, which the plugin's documentation leaves unpublished). Two are listed for completeness but never raised here: 4, since a key that
-// passes the format check always splits in two, and 201, the plugin's "count" limit, since our limit counts
-// domains (its "domain" type, 202).
+// The plugin's errors (codes 1–203, its own) and ours for token authorization, throttling and a domain that cannot be stored (300+, which the
+// plugin's documentation leaves unpublished). Three are listed for completeness but never raised here: 1, since
+// a wrong store code is answered like a key the store does not have (5), so that store codes cannot be told
+// apart by guessing; 4, since a key that passes the format check always splits in two; and 201, the plugin's
+// "count" limit, since our limit counts domains (its "domain" type, 202).
 var (
 	WooErrStoreCode       = WooError{1, "store_code", "Invalid code."}
 	WooErrKeyFormat       = WooError{2, "license_key", "Invalid license key."}
@@ -66,15 +67,18 @@ var (
 	WooErrTokenRequired   = WooError{300, "authorization", "Access token required."}
 	WooErrTokenInvalid    = WooError{301, "authorization", "Invalid access token."}
 	WooErrGrantType       = WooError{302, "grant_type", "Invalid grant type."}
-	WooErrDomain          = WooError{303, "domain", "Invalid domain."}
+	WooErrTooMany         = WooError{303, "license_key", "Too many attempts. Try again later."}
+	WooErrDomain          = WooError{304, "domain", "Invalid domain."}
 	wooKeyPattern         = regexp.MustCompile(`[A-Za-z0-9]+-[0-9]+`)
 	errWooNothingToRemove = errors.New("license: no such WooCommerce activation")
 )
 
 // WooErrors is a refused call: the errors in the order raised, and whether the store keys them by code.
+// RetryAfter is set with WooErrTooMany: when one more attempt will be allowed.
 type WooErrors struct {
-	Errors []WooError
-	ByCode bool
+	Errors     []WooError
+	ByCode     bool
+	RetryAfter time.Duration
 }
 
 func (e *WooErrors) Error() string {
@@ -105,11 +109,23 @@ type WooOptions struct {
 // DefaultWooTokenLifetime is the lifetime of the token endpoint's tokens unless configured.
 const DefaultWooTokenLifetime = 10 * time.Minute
 
+// The token endpoint's bounds per key. A client is expected to keep its token for its lifetime, so an honest
+// key needs few: each of a few sites holds one and renews it every TokenLifetime. Issuance beyond the rate is
+// refused (WooErrTooMany); beyond MaxWooTokensPerKey live tokens the oldest are dropped, so a new token always
+// works and a client whose token was dropped gets 301 and asks for a new one, which is what it does when its
+// token expires.
+const (
+	WooTokenBurst      = 20               // tokens a key may get at once,
+	WooTokenEvery      = 30 * time.Second // then one more per interval (per node)
+	MaxWooTokensPerKey = 20               // live tokens a key keeps; the oldest beyond are dropped (all nodes)
+)
+
 // Woo serves the WooCommerce License Keys API and its stores' settings.
 type Woo struct {
-	svc   *Service
-	store storage.WooCommerce
-	ttl   time.Duration
+	svc    *Service
+	store  storage.WooCommerce
+	ttl    time.Duration
+	issues *keyRate
 }
 
 // NewWoo returns the WooCommerce License Keys layer over svc; store is normally the same backend as svc's.
@@ -117,7 +133,7 @@ func NewWoo(svc *Service, store storage.WooCommerce, o WooOptions) *Woo {
 	if o.TokenLifetime <= 0 {
 		o.TokenLifetime = DefaultWooTokenLifetime
 	}
-	return &Woo{svc: svc, store: store, ttl: o.TokenLifetime}
+	return &Woo{svc: svc, store: store, ttl: o.TokenLifetime, issues: newKeyRate(WooTokenBurst, WooTokenEvery)}
 }
 
 // TokenLifetime is the lifetime of the token endpoint's tokens.
@@ -233,9 +249,11 @@ func (w *Woo) validToken(ctx context.Context, token string, now time.Time) (stor
 	return t, nil, err
 }
 
-// check runs the plugin's breaking checks in its order (102, 101, 1, 100, 103, 2, 4, 5, 3), with the token
-// checks of a store that requires one after the store is known and after the key is. An error is either
-// *WooErrors or an internal one.
+// check runs the plugin's breaking checks in its order (102, 101, 100, 103, 2, 4, 5, 3), then the token checks
+// of a store that requires one (300, 301). A wrong store code, or a store of a disabled vendor, is not told
+// apart from a right one: the checks that need no store run, then the key is "Invalid license key." (5), as for
+// a key the store does not have; so the token checks come after the key's, whose answers are the same either
+// way. An error is either *WooErrors or an internal one.
 func (w *Woo) check(ctx context.Context, req WooRequest, needActivation bool) (*wooCall, error) {
 	c := &wooCall{req: req, now: w.svc.now(), domain: wooDomain(req.Domain)}
 	if req.StoreCode == "" {
@@ -245,31 +263,22 @@ func (w *Woo) check(ctx context.Context, req WooRequest, needActivation bool) (*
 		return nil, c.fail(WooErrKeyRequired)
 	}
 	st, err := w.store.FindWooStore(ctx, hashWooSecret(req.StoreCode))
+	open := err == nil
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, c.fail(WooErrStoreCode)
+		err = nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := w.svc.checkVendor(ctx, st.Vendor); errors.Is(err, ErrNotVendor) {
-		return nil, c.fail(WooErrStoreCode) // a disabled vendor's stores are closed
-	} else if err != nil {
-		return nil, err
-	}
-	c.store, c.errs.ByCode = st, st.ErrorsByCode
-	var tok storage.WooToken
-	if st.RequireToken {
-		if req.Token == "" {
-			return nil, c.fail(WooErrTokenRequired)
-		}
-		t, e, err := w.validToken(ctx, req.Token, c.now)
-		if err != nil {
+	if open {
+		if err := w.svc.checkVendor(ctx, st.Vendor); errors.Is(err, ErrNotVendor) {
+			open = false // a disabled vendor's stores are closed
+		} else if err != nil {
 			return nil, err
 		}
-		if e != nil {
-			return nil, c.fail(*e)
-		}
-		tok = t
+	}
+	if open {
+		c.store, c.errs.ByCode = st, st.ErrorsByCode
 	}
 	if req.SKU == "" {
 		return nil, c.fail(WooErrSKURequired)
@@ -284,11 +293,11 @@ func (w *Woo) check(ctx context.Context, req WooRequest, needActivation bool) (*
 	if e != nil {
 		return nil, c.fail(*e)
 	}
-	k, p, e, err := w.findWooKey(ctx, code, globalID)
+	k, p, e, err := w.findWooKey(ctx, code, globalID) // also without a store: the same work, the same time
 	if err != nil {
 		return nil, err
 	}
-	if e != nil || p.Vendor != st.Vendor {
+	if !open || e != nil || p.Vendor != st.Vendor {
 		return nil, c.fail(WooErrKeyNotFound)
 	}
 	sku, err := w.store.GetWooSKU(ctx, st.ID, req.SKU)
@@ -298,8 +307,20 @@ func (w *Woo) check(ctx context.Context, req WooRequest, needActivation bool) (*
 	if err != nil {
 		return nil, err
 	}
-	if st.RequireToken && tok.KeyGlobalID != k.GlobalID {
-		return nil, c.fail(WooErrTokenInvalid) // a token of another key
+	if st.RequireToken {
+		if req.Token == "" {
+			return nil, c.fail(WooErrTokenRequired)
+		}
+		tok, e, err := w.validToken(ctx, req.Token, c.now)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			return nil, c.fail(*e)
+		}
+		if tok.KeyGlobalID != k.GlobalID {
+			return nil, c.fail(WooErrTokenInvalid) // a token of another key
+		}
 	}
 	c.sku, c.product, c.key = sku, p, k
 	return c, nil
@@ -505,7 +526,13 @@ type WooToken struct {
 const wooTokenBytes = 32
 
 // IssueToken is the token endpoint (grant_type=license_key): a token for the key, stored only as its hash.
-// Its errors are *WooErrors in the default property format: the request names no store.
+// Its errors are *WooErrors in the default property format: the request names no store. A key of a disabled
+// vendor gets none (5, like a blocked key); a key gets at most WooTokenBurst at once, then one per
+// WooTokenEvery (303 with RetryAfter), and keeps at most MaxWooTokensPerKey live ones, the oldest dropped.
+//
+// No store code is asked for: the token is bound to its key and is of use only together with a store code at
+// activate, validate and deactivate, which check the code first; and the plugin's clients ask for a token with
+// grant_type and license_key alone.
 func (w *Woo) IssueToken(ctx context.Context, grantType, licenseKey string) (WooToken, error) {
 	fail := func(e WooError) error { return &WooErrors{Errors: []WooError{e}} }
 	if grantType != "license_key" {
@@ -518,14 +545,22 @@ func (w *Woo) IssueToken(ctx context.Context, grantType, licenseKey string) (Woo
 	if e != nil {
 		return WooToken{}, fail(*e)
 	}
-	k, _, e, err := w.findWooKey(ctx, code, globalID)
+	k, p, e, err := w.findWooKey(ctx, code, globalID)
 	if err != nil {
 		return WooToken{}, err
 	}
 	if e != nil {
 		return WooToken{}, fail(*e)
 	}
+	if err := w.svc.checkVendor(ctx, p.Vendor); errors.Is(err, ErrNotVendor) {
+		return WooToken{}, fail(WooErrKeyNotFound) // a disabled vendor's keys are closed, as at its stores
+	} else if err != nil {
+		return WooToken{}, err
+	}
 	now := w.svc.now()
+	if wait := w.issues.take(k.GlobalID, now); wait > 0 {
+		return WooToken{}, &WooErrors{Errors: []WooError{WooErrTooMany}, RetryAfter: wait}
+	}
 	// Expired tokens are useless; each issue clears a bounded number of them, so no separate collector is needed.
 	if _, err := w.store.DeleteWooTokens(ctx, now, 100); err != nil {
 		return WooToken{}, err
@@ -535,6 +570,9 @@ func (w *Woo) IssueToken(ctx context.Context, grantType, licenseKey string) (Woo
 	tok := base64.RawURLEncoding.EncodeToString(raw)
 	t := storage.WooToken{Hash: hashWooSecret(tok), KeyGlobalID: k.GlobalID, CreatedAt: now, ExpiresAt: now.Add(w.ttl)}
 	if err := w.store.CreateWooToken(ctx, t); err != nil {
+		return WooToken{}, err
+	}
+	if _, err := w.store.TrimWooTokens(ctx, k.GlobalID, now, MaxWooTokensPerKey); err != nil {
 		return WooToken{}, err
 	}
 	return WooToken{Token: tok, Lifetime: w.ttl, ExpiresAt: t.ExpiresAt}, nil

@@ -245,7 +245,7 @@ func TestWooChecksInOrder(t *testing.T) {
 	}{
 		{"everything missing", func(r *license.WooRequest) { *r = license.WooRequest{} }, []int{102}},
 		{"no key", func(r *license.WooRequest) { r.LicenseKey, r.SKU = "", "" }, []int{101}},
-		{"wrong store code", func(r *license.WooRequest) { r.StoreCode, r.SKU = "nope-nope-nope", "" }, []int{1}},
+		{"wrong store code", func(r *license.WooRequest) { r.StoreCode = "nope-nope-nope" }, []int{5}},
 		{"no sku", func(r *license.WooRequest) { r.SKU, r.LicenseKey = "", "x" }, []int{100}},
 		{"Cryptolens form", func(r *license.WooRequest) { r.LicenseKey = k.Key }, []int{2}},
 		{"not numeric id", func(r *license.WooRequest) { r.LicenseKey = "ABC-12x" }, []int{2}},
@@ -293,7 +293,99 @@ func TestWooDisabledVendorClosesStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.woo.Activate(ctx, f.req(k, "a.example", 0))
-	wantCodes(t, "disabled vendor", err, 1)
+	wantCodes(t, "disabled vendor", err, 5)
+	_, err = f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
+	wantCodes(t, "token for a disabled vendor's key", err, 5)
+}
+
+// A wrong store code gets the answer the right one gets for a key the store does not have, whatever else the
+// request holds, also at a store that requires tokens: guessing codes tells nothing.
+func TestWooWrongStoreCodeLooksLikeAnUnknownKey(t *testing.T) {
+	for _, requireToken := range []bool{false, true} {
+		f := newWooFixture(t, license.WooStoreSpec{RequireToken: requireToken})
+		ctx := context.Background()
+		k := f.key(t, f.prod.ID, license.KeySpec{})
+		foreign := f.key(t, f.product(t, "other").ID, license.KeySpec{})
+		variants := map[string]func(r *license.WooRequest){
+			"unknown key":          func(r *license.WooRequest) { r.LicenseKey = "ABCDE-424242" },
+			"another vendor's key": func(r *license.WooRequest) { r.LicenseKey = license.WooKey(foreign) },
+			"malformed key":        func(r *license.WooRequest) { r.LicenseKey = "not a key" },
+			"no sku":               func(r *license.WooRequest) { r.SKU, r.LicenseKey = "", "ABCDE-424242" },
+			"a token":              func(r *license.WooRequest) { r.LicenseKey, r.Token = "ABCDE-424242", "some-token" },
+		}
+		for name, change := range variants {
+			for _, op := range []string{"activate", "validate"} {
+				answer := func(code string) error {
+					r := f.req(k, "a.example", 5)
+					r.StoreCode = code
+					change(&r)
+					if op == "validate" {
+						_, err := f.woo.Validate(ctx, r)
+						return err
+					}
+					_, err := f.woo.Activate(ctx, r)
+					return err
+				}
+				right, wrong := answer(wooCode), answer("wrong-store-code")
+				var a, b *license.WooErrors
+				if !errors.As(right, &a) || !errors.As(wrong, &b) || fmt.Sprint(a.Errors) != fmt.Sprint(b.Errors) || a.ByCode != b.ByCode {
+					t.Errorf("require token %v, %s, %s: right code %v, wrong code %v", requireToken, op, name, right, wrong)
+				}
+			}
+		}
+		// A good key at a wrong code: the key is not that store's.
+		r := f.req(k, "a.example", 0)
+		r.StoreCode = "wrong-store-code"
+		_, err := f.woo.Activate(ctx, r)
+		wantCodes(t, "a good key at a wrong store code", err, 5)
+	}
+}
+
+// The token endpoint issues a key at most WooTokenBurst tokens at once, then one per WooTokenEvery, and keeps at
+// most MaxWooTokensPerKey live: the oldest are dropped and stop working, the newest work.
+func TestWooTokenIssuanceBounded(t *testing.T) {
+	f := newWooFixture(t, license.WooStoreSpec{RequireToken: true})
+	ctx := context.Background()
+	k := f.key(t, f.prod.ID, license.KeySpec{})
+	other := f.key(t, f.prod.ID, license.KeySpec{})
+	var toks []string
+	for range license.WooTokenBurst {
+		tok, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
+		if err != nil {
+			t.Fatalf("token %d: %v", len(toks)+1, err)
+		}
+		toks = append(toks, tok.Token)
+		f.clock.Add(time.Millisecond) // "oldest" is by issue time
+	}
+	_, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
+	var we *license.WooErrors
+	if !errors.As(err, &we) || !we.Has(303) || we.RetryAfter <= 0 || we.RetryAfter > license.WooTokenEvery {
+		t.Fatalf("one token too many: %v (%+v)", err, we)
+	}
+	if _, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(other)); err != nil {
+		t.Fatalf("another key is not limited by this one: %v", err)
+	}
+	// Bad keys get their usual answers, not 303: only issuance counts.
+	_, err = f.woo.IssueToken(ctx, "license_key", "ABCDE-424242")
+	wantCodes(t, "unknown key while limited", err, 5)
+
+	f.clock.Add(license.WooTokenEvery)
+	newest, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
+	if err != nil {
+		t.Fatalf("after the interval: %v", err)
+	}
+	use := func(tok string) error {
+		r := f.req(k, "a.example", 0)
+		r.Token = tok
+		_, err := f.woo.Activate(ctx, r)
+		return err
+	}
+	wantCodes(t, "the oldest token, dropped", use(toks[0]), 301)
+	for i, tok := range append(toks[1:], newest.Token) {
+		if err := use(tok); err != nil {
+			t.Fatalf("live token %d: %v", i+2, err)
+		}
+	}
 }
 
 func TestWooTokens(t *testing.T) {
@@ -410,7 +502,7 @@ func TestWooStoreSettings(t *testing.T) {
 	}
 	k := f.key(t, f.prod.ID, license.KeySpec{})
 	_, err = f.woo.Activate(ctx, f.req(k, "a.example", 0))
-	wantCodes(t, "old code", err, 1)
+	wantCodes(t, "old code", err, 5)
 	r := f.req(k, "a.example", 0)
 	r.StoreCode = code
 	if _, err := f.woo.Activate(ctx, r); err != nil {

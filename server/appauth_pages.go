@@ -13,8 +13,6 @@ import (
 	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
-	"github.com/tokenmanager/tokenmanager/session"
-	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -26,7 +24,7 @@ import (
 //     and allow or deny.
 //   - /User/AuthorizedApps/: the signed-in user's authorized apps and registered devices, each revocable.
 //
-// Signing in uses the session layer (a SESSION cookie chosen by the server). Every form is a POST to the page
+// Signing in uses the session layer, with a page-session cookie of its own (pagesession.go). Every form is a POST to the page
 // itself with a CSRF token (csrf.go); each POST is answered with a page or a 303 to the page (no resubmission).
 
 //go:embed pages/appauth.html
@@ -133,18 +131,14 @@ func (s *Server) render(w http.ResponseWriter, status int, d pageData) {
 	}
 }
 
-// pageUser is the signed-in user of a page request and the CSRF binding of their session; empty without a
-// live session.
+// pageUser is the signed-in user of a page request and the CSRF binding of their page session; empty without
+// a live page session from this host (pagesession.go). The API's SESSION cookie does not sign in here.
 func (s *Server) pageUser(r *http.Request) (user, binding string) {
-	sess, err := s.sessions.Get(r, session.CookieName)
-	if err != nil || sess.IsNew {
-		return "", ""
-	}
-	user, _ = sess.Values[dbstore.KeyUser].(string)
+	user, id := s.pageSession(r)
 	if user == "" {
 		return "", ""
 	}
-	return user, sessionBinding(dbstore.StorageID(sess))
+	return user, sessionBinding(id)
 }
 
 // pageForm reads a page's POST body, bounded; false if it answered (413).
@@ -193,21 +187,18 @@ func (s *Server) pageSignIn(w http.ResponseWriter, r *http.Request, d pageData) 
 		s.pageError(w, r, err)
 		return
 	}
-	if _, err := s.sessions.Login(r, w, u.Name); err != nil {
+	if err := s.pageLogin(w, r, u.Name); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }
 
-// pageSignOut ends the page's session (and every token bound to it) and sends the browser back.
+// pageSignOut ends the page session and sends the browser back.
 func (s *Server) pageSignOut(w http.ResponseWriter, r *http.Request) {
-	if sess, err := s.sessions.Get(r, session.CookieName); err == nil && !sess.IsNew {
-		sess.Options.MaxAge = -1
-		if err := s.sessions.Save(r, w, sess); err != nil {
-			s.pageError(w, r, err)
-			return
-		}
+	if err := s.pageLogout(w, r); err != nil {
+		s.pageError(w, r, err)
+		return
 	}
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }

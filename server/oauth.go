@@ -259,10 +259,8 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	switch err := s.deps.OAuth.Clients.Revoke(r.Context(), a.Client, tok); {
 	case errors.Is(err, apiclient.ErrNotOwner):
-		// §2.1: refused, and the client is told. RFC 6749's invalid_grant covers a grant "issued to another client".
-		s.writeOAuthError(w, &oauthError{Status: http.StatusBadRequest, Code: "invalid_grant",
-			Description: "the token was issued to another client"})
-		return
+		// §2.1 says to refuse, and the token is left alone; but telling the caller so (invalid_grant) would tell
+		// it that the token is live and belongs to someone. The answer is §2.2's, as for an unknown token: 200.
 	case err != nil:
 		s.internalError(r.Context(), err)
 		s.writeOAuthError(w, errUnavailable) // §2.2.1: 503 means "the token still exists; retry"

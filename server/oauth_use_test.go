@@ -199,11 +199,19 @@ func TestR2RevocationAuthenticatesAndChecksOwnership(t *testing.T) {
 	tok := st.mustToken(t, "app", c.PrimaryKey, "")
 	oauthErr(t, "bad credentials", st.post(t, server.PathOAuthRevoke, "token="+tok, clientBasic("app", "wrong")), http.StatusUnauthorized, "invalid_client")
 	oauthErr(t, "no credentials", st.post(t, server.PathOAuthRevoke, "token="+tok, ""), http.StatusUnauthorized, "invalid_client")
-	// §2.1: the token was not issued to the caller: refused and told so (invalid_grant: "issued to another client").
-	oauthErr(t, "another client's token", st.post(t, server.PathOAuthRevoke, "token="+tok, clientBasic("other", other.PrimaryKey)),
-		http.StatusBadRequest, "invalid_grant")
+	// §2.1: the token was not issued to the caller, so it is not revoked; the answer is §2.2's 200, the same as
+	// for an unknown token, so that the caller learns nothing about the token.
+	forged := tok[:len(tok)-4] + "AAAA" // well formed, never issued
+	if forged == tok {
+		forged = tok[:len(tok)-4] + "BBBB"
+	}
+	unknown := st.post(t, server.PathOAuthRevoke, "token="+forged, clientBasic("other", other.PrimaryKey))
+	r := st.post(t, server.PathOAuthRevoke, "token="+tok, clientBasic("other", other.PrimaryKey))
+	if r.Status != http.StatusOK || r.Status != unknown.Status || r.Body != unknown.Body || r.Header.Get("Cache-Control") != unknown.Header.Get("Cache-Control") {
+		t.Fatalf("another client's token: %d %q; an unknown token: %d %q; want the same 200", r.Status, r.Body, unknown.Status, unknown.Body)
+	}
 	if r := st.bearerGet(t, "", tok); r.Status != http.StatusOK {
-		t.Fatalf("a refused revocation revoked the token: %d", r.Status)
+		t.Fatalf("another client's revocation revoked the token: %d", r.Status)
 	}
 	// Body credentials work here too.
 	if r := st.post(t, server.PathOAuthRevoke, "token="+tok+"&client_id=app&client_secret="+c.PrimaryKey, ""); r.Status != http.StatusOK {

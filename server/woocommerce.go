@@ -306,6 +306,8 @@ type wooEnvelope struct {
 	Message string        `json:"message,omitempty"`
 	Errors  orderedObject `json:"errors,omitempty"`
 	Data    *wooData      `json:"data,omitempty"`
+
+	retryAfter time.Duration // sent as Retry-After
 }
 
 // wooData is the plugin's LicenseKey model without its hidden fields, in its order.
@@ -332,13 +334,28 @@ func wooLicenseData(l license.WooLicense) *wooData {
 	return d
 }
 
-// wooStatus is the status a refusal is sent with: 401 when the access token is missing or invalid (our codes;
-// the plugin publishes none), else the plugin's 500.
+// wooStatus is the status a refusal is sent with: 401 when the access token is missing or invalid, 429 when
+// throttled (our codes; the plugin publishes none), else the plugin's 500.
 func wooStatus(e *license.WooErrors) int {
-	if e.Has(license.WooErrTokenRequired.Code) || e.Has(license.WooErrTokenInvalid.Code) {
+	switch {
+	case e.Has(license.WooErrTooMany.Code):
+		return http.StatusTooManyRequests
+	case e.Has(license.WooErrTokenRequired.Code) || e.Has(license.WooErrTokenInvalid.Code):
 		return http.StatusUnauthorized
 	}
 	return http.StatusInternalServerError
+}
+
+// wooGuess reports whether a refusal is what guessing a secret gets: a store code or key that does not match
+// (1, 2, 4, 5) or an unknown token (301). Those count against the client's address in the sign-in throttle.
+func wooGuess(e *license.WooErrors) bool {
+	for _, x := range []license.WooError{license.WooErrStoreCode, license.WooErrKeyFormat, license.WooErrKeyParse,
+		license.WooErrKeyNotFound, license.WooErrTokenInvalid} {
+		if e.Has(x.Code) {
+			return true
+		}
+	}
+	return false
 }
 
 // wooErrorBody renders a refusal in the store's format: messages keyed by parameter (the plugin's default,
@@ -364,7 +381,7 @@ func wooErrorBody(e *license.WooErrors) wooEnvelope {
 			add("license_key", "Invalid license key.")
 		}
 	}
-	return wooEnvelope{Error: true, Status: wooStatus(e), Errors: out}
+	return wooEnvelope{Error: true, Status: wooStatus(e), Errors: out, retryAfter: e.RetryAfter}
 }
 
 type wooTokenResponse struct {
@@ -378,6 +395,11 @@ type wooTokenResponse struct {
 func (s *Server) wooCall(r *http.Request, op string, p wooParams, ajax bool) (body any, status int, challenge string) {
 	str := func(name string) string { return sanitizeText(p.text(name)) }
 	ctx := r.Context()
+	// Guessing store codes, keys and tokens is throttled per client address, like passwords; only failures count,
+	// so clients sharing an address are not refused for each other's successes.
+	if te := s.throttled(r, "", ""); te != nil {
+		return s.wooFailure(r, &license.WooErrors{Errors: []license.WooError{license.WooErrTooMany}, RetryAfter: te.RetryAfter})
+	}
 	if op == "token" {
 		t, err := s.deps.Woo.IssueToken(ctx, str("grant_type"), str("license_key"))
 		if err != nil {
@@ -426,6 +448,9 @@ func (s *Server) wooCall(r *http.Request, op string, p wooParams, ajax bool) (bo
 func (s *Server) wooFailure(r *http.Request, err error) (any, int, string) {
 	var we *license.WooErrors
 	if errors.As(err, &we) {
+		if wooGuess(we) {
+			s.failedSignIn(r, "", "", "bad_woo_credentials")
+		}
 		body := wooErrorBody(we)
 		challenge := ""
 		if we.Has(license.WooErrTokenInvalid.Code) {
@@ -495,10 +520,14 @@ func (s *Server) wooAjax(w http.ResponseWriter, r *http.Request) {
 	s.wooWrite(w, http.StatusOK, "", body) // Response::json() sets no status
 }
 
-// wooWrite sends an answer with its status, and a Bearer challenge with a 401.
+// wooWrite sends an answer with its status, a Bearer challenge with a 401, and Retry-After with a throttled
+// refusal (also through the Ajax handler, whose status is always 200).
 func (s *Server) wooWrite(w http.ResponseWriter, status int, challenge string, body any) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", s.bearerChallenge(challenge))
+	}
+	if env, ok := body.(wooEnvelope); ok && env.retryAfter > 0 {
+		retryAfter(w.Header(), env.retryAfter)
 	}
 	writeJSON(w, status, body)
 }

@@ -61,10 +61,10 @@ type wooStack struct {
 	prod  storage.Product
 }
 
-func newWooStack(t *testing.T, spec license.WooStoreSpec) *wooStack {
+func newWooStack(t *testing.T, spec license.WooStoreSpec, opts ...option) *wooStack {
 	t.Helper()
 	env := &licEnv{}
-	st := newStack(t, withLicenseStack(env, 10*time.Minute))
+	st := newStack(t, append(opts, withLicenseStack(env, 10*time.Minute))...)
 	ctx := context.Background()
 	if err := env.Svc.AddVendor(ctx, "simon0897"); err != nil {
 		t.Fatal(err)
@@ -223,8 +223,8 @@ func TestWooRESTErrorCodes(t *testing.T) {
 			`{"error":true,"status":500,"errors":{"store_code":["Required."]}}`},
 		{"101 license_key empty", "activate", []string{"store_code", "x", "sku", "", "license_key", ""},
 			`{"error":true,"status":500,"errors":{"license_key":["Required."]}}`},
-		{"1 wrong store code", "activate", []string{"store_code", "not-our-code", "sku", "", "license_key", "x"},
-			`{"error":true,"status":500,"errors":{"store_code":["Invalid code."]}}`},
+		{"wrong store code: as a key the store does not have (5)", "activate", []string{"store_code", "not-our-code", "sku", wooSKU, "license_key", wk},
+			invalidKey},
 		{"100 sku empty", "activate", []string{"store_code", wooStoreCode, "sku", "", "license_key", "x"},
 			`{"error":true,"status":500,"errors":{"sku":["Required."]}}`},
 		{"103 activation_id 0", "validate", []string{"activation_id", "0", "store_code", wooStoreCode, "sku", wooSKU, "license_key", "x"},

@@ -77,11 +77,37 @@ func newCookieValue() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
+// PageID is the storage id of a page-session cookie value (the server's own HTML pages sign in with a cookie of
+// their own, never handed out by an API). It is domain-separated from ID, so a SESSION value presented as a
+// page cookie names no session, nor a page cookie presented as SESSION.
+func PageID(cookieValue string) string {
+	sum := sha256.Sum256([]byte("tokenmanager page session v1\x00" + cookieValue))
+	return hex.EncodeToString(sum[:])
+}
+
 // Create starts a new session for user and returns the cookie value and the stored record.
 func (m *Manager) Create(ctx context.Context, user, clientHost string) (string, storage.Session, error) {
+	return m.create(ctx, user, clientHost, ID)
+}
+
+// CreatePage starts a page session for user: stored like any session (it ends with the user's sessions), but
+// under PageID, so its cookie value works only with CheckPage.
+func (m *Manager) CreatePage(ctx context.Context, user, clientHost string) (string, storage.Session, error) {
+	return m.create(ctx, user, clientHost, PageID)
+}
+
+// CheckPage is Check for a page-session cookie value.
+func (m *Manager) CheckPage(ctx context.Context, cookieValue string) (storage.Session, error) {
+	if cookieValue == "" || len(cookieValue) > MaxCookieLen {
+		return storage.Session{}, ErrUnknown
+	}
+	return m.CheckID(ctx, PageID(cookieValue))
+}
+
+func (m *Manager) create(ctx context.Context, user, clientHost string, id func(string) string) (string, storage.Session, error) {
 	value := newCookieValue()
 	now := m.now()
-	s := storage.Session{ID: ID(value), User: user, ClientHost: clientHost, CreatedAt: now, LastSeenAt: now}
+	s := storage.Session{ID: id(value), User: user, ClientHost: clientHost, CreatedAt: now, LastSeenAt: now}
 	if err := m.store.CreateSession(ctx, s); err != nil {
 		return "", storage.Session{}, fmt.Errorf("session: create: %w", err)
 	}

@@ -76,4 +76,7 @@ type WooCommerce interface {
 	GetWooToken(ctx context.Context, hash []byte) (WooToken, error)
 	// DeleteWooTokens removes tokens that expired before cutoff, at most limit of them; returns how many.
 	DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (int, error)
+	// TrimWooTokens removes the key's tokens still live at now beyond the newest keep (by CreatedAt, then hash);
+	// returns how many.
+	TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.Time, keep int) (int, error)
 }

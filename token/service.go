@@ -96,6 +96,9 @@ func NewService(codec *Codec, store Store, sessions *session.Manager, cfg Config
 
 func (s *Service) codec() *Codec { return s.codecs.Load() }
 
+// CheckHost reports whether session-bound credentials are bound to the client host that obtained them.
+func (s *Service) CheckHost() bool { return s.cfg.CheckHost }
+
 // UseKeyring makes the service take its keys from ring: loaded now, again at each Reload, and on demand when a
 // token names a key this node has not loaded yet (another node rotated), at most once a second.
 func (s *Service) UseKeyring(ctx context.Context, ring *Keyring) error {

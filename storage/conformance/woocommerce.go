@@ -188,6 +188,30 @@ func testWooKeysAndTokens(t *testing.T, s storage.Store) {
 		t.Fatalf("GetWooToken(missing) = %v, want ErrNotFound", err)
 	}
 
+	// Trimming keeps the newest live tokens of the key and leaves other keys' and expired ones alone.
+	for i, at := range []time.Duration{3, 1, 2, 5, 4} {
+		tok := storage.WooToken{Hash: []byte{'k', byte('0' + i)}, KeyGlobalID: k2.GlobalID, CreatedAt: base.Add(at * time.Second),
+			ExpiresAt: base.Add(time.Hour)}
+		if err := s.CreateWooToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.TrimWooTokens(ctx, k2.GlobalID, base.Add(90*time.Second), 3); err != nil || n != 3 {
+		t.Fatalf("TrimWooTokens(keep 3 of 6) = %d, %v; want 3 (t3, k1, k2: the oldest)", n, err)
+	}
+	for hash, wantGone := range map[string]bool{"t1": false, "t2": false, "t3": true, "k0": false, "k1": true, "k2": true, "k3": false, "k4": false} {
+		_, err := s.GetWooToken(ctx, []byte(hash))
+		if gone := errors.Is(err, storage.ErrNotFound); gone != wantGone {
+			t.Errorf("after trimming: token %s gone=%v (%v), want %v", hash, gone, err, wantGone)
+		}
+	}
+	if n, err := s.TrimWooTokens(ctx, k2.GlobalID, base.Add(90*time.Second), 3); err != nil || n != 0 {
+		t.Fatalf("TrimWooTokens again = %d, %v; want 0", n, err)
+	}
+	if err := s.CreateWooToken(ctx, tokens[2]); err != nil { // t3 back, for what follows
+		t.Fatal(err)
+	}
+
 	cutoff := base.Add(5 * time.Minute) // t1 and t2 have expired by then, t3 has not
 	if n, err := s.DeleteWooTokens(ctx, cutoff, 1); err != nil || n != 1 {
 		t.Fatalf("DeleteWooTokens(limit 1) = %d, %v", n, err)

@@ -142,6 +142,17 @@ func (s *Store) GetWooToken(ctx context.Context, hash []byte) (storage.WooToken,
 	return t, nil
 }
 
+// TrimWooTokens looks at live tokens only, which the expires_at index finds; expired ones are collected anyway.
+func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.Time, keep int) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM woo_tokens WHERE hash IN (
+		SELECT hash FROM woo_tokens WHERE expires_at > $1 AND key_global_id = $2
+		ORDER BY created_at DESC, hash DESC OFFSET $3)`, ts(now), keyGlobalID, keep)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // DeleteWooTokens picks its batch with SKIP LOCKED, like DeleteTokens: nodes collecting at once take different
 // rows.
 func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {

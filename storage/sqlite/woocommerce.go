@@ -130,6 +130,18 @@ func (s *Store) GetWooToken(ctx context.Context, hash []byte) (storage.WooToken,
 	return t, mapErr(err)
 }
 
+// TrimWooTokens looks at live tokens only, which the expires_at index finds; expired ones are collected anyway.
+func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.Time, keep int) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM woo_tokens WHERE hash IN (
+		SELECT hash FROM woo_tokens WHERE expires_at > ? AND key_global_id = ?
+		ORDER BY created_at DESC, hash DESC LIMIT -1 OFFSET ?)`, toMicros(now), keyGlobalID, keep)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
+}
+
 func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM woo_tokens WHERE hash IN (
 		SELECT hash FROM woo_tokens WHERE expires_at < ? LIMIT ?)`, toMicros(cutoff), limit)
