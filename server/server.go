@@ -121,7 +121,7 @@ func New(cfg Config, deps Deps) *Server {
 	if err != nil {
 		panic("server.New: " + err.Error())
 	}
-	s.handler = cors.wrap(s.mux)
+	s.handler = cors.wrap(s.mux, browserAPI)
 	var live liveCounter
 	if deps.Probe != nil {
 		live = liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now}
