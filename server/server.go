@@ -43,6 +43,9 @@ type Config struct {
 	// CORSOrigins are the exact origins ("https://app.example.com") whose pages may call us with credentials.
 	// Empty: no CORS headers at all, so browsers allow same-origin pages only.
 	CORSOrigins []string
+	// MetricsElsewhere leaves /metrics out of the routes: the caller serves MetricsHandler on a listener of
+	// its own (serve's --metrics-addr), so that the service's clients cannot read or load it.
+	MetricsElsewhere bool
 }
 
 // Deps are the core services the handlers call.
@@ -122,9 +125,9 @@ func New(cfg Config, deps Deps) *Server {
 		panic("server.New: " + err.Error())
 	}
 	s.handler = cors.wrap(s.mux, browserAPI)
-	var live liveCounter
+	var live *liveCounter
 	if deps.Probe != nil {
-		live = liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now}
+		live = &liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now, every: liveCountInterval}
 	}
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
@@ -164,8 +167,13 @@ func (s *Server) routeOperations() {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	s.mux.Handle("GET /metrics", s.metrics.handler())
+	if !s.cfg.MetricsElsewhere {
+		s.mux.Handle("GET /metrics", s.metrics.handler())
+	}
 }
+
+// MetricsHandler serves the Prometheus metrics, for a listener other than the service's (Config.MetricsElsewhere).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
 // ServeHTTP adds a request id, panic recovery, metrics and access logging around the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -58,6 +58,9 @@ type serveFlags struct {
 	throttleAddress  string
 	logLevel         string
 	pprofAddr        string
+	metricsAddr      string
+	maxConns         int
+	maxBodyMemory    int64
 
 	auditRetention    time.Duration
 	redirectHTTP      string
@@ -109,6 +112,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this loopback host:port instead of on --listen (default: on --listen)")
 	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")
 	fs.DurationVar(&f.wooTokenLifetime, "woo-token-lifetime", license.DefaultWooTokenLifetime, "lifetime of the WooCommerce License Keys token endpoint's access tokens")
 	f.oauth.register(fs)
@@ -228,7 +232,7 @@ func serve(args []string, stderr io.Writer) error {
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
 		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
-		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins,
+		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins, MetricsElsewhere: f.metricsAddr != "",
 	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
 		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: appAuth, CSRFKey: keys.Derive(master, keys.PurposeCSRF)}})
@@ -265,6 +269,15 @@ func serve(args []string, stderr io.Writer) error {
 			ln.Close()
 			return err
 		}
+	}
+	if f.metricsAddr != "" {
+		ms, maddr, err := listenMetrics(f.metricsAddr, handler.MetricsHandler())
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		defer ms.Close()
+		log.Info("serving metrics", "addr", maddr.String())
 	}
 	if f.pprofAddr != "" {
 		ps, paddr, err := listenPprof(f.pprofAddr)
