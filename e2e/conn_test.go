@@ -3,10 +3,16 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // getWith sends GET url with the headers h and reads at most 1 MiB of the answer.
@@ -85,5 +91,113 @@ func TestMetricsAddr(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "--metrics-addr") || !strings.Contains(err.Error(), "loopback") {
 			t.Errorf("serve --metrics-addr %s: %v %s, want a refusal", bad, err, out)
 		}
+	}
+}
+
+// vmRSS reads the resident memory of process pid, in bytes.
+func vmRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS in /proc/PID/status")
+	return 0
+}
+
+// slowBody sends, over one connection at a time until stop, a request announcing a body of the largest size
+// (to the WooCommerce endpoint, which reads its body whole before parsing it) and sending it slowly, never
+// finishing it; when the server closes the connection (a 503), it opens another.
+func slowBody(addr string, stop time.Time) {
+	const length = 1 << 20
+	head := fmt.Sprintf("POST /wp-admin/admin-ajax.php HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Content-Length: %d\r\n\r\n", addr, length)
+	start := "action=x&a="
+	chunk := []byte(strings.Repeat("A", 32<<10))
+	for time.Now().Before(stop) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		c.SetDeadline(stop)
+		_, err = io.WriteString(c, head+start)
+		for sent := len(start); err == nil && sent+len(chunk) < length; sent += len(chunk) {
+			_, err = c.Write(chunk)
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err == nil { // all but the end sent: hold it until the end
+			time.Sleep(time.Until(stop))
+		}
+		c.Close()
+	}
+}
+
+// Many clients sending the largest body slowly do not make the server hold their bodies in memory: the bodies
+// read at once share --max-body-memory (the rest get 503), and a token request is answered meanwhile. The
+// figure is the server's resident memory, sampled throughout the attack.
+func TestSlowBodiesDoNotExhaustMemory(t *testing.T) {
+	const (
+		conns     = 300
+		attackFor = 5 * time.Second
+		bound     = 200 << 20 // bytes of RSS: 126 MB measured; without the body budget the same attack reached 388 MB
+	)
+	srv := startServer(t)
+	before := vmRSS(t, srv.Pid)
+	stop := time.Now().Add(attackFor)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() { slowBody(srv.Addr, stop) })
+	}
+	var peak atomic.Int64
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for time.Now().Before(stop) {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Pid)); err == nil {
+				for _, line := range strings.Split(string(b), "\n") {
+					if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+						kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+						if kb<<10 > peak.Load() {
+							peak.Store(kb << 10)
+						}
+					}
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+
+	time.Sleep(attackFor / 2) // the attack is in full swing
+	req, _ := http.NewRequest("POST", srv.URL+"/security/TokenManagerService", strings.NewReader(
+		`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:tok="http://token.security.common.server.platform.spectrum.pb.com/">`+
+			`<soapenv:Body><tok:getAccessToken/></soapenv:Body></soapenv:Envelope>`))
+	req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+	req.Header.Set("SOAPAction", `""`)
+	req.SetBasicAuth(adminUser, srv.AdminPassword)
+	res, err := httpClient.Do(req)
+	if err != nil {
+		t.Errorf("a token request during the attack: %v", err)
+	} else {
+		body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(body), jwePrefix) {
+			t.Errorf("a token request during the attack: %d %.300q", res.StatusCode, body)
+		}
+	}
+	wg.Wait()
+	<-sampled
+	t.Logf("server RSS: %d MB before, %d MB at the peak of %d slow 1 MiB bodies over %v", before>>20, peak.Load()>>20, conns, attackFor)
+	if peak.Load() > bound {
+		t.Errorf("server RSS peaked at %d MB under the attack, above the %d MB bound", peak.Load()>>20, bound>>20)
 	}
 }

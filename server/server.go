@@ -30,6 +30,9 @@ type Config struct {
 	Realm string
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxBodyMemory bounds the bytes of all the request bodies being read at once (default 32 MiB, at least
+	// MaxBodyBytes); see bodybudget.go.
+	MaxBodyMemory int64
 	// TrustedProxies are the peers whose X-Forwarded-For/-Proto/-Host are believed.
 	TrustedProxies []netip.Prefix
 	// MaxTokenLifetime bounds tokenLifeInMinutes and ttlInMinutes.
@@ -80,6 +83,9 @@ type Probe interface {
 	storage.Stats
 }
 
+// DefaultMaxBodyMemory is Config.MaxBodyMemory's default: 32 bodies of the largest default size at once.
+const DefaultMaxBodyMemory = 32 << 20
+
 // Server is the HTTP handler for every surface.
 type Server struct {
 	cfg      Config
@@ -87,6 +93,7 @@ type Server struct {
 	clients  clientInfo
 	sessions *dbstore.Store
 	metrics  *metrics
+	bodies   bodyBudget
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
 }
@@ -100,6 +107,10 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.MaxBodyMemory <= 0 {
+		cfg.MaxBodyMemory = DefaultMaxBodyMemory
+	}
+	cfg.MaxBodyMemory = max(cfg.MaxBodyMemory, cfg.MaxBodyBytes)
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
@@ -110,7 +121,8 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.CookieSameSite == 0 || cfg.CookieSameSite == http.SameSiteDefaultMode {
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
-	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
+		bodies: newBodyBudget(cfg.MaxBodyMemory)}
 	s.sessions = dbstore.New(deps.Sessions, sessions.Options{
 		Path:     "/",
 		HttpOnly: true,
@@ -205,6 +217,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"duration", time.Since(start), "client", s.clients.host(r))
 		}
 	}()
+	if r.Body != nil && r.Body != http.NoBody {
+		body, ok := s.limitBody(rec, r)
+		defer body.release()
+		if !ok {
+			return
+		}
+	}
 	s.handler.ServeHTTP(rec, r)
 }
 
@@ -212,9 +231,13 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	done   bool // the answer has been given (a 503 for a refused body); what the handler writes is dropped
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
+	if r.done {
+		return
+	}
 	if !r.wrote {
 		r.status, r.wrote = code, true
 	}
@@ -222,6 +245,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.done {
+		return len(b), nil
+	}
 	r.wrote = true
 	return r.ResponseWriter.Write(b)
 }

@@ -90,6 +90,9 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&f.touchInterval, "touch-interval", session.DefaultConfig.TouchInterval, "record session activity at most this often")
 	fs.DurationVar(&f.maxTokenLifetime, "max-token-lifetime", 24*time.Hour, "longest lifetime a client may ask for; also the lifetime of open tokens (0 = unbounded, as Spectrum)")
 	fs.Int64Var(&f.maxBody, "max-body-bytes", 1<<20, "largest request body accepted")
+	fs.Int64Var(&f.maxBodyMemory, "max-body-memory", server.DefaultMaxBodyMemory, "bytes of request bodies read at once, all clients together; "+
+		"a large body that does not fit within a second gets 503 (the first 16 KiB of each body are not counted)")
+	fs.IntVar(&f.maxConns, "max-connections", 1024, "client connections served at once; more wait until one closes")
 	fs.DurationVar(&f.credCacheTTL, "credential-cache-ttl", 5*time.Minute, "remember a verified password this long (0 = verify every time)")
 	fs.DurationVar(&f.cacheTTL, "cache-ttl", time.Second, "keep users, tokens and sessions read from the database in memory this long "+
 		"(revocations still take effect at once; 0 = read the database on every check)")
@@ -143,6 +146,12 @@ func serve(args []string, stderr io.Writer) error {
 
 	if f.wooTokenLifetime <= 0 {
 		return errors.New("--woo-token-lifetime must be positive")
+	}
+	if f.maxConns <= 0 {
+		return errors.New("--max-connections must be positive")
+	}
+	if f.maxBodyMemory <= 0 || f.maxBodyMemory < f.maxBody {
+		return fmt.Errorf("--max-body-memory (%d) must be at least --max-body-bytes (%d)", f.maxBodyMemory, f.maxBody)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -231,7 +240,7 @@ func serve(args []string, stderr io.Writer) error {
 	recorder := audit.New(store, audit.Options{Log: log})
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
-		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
+		MaxBodyBytes: f.maxBody, MaxBodyMemory: f.maxBodyMemory, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins, MetricsElsewhere: f.metricsAddr != "",
 	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
@@ -241,6 +250,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln = limitListen(ln, f.maxConns)
 	var h http.Handler = handler
 	if f.hstsMaxAge > 0 {
 		h = hsts(h, f.hstsMaxAge)
@@ -290,7 +300,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", redactDSN(f.db), "host_check", f.hostCheck,
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
-		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
+		"cookie_samesite", f.cookieSameSite, "cors_origins", origins, "max_connections", f.maxConns)
 
 	// Background jobs, each safe to run on every node at once.
 	go every(ctx, keyReloadInterval, log, "token key reload", func(ctx context.Context) error { return tokens.Reload(ctx) })
