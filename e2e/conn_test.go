@@ -201,3 +201,52 @@ func TestSlowBodiesDoNotExhaustMemory(t *testing.T) {
 		t.Errorf("server RSS peaked at %d MB under the attack, above the %d MB bound", peak.Load()>>20, bound>>20)
 	}
 }
+
+// --max-connections bounds the connections served at once: one more waits, unanswered, until one closes.
+func TestMaxConnections(t *testing.T) {
+	srv := startServer(t, "--max-connections", "4")
+	dial := func() net.Conn {
+		c, err := net.DialTimeout("tcp", srv.Addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	var held []net.Conn
+	for range 4 { // each proves it is being served, then idles
+		c := dial()
+		io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if line, err := bufioLine(c); err != nil || !strings.HasPrefix(line, "HTTP/1.1 200") {
+			t.Fatalf("connection %d: %q %v", len(held)+1, line, err)
+		}
+		held = append(held, c)
+	}
+	extra := dial() // the kernel completes the handshake; the server does not take it
+	io.WriteString(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+	extra.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	if line, err := bufioLine(extra); err == nil {
+		t.Fatalf("a fifth connection was served with --max-connections 4: %q", line)
+	}
+	held[0].Close()
+	extra.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, err := bufioLine(extra); err != nil || !strings.HasPrefix(line, "HTTP/1.1 200") {
+		t.Fatalf("the waiting connection once another closed: %q %v", line, err)
+	}
+}
+
+// bufioLine reads the first line the server sends on c.
+func bufioLine(c net.Conn) (string, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		if _, err := c.Read(b); err != nil {
+			return string(line), err
+		}
+		if b[0] == '\n' {
+			return strings.TrimRight(string(line), "\r"), nil
+		}
+		line = append(line, b[0])
+	}
+}
