@@ -250,3 +250,38 @@ func bufioLine(c net.Conn) (string, error) {
 		line = append(line, b[0])
 	}
 }
+
+// A body not sent within --http-read-timeout is cut off, and its share of --max-body-memory is given back: a
+// slow client cannot keep the budget.
+func TestSlowBodyCutOffByReadTimeout(t *testing.T) {
+	srv := startServer(t, "--http-read-timeout", "1s", "--max-body-memory", "1048576") // the budget: one largest body
+	// The slow client outlasts the test's tries, so that only the read timeout can free the budget.
+	stop, slowStop := time.Now().Add(3*time.Second), time.Now().Add(5*time.Second)
+	done := make(chan struct{})
+	go func() { defer close(done); slowBody(srv.Addr, slowStop) }() // holds one body at a time, reconnecting when cut off
+	defer func() { <-done }()
+	time.Sleep(200 * time.Millisecond)
+
+	large := func() int {
+		req, _ := http.NewRequest("POST", srv.URL+"/wp-admin/admin-ajax.php", strings.NewReader("action=x&a="+strings.Repeat("A", 100<<10)))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := httpClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	// The slow client holds the budget, so a large body waits; it gets in when the read timeout cuts the slow one
+	// off (a second or less), or, if the slow client got in again first, at a later try.
+	for {
+		status := large()
+		if status != http.StatusServiceUnavailable {
+			return
+		}
+		if time.Now().After(stop) {
+			t.Fatal("a large body never got into the budget while a slow client held it: the read timeout did not cut it off")
+		}
+	}
+}
