@@ -150,6 +150,7 @@ type tmServer struct {
 	DataDir       string
 	AdminPassword string
 	Env           []string // more environment for the server and its CLI (TOKENMANAGER_DB, TOKENMANAGER_KEY, …)
+	Pid           int      // the server process
 	out           *lockedBuffer
 	stop          func() // SIGTERM, wait, fail the test unless it exits 0; idempotent
 	kill          func() // SIGKILL and wait: a crash; the test does not fail for it
@@ -182,6 +183,7 @@ func launchServer(t *testing.T, s *tmServer, extra ...string) *tmServer {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	s.Pid = cmd.Process.Pid
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	exited := false

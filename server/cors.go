@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/rs/cors"
+
+	"github.com/tokenmanager/tokenmanager/wsdl"
 )
 
 // corsPolicy lets the pages of listed origins call us with credentials (fetch credentials: 'include',
@@ -36,11 +38,26 @@ func newCORS(origins []string) (corsPolicy, error) {
 	})}, nil
 }
 
-func (p corsPolicy) wrap(h http.Handler) http.Handler {
+// wrap applies the policy to the requests for which api(path) holds and to no other: a listed origin may call the
+// API, but must never read a page, whose forms carry a CSRF token that only the page itself may see.
+func (p corsPolicy) wrap(h http.Handler, api func(path string) bool) http.Handler {
 	if p.c == nil {
 		return h
 	}
-	return p.c.Handler(h)
+	withCORS := p.c.Handler(h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if api(r.URL.Path) {
+			withCORS.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// browserAPI tells the routes a page of a listed origin calls (README, "Sessions and browser apps"): the
+// Spectrum token operations over SOAP and REST. Nothing else answers CORS, the consent pages least of all.
+func browserAPI(path string) bool {
+	return path == wsdl.TokenManager.Path() || path == wsdl.TokenLogout.Path() || strings.HasPrefix(path, "/security/rest/token/")
 }
 
 // checkOrigin accepts only exact origins: with credentials, a wildcard would hand every site on the web the

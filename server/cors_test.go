@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -106,4 +107,30 @@ func TestParseOrigins(t *testing.T) {
 		}
 	}()
 	server.New(server.Config{CORSOrigins: []string{"*"}}, server.Deps{})
+}
+
+// The consent pages carry a CSRF token in their forms: a listed origin may call the token API, but must never be
+// allowed to read a page, with or without a preflight.
+func TestCORSNeverOnPages(t *testing.T) {
+	s := newAppStack(t, withCORS(appOrigin))
+	for _, path := range []string{"/User/AuthorizedApps/", "/User/AuthorizedApps", "/User/AuthorizeApp/", "/User/AuthorizeApp/?AppName=x"} {
+		get := do(t, "GET", s.URL+path, "", map[string]string{"Origin": appOrigin, "Cookie": "SESSION=x"})
+		post := do(t, "POST", s.URL+path, "action=x", map[string]string{"Origin": appOrigin, "Content-Type": "application/x-www-form-urlencoded"})
+		pre := do(t, "OPTIONS", s.URL+path, "", map[string]string{"Origin": appOrigin, "Access-Control-Request-Method": "POST"})
+		for name, r := range map[string]response{"GET": get, "POST": post, "preflight": pre} {
+			for k := range r.Header {
+				if strings.HasPrefix(k, "Access-Control-") {
+					t.Errorf("%s %s from a listed origin: %s: %s", name, path, k, r.Header.Get(k))
+				}
+			}
+		}
+		if get.Status == http.StatusNotFound || get.Status == http.StatusMethodNotAllowed {
+			t.Errorf("GET %s: %d, want the page's handler (the test must reach it)", path, get.Status)
+		}
+	}
+	// The API keeps its CORS answers on the same server.
+	resp := do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Origin": appOrigin})
+	if resp.Header.Get("Access-Control-Allow-Origin") != appOrigin || resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("check endpoint lost CORS: %v", resp.Header)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +27,7 @@ type metrics struct {
 // latencyBuckets reach down to 100 µs: a token check takes well under a millisecond.
 var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
-func newMetrics(live liveCounter, rec *audit.Recorder) *metrics {
+func newMetrics(live *liveCounter, rec *audit.Recorder) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -45,7 +46,7 @@ func newMetrics(live liveCounter, rec *audit.Recorder) *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.duration, m.issued, m.checks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if live.stats != nil {
+	if live != nil {
 		m.registry.MustRegister(live)
 	}
 	if rec != nil {
@@ -78,33 +79,57 @@ func methodLabel(m string) string {
 	return "other"
 }
 
-// liveCounter reports live tokens and sessions when scraped, from the database, so that every node of a
-// cluster reports the same figures.
+// liveCounter reports live tokens and sessions, counted in the database so that every node of a cluster reports
+// the same figures. Counting scans the tokens table (about 100 ms at a million tokens), so a count is kept for
+// every interval: however often and however many scrapers ask, the database is counted at most once per interval.
 type liveCounter struct {
 	stats storage.Stats
 	idle  time.Duration
 	now   func() time.Time
+	every time.Duration
+
+	mu               sync.Mutex // held while counting, so concurrent scrapes wait for one count
+	at               time.Time  // when the figures below were counted; zero: never
+	tokens, sessions int
+	err              error
 }
+
+// liveCountInterval is how long a count of live tokens and sessions is reported before the next: shorter than
+// Prometheus' usual scrape interval, so a scraper rarely sees a figure older than its own last scrape.
+const liveCountInterval = 10 * time.Second
 
 var (
 	liveTokensDesc   = prometheus.NewDesc("tokenmanager_live_tokens", "Tokens neither revoked nor expired.", nil, nil)
 	liveSessionsDesc = prometheus.NewDesc("tokenmanager_live_sessions", "Sessions neither ended nor idle.", nil, nil)
 )
 
-func (c liveCounter) Describe(ch chan<- *prometheus.Desc) {
+func (c *liveCounter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- liveTokensDesc
 	ch <- liveSessionsDesc
 }
 
-func (c liveCounter) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	now := c.now()
-	tokens, sessions, err := c.stats.CountLive(ctx, now, now.Add(-c.idle))
+func (c *liveCounter) Collect(ch chan<- prometheus.Metric) {
+	tokens, sessions, err := c.count()
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(liveTokensDesc, err)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(liveTokensDesc, prometheus.GaugeValue, float64(tokens))
 	ch <- prometheus.MustNewConstMetric(liveSessionsDesc, prometheus.GaugeValue, float64(sessions))
+}
+
+// count returns the figures of this interval, counting them if none has been taken yet. A failed count is kept
+// for the interval too: a database in trouble is not made to count again at every scrape.
+func (c *liveCounter) count() (tokens, sessions int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if !c.at.IsZero() && !now.Before(c.at) && now.Sub(c.at) < c.every {
+		return c.tokens, c.sessions, c.err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.tokens, c.sessions, c.err = c.stats.CountLive(ctx, now, now.Add(-c.idle))
+	c.at = now
+	return c.tokens, c.sessions, c.err
 }

@@ -2,11 +2,14 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -174,5 +177,51 @@ func TestRequestIDs(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "nonsense") {
 		t.Fatal("the presented token reached the log")
+	}
+}
+
+// countingProbe is the real store, counting the live-token counts asked of it.
+type countingProbe struct {
+	server.Probe
+	counts *atomic.Int64
+}
+
+func (p countingProbe) CountLive(ctx context.Context, now, seenSince time.Time) (int, int, error) {
+	p.counts.Add(1)
+	return p.Probe.CountLive(ctx, now, seenSince)
+}
+
+// Counting live tokens scans the table: whatever the scrape rate, and however many scrapers at once, the
+// database is counted at most once per interval.
+func TestMetricsCountLiveOncePerInterval(t *testing.T) {
+	var counts atomic.Int64
+	s := newStack(t, func(su *setup) {
+		su.wire = append(su.wire, func(st *stack, d *server.Deps) { d.Probe = countingProbe{d.Probe, &counts} })
+	})
+	s.signIn(t, "simon0897", "s3cret", "")
+	var wg sync.WaitGroup
+	for range 4 { // four scrapers at once, 25 scrapes each
+		wg.Go(func() {
+			for range 25 {
+				if got := value(s.scrape(t), "tokenmanager_live_tokens", nil); got != 1 {
+					t.Errorf("live tokens = %v, want 1", got)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := counts.Load(); n != 1 {
+		t.Fatalf("100 scrapes within one interval counted the database %d times, want 1", n)
+	}
+	// The next interval counts again, and sees what changed.
+	s.signIn(t, "simon0897", "s3cret", "")
+	s.Clock.Add(11 * time.Second)
+	for range 10 {
+		if got := value(s.scrape(t), "tokenmanager_live_tokens", nil); got != 2 {
+			t.Fatalf("live tokens in the next interval = %v, want 2", got)
+		}
+	}
+	if n := counts.Load(); n != 2 {
+		t.Fatalf("two intervals counted the database %d times, want 2", n)
 	}
 }

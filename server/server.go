@@ -30,6 +30,9 @@ type Config struct {
 	Realm string
 	// MaxBodyBytes bounds request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// MaxBodyMemory bounds the bytes of all the request bodies being read at once (default 32 MiB, at least
+	// MaxBodyBytes); see bodybudget.go.
+	MaxBodyMemory int64
 	// TrustedProxies are the peers whose X-Forwarded-For/-Proto/-Host are believed.
 	TrustedProxies []netip.Prefix
 	// MaxTokenLifetime bounds tokenLifeInMinutes and ttlInMinutes.
@@ -45,6 +48,9 @@ type Config struct {
 	CORSOrigins []string
 	// SignLimits bound the signed licenses the licensing API answers (signlimit.go); nil means the defaults.
 	SignLimits *SignLimits
+	// MetricsElsewhere leaves /metrics out of the routes: the caller serves MetricsHandler on a listener of
+	// its own (serve's --metrics-addr), so that the service's clients cannot read or load it.
+	MetricsElsewhere bool
 }
 
 // Deps are the core services the handlers call.
@@ -79,6 +85,9 @@ type Probe interface {
 	storage.Stats
 }
 
+// DefaultMaxBodyMemory is Config.MaxBodyMemory's default: 32 bodies of the largest default size at once.
+const DefaultMaxBodyMemory = 32 << 20
+
 // Server is the HTTP handler for every surface.
 type Server struct {
 	cfg      Config
@@ -86,6 +95,7 @@ type Server struct {
 	clients  clientInfo
 	sessions *dbstore.Store
 	metrics  *metrics
+	bodies   bodyBudget
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
 	refusals *refusalLog  // throttled refusals, reported per window (refusals.go)
@@ -102,6 +112,10 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.MaxBodyMemory <= 0 {
+		cfg.MaxBodyMemory = DefaultMaxBodyMemory
+	}
+	cfg.MaxBodyMemory = max(cfg.MaxBodyMemory, cfg.MaxBodyBytes)
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
@@ -113,7 +127,7 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
 	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
-		refusals: newRefusalLog()}
+		bodies: newBodyBudget(cfg.MaxBodyMemory), refusals: newRefusalLog()}
 	limits := SignLimits{Token: DefaultSignLimitToken, Address: DefaultSignLimitAddress}
 	if cfg.SignLimits != nil {
 		limits = *cfg.SignLimits
@@ -132,10 +146,10 @@ func New(cfg Config, deps Deps) *Server {
 	if err != nil {
 		panic("server.New: " + err.Error())
 	}
-	s.handler = cors.wrap(s.mux)
-	var live liveCounter
+	s.handler = cors.wrap(s.mux, browserAPI)
+	var live *liveCounter
 	if deps.Probe != nil {
-		live = liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now}
+		live = &liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now, every: liveCountInterval}
 	}
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
@@ -175,8 +189,13 @@ func (s *Server) routeOperations() {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	s.mux.Handle("GET /metrics", s.metrics.handler())
+	if !s.cfg.MetricsElsewhere {
+		s.mux.Handle("GET /metrics", s.metrics.handler())
+	}
 }
+
+// MetricsHandler serves the Prometheus metrics, for a listener other than the service's (Config.MetricsElsewhere).
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
 
 // ServeHTTP adds a request id, panic recovery, metrics and access logging around the routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -208,6 +227,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"duration", time.Since(start), "client", s.clients.host(r))
 		}
 	}()
+	if r.Body != nil && r.Body != http.NoBody {
+		body, ok := s.limitBody(rec, r)
+		defer body.release()
+		if !ok {
+			return
+		}
+	}
 	s.handler.ServeHTTP(rec, r)
 }
 
@@ -215,9 +241,13 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	done   bool // the answer has been given (a 503 for a refused body); what the handler writes is dropped
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
+	if r.done {
+		return
+	}
 	if !r.wrote {
 		r.status, r.wrote = code, true
 	}
@@ -225,6 +255,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.done {
+		return len(b), nil
+	}
 	r.wrote = true
 	return r.ResponseWriter.Write(b)
 }

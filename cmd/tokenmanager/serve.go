@@ -63,6 +63,9 @@ type serveFlags struct {
 	signLimitAddress string
 	logLevel         string
 	pprofAddr        string
+	metricsAddr      string
+	maxConns         int
+	maxBodyMemory    int64
 
 	auditRetention    time.Duration
 	redirectHTTP      string
@@ -92,6 +95,9 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&f.touchInterval, "touch-interval", session.DefaultConfig.TouchInterval, "record session activity at most this often")
 	fs.DurationVar(&f.maxTokenLifetime, "max-token-lifetime", 24*time.Hour, "longest lifetime a client may ask for; also the lifetime of open tokens (0 = unbounded, as Spectrum)")
 	fs.Int64Var(&f.maxBody, "max-body-bytes", 1<<20, "largest request body accepted")
+	fs.Int64Var(&f.maxBodyMemory, "max-body-memory", server.DefaultMaxBodyMemory, "bytes of request bodies read at once, all clients together; "+
+		"a large body that does not fit within a second gets 503 (the first 16 KiB of each body are not counted)")
+	fs.IntVar(&f.maxConns, "max-connections", 1024, "client connections served at once; more wait until one closes")
 	fs.DurationVar(&f.credCacheTTL, "credential-cache-ttl", 5*time.Minute, "remember a verified password this long (0 = verify every time)")
 	fs.IntVar(&f.signInHashing, "signin-hash-concurrency", 0, "password checks not answered from the credential cache (every wrong password is one) that may run at once (0: half the CPUs, at least 1)")
 	fs.DurationVar(&f.cacheTTL, "cache-ttl", time.Second, "keep users, tokens and sessions read from the database in memory this long "+
@@ -117,6 +123,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.signLimitAddress, "sign-limit-address", burstString(server.DefaultSignLimitAddress), "signed licenses (Sign=true) per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this loopback host:port instead of on --listen (default: on --listen)")
 	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")
 	fs.DurationVar(&f.wooTokenLifetime, "woo-token-lifetime", license.DefaultWooTokenLifetime, "lifetime of the WooCommerce License Keys token endpoint's access tokens")
 	f.oauth.register(fs)
@@ -147,6 +154,12 @@ func serve(args []string, stderr io.Writer) error {
 
 	if f.wooTokenLifetime <= 0 {
 		return errors.New("--woo-token-lifetime must be positive")
+	}
+	if f.maxConns <= 0 {
+		return errors.New("--max-connections must be positive")
+	}
+	if f.maxBodyMemory <= 0 || f.maxBodyMemory < f.maxBody {
+		return fmt.Errorf("--max-body-memory (%d) must be at least --max-body-bytes (%d)", f.maxBodyMemory, f.maxBody)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -243,8 +256,9 @@ func serve(args []string, stderr io.Writer) error {
 	recorder := audit.New(store, audit.Options{Log: log})
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
 	handler := server.New(server.Config{
-		MaxBodyBytes: f.maxBody, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
+		MaxBodyBytes: f.maxBody, MaxBodyMemory: f.maxBodyMemory, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins, SignLimits: &signLimits,
+		MetricsElsewhere: f.metricsAddr != "",
 	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
 		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: appAuth, CSRFKey: keys.Derive(master, keys.PurposeCSRF)}})
@@ -253,6 +267,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ln = limitListen(ln, f.maxConns)
 	var h http.Handler = handler
 	if f.hstsMaxAge > 0 {
 		h = hsts(h, f.hstsMaxAge)
@@ -282,6 +297,15 @@ func serve(args []string, stderr io.Writer) error {
 			return err
 		}
 	}
+	if f.metricsAddr != "" {
+		ms, maddr, err := listenMetrics(f.metricsAddr, handler.MetricsHandler())
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		defer ms.Close()
+		log.Info("serving metrics", "addr", maddr.String())
+	}
 	if f.pprofAddr != "" {
 		ps, paddr, err := listenPprof(f.pprofAddr)
 		if err != nil {
@@ -293,7 +317,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", maskDSN(f.db), "host_check", f.hostCheck,
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
-		"cookie_samesite", f.cookieSameSite, "cors_origins", origins)
+		"cookie_samesite", f.cookieSameSite, "cors_origins", origins, "max_connections", f.maxConns)
 
 	// Background jobs, each safe to run on every node at once.
 	go every(ctx, keyReloadInterval, log, "token key reload", func(ctx context.Context) error { return tokens.Reload(ctx) })
