@@ -160,14 +160,11 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			fmt.Fprintf(stdout, "user %s enabled\n", pos[0])
 			break
 		}
-		ended, err := store.EndUserSessions(ctx, pos[0], now)
-		if err != nil {
-			return fmt.Errorf("user disabled, but ending their sessions failed: %w", err)
-		}
-		if err := auditCLI(ctx, store, "user.disable", pos[0], fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
+		// The store revoked every token and ended every session of the user in the same transaction.
+		if err := auditCLI(ctx, store, "user.disable", pos[0], ""); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
+		fmt.Fprintf(stdout, "user %s disabled; every token and session of theirs has ended for good\n", pos[0])
 	case "promote", "demote":
 		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
 			u.Admin, u.UpdatedAt = sub == "promote", now

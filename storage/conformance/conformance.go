@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ListTokens", testListTokens},
 		{"ListSessions", testListSessions},
 		{"RevokeUserTokens", testRevokeUserTokens},
+		{"DisableEndsTokens", testDisableEndsTokens},
 		{"GarbageCollection", testGarbageCollection},
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"APIClientCRUD", testAPIClientCRUD},

@@ -45,12 +45,24 @@ func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storag
 		if err != nil {
 			return err
 		}
+		wasDisabled := u.Disabled
 		if err := update(&u); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx,
 			`UPDATE users SET password_hash = $1, digest_secret = $2, disabled = $3, admin = $4, updated_at = $5 WHERE name = $6`,
 			u.PasswordHash, u.DigestSecret, u.Disabled, u.Admin, ts(u.UpdatedAt), name)
+		if err != nil || !(wasDisabled || u.Disabled) {
+			return mapErr(err)
+		}
+		// A disabled account ends its tokens and sessions for good: when disabled, and again when enabled (a token
+		// minted while the disable committed), so that enabling it never brings an old one back. Sessions first:
+		// the package's lock order.
+		now := ts(time.Now())
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = $1 WHERE user_name = $2 AND ended_at = '-infinity'`, now, name); err != nil {
+			return mapErr(err)
+		}
+		_, err = tx.Exec(ctx, `UPDATE tokens SET revoked_at = $1 WHERE user_name = $2 AND revoked_at = '-infinity'`, now, name)
 		return mapErr(err)
 	})
 }

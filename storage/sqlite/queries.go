@@ -37,12 +37,23 @@ func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storag
 		if err != nil {
 			return err
 		}
+		wasDisabled := u.Disabled
 		if err := update(&u); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
 			`UPDATE users SET password_hash = ?, digest_secret = ?, disabled = ?, admin = ?, updated_at = ? WHERE name = ?`,
 			u.PasswordHash, u.DigestSecret, u.Disabled, u.Admin, toMicros(u.UpdatedAt), name)
+		if err != nil || !(wasDisabled || u.Disabled) {
+			return mapErr(err)
+		}
+		// A disabled account ends its tokens and sessions for good: when disabled, and again when enabled (a token
+		// minted while the disable committed), so that enabling it never brings an old one back.
+		at := toMicros(time.Now())
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at = 0`, at, name); err != nil {
+			return mapErr(err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE user_name = ? AND ended_at = 0`, at, name)
 		return mapErr(err)
 	})
 }
