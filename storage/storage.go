@@ -16,6 +16,9 @@ import (
 var (
 	ErrNotFound = errors.New("storage: not found")
 	ErrConflict = errors.New("storage: already exists")
+	// ErrStaleTokenKey: a token sealed with a key that is no longer the ring's primary (another process rotated
+	// the ring since this one loaded it). The token must be sealed again with the current primary key.
+	ErrStaleTokenKey = errors.New("storage: the token key is no longer the primary key")
 )
 
 // User is an account that may obtain tokens.
@@ -54,6 +57,10 @@ type Token struct {
 	ExpiresAt  time.Time // zero: no expiry of its own
 	LastUsedAt time.Time
 	RevokedAt  time.Time // zero: live
+	// KeyID names the token key the token was sealed with (OriginalTokenKey for the original key). CreateToken
+	// refuses the token with ErrStaleTokenKey unless it is the primary key of the ring at the commit, so that no
+	// token of a key that can be retired is ever handed out. Empty skips the check. Not stored.
+	KeyID string
 }
 
 // Revoked reports whether the token was logged out or revoked.
@@ -91,8 +98,8 @@ type Users interface {
 
 // Tokens stores token records.
 type Tokens interface {
-	// CreateToken adds t; ErrConflict if the id exists. Returns only after the write is durable
-	// enough that the token may be handed to a client.
+	// CreateToken adds t; ErrConflict if the id exists, ErrStaleTokenKey if t.KeyID is set and is not the
+	// ring's primary key. Returns only after the write is durable enough that the token may be handed to a client.
 	CreateToken(ctx context.Context, t Token) error
 	// GetToken returns the token or ErrNotFound.
 	GetToken(ctx context.Context, id string) (Token, error)

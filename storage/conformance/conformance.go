@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CountLive", testCountLive},
 		{"Audit", testAudit},
 		{"TokenKeys", testTokenKeys},
+		{"TokenKeyCheckedAtMint", testTokenKeyCheckedAtMint},
 		{"AdminFlag", testAdminFlag},
 		{"ListTokens", testListTokens},
 		{"ListSessions", testListSessions},

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,13 +83,27 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 const tokenColumns = `id, user_name, kind, coalesce(session_id, ''), client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
-	_, err := s.pool.Exec(ctx,
-		`INSERT INTO tokens (id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
-		ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), ts(t.RevokedAt))
+	args := []any{t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
+		ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), ts(t.RevokedAt)}
+	if t.KeyID == "" {
+		_, err := s.pool.Exec(ctx, `INSERT INTO tokens (`+insertTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, args...)
+		return mapErr(err)
+	}
+	// FOR SHARE takes a ROW SHARE lock on token_keys, which waits for a rotation in progress (it locks the table
+	// EXCLUSIVE) and makes the next one wait for this insert, so that the check holds at the commit. It locks no
+	// row when the key is the primary (the subquery then finds none).
+	tag, err := s.pool.Exec(ctx, `INSERT INTO tokens (`+insertTokenColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9::timestamptz
+		WHERE NOT EXISTS (SELECT 1 FROM token_keys WHERE state = 'primary' AND id <> $10 FOR SHARE)
+		  AND ($10 = $11 OR EXISTS (SELECT 1 FROM token_keys WHERE id = $10 AND state = 'primary'))`,
+		append(args, t.KeyID, storage.OriginalTokenKey)...)
+	if err == nil && tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: %s", storage.ErrStaleTokenKey, t.KeyID)
+	}
 	return mapErr(err)
 }
+
+const insertTokenColumns = `id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func scanToken(row scanner) (storage.Token, error) {
 	var t storage.Token

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -86,12 +87,22 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 const tokenColumns = `id, user_name, kind, coalesce(session_id, ''), client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
-	return s.execGrouped(ctx,
-		`INSERT INTO tokens (id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
-		toMicros(t.CreatedAt), toMicros(t.ExpiresAt), toMicros(t.LastUsedAt), toMicros(t.RevokedAt))
+	args := []any{t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
+		toMicros(t.CreatedAt), toMicros(t.ExpiresAt), toMicros(t.LastUsedAt), toMicros(t.RevokedAt)}
+	if t.KeyID == "" {
+		return s.execGrouped(ctx, `INSERT INTO tokens (`+insertTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	}
+	// The check and the insert are one statement on the single writer, so no rotation commits between them.
+	n, err := s.execGroupedRows(ctx, `INSERT INTO tokens (`+insertTokenColumns+`) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM token_keys WHERE id = ? AND state = 'primary')
+		   OR (? = ? AND NOT EXISTS (SELECT 1 FROM token_keys))`, append(args, t.KeyID, t.KeyID, storage.OriginalTokenKey)...)
+	if err == nil && n == 0 {
+		return fmt.Errorf("%w: %s", storage.ErrStaleTokenKey, t.KeyID)
+	}
+	return err
 }
+
+const insertTokenColumns = `id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func nullable(s string) any {
 	if s == "" {
