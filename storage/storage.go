@@ -259,6 +259,13 @@ type Changes interface {
 	OnChange(fn func(ctx context.Context))
 }
 
+// Settings holds values shared by every node, each set once.
+type Settings interface {
+	// InitSetting stores value under name unless name already has a value, and returns the value stored (value
+	// itself the first time), atomically: of processes racing to set it, all get the first one's value.
+	InitSetting(ctx context.Context, name, value string) (string, error)
+}
+
 // Store is everything a backend provides.
 type Store interface {
 	Users
@@ -268,6 +275,7 @@ type Store interface {
 	Stats
 	Audit
 	TokenKeys
+	Settings
 	APIClients
 	PowerAuth
 	Licensing

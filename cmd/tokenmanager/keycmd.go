@@ -87,7 +87,7 @@ func keyCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		return tw.Flush()
 	case "rotate":
-		master, err := sf.serverKey(stderr)
+		master, err := sf.checkedServerKey(ctx, store, stderr)
 		if err != nil {
 			return err
 		}

@@ -71,7 +71,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if !*wsseDigest {
 			return nil, nil
 		}
-		master, err := sf.serverKey(stderr)
+		master, err := sf.checkedServerKey(ctx, store, stderr)
 		if err != nil {
 			return nil, err
 		}

@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"Audit", testAudit},
 		{"TokenKeys", testTokenKeys},
 		{"TokenKeyCheckedAtMint", testTokenKeyCheckedAtMint},
+		{"Settings", testSettings},
 		{"AdminFlag", testAdminFlag},
 		{"ListTokens", testListTokens},
 		{"ListSessions", testListSessions},
