@@ -87,8 +87,8 @@ type Users interface {
 	GetUser(ctx context.Context, name string) (User, error)
 	// UpdateUser applies update to the stored user inside one transaction; ErrNotFound if absent.
 	// Returning an error from update aborts without writing. When the user is disabled before or after the
-	// update, the same transaction revokes every live token and ends every live session of the user: a disable
-	// ends them for good, and an enable never brings one back.
+	// update, the same transaction revokes every live token and ends every live session of the user, and deletes
+	// their PowerAuth tokens: a disable ends them for good, and an enable never brings one back.
 	UpdateUser(ctx context.Context, name string, update func(*User) error) error
 	// ListUsers returns all users ordered by name.
 	ListUsers(ctx context.Context) ([]User, error)

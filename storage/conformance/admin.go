@@ -142,6 +142,10 @@ func testRevokeUserTokens(t *testing.T, s storage.Store) {
 func testDisableEndsTokens(t *testing.T, s storage.Store) {
 	ctx := context.Background()
 	adminFixture(t, s)
+	mustActivation(t, s, "a1", "alice", base)
+	mustActivation(t, s, "b1", "bob", base)
+	mustPowerAuthToken(t, s, "pa-alice", "a1")
+	mustPowerAuthToken(t, s, "pa-bob", "b1")
 	_, pos, err := s.ReadChanges(ctx, -1, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +162,9 @@ func testDisableEndsTokens(t *testing.T, s storage.Store) {
 	}
 	if ss, _ := s.GetSession(ctx, "s1"); !ss.Ended() {
 		t.Fatal("alice is disabled but her session is live")
+	}
+	if left, _ := s.ListPowerAuthTokens(ctx, ""); len(left) != 1 || left[0].ID != "pa-bob" {
+		t.Fatalf("PowerAuth tokens after alice's disable: %v", ids(left, func(t storage.PowerAuthToken) string { return t.ID }))
 	}
 	// The caches of every node hear of it through the change feed.
 	changes, _, err := s.ReadChanges(ctx, pos, 100)

@@ -56,14 +56,18 @@ func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storag
 		if err != nil || !(wasDisabled || u.Disabled) {
 			return mapErr(err)
 		}
-		// A disabled account ends its tokens and sessions for good: when disabled, and again when enabled (a token
-		// minted while the disable committed), so that enabling it never brings an old one back. Sessions first:
-		// the package's lock order.
+		// A disabled account ends its tokens (PowerAuth's too) and sessions for good: when disabled, and again when
+		// enabled (a token minted while the disable committed), so that enabling it never brings an old one back.
+		// Sessions first: the package's lock order.
 		now := ts(time.Now())
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = $1 WHERE user_name = $2 AND ended_at = '-infinity'`, now, name); err != nil {
 			return mapErr(err)
 		}
-		_, err = tx.Exec(ctx, `UPDATE tokens SET revoked_at = $1 WHERE user_name = $2 AND revoked_at = '-infinity'`, now, name)
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = $1 WHERE user_name = $2 AND revoked_at = '-infinity'`, now, name); err != nil {
+			return mapErr(err)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM powerauth_tokens WHERE activation_id IN (
+			SELECT id FROM powerauth_activations WHERE user_name = $1)`, name)
 		return mapErr(err)
 	})
 }

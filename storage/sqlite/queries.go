@@ -48,13 +48,17 @@ func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storag
 		if err != nil || !(wasDisabled || u.Disabled) {
 			return mapErr(err)
 		}
-		// A disabled account ends its tokens and sessions for good: when disabled, and again when enabled (a token
-		// minted while the disable committed), so that enabling it never brings an old one back.
+		// A disabled account ends its tokens (PowerAuth's too) and sessions for good: when disabled, and again when
+		// enabled (a token minted while the disable committed), so that enabling it never brings an old one back.
 		at := toMicros(time.Now())
 		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at = 0`, at, name); err != nil {
 			return mapErr(err)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE user_name = ? AND ended_at = 0`, at, name)
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE user_name = ? AND ended_at = 0`, at, name); err != nil {
+			return mapErr(err)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM powerauth_tokens WHERE activation_id IN (
+			SELECT id FROM powerauth_activations WHERE user_name = ?)`, name)
 		return mapErr(err)
 	})
 }
