@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,5 +138,39 @@ func TestLaggingNodeMintsWithNewKey(t *testing.T) {
 	}
 	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); err != nil {
 		t.Fatalf("a token minted after the rotation dies when the old key is retired: %v", err)
+	}
+}
+
+// TestLaggingNodeConcurrentMints: the requests minting at once on a node that has not seen a rotation all get
+// tokens of the new key.
+func TestLaggingNodeConcurrentMints(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	master := testKey()
+	if err := f.svc.UseKeyring(ctx, NewKeyring(f.store, master)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewKeyring(f.store, master).Rotate(ctx, f.now); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			iss, err := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour)
+			if err == nil && namesOriginalKey(iss.Token) {
+				err = errors.New("a token of the old key")
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -113,6 +113,18 @@ func (s *Service) Reload(ctx context.Context) error {
 	return s.load(ctx)
 }
 
+// reloadUnless reloads the ring unless the primary key has changed since the caller saw the codec seen (another
+// request reloaded it meanwhile): after a rotation, the requests minting at once on a node cost it one reload,
+// not one each.
+func (s *Service) reloadUnless(ctx context.Context, seen *Codec) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.codec().PrimaryID() != seen.PrimaryID() {
+		return nil
+	}
+	return s.load(ctx)
+}
+
 // load replaces the codec with the ring's current one; the caller holds reloadMu.
 func (s *Service) load(ctx context.Context) error {
 	c, err := s.ring.Load(ctx)
@@ -205,7 +217,7 @@ func (s *Service) mint(ctx context.Context, user string, kind storage.TokenKind,
 		if errors.Is(err, storage.ErrStaleTokenKey) && attempt == 0 {
 			// The ring was rotated since this node loaded it: take the new primary key and seal again, so that
 			// no token of a key that can now be retired is handed out.
-			if err := s.Reload(ctx); err != nil {
+			if err := s.reloadUnless(ctx, c); err != nil {
 				return Issued{}, err
 			}
 			continue

@@ -23,9 +23,10 @@ const keyUsage = `usage:
 Rotation needs no downtime: every token issued once 'key rotate' has returned uses the new key, on every node
 (a node that has not reloaded the ring yet finds out when it stores its next token, and takes the new key then),
 and tokens of the old key keep working. So retiring the old key only ever ends tokens issued before the
-rotation: retire it once those have expired (--max-token-lifetime after the rotation, or when 'token list
---live --older-than AGE' with AGE the time since the rotation shows none you care about). The original key, derived from
-the server key, is listed as "original" after the first rotation. Keys are stored sealed with the server key.
+rotation: retire it once those have expired (--max-token-lifetime after the rotation, or when
+'token list --live --older-than AGE', AGE the time since the rotation, shows none you care about). The original
+key, derived from the server key, is listed as "original" after the first rotation. Keys are stored sealed with
+the server key.
 
 examples:
   tokenmanager key rotate
