@@ -601,16 +601,18 @@ func TestCLIUsers(t *testing.T) {
 	mustBasicRejected(t, "disabled user", r)
 	srv.mustVerify(t, "admin unaffected", srv.mustRESTToken(t, adminUser, srv.AdminPassword, false, 10).AccessToken, "", adminUser, "open")
 
-	// Enabling it makes the open token work again; the sessions ended with the disable stay ended.
+	// Enabling it lets the user sign in again, but the disable ended their tokens and sessions for good.
 	srv.mustCLI(t, "", "user", "enable", user)
-	eventually(t, "open token after enable", func() error {
-		if r, _ := srv.verify(t, open.AccessToken, ""); r.Status != http.StatusOK {
-			return fmt.Errorf("verify = %s", r)
+	eventually(t, "sign-in after enable", func() error {
+		if r, _ := srv.restToken(t, user, pass1, false, 10); r.Status != http.StatusOK {
+			return fmt.Errorf("REST token = %s", r)
 		}
 		return nil
 	})
 	srv.mustReject(t, "session token after disable and enable", sess.AccessToken, sess.Session)
-	srv.mustVerify(t, "open token after enable", open.AccessToken, "", user, "open")
+	srv.mustReject(t, "open token after disable and enable", open.AccessToken, "")
+	open = srv.mustRESTToken(t, user, pass1, false, 10)
+	srv.mustVerify(t, "open token got after enable", open.AccessToken, "", user, "open")
 
 	// A new password replaces the old one and ends the sessions opened with the old one.
 	before := srv.mustRESTToken(t, user, pass1, true, 0)

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,6 +33,8 @@ const (
 	PurposeLicenseSigningKeys = "tokenmanager/v1/license-signing-keys"
 	// PurposeCSRF keys the HMAC form tokens of the server's HTML pages (the consent page).
 	PurposeCSRF = "tokenmanager/v1/csrf"
+	// PurposeFingerprint names the key's fingerprint (see Fingerprint).
+	PurposeFingerprint = "tokenmanager/v1/fingerprint"
 )
 
 // Parse decodes a base64 (standard or URL, padded or not) server key and checks its length.
@@ -98,6 +101,11 @@ func Derive(master []byte, purpose string) []byte {
 	}
 	return k
 }
+
+// Fingerprint names the server key without revealing it (hex of a subkey: HKDF output, which cannot be turned
+// back into the key or any other subkey), so the database can hold it and every process can tell whether it has
+// the key the database was set up with.
+func Fingerprint(master []byte) string { return hex.EncodeToString(Derive(master, PurposeFingerprint)) }
 
 // Sealer encrypts small secrets for storage (AES-256-GCM, random nonce). The associated data binds a sealed
 // value to its row, so a value copied into another row does not open.

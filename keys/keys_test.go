@@ -2,6 +2,7 @@ package keys
 
 import (
 	"bytes"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,5 +67,20 @@ func TestSealer(t *testing.T) {
 	other := NewSealer(bytes.Repeat([]byte{2}, Size))
 	if _, err := other.Open(sealed, "user:alice"); err == nil {
 		t.Fatal("opened with another server key")
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	a, b := make([]byte, Size), make([]byte, Size)
+	b[0] = 1
+	fa := Fingerprint(a)
+	if fa != Fingerprint(append([]byte(nil), a...)) || fa == Fingerprint(b) || len(fa) != 2*Size {
+		t.Fatalf("fingerprints %s, %s", fa, Fingerprint(b))
+	}
+	// It is none of the key's working subkeys.
+	for _, p := range []string{PurposeTokenEncryption, PurposeSeal, PurposeCredentialCache, PurposeCSRF} {
+		if hex.EncodeToString(Derive(a, p)) == fa {
+			t.Fatalf("the fingerprint is the %s subkey", p)
+		}
 	}
 }

@@ -204,8 +204,15 @@ func TestVerifyRefusals(t *testing.T) {
 	if err := f.store.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Verify(ctx, d.header(t, f.now, Version33)); !errors.Is(err, ErrUserDisabled) {
+	// A disable removes the user's tokens (the activation stays): refused even once the user is enabled again.
+	if _, err := f.svc.Verify(ctx, d.header(t, f.now, Version33)); !errors.Is(err, ErrUnknownToken) {
 		t.Errorf("disabled user: %v", err)
+	}
+	if err := f.store.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Verify(ctx, d.header(t, f.now, Version33)); !errors.Is(err, ErrUnknownToken) {
+		t.Errorf("a token of a user disabled and enabled again: %v", err)
 	}
 }
 

@@ -396,7 +396,7 @@ func TestVerifyRejections(t *testing.T) {
 		t.Fatalf("open token at expiry: %d", r.Status)
 	}
 
-	// Disabled user: refused at once, accepted again when re-enabled.
+	// Disabled user: refused at once, and for good: enabling the user again does not bring the token back.
 	open, _ = issue("/security/rest/token/access/60", host)
 	ctx := context.Background()
 	s.Store.UpdateUser(ctx, "simon0897", func(u *storage.User) error { u.Disabled = true; return nil })
@@ -404,8 +404,11 @@ func TestVerifyRejections(t *testing.T) {
 		t.Fatalf("disabled user's token: %d", r.Status)
 	}
 	s.Store.UpdateUser(ctx, "simon0897", func(u *storage.User) error { u.Disabled = false; return nil })
-	if r := check(open, "", host); r.Status != 200 {
-		t.Fatalf("re-enabled user's token: %d", r.Status)
+	if r := check(open, "", host); r.Status != 401 {
+		t.Fatalf("re-enabled user's token from before the disable: %d", r.Status)
+	}
+	if fresh, _ := issue("/security/rest/token/access/60", host); check(fresh, "", host).Status != 200 {
+		t.Fatal("re-enabled user's new token refused")
 	}
 }
 

@@ -16,6 +16,9 @@ import (
 var (
 	ErrNotFound = errors.New("storage: not found")
 	ErrConflict = errors.New("storage: already exists")
+	// ErrStaleTokenKey: a token sealed with a key that is no longer the ring's primary (another process rotated
+	// the ring since this one loaded it). The token must be sealed again with the current primary key.
+	ErrStaleTokenKey = errors.New("storage: the token key is no longer the primary key")
 )
 
 // User is an account that may obtain tokens.
@@ -54,6 +57,10 @@ type Token struct {
 	ExpiresAt  time.Time // zero: no expiry of its own
 	LastUsedAt time.Time
 	RevokedAt  time.Time // zero: live
+	// KeyID names the token key the token was sealed with (OriginalTokenKey for the original key). CreateToken
+	// refuses the token with ErrStaleTokenKey unless it is the primary key of the ring at the commit, so that no
+	// token of a key that can be retired is ever handed out. Empty skips the check. Not stored.
+	KeyID string
 }
 
 // Revoked reports whether the token was logged out or revoked.
@@ -79,7 +86,9 @@ type Users interface {
 	// GetUser returns the user or ErrNotFound.
 	GetUser(ctx context.Context, name string) (User, error)
 	// UpdateUser applies update to the stored user inside one transaction; ErrNotFound if absent.
-	// Returning an error from update aborts without writing.
+	// Returning an error from update aborts without writing. When the user is disabled before or after the
+	// update, the same transaction revokes every live token and ends every live session of the user, and deletes
+	// their PowerAuth tokens: a disable ends them for good, and an enable never brings one back.
 	UpdateUser(ctx context.Context, name string, update func(*User) error) error
 	// ListUsers returns all users ordered by name.
 	ListUsers(ctx context.Context) ([]User, error)
@@ -89,8 +98,8 @@ type Users interface {
 
 // Tokens stores token records.
 type Tokens interface {
-	// CreateToken adds t; ErrConflict if the id exists. Returns only after the write is durable
-	// enough that the token may be handed to a client.
+	// CreateToken adds t; ErrConflict if the id exists, ErrStaleTokenKey if t.KeyID is set and is not the
+	// ring's primary key. Returns only after the write is durable enough that the token may be handed to a client.
 	CreateToken(ctx context.Context, t Token) error
 	// GetToken returns the token or ErrNotFound.
 	GetToken(ctx context.Context, id string) (Token, error)
@@ -250,6 +259,13 @@ type Changes interface {
 	OnChange(fn func(ctx context.Context))
 }
 
+// Settings holds values shared by every node, each set once.
+type Settings interface {
+	// InitSetting stores value under name unless name already has a value, and returns the value stored (value
+	// itself the first time), atomically: of processes racing to set it, all get the first one's value.
+	InitSetting(ctx context.Context, name, value string) (string, error)
+}
+
 // Store is everything a backend provides.
 type Store interface {
 	Users
@@ -259,6 +275,7 @@ type Store interface {
 	Stats
 	Audit
 	TokenKeys
+	Settings
 	APIClients
 	PowerAuth
 	Licensing

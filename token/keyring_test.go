@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,4 +88,89 @@ func TestRotationWithoutDowntime(t *testing.T) {
 
 func namesOriginalKey(tok string) bool {
 	return len(tok) > len(HeaderSegment) && tok[:len(HeaderSegment)+1] == HeaderSegment+"."
+}
+
+// TestLaggingNodeMintsWithNewKey: a node that has not reloaded the ring since another rotated it does not hand
+// out a token of the old key (which the operator may retire at once): the store refuses the record, and the
+// node reloads and seals the token again with the new primary.
+func TestLaggingNodeMintsWithNewKey(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	master := testKey()
+	if err := f.svc.UseKeyring(ctx, NewKeyring(f.store, master)); err != nil {
+		t.Fatal(err)
+	}
+	kid, err := NewKeyring(f.store, master).Rotate(ctx, f.now) // another node, or the CLI
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.svc.codec().PrimaryID() != "" {
+		t.Fatal("the node reloaded on its own; the test needs it to lag")
+	}
+	for _, kind := range []string{"open", "session"} {
+		var tok string
+		if kind == "open" {
+			iss, err := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok = iss.Token
+		} else {
+			iss, _, err := f.signIn(t, "h", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok = iss.Token
+		}
+		if namesOriginalKey(tok) || f.svc.codec().PrimaryID() != kid {
+			t.Fatalf("%s token minted after the rotation uses the old key", kind)
+		}
+	}
+	iss, err := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.RetireTokenKey(ctx, storage.OriginalTokenKey, f.now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); err != nil {
+		t.Fatalf("a token minted after the rotation dies when the old key is retired: %v", err)
+	}
+}
+
+// TestLaggingNodeConcurrentMints: the requests minting at once on a node that has not seen a rotation all get
+// tokens of the new key.
+func TestLaggingNodeConcurrentMints(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, defaultCfg)
+	master := testKey()
+	if err := f.svc.UseKeyring(ctx, NewKeyring(f.store, master)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewKeyring(f.store, master).Rotate(ctx, f.now); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			iss, err := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour)
+			if err == nil && namesOriginalKey(iss.Token) {
+				err = errors.New("a token of the old key")
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -116,6 +116,18 @@ func (s *Service) Reload(ctx context.Context) error {
 	return s.load(ctx)
 }
 
+// reloadUnless reloads the ring unless the primary key has changed since the caller saw the codec seen (another
+// request reloaded it meanwhile): after a rotation, the requests minting at once on a node cost it one reload,
+// not one each.
+func (s *Service) reloadUnless(ctx context.Context, seen *Codec) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if s.codec().PrimaryID() != seen.PrimaryID() {
+		return nil
+	}
+	return s.load(ctx)
+}
+
 // load replaces the codec with the ring's current one; the caller holds reloadMu.
 func (s *Service) load(ctx context.Context) error {
 	c, err := s.ring.Load(ctx)
@@ -194,15 +206,38 @@ func (s *Service) mint(ctx context.Context, user string, kind storage.TokenKind,
 		rec.ExpiresAt = now.Add(ttl)
 		claims.ExpiresAt = rec.ExpiresAt.Unix()
 	}
-	tok, err := s.codec().Seal(claims)
-	if err != nil {
-		return Issued{}, fmt.Errorf("token: seal: %w", err)
+	for attempt := 0; ; attempt++ {
+		c := s.codec()
+		tok, err := c.Seal(claims)
+		if err != nil {
+			return Issued{}, fmt.Errorf("token: seal: %w", err)
+		}
+		if s.ring != nil { // the store checks that the key is still the primary when the record commits
+			rec.KeyID = storedKeyID(c.PrimaryID())
+		}
+		// The token reaches the client only after its record is committed, so logout and revocation always find it.
+		err = s.store.CreateToken(ctx, rec)
+		if errors.Is(err, storage.ErrStaleTokenKey) && attempt == 0 {
+			// The ring was rotated since this node loaded it: take the new primary key and seal again, so that
+			// no token of a key that can now be retired is handed out.
+			if err := s.reloadUnless(ctx, c); err != nil {
+				return Issued{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return Issued{}, fmt.Errorf("token: store: %w", err)
+		}
+		return Issued{ID: rec.ID, Token: tok, User: user, Kind: kind, ExpiresAt: rec.ExpiresAt}, nil
 	}
-	// The token reaches the client only after its record is committed, so logout and revocation always find it.
-	if err := s.store.CreateToken(ctx, rec); err != nil {
-		return Issued{}, fmt.Errorf("token: store: %w", err)
+}
+
+// storedKeyID is the storage id of the codec key id ("" names the original key).
+func storedKeyID(id string) string {
+	if id == "" {
+		return storage.OriginalTokenKey
 	}
-	return Issued{ID: rec.ID, Token: tok, User: user, Kind: kind, ExpiresAt: rec.ExpiresAt}, nil
+	return id
 }
 
 // newTokenID returns a record id that starts with the issue time in milliseconds (6 bytes) and ends with 80

@@ -178,12 +178,16 @@ func TestDisabledUser(t *testing.T) {
 	f := newFixture(t, defaultCfg)
 	iss, _ := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour)
 	f.store.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = true; return nil })
-	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); !errors.Is(err, ErrUserDisabled) {
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); !errors.Is(err, ErrRevoked) {
 		t.Fatalf("disabled: %v", err)
 	}
+	// A disable ends the user's tokens for good: enabling the account does not bring them back.
 	f.store.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = false; return nil })
-	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); err != nil {
+	if _, err := f.svc.Verify(ctx, Presented{Token: iss.Token}); !errors.Is(err, ErrRevoked) {
 		t.Fatalf("re-enabled: %v", err)
+	}
+	if _, err := f.svc.IssueOpenToken(ctx, "alice", "h", time.Hour); err != nil {
+		t.Fatalf("a new token after the enable: %v", err)
 	}
 }
 

@@ -74,7 +74,7 @@ func appAuthCommand(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer store.Close()
-	master, err := sf.serverKey(stderr)
+	master, err := sf.checkedServerKey(ctx, store, stderr)
 	if err != nil {
 		return err
 	}

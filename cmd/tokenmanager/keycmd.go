@@ -20,10 +20,13 @@ const keyUsage = `usage:
 
 (key create, list, show, block and unblock are about license keys: tokenmanager key -h.)
 
-Rotation needs no downtime: running nodes take the new key for new tokens within 30 s (and accept its tokens
-at once), while tokens of the old key keep working. Retire the old key once its tokens have expired (after
---max-token-lifetime, or when 'token list --live' shows none you care about). The original key, derived from
-the server key, is listed as "original" after the first rotation. Keys are stored sealed with the server key.
+Rotation needs no downtime: every token issued once 'key rotate' has returned uses the new key, on every node
+(a node that has not reloaded the ring yet finds out when it stores its next token, and takes the new key then),
+and tokens of the old key keep working. So retiring the old key only ever ends tokens issued before the
+rotation: retire it once those have expired (--max-token-lifetime after the rotation, or when
+'token list --live --older-than AGE', AGE the time since the rotation, shows none you care about). The original
+key, derived from the server key, is listed as "original" after the first rotation. Keys are stored sealed with
+the server key.
 
 examples:
   tokenmanager key rotate
@@ -85,7 +88,7 @@ func keyCommand(args []string, stdout, stderr io.Writer) error {
 		}
 		return tw.Flush()
 	case "rotate":
-		master, err := sf.serverKey(stderr)
+		master, err := sf.checkedServerKey(ctx, store, stderr)
 		if err != nil {
 			return err
 		}
@@ -100,7 +103,7 @@ func keyCommand(args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "key.rotate", "", "key="+id); err != nil {
 			return err
 		}
-		printf(stdout, "new primary token key %s; running nodes mint with it within %v\n", id, keyReloadInterval)
+		printf(stdout, "new primary token key %s; every token issued from now on uses it\n", id)
 	case "retire":
 		if err := store.RetireTokenKey(ctx, pos[0], time.Now()); err != nil {
 			if errors.Is(err, storage.ErrConflict) {

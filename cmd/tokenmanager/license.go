@@ -163,7 +163,7 @@ func licenseCommand(group string, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer store.Close()
-	master, err := f.serverKey(stderr)
+	master, err := f.checkedServerKey(ctx, store, stderr)
 	if err != nil {
 		return err
 	}

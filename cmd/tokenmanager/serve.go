@@ -227,9 +227,9 @@ func serve(args []string, stderr io.Writer) error {
 		go c.Run(ctx, f.cacheSync)
 		store = c
 	}
-	master, err := f.serverKey(stderr)
+	master, err := f.checkedServerKey(ctx, db, stderr)
 	if err != nil {
-		return err
+		return fmt.Errorf("refusing to start: %w", err)
 	}
 	authn := auth.New(store, auth.Options{CacheKey: keys.Derive(master, keys.PurposeCredentialCache), CacheTTL: f.credCacheTTL, HashConcurrency: f.signInHashing})
 	if err := bootstrapAdmin(ctx, store, authn.Params(), f.dataDir, log); err != nil {

@@ -76,7 +76,7 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if !*wsseDigest {
 			return nil, nil
 		}
-		master, err := sf.serverKey(stderr)
+		master, err := sf.checkedServerKey(ctx, store, stderr)
 		if err != nil {
 			return nil, err
 		}
@@ -177,14 +177,11 @@ func userCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 			printf(stdout, "user %s enabled\n", pos[0])
 			break
 		}
-		ended, err := store.EndUserSessions(ctx, pos[0], now)
-		if err != nil {
-			return fmt.Errorf("user disabled, but ending their sessions failed: %w", err)
-		}
-		if err := auditCLI(ctx, store, "user.disable", pos[0], fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
+		// The store revoked every token and ended every session of the user in the same transaction.
+		if err := auditCLI(ctx, store, "user.disable", pos[0], ""); err != nil {
 			return err
 		}
-		printf(stdout, "user %s disabled; %d session(s) ended\n", pos[0], ended)
+		printf(stdout, "user %s disabled; every token and session of theirs has ended for good\n", pos[0])
 	case "promote", "demote":
 		err := store.UpdateUser(ctx, pos[0], func(u *storage.User) error {
 			u.Admin, u.UpdatedAt = sub == "promote", now

@@ -94,7 +94,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer store.Close()
-	master, err := sf.serverKey(stderr)
+	master, err := sf.checkedServerKey(ctx, store, stderr)
 	if err != nil {
 		return err
 	}

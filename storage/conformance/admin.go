@@ -136,3 +136,79 @@ func testRevokeUserTokens(t *testing.T, s storage.Store) {
 		t.Error("bob's session was ended")
 	}
 }
+
+// testDisableEndsTokens: disabling a user revokes every token and ends every session of theirs in the same
+// update, and enabling them again brings none back (nor a token written while they were disabled).
+func testDisableEndsTokens(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	adminFixture(t, s)
+	mustActivation(t, s, "a1", "alice", base)
+	mustActivation(t, s, "b1", "bob", base)
+	mustPowerAuthToken(t, s, "pa-alice", "a1")
+	mustPowerAuthToken(t, s, "pa-bob", "b1")
+	_, pos, err := s.ReadChanges(ctx, -1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setDisabled := func(disabled bool) {
+		t.Helper()
+		if err := s.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = disabled; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setDisabled(true)
+	if live, _ := s.ListTokens(ctx, storage.TokenFilter{User: "alice", LiveAt: base}); len(live) != 0 {
+		t.Fatalf("alice is disabled but has live tokens: %v", ids(live, func(t storage.Token) string { return t.ID }))
+	}
+	if ss, _ := s.GetSession(ctx, "s1"); !ss.Ended() {
+		t.Fatal("alice is disabled but her session is live")
+	}
+	if left, _ := s.ListPowerAuthTokens(ctx, ""); len(left) != 1 || left[0].ID != "pa-bob" {
+		t.Fatalf("PowerAuth tokens after alice's disable: %v", ids(left, func(t storage.PowerAuthToken) string { return t.ID }))
+	}
+	// The caches of every node hear of it through the change feed.
+	changes, _, err := s.ReadChanges(ctx, pos, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heard := map[string]bool{}
+	for _, c := range changes {
+		heard[string(c.Kind)+":"+c.Key] = true
+	}
+	for _, want := range []string{"token:a-open", "token:a-session", "session:s1", "user:alice"} {
+		if !heard[want] {
+			t.Errorf("the change feed lacks %s after the disable: %v", want, changes)
+		}
+	}
+	// A token whose write raced the disable, committed after it.
+	late := storage.Token{ID: "a-late", User: "alice", Kind: storage.KindOpen, ClientHost: "10.0.0.1", CreatedAt: base, LastUsedAt: base}
+	if err := s.CreateToken(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	setDisabled(false)
+	for _, id := range []string{"a-open", "a-session", "a-late"} {
+		if tok, err := s.GetToken(ctx, id); err != nil || !tok.Revoked() {
+			t.Errorf("token %s after disable and enable: %+v, %v; want revoked", id, tok, err)
+		}
+	}
+	if ss, _ := s.GetSession(ctx, "s1"); !ss.Ended() {
+		t.Error("enabling alice brought her session back")
+	}
+	if tok, _ := s.GetToken(ctx, "b-open"); tok.Revoked() {
+		t.Error("bob's token was revoked")
+	}
+	if ss, _ := s.GetSession(ctx, "s2"); ss.Ended() {
+		t.Error("bob's session was ended")
+	}
+	// Other updates of an enabled user leave their tokens alone.
+	fresh := storage.Token{ID: "a-fresh", User: "alice", Kind: storage.KindOpen, ClientHost: "10.0.0.1", CreatedAt: base, LastUsedAt: base}
+	if err := s.CreateToken(ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Admin = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if tok, _ := s.GetToken(ctx, "a-fresh"); tok.Revoked() {
+		t.Error("promoting alice revoked her token")
+	}
+}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,12 +46,28 @@ func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storag
 		if err != nil {
 			return err
 		}
+		wasDisabled := u.Disabled
 		if err := update(&u); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx,
 			`UPDATE users SET password_hash = $1, digest_secret = $2, disabled = $3, admin = $4, updated_at = $5 WHERE name = $6`,
 			u.PasswordHash, u.DigestSecret, u.Disabled, u.Admin, ts(u.UpdatedAt), name)
+		if err != nil || !(wasDisabled || u.Disabled) {
+			return mapErr(err)
+		}
+		// A disabled account ends its tokens (PowerAuth's too) and sessions for good: when disabled, and again when
+		// enabled (a token minted while the disable committed), so that enabling it never brings an old one back.
+		// Sessions first: the package's lock order.
+		now := ts(time.Now())
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = $1 WHERE user_name = $2 AND ended_at = '-infinity'`, now, name); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = $1 WHERE user_name = $2 AND revoked_at = '-infinity'`, now, name); err != nil {
+			return mapErr(err)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM powerauth_tokens WHERE activation_id IN (
+			SELECT id FROM powerauth_activations WHERE user_name = $1)`, name)
 		return mapErr(err)
 	})
 }
@@ -70,13 +87,27 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 const tokenColumns = `id, user_name, kind, coalesce(session_id, ''), client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
-	_, err := s.pool.Exec(ctx,
-		`INSERT INTO tokens (id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
-		ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), ts(t.RevokedAt))
+	args := []any{t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
+		ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), ts(t.RevokedAt)}
+	if t.KeyID == "" {
+		_, err := s.pool.Exec(ctx, `INSERT INTO tokens (`+insertTokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, args...)
+		return mapErr(err)
+	}
+	// FOR SHARE takes a ROW SHARE lock on token_keys, which waits for a rotation in progress (it locks the table
+	// EXCLUSIVE) and makes the next one wait for this insert, so that the check holds at the commit. It locks no
+	// row when the key is the primary (the subquery then finds none).
+	tag, err := s.pool.Exec(ctx, `INSERT INTO tokens (`+insertTokenColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9::timestamptz
+		WHERE NOT EXISTS (SELECT 1 FROM token_keys WHERE state = 'primary' AND id <> $10 FOR SHARE)
+		  AND ($10 = $11 OR EXISTS (SELECT 1 FROM token_keys WHERE id = $10 AND state = 'primary'))`,
+		append(args, t.KeyID, storage.OriginalTokenKey)...)
+	if err == nil && tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: %s", storage.ErrStaleTokenKey, t.KeyID)
+	}
 	return mapErr(err)
 }
+
+const insertTokenColumns = `id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func scanToken(row scanner) (storage.Token, error) {
 	var t storage.Token

@@ -21,6 +21,7 @@ type groupWrite struct {
 	query string
 	args  []any
 	err   error
+	rows  int64         // rows the statement changed
 	lead  bool          // set when this write is to run the next batch
 	wake  chan struct{} // signalled when the write is committed, or when it is to lead (then again at its commit, unread)
 }
@@ -36,6 +37,12 @@ type groupCommit struct {
 // it), then wakes the first write that queued meanwhile to lead the next. No caller runs more than one batch,
 // and a write is waited for regardless of ctx, so it is only ever acknowledged after its commit.
 func (s *Store) execGrouped(ctx context.Context, query string, args ...any) error {
+	_, err := s.execGroupedRows(ctx, query, args...)
+	return err
+}
+
+// execGroupedRows is execGrouped that also returns how many rows the statement changed.
+func (s *Store) execGroupedRows(ctx context.Context, query string, args ...any) (int64, error) {
 	w := &groupWrite{query: query, args: args, wake: make(chan struct{}, 1)}
 	g := &s.group
 	g.mu.Lock()
@@ -44,7 +51,7 @@ func (s *Store) execGrouped(ctx context.Context, query string, args ...any) erro
 		g.mu.Unlock()
 		<-w.wake
 		if !w.lead {
-			return w.err
+			return w.rows, w.err
 		}
 		g.mu.Lock()
 	}
@@ -65,7 +72,7 @@ func (s *Store) execGrouped(ctx context.Context, query string, args ...any) erro
 		g.queue = nil // let a burst's backing array go
 	}
 	g.mu.Unlock()
-	return w.err
+	return w.rows, w.err
 }
 
 // commitGroup runs batch in one transaction and tells each write its outcome.
@@ -76,14 +83,12 @@ func (s *Store) commitGroup(ctx context.Context, batch []*groupWrite) {
 		}
 	}()
 	if len(batch) == 1 { // nothing to share: skip BEGIN and COMMIT
-		_, err := s.w.ExecContext(ctx, batch[0].query, batch[0].args...)
-		batch[0].err = mapErr(err)
+		batch[0].rows, batch[0].err = execRows(ctx, s.w, batch[0].query, batch[0].args)
 		return
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		for _, w := range batch {
-			_, err := tx.ExecContext(ctx, w.query, w.args...)
-			w.err = mapErr(err)
+			w.rows, w.err = execRows(ctx, tx, w.query, w.args)
 		}
 		return nil
 	})
@@ -92,4 +97,15 @@ func (s *Store) commitGroup(ctx context.Context, batch []*groupWrite) {
 			w.err = fmt.Errorf("sqlite: group commit of %d writes: %w", len(batch), err)
 		}
 	}
+}
+
+func execRows(ctx context.Context, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, query string, args []any) (int64, error) {
+	res, err := db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return n, mapErr(err)
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -37,12 +38,27 @@ func (s *Store) UpdateUser(ctx context.Context, name string, update func(*storag
 		if err != nil {
 			return err
 		}
+		wasDisabled := u.Disabled
 		if err := update(&u); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx,
 			`UPDATE users SET password_hash = ?, digest_secret = ?, disabled = ?, admin = ?, updated_at = ? WHERE name = ?`,
 			u.PasswordHash, u.DigestSecret, u.Disabled, u.Admin, toMicros(u.UpdatedAt), name)
+		if err != nil || !(wasDisabled || u.Disabled) {
+			return mapErr(err)
+		}
+		// A disabled account ends its tokens (PowerAuth's too) and sessions for good: when disabled, and again when
+		// enabled (a token minted while the disable committed), so that enabling it never brings an old one back.
+		at := toMicros(time.Now())
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at = 0`, at, name); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE user_name = ? AND ended_at = 0`, at, name); err != nil {
+			return mapErr(err)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM powerauth_tokens WHERE activation_id IN (
+			SELECT id FROM powerauth_activations WHERE user_name = ?)`, name)
 		return mapErr(err)
 	})
 }
@@ -75,12 +91,22 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 const tokenColumns = `id, user_name, kind, coalesce(session_id, ''), client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
-	return s.execGrouped(ctx,
-		`INSERT INTO tokens (id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
-		toMicros(t.CreatedAt), toMicros(t.ExpiresAt), toMicros(t.LastUsedAt), toMicros(t.RevokedAt))
+	args := []any{t.ID, t.User, string(t.Kind), nullable(t.SessionID), t.ClientHost,
+		toMicros(t.CreatedAt), toMicros(t.ExpiresAt), toMicros(t.LastUsedAt), toMicros(t.RevokedAt)}
+	if t.KeyID == "" {
+		return s.execGrouped(ctx, `INSERT INTO tokens (`+insertTokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	}
+	// The check and the insert are one statement on the single writer, so no rotation commits between them.
+	n, err := s.execGroupedRows(ctx, `INSERT INTO tokens (`+insertTokenColumns+`) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM token_keys WHERE id = ? AND state = 'primary')
+		   OR (? = ? AND NOT EXISTS (SELECT 1 FROM token_keys))`, append(args, t.KeyID, t.KeyID, storage.OriginalTokenKey)...)
+	if err == nil && n == 0 {
+		return fmt.Errorf("%w: %s", storage.ErrStaleTokenKey, t.KeyID)
+	}
+	return err
 }
+
+const insertTokenColumns = `id, user_name, kind, session_id, client_host, created_at, expires_at, last_used_at, revoked_at`
 
 func nullable(s string) any {
 	if s == "" {
