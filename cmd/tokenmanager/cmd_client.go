@@ -15,32 +15,10 @@ import (
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
-const clientUsage = `usage:
-  tokenmanager client add [ID] [flags]            create an API client (OAuth 2.0 client credentials); prints its
-                                                  id and both subscription keys, which are shown only this once
-  tokenmanager client list                        list clients
-  tokenmanager client show ID                     show one client (never its keys: only their hashes are kept)
-  tokenmanager client regenerate-key ID primary|secondary
-                                                  replace one key and print the new one; tokens obtained with the
-                                                  old key stop working, the other key and its tokens are untouched
-  tokenmanager client disable ID                  refuse the client's credentials and tokens at once
-  tokenmanager client enable ID                   undo disable
-  tokenmanager client remove ID                   delete the client and every token issued to it
-
-flags for add:
-  --scope S                   a scope the client may request (repeat, or space-separate); requests without a
-                              scope get all of them
-  --token-lifetime D          lifetime of its access tokens (default 1h, at most 24h)
-  --require-subscription-key  demand the Ocp-Apim-Subscription-Key header (SkyKick style) at the token endpoint
-                              and with every use of its tokens
-  --grant-types LIST          grant types it may use (default client_credentials; "" for a resource server that
-                              only introspects)
-  --introspect                let it introspect every token (resource servers), not only its own
-  --description TEXT          a note for operators
-  --import-keys               read existing keys from standard input instead of generating them: the primary on
-                              the first line, optionally the secondary on the second (at least 32 characters each)
-
-examples:
+var clientCommand = &command{
+	name:  "client",
+	short: "manage API clients (OAuth 2.0 client credentials, SkyKick keys): add, list, show, regenerate-key, ...",
+	long: `examples:
   tokenmanager client add --scope Partner --scope Distributor --require-subscription-key
   tokenmanager client add billing-api --grant-types "" --introspect --description "billing resource server"
   echo "$OLD_KEY" | tokenmanager client add 4f3d7c7bd74649b9a798ab8f8e8c6b81 --scope Partner --import-keys
@@ -48,7 +26,19 @@ examples:
   tokenmanager client disable 4f3d7c7bd74649b9a798ab8f8e8c6b81 --data-dir /var/lib/tokenmanager
 
 Rotating a key without downtime: regenerate the key the integrator is not using, hand it over, let them switch,
-wait one token lifetime, then regenerate the other.`
+wait one token lifetime, then regenerate the other.`,
+	subs: []*command{
+		{name: "add", args: "[ID] [flags]", maxArgs: 1, setup: clientAdd,
+			short: "create an API client; prints its id and both subscription keys, which are shown only this once"},
+		{name: "list", setup: clientList, short: "list clients"},
+		{name: "show", args: "ID", nargs: 1, setup: clientShow, short: "show one client (never its keys: only their hashes are kept)"},
+		{name: "regenerate-key", args: "ID primary|secondary", nargs: 2, setup: clientRegenerateKey,
+			short: "replace one key and print the new one; tokens obtained with the old key stop working, the other key and its tokens are untouched"},
+		{name: "disable", args: "ID", nargs: 1, setup: clientSetDisabled, short: "refuse the client's credentials and tokens at once"},
+		{name: "enable", args: "ID", nargs: 1, setup: clientSetDisabled, short: "undo disable"},
+		{name: "remove", args: "ID", nargs: 1, setup: clientRemove, short: "delete the client and every token issued to it"},
+	},
+}
 
 // listFlag collects a repeatable flag whose values may also be space-separated.
 type listFlag []string
@@ -59,60 +49,35 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
-func clientCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(stderr, clientUsage)
-		if len(args) == 0 {
-			return errors.New("client: no subcommand")
-		}
-		return flag.ErrHelp
-	}
-	sub := args[0]
-	var sf storeFlags
-	fs := flag.NewFlagSet("client "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, clientUsage); fs.PrintDefaults() }
-	sf.register(fs)
-	var scopes listFlag
-	fs.Var(&scopes, "scope", "scope the client may request (add; repeatable)")
-	lifetime := fs.Duration("token-lifetime", apiclient.DefaultTokenLifetime, "lifetime of the client's access tokens (add)")
-	requireKey := fs.Bool("require-subscription-key", false, "demand the Ocp-Apim-Subscription-Key header (add)")
-	grants := fs.String("grant-types", apiclient.GrantClientCredentials, `grant types, space- or comma-separated; "" for none (add)`)
-	introspect := fs.Bool("introspect", false, "let the client introspect every token (add)")
-	description := fs.String("description", "", "a note for operators (add)")
-	importKeys := fs.Bool("import-keys", false, "read the keys from standard input instead of generating them (add)")
-	pos, err := parse(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	want := map[string]int{"add": -1, "list": 0, "show": 1, "regenerate-key": 2, "disable": 1, "enable": 1, "remove": 1}
-	n, known := want[sub]
-	if !known {
-		fmt.Fprintln(stderr, clientUsage)
-		return fmt.Errorf("client: unknown subcommand %q", sub)
-	}
-	if (n >= 0 && len(pos) != n) || (n < 0 && len(pos) > 1) {
-		fmt.Fprintln(stderr, clientUsage)
-		return fmt.Errorf("client %s: wrong number of arguments", sub)
-	}
-	ctx := context.Background()
-	store, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	svc := apiclient.New(store, apiclient.Config{}, nil)
+// withClients is withStore for the API client service.
+func withClients(fs *flag.FlagSet, run func(ctx context.Context, inv *invocation, svc *apiclient.Service) error) runFunc {
+	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
+		return run(ctx, inv, apiclient.New(db, apiclient.Config{}, nil))
+	})
+}
 
-	switch sub {
-	case "add":
+func clientAdd(fs *flag.FlagSet) runFunc {
+	var scopes listFlag
+	fs.Var(&scopes, "scope", "a scope the client may request (repeat, or space-separate); requests without a scope get all of them")
+	lifetime := fs.Duration("token-lifetime", apiclient.DefaultTokenLifetime, "lifetime of its access tokens (at most 24h)")
+	requireKey := fs.Bool("require-subscription-key", false, "demand the Ocp-Apim-Subscription-Key header (SkyKick style) "+
+		"at the token endpoint and with every use of its tokens")
+	grants := fs.String("grant-types", apiclient.GrantClientCredentials, `grant types it may use, space- or comma-separated; `+
+		`"" for a resource server that only introspects`)
+	introspect := fs.Bool("introspect", false, "let it introspect every token (resource servers), not only its own")
+	description := fs.String("description", "", "a note for operators")
+	importKeys := fs.Bool("import-keys", false, "read existing keys from standard input instead of generating them: the primary "+
+		"on the first line, optionally the secondary on the second (at least 32 characters each)")
+	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
 		spec := apiclient.Spec{Scopes: scopes, TokenLifetime: *lifetime, RequireSubscriptionKey: *requireKey,
 			Introspect: *introspect, Description: *description,
 			GrantTypes: strings.FieldsFunc(*grants, func(r rune) bool { return r == ',' || r == ' ' })}
-		if len(pos) == 1 {
-			spec.ID = pos[0]
+		if len(inv.args) == 1 {
+			spec.ID = inv.args[0]
 		}
 		if *importKeys {
-			if spec.PrimaryKey, spec.SecondaryKey, err = readKeys(stdin); err != nil {
+			var err error
+			if spec.PrimaryKey, spec.SecondaryKey, err = readKeys(inv.stdin); err != nil {
 				return err
 			}
 		}
@@ -120,45 +85,71 @@ func clientCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		printf(stdout, "client_id: %s\nprimary_key: %s\nsecondary_key: %s\n", c.Client.ID, c.PrimaryKey, c.SecondaryKey)
-		fmt.Fprintln(stderr, "tokenmanager: the keys are shown only now; only their hashes are stored")
-	case "list":
+		printf(inv.stdout, "client_id: %s\nprimary_key: %s\nsecondary_key: %s\n", c.Client.ID, c.PrimaryKey, c.SecondaryKey)
+		fmt.Fprintln(inv.stderr, "tokenmanager: the keys are shown only now; only their hashes are stored")
+		return nil
+	})
+}
+
+func clientList(fs *flag.FlagSet) runFunc {
+	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
 		clients, err := svc.List(ctx)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(inv.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "CLIENT_ID\tSTATE\tSCOPES\tLIFETIME\tSUBSCRIPTION_KEY\tGRANTS\tCREATED")
 		for _, c := range clients {
 			printf(tw, "%s\t%s\t%s\t%v\t%s\t%s\t%s\n", c.ID, state(c), dash(strings.Join(c.Scopes, " ")), c.TokenLifetime,
 				yesNo(c.RequireSubscriptionKey, "required", "-"), dash(strings.Join(c.GrantTypes, " ")), c.CreatedAt.Format(time.RFC3339))
 		}
 		return tw.Flush()
-	case "show":
-		c, err := svc.Get(ctx, pos[0])
+	})
+}
+
+func clientShow(fs *flag.FlagSet) runFunc {
+	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
+		c, err := svc.Get(ctx, inv.args[0])
 		if err != nil {
 			return err
 		}
-		showClient(stdout, c)
-	case "regenerate-key":
-		key, err := svc.RegenerateKey(ctx, pos[0], apiclient.Slot(pos[1]))
+		return showClient(inv.stdout, c)
+	})
+}
+
+func clientRegenerateKey(fs *flag.FlagSet) runFunc {
+	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
+		id, slot := inv.args[0], inv.args[1]
+		key, err := svc.RegenerateKey(ctx, id, apiclient.Slot(slot))
 		if err != nil {
 			return err
 		}
-		printf(stdout, "%s_key: %s\n", pos[1], key)
-		printf(stderr, "tokenmanager: the new %s key of %s is shown only now; tokens obtained with the old one no longer work\n", pos[1], pos[0])
-	case "disable", "enable":
-		if err := svc.SetDisabled(ctx, pos[0], sub == "disable"); err != nil {
+		printf(inv.stdout, "%s_key: %s\n", slot, key)
+		printf(inv.stderr, "tokenmanager: the new %s key of %s is shown only now; tokens obtained with the old one no longer work\n", slot, id)
+		return nil
+	})
+}
+
+// clientSetDisabled runs disable and enable.
+func clientSetDisabled(fs *flag.FlagSet) runFunc {
+	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
+		verb := strings.TrimPrefix(inv.path, "client ")
+		if err := svc.SetDisabled(ctx, inv.args[0], verb == "disable"); err != nil {
 			return err
 		}
-		printf(stdout, "client %s %sd\n", pos[0], sub)
-	case "remove":
-		if err := svc.Remove(ctx, pos[0]); err != nil {
+		printf(inv.stdout, "client %s %sd\n", inv.args[0], verb)
+		return nil
+	})
+}
+
+func clientRemove(fs *flag.FlagSet) runFunc {
+	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
+		if err := svc.Remove(ctx, inv.args[0]); err != nil {
 			return err
 		}
-		printf(stdout, "client %s removed\n", pos[0])
-	}
-	return nil
+		printf(inv.stdout, "client %s removed\n", inv.args[0])
+		return nil
+	})
 }
 
 // readKeys reads one or two keys, a line each, from r (bounded).
@@ -183,7 +174,7 @@ func readKeys(r io.Reader) (primary, secondary string, err error) {
 	return keys[0], keys[1], nil
 }
 
-func showClient(w io.Writer, c storage.APIClient) {
+func showClient(w io.Writer, c storage.APIClient) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	rows := [][2]string{
 		{"client_id", c.ID},
@@ -202,7 +193,7 @@ func showClient(w io.Writer, c storage.APIClient) {
 	for _, r := range rows {
 		printf(tw, "%s:\t%s\n", r[0], r[1])
 	}
-	tw.Flush()
+	return tw.Flush()
 }
 
 func state(c storage.APIClient) string { return yesNo(c.Disabled, "disabled", "enabled") }
