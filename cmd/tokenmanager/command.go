@@ -96,10 +96,10 @@ func (c *command) execute(ctx context.Context, path string, args []string, inv i
 	if err != nil {
 		return err
 	}
-	if max := max(c.nargs, c.maxArgs); len(pos) < c.nargs || len(pos) > max {
+	if most := max(c.nargs, c.maxArgs); len(pos) < c.nargs || len(pos) > most {
 		want := fmt.Sprint(c.nargs)
-		if max > c.nargs {
-			want = fmt.Sprintf("%d to %d", c.nargs, max)
+		if most > c.nargs {
+			want = fmt.Sprintf("%d to %d", c.nargs, most)
 		}
 		return usageError(path, fmt.Sprintf("'%s' takes %s argument(s), got %d", path, want, len(pos)))
 	}
