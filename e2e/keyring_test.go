@@ -14,7 +14,7 @@ func TestRetireRightAfterRotate(t *testing.T) {
 	t.Parallel()
 	a := startServer(t)
 	before := a.mustRESTToken(t, adminUser, a.AdminPassword, false, 60)
-	a.mustCLI(t, "", "key", "rotate")
+	a.mustCLI(t, "", "tokenkey", "rotate")
 	r, after := a.restToken(t, adminUser, a.AdminPassword, false, 60)
 	if r.Status != http.StatusOK {
 		t.Fatalf("a token right after the rotation: %s", r)
@@ -26,8 +26,8 @@ func TestRetireRightAfterRotate(t *testing.T) {
 	if r.Status != http.StatusOK || sess.Session == "" {
 		t.Fatalf("a session token right after the rotation: %s", r)
 	}
-	if out := a.mustCLI(t, "", "key", "retire", "original"); !strings.Contains(out, "retired") {
-		t.Fatalf("key retire: %q", out)
+	if out := a.mustCLI(t, "", "tokenkey", "retire", "original"); !strings.Contains(out, "retired") {
+		t.Fatalf("tokenkey retire: %q", out)
 	}
 	a.mustVerify(t, "token issued after the rotation, on the running node", after.AccessToken, "", adminUser, "open")
 	a.mustVerify(t, "session token issued after the rotation", sess.AccessToken, sess.Session, adminUser, "session")

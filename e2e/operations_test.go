@@ -211,10 +211,10 @@ func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	a := startServer(t)
 	before := a.mustRESTToken(t, adminUser, a.AdminPassword, false, 60)
-	if out := a.mustCLI(t, "", "key", "rotate"); !strings.Contains(out, "new primary token key") {
-		t.Fatalf("key rotate: %q", out)
+	if out := a.mustCLI(t, "", "tokenkey", "rotate"); !strings.Contains(out, "new primary token key") {
+		t.Fatalf("tokenkey rotate: %q", out)
 	}
-	list := a.mustCLI(t, "", "key", "ring")
+	list := a.mustCLI(t, "", "tokenkey", "list")
 	states := map[string]string{}
 	var primary string
 	for _, line := range strings.Split(strings.TrimSpace(list), "\n")[1:] {
@@ -225,7 +225,7 @@ func TestKeyRotation(t *testing.T) {
 		}
 	}
 	if len(states) != 2 || states["original"] != "verify" || primary == "" {
-		t.Fatalf("key ring after rotate:\n%s", list)
+		t.Fatalf("tokenkey list after rotate:\n%s", list)
 	}
 	b := launchServer(t, &tmServer{DataDir: a.DataDir, AdminPassword: a.AdminPassword})
 	r, after := b.restToken(t, adminUser, b.AdminPassword, false, 60)
@@ -236,10 +236,10 @@ func TestKeyRotation(t *testing.T) {
 	a.mustVerify(t, "old-key token on the old node", before.AccessToken, "", adminUser, "open")
 	b.mustVerify(t, "old-key token on the new node", before.AccessToken, "", adminUser, "open")
 
-	if _, err := a.cli(t, "", "key", "retire", primary); err == nil {
+	if _, err := a.cli(t, "", "tokenkey", "retire", primary); err == nil {
 		t.Fatal("retiring the primary key was allowed")
 	}
-	a.mustCLI(t, "", "key", "retire", "original")
+	a.mustCLI(t, "", "tokenkey", "retire", "original")
 	c := launchServer(t, &tmServer{DataDir: a.DataDir, AdminPassword: a.AdminPassword})
 	c.mustReject(t, "old-key token after its key was retired", before.AccessToken, "")
 	c.mustVerify(t, "new-key token after the old key was retired", after.AccessToken, "", adminUser, "open")

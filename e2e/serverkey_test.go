@@ -46,8 +46,8 @@ func checkKeyMismatch(t *testing.T, dataDir string, env []string, keyA, keyB str
 		t.Fatalf("the message shows a key:\n%s", out)
 	}
 	b := &tmServer{DataDir: dataDir, Env: withKey(keyB)}
-	if _, err := b.cli(t, "", "key", "rotate"); err == nil || !strings.Contains(err.Error(), wrongKeyMessage) {
-		t.Fatalf("key rotate with another key: %v", err)
+	if _, err := b.cli(t, "", "tokenkey", "rotate"); err == nil || !strings.Contains(err.Error(), wrongKeyMessage) {
+		t.Fatalf("tokenkey rotate with another key: %v", err)
 	}
 	// With its own key the database serves on, and the tokens issued before still verify.
 	a2 := launchServer(t, &tmServer{DataDir: dataDir, AdminPassword: password, Env: withKey(keyA)})

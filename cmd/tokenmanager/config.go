@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tokenmanager/tokenmanager/keys"
+	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/storage/postgres"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
@@ -47,6 +48,41 @@ func (f *storeFlags) open(ctx context.Context) (storage.Store, error) {
 		return nil, err
 	}
 	return sqlite.Open(ctx, path)
+}
+
+// openDB is an open database and the flags that named it.
+type openDB struct {
+	storage.Store
+	flags *storeFlags
+}
+
+// withStore declares the database flags into fs and returns a run that opens the database for run and closes
+// it after.
+func withStore(fs *flag.FlagSet, run func(ctx context.Context, inv *invocation, db openDB) error) runFunc {
+	sf := new(storeFlags)
+	sf.register(fs)
+	return func(ctx context.Context, inv *invocation) error {
+		store, err := sf.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		return run(ctx, inv, openDB{store, sf})
+	}
+}
+
+// serverKey is the server key, checked against the database (see checkedServerKey).
+func (db openDB) serverKey(ctx context.Context, inv *invocation) ([]byte, error) {
+	return db.flags.checkedServerKey(ctx, db.Store, inv.stderr)
+}
+
+// licenses is the licensing service over the database, as every command but serve uses it.
+func (db openDB) licenses(ctx context.Context, inv *invocation) (*license.Service, error) {
+	master, err := db.serverKey(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	return license.New(db.Store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{}), nil
 }
 
 // sqlitePath is the database file --db names, creating the data directory for the default one.
@@ -95,20 +131,15 @@ const (
 	fromDefault = "default"
 )
 
-// parse parses args into fs, letting flags and positional arguments mix ("user add NAME --password-stdin"),
-// then fills every flag not given on the command line from TOKENMANAGER_<NAME> in the environment, and what is
-// still unset from the --config file.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	pos, _, err := parseWithSources(fs, args)
-	return pos, err
-}
-
-// parseWithSources is parse, also telling where each flag's value came from.
+// parseWithSources parses args into fs, letting flags and positional arguments mix ("user add NAME
+// --password-stdin"), then fills every flag not given on the command line from TOKENMANAGER_<NAME> in the
+// environment, and what is still unset from the --config file. It returns the positional arguments and where
+// each flag's value came from; a mistake on the command line is a flagError.
 func parseWithSources(fs *flag.FlagSet, args []string) ([]string, map[string]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, nil, err
+			return nil, nil, flagError{err}
 		}
 		if fs.NArg() == 0 {
 			break
@@ -149,8 +180,8 @@ func envName(flagName string) string {
 const maxConfigBytes = 1 << 20
 
 // applyConfigFile sets the flags still unset from "name = value" lines. An unknown name is an error, so a typo
-// does not silently leave a default in force; a name that belongs to another command's flags is skipped only
-// if it is a known flag of some command (see knownFlags).
+// does not silently leave a default in force; a name that is not a flag of this command is skipped only if it
+// is one of serve's (see serveFlagNames).
 func applyConfigFile(fs *flag.FlagSet, path string, sources map[string]string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -181,7 +212,7 @@ func applyConfigFile(fs *flag.FlagSet, path string, sources map[string]string) e
 			return fmt.Errorf("--config %s:%d: a config file cannot name another", path, i+1)
 		}
 		if fs.Lookup(name) == nil {
-			if knownFlags[name] {
+			if serveFlagNames[name] {
 				continue // another command's setting: serve's file is shared by the CLI
 			}
 			return fmt.Errorf("--config %s:%d: unknown setting %q", path, i+1, name)
@@ -197,10 +228,12 @@ func applyConfigFile(fs *flag.FlagSet, path string, sources map[string]string) e
 	return nil
 }
 
-// knownFlags are the names of every command's flags, so that one config file can serve them all.
-var knownFlags = func() map[string]bool {
+// serveFlagNames are the names of serve's flags. The config file is serve's; the other commands, given the same
+// file, take the settings they share with serve (--data-dir, --db, --key-file) and skip the rest.
+var serveFlagNames = func() map[string]bool {
 	m := map[string]bool{}
-	var f serveFlags
-	serveFlagSet(&f, io.Discard).VisitAll(func(fl *flag.Flag) { m[fl.Name] = true })
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	new(serveFlags).register(fs)
+	fs.VisitAll(func(fl *flag.Flag) { m[fl.Name] = true })
 	return m
 }()

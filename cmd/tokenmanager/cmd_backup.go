@@ -5,18 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/tokenmanager/tokenmanager/storage/postgres"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 )
 
-const backupUsage = `usage:
-  tokenmanager backup FILE    write a consistent copy of the database to FILE, while the service runs
-  tokenmanager restore FILE   replace the database with the backup in FILE
-
-The backup is SQLite's online backup: one snapshot, taken without stopping the service; every token
+// backupHelp is the help of backup and restore.
+const backupHelp = `The backup is SQLite's online backup: one snapshot, taken without stopping the service; every token
 acknowledged before it began is in it. It does not contain the server key (data/server.key or
 TOKENMANAGER_KEY), without which no token in it can be read: back the key up separately, and keep the two
 apart. Restore checks the backup's integrity and brings an older backup's schema up to date; stop the
@@ -30,31 +26,25 @@ examples:
   tokenmanager backup /var/backups/tokenmanager-nightly.db --data-dir /var/lib/tokenmanager
   tokenmanager restore /var/backups/tokenmanager-2026-11-23.db --data-dir /var/lib/tokenmanager`
 
-func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
+var backupCommand = &command{
+	name: "backup", args: "FILE [--force]", nargs: 1, setup: backup, long: backupHelp,
+	short: "write a consistent copy of the database to FILE, while the service runs",
+}
+
+var restoreCommand = &command{
+	name: "restore", args: "FILE", nargs: 1, setup: restore, long: backupHelp,
+	short: "replace the database with the backup in FILE",
+}
+
+func backup(fs *flag.FlagSet) runFunc {
 	var sf storeFlags
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, backupUsage); fs.PrintDefaults() }
 	sf.register(fs)
-	force := fs.Bool("force", false, "backup: overwrite FILE if it exists")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fmt.Errorf("%s: expected FILE", name)
-	}
-	file := pos[0]
-	if postgres.IsDSN(sf.db) {
-		if name == "backup" {
+	force := fs.Bool("force", false, "overwrite FILE if it exists")
+	return func(ctx context.Context, inv *invocation) error {
+		file := inv.args[0]
+		if postgres.IsDSN(sf.db) {
 			return errors.New("backup: the database is PostgreSQL: back it up with pg_dump --format=custom (see 'tokenmanager backup -h')")
 		}
-		return errors.New("restore: the database is PostgreSQL: restore a pg_dump with pg_restore, then run 'tokenmanager migrate'")
-	}
-	ctx := context.Background()
-	switch name {
-	case "backup":
 		if _, err := os.Stat(file); err == nil && !*force {
 			return fmt.Errorf("%s exists; give --force to overwrite it", file)
 		}
@@ -73,8 +63,19 @@ func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, s, "db.backup", "", "file="+file); err != nil {
 			return err
 		}
-		printf(stdout, "backed up to %s\n", file)
-	case "restore":
+		printf(inv.stdout, "backed up to %s\n", file)
+		return nil
+	}
+}
+
+func restore(fs *flag.FlagSet) runFunc {
+	var sf storeFlags
+	sf.register(fs)
+	return func(ctx context.Context, inv *invocation) error {
+		file := inv.args[0]
+		if postgres.IsDSN(sf.db) {
+			return errors.New("restore: the database is PostgreSQL: restore a pg_dump with pg_restore, then run 'tokenmanager migrate'")
+		}
 		if _, err := os.Stat(file); err != nil {
 			return err
 		}
@@ -93,7 +94,7 @@ func backupCommand(name string, args []string, stdout, stderr io.Writer) error {
 		if err := auditCLI(ctx, store, "db.restore", "", "file="+file); err != nil {
 			return err
 		}
-		printf(stdout, "restored %s from %s\n", path, file)
+		printf(inv.stdout, "restored %s from %s\n", path, file)
+		return nil
 	}
-	return nil
 }

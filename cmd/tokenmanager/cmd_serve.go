@@ -36,103 +36,10 @@ import (
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
-type serveFlags struct {
-	storeFlags
-	listen           string
-	addrFile         string
-	trustedProxies   string
-	hostCheck        bool
-	idleTimeout      time.Duration
-	sessionLifetime  time.Duration
-	touchInterval    time.Duration
-	maxTokenLifetime time.Duration
-	maxBody          int64
-	credCacheTTL     time.Duration
-	signInHashing    int
-	cacheTTL         time.Duration
-	cacheSync        time.Duration
-	gcInterval       time.Duration
-	secureCookies    bool
-	cookieSameSite   string
-	corsOrigins      string
-	tlsCert          string
-	tlsKey           string
-	throttleAccount  string
-	throttleAddress  string
-	signLimitToken   string
-	signLimitAddress string
-	logLevel         string
-	pprofAddr        string
-	metricsAddr      string
-	maxConns         int
-	maxBodyMemory    int64
-
-	auditRetention    time.Duration
-	redirectHTTP      string
-	hstsMaxAge        time.Duration
-	readHeaderTimeout time.Duration
-	readTimeout       time.Duration
-	writeTimeout      time.Duration
-	httpIdleTimeout   time.Duration
-
-	oauth            oauthFlags
-	pa               powerAuthFlags
-	wooTokenLifetime time.Duration
-}
-
-// serveFlagSet declares serve's flags into f; `config print` uses the same set.
-func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f.register(fs)
-	f.pa.register(fs)
-	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&f.addrFile, "addr-file", "", "write the bound host:port here once listening (for tests and supervisors)")
-	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For/-Proto/-Host are believed")
-	fs.BoolVar(&f.hostCheck, "host-check", true, "bind session tokens to the client host that obtained them")
-	fs.DurationVar(&f.idleTimeout, "idle-timeout", session.DefaultConfig.IdleTimeout, "a session and its tokens die after this long without use")
-	fs.DurationVar(&f.sessionLifetime, "session-max-lifetime", session.DefaultConfig.MaxLifetime, "absolute cap on a session's life (0 = none)")
-	fs.DurationVar(&f.touchInterval, "touch-interval", session.DefaultConfig.TouchInterval, "record session activity at most this often")
-	fs.DurationVar(&f.maxTokenLifetime, "max-token-lifetime", 24*time.Hour, "longest lifetime a client may ask for; also the lifetime of open tokens (0 = unbounded, as Spectrum)")
-	fs.Int64Var(&f.maxBody, "max-body-bytes", 1<<20, "largest request body accepted")
-	fs.Int64Var(&f.maxBodyMemory, "max-body-memory", server.DefaultMaxBodyMemory, "bytes of request bodies read at once, all clients together; "+
-		"a large body that does not fit within a second gets 503 (the first 16 KiB of each body are not counted)")
-	fs.IntVar(&f.maxConns, "max-connections", 1024, "client connections served at once; more wait until one closes")
-	fs.DurationVar(&f.credCacheTTL, "credential-cache-ttl", 5*time.Minute, "remember a verified password this long (0 = verify every time)")
-	fs.IntVar(&f.signInHashing, "signin-hash-concurrency", 0, "password checks not answered from the credential cache (every wrong password is one) that may run at once (0: half the CPUs, at least 1)")
-	fs.DurationVar(&f.cacheTTL, "cache-ttl", time.Second, "keep users, tokens and sessions read from the database in memory this long "+
-		"(revocations still take effect at once; 0 = read the database on every check)")
-	fs.DurationVar(&f.cacheSync, "cache-sync-interval", 100*time.Millisecond, "how often the cache reads the database's revocation feed: "+
-		"the longest a revocation made by another node or by the CLI takes to reach this one")
-	fs.DurationVar(&f.gcInterval, "gc-interval", 5*time.Minute, "how often expired tokens and sessions are deleted")
-	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark the SESSION cookie Secure even on plain HTTP (behind a TLS proxy)")
-	fs.StringVar(&f.cookieSameSite, "cookie-samesite", "lax", "SameSite of the SESSION cookie: lax, strict or none (none: pages on other sites may "+
-		"use the session; needs --tls-cert or --secure-cookies)")
-	fs.StringVar(&f.corsOrigins, "cors-origins", "", "comma-separated origins (https://app.example.com) whose pages may call the service with credentials")
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "the PEM private key of --tls-cert")
-	fs.StringVar(&f.redirectHTTP, "redirect-http", "", "with --tls-cert: also listen here for plain HTTP and redirect every request to HTTPS")
-	fs.DurationVar(&f.hstsMaxAge, "hsts-max-age", 0, "with --tls-cert: send Strict-Transport-Security with this max-age (0 = none)")
-	fs.DurationVar(&f.readHeaderTimeout, "http-read-header-timeout", 10*time.Second, "time a client has to send the request headers (slow clients are cut off)")
-	fs.DurationVar(&f.readTimeout, "http-read-timeout", 30*time.Second, "time a client has to send the whole request")
-	fs.DurationVar(&f.writeTimeout, "http-write-timeout", 30*time.Second, "time to write a response")
-	fs.DurationVar(&f.httpIdleTimeout, "http-idle-timeout", 2*time.Minute, "how long an idle keep-alive connection stays open")
-	fs.StringVar(&f.throttleAccount, "throttle-account", "10/30s", "failed sign-ins allowed per account at once / then one more per interval (0: off)")
-	fs.StringVar(&f.throttleAddress, "throttle-address", "50/3s", "failed sign-ins allowed per client address (IPv6: per /64) at once / then one more per interval (0: off)")
-	fs.StringVar(&f.signLimitToken, "sign-limit-token", burstString(server.DefaultSignLimitToken), "signed licenses (Sign=true) per licensing access token (or vendor) at once / then one more per interval (0: off)")
-	fs.StringVar(&f.signLimitAddress, "sign-limit-address", burstString(server.DefaultSignLimitAddress), "signed licenses (Sign=true) per client address (IPv6: per /64) at once / then one more per interval (0: off)")
-	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this loopback host:port instead of on --listen (default: on --listen)")
-	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")
-	fs.DurationVar(&f.wooTokenLifetime, "woo-token-lifetime", license.DefaultWooTokenLifetime, "lifetime of the WooCommerce License Keys token endpoint's access tokens")
-	f.oauth.register(fs)
-	return fs
-}
-
-const serveUsage = `usage: tokenmanager serve [flags]
-
-Runs the service. Every flag also reads TOKENMANAGER_<FLAG> and, with --config, a file of name = value lines;
+var serveCommand = &command{
+	name: "serve", args: "[flags]", setup: serveSetup,
+	short: "run the token service",
+	long: `Every flag also reads TOKENMANAGER_<FLAG> and, with --config, a file of name = value lines;
 'tokenmanager config print' shows the result.
 
 examples:
@@ -140,135 +47,182 @@ examples:
   tokenmanager serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem --redirect-http 0.0.0.0:8080
   tokenmanager serve --cors-origins https://app.example.com --cookie-samesite none --tls-cert c.pem --tls-key k.pem
   tokenmanager serve --config /etc/tokenmanager/tokenmanager.conf --data-dir /var/lib/tokenmanager
-  TOKENMANAGER_DB=postgres://tm@db:5432/tm TOKENMANAGER_KEY_FILE=/etc/tokenmanager/server.key tokenmanager serve  # a cluster node
+  TOKENMANAGER_DB=postgres://tm@db:5432/tm TOKENMANAGER_KEY_FILE=/etc/tokenmanager/server.key tokenmanager serve  # a cluster node`,
+}
 
-flags:`
-
-func serve(args []string, stderr io.Writer) error {
-	var f serveFlags
-	fs := serveFlagSet(&f, stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, serveUsage); fs.PrintDefaults() }
-	if _, err := parse(fs, args); err != nil {
-		return err
+func serveSetup(fs *flag.FlagSet) runFunc {
+	f := new(serveFlags)
+	f.register(fs)
+	return func(ctx context.Context, inv *invocation) error {
+		cfg, err := f.check()
+		if err != nil {
+			return err
+		}
+		log := slog.New(slog.NewJSONHandler(inv.stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+		tuneGC()
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		st, err := f.buildStack(ctx, cfg, log, inv.stderr)
+		if err != nil {
+			return err
+		}
+		defer st.close()
+		return f.runListeners(ctx, cfg, st, log)
 	}
+}
 
+// serveConfig is what serve's flags say, checked and parsed.
+type serveConfig struct {
+	logLevel   slog.Level
+	proxies    []netip.Prefix
+	origins    []string
+	sameSite   http.SameSite
+	tls        *tls.Config // nil: plain HTTP
+	throttle   auth.ThrottleConfig
+	signLimits server.SignLimits
+}
+
+// check checks the flags that need no database and parses those that are more than a value.
+func (f *serveFlags) check() (serveConfig, error) {
+	var cfg serveConfig
+	var err error
 	if f.wooTokenLifetime <= 0 {
-		return errors.New("--woo-token-lifetime must be positive")
+		return cfg, errors.New("--woo-token-lifetime must be positive")
 	}
 	if f.maxConns <= 0 {
-		return errors.New("--max-connections must be positive")
+		return cfg, errors.New("--max-connections must be positive")
 	}
 	if f.maxBodyMemory <= 0 || f.maxBodyMemory < f.maxBody {
-		return fmt.Errorf("--max-body-memory (%d) must be at least --max-body-bytes (%d)", f.maxBodyMemory, f.maxBody)
+		return cfg, fmt.Errorf("--max-body-memory (%d) must be at least --max-body-bytes (%d)", f.maxBodyMemory, f.maxBody)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %w", err)
+	if err := cfg.logLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return cfg, fmt.Errorf("--log-level: %w", err)
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
-	proxies, err := parsePrefixes(f.trustedProxies)
-	if err != nil {
-		return fmt.Errorf("--trusted-proxies: %w", err)
+	if cfg.proxies, err = parsePrefixes(f.trustedProxies); err != nil {
+		return cfg, fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	if cfg.origins, err = server.ParseOrigins(f.corsOrigins); err != nil {
+		return cfg, fmt.Errorf("--cors-origins: %w", err)
+	}
+	if cfg.sameSite, err = parseSameSite(f.cookieSameSite); err != nil {
+		return cfg, err
+	}
+	if cfg.tls, err = loadTLS(f.tlsCert, f.tlsKey); err != nil {
+		return cfg, err
+	}
+	if cfg.tls == nil && (f.redirectHTTP != "" || f.hstsMaxAge > 0) {
+		return cfg, errors.New("--redirect-http and --hsts-max-age need --tls-cert and --tls-key")
+	}
+	if cfg.sameSite == http.SameSiteNoneMode && cfg.tls == nil && !f.secureCookies {
+		return cfg, errors.New("--cookie-samesite none needs HTTPS: give --tls-cert and --tls-key, or --secure-cookies behind a TLS-terminating proxy")
+	}
+	if cfg.throttle.AccountBurst, cfg.throttle.AccountEvery, err = parseBurst(f.throttleAccount); err != nil {
+		return cfg, fmt.Errorf("--throttle-account: %w", err)
+	}
+	if cfg.throttle.AddressBurst, cfg.throttle.AddressEvery, err = parseBurst(f.throttleAddress); err != nil {
+		return cfg, fmt.Errorf("--throttle-address: %w", err)
+	}
+	if cfg.signLimits.Token.Burst, cfg.signLimits.Token.Every, err = parseBurst(f.signLimitToken); err != nil {
+		return cfg, fmt.Errorf("--sign-limit-token: %w", err)
+	}
+	if cfg.signLimits.Address.Burst, cfg.signLimits.Address.Every, err = parseBurst(f.signLimitAddress); err != nil {
+		return cfg, fmt.Errorf("--sign-limit-address: %w", err)
+	}
+	return cfg, nil
+}
 
-	origins, err := server.ParseOrigins(f.corsOrigins)
-	if err != nil {
-		return fmt.Errorf("--cors-origins: %w", err)
-	}
-	sameSite, err := parseSameSite(f.cookieSameSite)
-	if err != nil {
-		return err
-	}
-	tlsConfig, err := loadTLS(f.tlsCert, f.tlsKey)
-	if err != nil {
-		return err
-	}
-	if tlsConfig == nil && (f.redirectHTTP != "" || f.hstsMaxAge > 0) {
-		return errors.New("--redirect-http and --hsts-max-age need --tls-cert and --tls-key")
-	}
-	if sameSite == http.SameSiteNoneMode && tlsConfig == nil && !f.secureCookies {
-		return errors.New("--cookie-samesite none needs HTTPS: give --tls-cert and --tls-key, or --secure-cookies behind a TLS-terminating proxy")
-	}
+// stack is the service built over the database: the HTTP handler and what the background jobs work on.
+type stack struct {
+	handler *server.Server
+	store   storage.Store
+	tokens  *token.Service
+	clients *apiclient.Service
+	pa      *powerauth.Service
+	appAuth *appauth.Service
+	closers []func() // in the order to run them
+}
 
-	var throttle auth.ThrottleConfig
-	if throttle.AccountBurst, throttle.AccountEvery, err = parseBurst(f.throttleAccount); err != nil {
-		return fmt.Errorf("--throttle-account: %w", err)
+func (st *stack) close() {
+	for _, c := range st.closers {
+		c()
 	}
-	if throttle.AddressBurst, throttle.AddressEvery, err = parseBurst(f.throttleAddress); err != nil {
-		return fmt.Errorf("--throttle-address: %w", err)
-	}
+}
 
-	var signLimits server.SignLimits
-	if signLimits.Token.Burst, signLimits.Token.Every, err = parseBurst(f.signLimitToken); err != nil {
-		return fmt.Errorf("--sign-limit-token: %w", err)
-	}
-	if signLimits.Address.Burst, signLimits.Address.Every, err = parseBurst(f.signLimitAddress); err != nil {
-		return fmt.Errorf("--sign-limit-address: %w", err)
-	}
-
-	tuneGC()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
+// buildStack opens the database (behind the cache), checks the server key, creates admin on an empty database,
+// and builds every service and the handler over them.
+func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.Logger, stderr io.Writer) (_ *stack, err error) {
 	db, err := f.open(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
-	store := db
+	st := &stack{store: db, closers: []func(){func() { db.Close() }}}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
 	if f.cacheTTL > 0 {
 		if f.cacheSync <= 0 {
-			return errors.New("--cache-sync-interval must be positive (or switch the cache off with --cache-ttl 0)")
+			return nil, errors.New("--cache-sync-interval must be positive (or switch the cache off with --cache-ttl 0)")
 		}
 		c := cached.New(db, cached.Options{TTL: f.cacheTTL, Log: log})
 		if err := c.Sync(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		go c.Run(ctx, f.cacheSync)
-		store = c
+		st.store = c
 	}
+	store := st.store
 	master, err := f.checkedServerKey(ctx, db, stderr)
 	if err != nil {
-		return fmt.Errorf("refusing to start: %w", err)
+		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	authn := auth.New(store, auth.Options{CacheKey: keys.Derive(master, keys.PurposeCredentialCache), CacheTTL: f.credCacheTTL, HashConcurrency: f.signInHashing})
 	if err := bootstrapAdmin(ctx, store, authn.Params(), f.dataDir, log); err != nil {
-		return err
+		return nil, err
 	}
 	sessions := session.NewManager(store, session.Config{
 		IdleTimeout: f.idleTimeout, MaxLifetime: f.sessionLifetime, TouchInterval: f.touchInterval}, nil)
-	tokens := token.NewService(nil, store, sessions, token.Config{
+	st.tokens = token.NewService(nil, store, sessions, token.Config{
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
-	if err := tokens.UseKeyring(ctx, token.NewKeyring(store, master)); err != nil {
-		return err
+	if err := st.tokens.UseKeyring(ctx, token.NewKeyring(store, master)); err != nil {
+		return nil, err
 	}
 	oauthDeps, clients, err := f.oauth.deps(store)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pa, err := f.pa.service(store, master)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	st.clients, st.pa = clients, pa
 	licenses := license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})
 	woo := license.NewWoo(licenses, store, license.WooOptions{TokenLifetime: f.wooTokenLifetime})
-	appAuth := appauth.New(store, licenses, appauth.Options{})
+	st.appAuth = appauth.New(store, licenses, appauth.Options{})
 	recorder := audit.New(store, audit.Options{Log: log})
-	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered
-	handler := server.New(server.Config{
-		MaxBodyBytes: f.maxBody, MaxBodyMemory: f.maxBodyMemory, TrustedProxies: proxies, MaxTokenLifetime: f.maxTokenLifetime,
-		SecureCookies: f.secureCookies, CookieSameSite: sameSite, CORSOrigins: origins, SignLimits: &signLimits,
+	// Closed after the HTTP server has drained (and before the database): writes what is still buffered.
+	st.closers = append([]func(){recorder.Close}, st.closers...)
+	st.handler = server.New(server.Config{
+		MaxBodyBytes: f.maxBody, MaxBodyMemory: f.maxBodyMemory, TrustedProxies: cfg.proxies, MaxTokenLifetime: f.maxTokenLifetime,
+		SecureCookies: f.secureCookies, CookieSameSite: cfg.sameSite, CORSOrigins: cfg.origins, SignLimits: &cfg.signLimits,
 		MetricsElsewhere: f.metricsAddr != "",
-	}, server.Deps{Auth: authn, Tokens: tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(throttle), Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
+	}, server.Deps{Auth: authn, Tokens: st.tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(cfg.throttle),
+		Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
-		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: appAuth, CSRFKey: keys.Derive(master, keys.PurposeCSRF)}})
+		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: st.appAuth, CSRFKey: keys.Derive(master, keys.PurposeCSRF)}})
+	return st, nil
+}
 
+// runListeners serves the stack on --listen (and --redirect-http, --metrics-addr, --pprof-addr), runs the
+// background jobs, and shuts down gracefully when ctx ends.
+func (f *serveFlags) runListeners(ctx context.Context, cfg serveConfig, st *stack, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", f.listen)
 	if err != nil {
 		return err
 	}
 	ln = limitListen(ln, f.maxConns)
-	var h http.Handler = handler
+	var h http.Handler = st.handler
 	if f.hstsMaxAge > 0 {
 		h = hsts(h, f.hstsMaxAge)
 	}
@@ -280,53 +234,32 @@ func serve(args []string, stderr io.Writer) error {
 		IdleTimeout:       f.httpIdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		TLSConfig:         tlsConfig,
+		TLSConfig:         cfg.tls,
 	}
-	if f.redirectHTTP != "" {
-		redirect, err := listenRedirect(f.redirectHTTP, ln.Addr(), srv)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--redirect-http: %w", err)
-		}
-		defer redirect.Close()
-		log.Info("redirecting plain HTTP to HTTPS", "addr", f.redirectHTTP)
+	closeSide, err := f.listenSide(ln.Addr(), srv, st, log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
+	defer closeSide()
 	if f.addrFile != "" {
 		if err := os.WriteFile(f.addrFile, []byte(ln.Addr().String()), 0o644); err != nil {
 			ln.Close()
 			return err
 		}
 	}
-	if f.metricsAddr != "" {
-		ms, maddr, err := listenMetrics(f.metricsAddr, handler.MetricsHandler())
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--metrics-addr: %w", err)
-		}
-		defer ms.Close()
-		log.Info("serving metrics", "addr", maddr.String())
-	}
-	if f.pprofAddr != "" {
-		ps, paddr, err := listenPprof(f.pprofAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--pprof-addr: %w", err)
-		}
-		defer ps.Close()
-		log.Info("serving profiles", "addr", paddr.String())
-	}
-	log.Info("listening", "addr", ln.Addr().String(), "tls", tlsConfig != nil, "db", maskDSN(f.db), "host_check", f.hostCheck,
+	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.tls != nil, "db", maskDSN(f.db), "host_check", f.hostCheck,
 		"idle_timeout", f.idleTimeout.String(), "max_token_lifetime", f.maxTokenLifetime.String(),
-		"cookie_samesite", f.cookieSameSite, "cors_origins", origins, "max_connections", f.maxConns)
+		"cookie_samesite", f.cookieSameSite, "cors_origins", cfg.origins, "max_connections", f.maxConns)
 
 	// Background jobs, each safe to run on every node at once.
-	go every(ctx, keyReloadInterval, log, "token key reload", func(ctx context.Context) error { return tokens.Reload(ctx) })
+	go every(ctx, keyReloadInterval, log, "token key reload", func(ctx context.Context) error { return st.tokens.Reload(ctx) })
 	go every(ctx, f.gcInterval, log, "garbage collection", func(ctx context.Context) error {
-		return collectGarbage(ctx, tokens, store, clients, pa, appAuth, f.auditRetention, log)
+		return collectGarbage(ctx, st.tokens, st.store, st.clients, st.pa, st.appAuth, f.auditRetention, log)
 	})
 	errc := make(chan error, 1)
 	go func() {
-		if tlsConfig != nil {
+		if cfg.tls != nil {
 			errc <- srv.ServeTLS(ln, "", "") // the certificate is already in TLSConfig
 			return
 		}
@@ -347,6 +280,56 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// listenSide starts the listeners beside the main one: --redirect-http, --metrics-addr and --pprof-addr. The
+// returned function closes them.
+func (f *serveFlags) listenSide(addr net.Addr, main *http.Server, st *stack, log *slog.Logger) (_ func(), err error) {
+	var servers []*http.Server
+	closeAll := func() {
+		for _, s := range servers {
+			s.Close()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+	if f.redirectHTTP != "" {
+		redirect, err := listenRedirect(f.redirectHTTP, addr, main, log)
+		if err != nil {
+			return nil, fmt.Errorf("--redirect-http: %w", err)
+		}
+		servers = append(servers, redirect)
+		log.Info("redirecting plain HTTP to HTTPS", "addr", f.redirectHTTP)
+	}
+	if f.metricsAddr != "" {
+		ms, maddr, err := listenMetrics(f.metricsAddr, st.handler.MetricsHandler(), log)
+		if err != nil {
+			return nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
+		servers = append(servers, ms)
+		log.Info("serving metrics", "addr", maddr.String())
+	}
+	if f.pprofAddr != "" {
+		ps, paddr, err := listenPprof(f.pprofAddr, log)
+		if err != nil {
+			return nil, fmt.Errorf("--pprof-addr: %w", err)
+		}
+		servers = append(servers, ps)
+		log.Info("serving profiles", "addr", paddr.String())
+	}
+	return closeAll, nil
+}
+
+// serveInBackground serves srv on ln until srv is closed, logging why it stopped otherwise.
+func serveInBackground(srv *http.Server, ln net.Listener, log *slog.Logger, what string) {
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error(what+" stopped serving", "err", err)
+		}
+	}()
 }
 
 // tuneGC sets the garbage collector for a server whose live heap is small (tens of MB) and whose requests
@@ -497,7 +480,7 @@ func hsts(h http.Handler, maxAge time.Duration) http.Handler {
 
 // listenRedirect answers plain HTTP on addr with a permanent redirect to the same path on the HTTPS listener
 // (308 keeps a POST a POST), using main's timeouts. It serves until closed.
-func listenRedirect(addr string, tlsAddr net.Addr, main *http.Server) (*http.Server, error) {
+func listenRedirect(addr string, tlsAddr net.Addr, main *http.Server, log *slog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -518,7 +501,7 @@ func listenRedirect(addr string, tlsAddr net.Addr, main *http.Server) (*http.Ser
 			http.Redirect(w, r, "https://"+net.JoinHostPort(host, tlsPort)+r.URL.RequestURI(), http.StatusPermanentRedirect)
 		}),
 	}
-	go srv.Serve(ln)
+	serveInBackground(srv, ln, log, "the HTTP redirect listener")
 	return srv, nil
 }
 

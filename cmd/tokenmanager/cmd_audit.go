@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -13,73 +12,58 @@ import (
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
-const auditUsage = `usage:
-  tokenmanager audit [--since D|TIME] [--until TIME] [--user NAME] [--action A] [--limit N] [--json]
-
-Lists audit events, newest first: token issued, refused and logged out; failed and throttled sign-ins;
+var auditCommand = &command{
+	name: "audit", args: "[--since D|TIME] [--until TIME] [--user NAME] [--action A] [--limit N] [--json]", setup: auditList,
+	short: "list audit events: --since, --user, --action",
+	long: `Lists audit events, newest first: token issued, refused and logged out; failed and throttled sign-ins;
 administrative changes made with this CLI. No event holds a token, password or secret. Events older than
 serve's --audit-retention (90 days) are deleted.
 
 examples:
   tokenmanager audit --since 24h --user alice
   tokenmanager audit --action login.fail --since 2026-11-23T00:00:00Z
-  tokenmanager audit --action token. --limit 20 --json`
+  tokenmanager audit --action token. --limit 20 --json`,
+}
 
-func auditCommand(args []string, stdout, stderr io.Writer) error {
-	var sf storeFlags
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, auditUsage); fs.PrintDefaults() }
-	sf.register(fs)
+func auditList(fs *flag.FlagSet) runFunc {
 	since := fs.String("since", "", "events at or after this: a duration back from now (24h) or an RFC 3339 time")
 	until := fs.String("until", "", "events before this RFC 3339 time")
 	user := fs.String("user", "", "events by or about this user")
 	action := fs.String("action", "", `this action, or a prefix ending in "." (token.)`)
 	limit := fs.Int("limit", 100, "at most this many events")
 	asJSON := fs.Bool("json", false, "one JSON object per line")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		fs.Usage()
-		return fmt.Errorf("audit: unexpected argument %q", pos[0])
-	}
-	f := storage.AuditFilter{Subject: *user, Action: *action, Limit: *limit}
-	if f.Since, err = parseSince(*since); err != nil {
-		return fmt.Errorf("--since: %w", err)
-	}
-	if *until != "" {
-		if f.Until, err = time.Parse(time.RFC3339, *until); err != nil {
-			return fmt.Errorf("--until: %w", err)
+	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
+		f := storage.AuditFilter{Subject: *user, Action: *action, Limit: *limit}
+		var err error
+		if f.Since, err = parseSince(*since); err != nil {
+			return fmt.Errorf("--since: %w", err)
 		}
-	}
-	ctx := context.Background()
-	store, err := sf.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	events, err := store.ListAudit(ctx, f)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		for _, e := range events {
-			if err := enc.Encode(e); err != nil {
-				return err
+		if *until != "" {
+			if f.Until, err = time.Parse(time.RFC3339, *until); err != nil {
+				return fmt.Errorf("--until: %w", err)
 			}
 		}
-		return nil
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACTION\tOUTCOME\tACTOR\tSUBJECT\tCLIENT\tDETAIL")
-	for _, e := range events {
-		printf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Action, e.Outcome,
-			dash(e.Actor), dash(e.Subject), dash(e.ClientHost), e.Detail)
-	}
-	return tw.Flush()
+		events, err := db.ListAudit(ctx, f)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(inv.stdout)
+			for _, e := range events {
+				if err := enc.Encode(e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		tw := tabwriter.NewWriter(inv.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tACTION\tOUTCOME\tACTOR\tSUBJECT\tCLIENT\tDETAIL")
+		for _, e := range events {
+			printf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format(time.RFC3339), e.Action, e.Outcome,
+				dash(e.Actor), dash(e.Subject), dash(e.ClientHost), e.Detail)
+		}
+		return tw.Flush()
+	})
 }
 
 func parseSince(v string) (time.Time, error) {

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+)
+
+var vendorCommand = &command{
+	name:  "vendor",
+	short: "licensing: vendors, the users who own products and API tokens",
+	long: `example:
+  tokenmanager vendor add alice`,
+	subs: []*command{
+		{name: "add", args: "USER", nargs: 1, setup: vendorAdd,
+			short: "give an existing user the vendor role (vendors own products and API tokens)"},
+		{name: "list", setup: vendorList, short: "list vendors"},
+	},
+}
+
+func vendorAdd(fs *flag.FlagSet) runFunc {
+	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
+		if err := l.svc.AddVendor(ctx, inv.args[0]); err != nil {
+			return err
+		}
+		printf(inv.stdout, "%s is a vendor\n", inv.args[0])
+		return nil
+	})
+}
+
+func vendorList(fs *flag.FlagSet) runFunc {
+	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
+		vs, err := l.svc.ListVendors(ctx)
+		if err != nil {
+			return err
+		}
+		return table(inv.stdout, "VENDOR\tSINCE", func(w io.Writer) {
+			for _, v := range vs {
+				printf(w, "%s\t%s\n", v.Name, day(v.CreatedAt))
+			}
+		})
+	})
+}
