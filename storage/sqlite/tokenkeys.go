@@ -10,23 +10,7 @@ import (
 )
 
 func (s *Store) ListTokenKeys(ctx context.Context) ([]storage.TokenKey, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, sealed, state, created_at, retired_at FROM token_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []storage.TokenKey
-	for rows.Next() {
-		var k storage.TokenKey
-		var state string
-		var created, retired int64
-		if err := rows.Scan(&k.ID, &k.Sealed, &state, &created, &retired); err != nil {
-			return nil, mapErr(err)
-		}
-		k.State, k.CreatedAt, k.RetiredAt = storage.TokenKeyState(state), fromMicros(created), fromMicros(retired)
-		out = append(out, k)
-	}
-	return out, mapErr(rows.Err())
+	return queryAll(ctx, s.r, stmt.ListTokenKeys, nil, dialect.ScanTokenKey)
 }
 
 func (s *Store) AddTokenKey(ctx context.Context, k storage.TokenKey) error {

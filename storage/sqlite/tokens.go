@@ -3,114 +3,101 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strings"
+	"fmt"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
-// where joins conditions into a WHERE clause ("" for none).
-type where struct {
-	conds []string
-	args  []any
+func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
+	args := []any{t.ID, t.User, string(t.Kind), sqlmap.Nullable(t.SessionID), t.ClientHost,
+		toMicros(t.CreatedAt), toMicros(t.ExpiresAt), toMicros(t.LastUsedAt), toMicros(t.RevokedAt)}
+	if t.KeyID == "" {
+		return s.execGrouped(ctx, stmt.InsertToken, args...)
+	}
+	// The check and the insert are one statement on the single writer, so no rotation commits between them.
+	n, err := s.execGroupedRows(ctx, `INSERT INTO tokens (`+sqlmap.InsertTokenColumns+`) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM token_keys WHERE id = ? AND state = 'primary')
+		   OR (? = ? AND NOT EXISTS (SELECT 1 FROM token_keys))`, append(args, t.KeyID, t.KeyID, storage.OriginalTokenKey)...)
+	if err == nil && n == 0 {
+		return fmt.Errorf("%w: %s", storage.ErrStaleTokenKey, t.KeyID)
+	}
+	return err
 }
 
-func (w *where) add(cond string, args ...any) {
-	w.conds = append(w.conds, cond)
-	w.args = append(w.args, args...)
+func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
+	return dialect.ScanToken(s.r.QueryRowContext(ctx, stmt.SelectToken, id))
 }
 
-func (w *where) String() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
+func (s *Store) TouchToken(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
+	return s.execGrouped(ctx, stmt.TouchToken, toMicros(at), id, toMicros(at.Add(-minInterval)))
 }
 
-func limitOf(n int) int {
-	if n <= 0 {
-		return 1000
-	}
-	return n
-}
-
-func (s *Store) ListTokens(ctx context.Context, f storage.TokenFilter) ([]storage.Token, error) {
-	var w where
-	if f.User != "" {
-		w.add("user_name = ?", f.User)
-	}
-	if f.Kind != "" {
-		w.add("kind = ?", string(f.Kind))
-	}
-	if f.ClientHost != "" {
-		w.add("client_host = ?", f.ClientHost)
-	}
-	if !f.CreatedBefore.IsZero() {
-		w.add("created_at < ?", toMicros(f.CreatedBefore))
-	}
-	if !f.LiveAt.IsZero() {
-		at := toMicros(f.LiveAt)
-		w.add("revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)", at)
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+tokenColumns+` FROM tokens`+w.String()+` ORDER BY created_at DESC, id LIMIT ?`,
-		append(w.args, limitOf(f.Limit))...)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []storage.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
+func (s *Store) RevokeToken(ctx context.Context, id string, at time.Time) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`,
+			toMicros(at), id)
 		if err != nil {
-			return nil, err
+			return mapErr(err)
 		}
-		out = append(out, t)
-	}
-	return out, mapErr(rows.Err())
+		return requireRow(res)
+	})
 }
 
-func (s *Store) ListSessions(ctx context.Context, f storage.SessionFilter) ([]storage.Session, error) {
-	var w where
-	if f.User != "" {
-		w.add("user_name = ?", f.User)
-	}
-	if f.ClientHost != "" {
-		w.add("client_host = ?", f.ClientHost)
-	}
-	if !f.SeenSince.IsZero() {
-		w.add("ended_at = 0 AND last_seen_at >= ?", toMicros(f.SeenSince))
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions`+w.String()+` ORDER BY created_at DESC, id LIMIT ?`,
-		append(w.args, limitOf(f.Limit))...)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []storage.Session
-	for rows.Next() {
-		ss, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ss)
-	}
-	return out, mapErr(rows.Err())
+func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, at time.Time) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }()
+	return rowsAffected(s.w.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE session_id = ? AND revoked_at = 0`,
+		toMicros(at), sessionID))
 }
 
 func (s *Store) RevokeUserTokens(ctx context.Context, user string, at time.Time) (_ int, err error) {
 	defer func() { s.onChange.Run(ctx, err) }()
-	var n int64
+	var n int
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		ts := toMicros(at)
-		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at = 0`, ts, user)
-		if err != nil {
-			return mapErr(err)
-		}
-		if n, err = res.RowsAffected(); err != nil {
-			return mapErr(err)
+		if n, err = rowsAffected(tx.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE user_name = ? AND revoked_at = 0`, ts, user)); err != nil {
+			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE user_name = ? AND ended_at = 0`, ts, user)
 		return mapErr(err)
 	})
-	return int(n), err
+	return n, err
+}
+
+func (s *Store) ListTokens(ctx context.Context, f storage.TokenFilter) ([]storage.Token, error) {
+	w := dialect.Where()
+	if f.User != "" {
+		w.Add("user_name = ?", f.User)
+	}
+	if f.Kind != "" {
+		w.Add("kind = ?", string(f.Kind))
+	}
+	if f.ClientHost != "" {
+		w.Add("client_host = ?", f.ClientHost)
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.Add("created_at < ?", toMicros(f.CreatedBefore))
+	}
+	if !f.LiveAt.IsZero() {
+		w.Add("revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)", toMicros(f.LiveAt))
+	}
+	q := `SELECT ` + sqlmap.TokenColumns + ` FROM tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
+	return queryAll(ctx, s.r, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanToken)
+}
+
+func (s *Store) DeleteTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	c := toMicros(cutoff)
+	return rowsAffected(s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id IN (
+		SELECT id FROM tokens WHERE (expires_at > 0 AND expires_at < ?) OR (revoked_at > 0 AND revoked_at < ?) LIMIT ?)`,
+		c, c, limit))
+}
+
+func (s *Store) CountLive(ctx context.Context, now, seenSince time.Time) (tokens, sessions int, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM tokens WHERE revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)),
+		(SELECT count(*) FROM sessions WHERE ended_at = 0 AND last_seen_at >= ?)`,
+		toMicros(now), toMicros(seenSince)).Scan(&tokens, &sessions)
+	return tokens, sessions, mapErr(err)
 }
