@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 // AppendAudit writes the events with one COPY, in one transaction.
@@ -25,41 +25,15 @@ func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) er
 }
 
 func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
-	var w where
-	if !f.Since.IsZero() {
-		w.add("at >= ?", ts(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("at < ?", ts(f.Until))
-	}
-	if f.Subject != "" {
-		w.add("(subject = ? OR actor = ?)", f.Subject, f.Subject)
-	}
-	if f.Action != "" {
-		if strings.HasSuffix(f.Action, ".") {
-			// A prefix: compare as a range (byte order, COLLATE "C"), so that LIKE's wildcards in the input mean nothing.
-			w.add("action >= ? AND action < ?", f.Action, f.Action[:len(f.Action)-1]+"/")
-		} else {
-			w.add("action = ?", f.Action)
-		}
-	}
-	if w.none {
+	w := dialect.AuditFilter(f, ts(f.Since), ts(f.Until)) // action ranges compare in byte order: the column is COLLATE "C"
+	if w.None {
 		return nil, nil
 	}
-	q := `SELECT id, at, action, outcome, actor, subject, client_host, detail FROM audit_events` + w.String() +
-		` ORDER BY at DESC, id DESC LIMIT `
-	return queryAll(ctx, s.pool, q+w.next(limitOf(f.Limit)), w.args, func(row scanner) (storage.AuditEvent, error) {
-		var e storage.AuditEvent
-		err := row.Scan(&e.ID, at(&e.At), &e.Action, &e.Outcome, &e.Actor, &e.Subject, &e.ClientHost, &e.Detail)
-		return e, err
-	})
+	q := `SELECT ` + sqlmap.AuditColumns + ` FROM audit_events` + w.String() + ` ORDER BY at DESC, id DESC LIMIT `
+	return queryAll(ctx, s.pool, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanAuditEvent)
 }
 
 func (s *Store) DeleteAudit(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE id IN (
-		SELECT id FROM audit_events WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return int(tag.RowsAffected()), nil
+	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM audit_events WHERE id IN (
+		SELECT id FROM audit_events WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit))
 }

@@ -11,14 +11,7 @@ import (
 )
 
 func (s *Store) ListTokenKeys(ctx context.Context) ([]storage.TokenKey, error) {
-	return queryAll(ctx, s.pool, `SELECT id, sealed, state, created_at, retired_at FROM token_keys ORDER BY created_at, id`, nil,
-		func(row scanner) (storage.TokenKey, error) {
-			var k storage.TokenKey
-			var state string
-			err := row.Scan(&k.ID, &k.Sealed, &state, at(&k.CreatedAt), at(&k.RetiredAt))
-			k.State = storage.TokenKeyState(state)
-			return k, err
-		})
+	return queryAll(ctx, s.pool, stmt.ListTokenKeys, nil, dialect.ScanTokenKey)
 }
 
 // lockTokenKeys makes the ring's writers (rotations and retirements on any node) take turns; readers go on.

@@ -2,53 +2,72 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
-func (s *Store) ListTokens(ctx context.Context, f storage.TokenFilter) ([]storage.Token, error) {
-	var w where
-	if f.User != "" {
-		w.add("user_name = ?", f.User)
+func (s *Store) CreateToken(ctx context.Context, t storage.Token) error {
+	args := []any{t.ID, t.User, string(t.Kind), sqlmap.Nullable(t.SessionID), t.ClientHost,
+		ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), ts(t.RevokedAt)}
+	if t.KeyID == "" {
+		_, err := s.pool.Exec(ctx, stmt.InsertToken, args...)
+		return mapErr(err)
 	}
-	if f.Kind != "" {
-		w.add("kind = ?", string(f.Kind))
+	// FOR SHARE takes a ROW SHARE lock on token_keys, which waits for a rotation in progress (it locks the table
+	// EXCLUSIVE) and makes the next one wait for this insert, so that the check holds at the commit. It locks no
+	// row when the key is the primary (the subquery then finds none).
+	tag, err := s.pool.Exec(ctx, `INSERT INTO tokens (`+sqlmap.InsertTokenColumns+`)
+		SELECT $1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8::timestamptz, $9::timestamptz
+		WHERE NOT EXISTS (SELECT 1 FROM token_keys WHERE state = 'primary' AND id <> $10 FOR SHARE)
+		  AND ($10 = $11 OR EXISTS (SELECT 1 FROM token_keys WHERE id = $10 AND state = 'primary'))`,
+		append(args, t.KeyID, storage.OriginalTokenKey)...)
+	if err == nil && tag.RowsAffected() == 0 {
+		return fmt.Errorf("%w: %s", storage.ErrStaleTokenKey, t.KeyID)
 	}
-	if f.ClientHost != "" {
-		w.add("client_host = ?", f.ClientHost)
-	}
-	if !f.CreatedBefore.IsZero() {
-		w.add("created_at < ?", ts(f.CreatedBefore))
-	}
-	if !f.LiveAt.IsZero() {
-		w.add("revoked_at = '-infinity' AND (expires_at = '-infinity' OR expires_at > ?)", ts(f.LiveAt))
-	}
-	if w.none {
-		return nil, nil
-	}
-	q := `SELECT ` + tokenColumns + ` FROM tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
-	return queryAll(ctx, s.pool, q+w.next(limitOf(f.Limit)), w.args, scanToken)
+	return mapErr(err)
 }
 
-func (s *Store) ListSessions(ctx context.Context, f storage.SessionFilter) ([]storage.Session, error) {
-	var w where
-	if f.User != "" {
-		w.add("user_name = ?", f.User)
+func (s *Store) GetToken(ctx context.Context, id string) (storage.Token, error) {
+	if !storable(id) {
+		return storage.Token{}, storage.ErrNotFound
 	}
-	if f.ClientHost != "" {
-		w.add("client_host = ?", f.ClientHost)
+	return dialect.ScanToken(s.pool.QueryRow(ctx, stmt.SelectToken, id))
+}
+
+func (s *Store) TouchToken(ctx context.Context, id string, when time.Time, minInterval time.Duration) error {
+	if !storable(id) {
+		return nil
 	}
-	if !f.SeenSince.IsZero() {
-		w.add("ended_at = '-infinity' AND last_seen_at >= ?", ts(f.SeenSince))
+	_, err := s.pool.Exec(ctx, stmt.TouchToken, ts(when), id, ts(when.Add(-minInterval)))
+	return mapErr(err)
+}
+
+func (s *Store) RevokeToken(ctx context.Context, id string, when time.Time) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }()
+	if !storable(id) {
+		return storage.ErrNotFound
 	}
-	if w.none {
-		return nil, nil
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE tokens SET revoked_at = CASE WHEN revoked_at = '-infinity' THEN $1 ELSE revoked_at END WHERE id = $2`,
+		ts(when), id)
+	if err != nil {
+		return mapErr(err)
 	}
-	q := `SELECT ` + sessionColumns + ` FROM sessions` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
-	return queryAll(ctx, s.pool, q+w.next(limitOf(f.Limit)), w.args, scanSession)
+	return requireRow(tag)
+}
+
+func (s *Store) RevokeSessionTokens(ctx context.Context, sessionID string, when time.Time) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }()
+	if !storable(sessionID) {
+		return 0, nil
+	}
+	return rowsAffected(s.pool.Exec(ctx, `UPDATE tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at = '-infinity'`,
+		ts(when), sessionID))
 }
 
 func (s *Store) RevokeUserTokens(ctx context.Context, user string, when time.Time) (_ int, err error) {
@@ -59,9 +78,49 @@ func (s *Store) RevokeUserTokens(ctx context.Context, user string, when time.Tim
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET ended_at = $1 WHERE user_name = $2 AND ended_at = '-infinity'`, ts(when), user); err != nil {
 			return mapErr(err)
 		}
-		tag, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = $1 WHERE user_name = $2 AND revoked_at = '-infinity'`, ts(when), user)
-		n = int(tag.RowsAffected())
-		return mapErr(err)
+		n, err = rowsAffected(tx.Exec(ctx, `UPDATE tokens SET revoked_at = $1 WHERE user_name = $2 AND revoked_at = '-infinity'`, ts(when), user))
+		return err
 	})
 	return n, err
+}
+
+func (s *Store) ListTokens(ctx context.Context, f storage.TokenFilter) ([]storage.Token, error) {
+	w := dialect.Where()
+	if f.User != "" {
+		w.Add("user_name = ?", f.User)
+	}
+	if f.Kind != "" {
+		w.Add("kind = ?", string(f.Kind))
+	}
+	if f.ClientHost != "" {
+		w.Add("client_host = ?", f.ClientHost)
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.Add("created_at < ?", ts(f.CreatedBefore))
+	}
+	if !f.LiveAt.IsZero() {
+		w.Add("revoked_at = '-infinity' AND (expires_at = '-infinity' OR expires_at > ?)", ts(f.LiveAt))
+	}
+	if w.None {
+		return nil, nil
+	}
+	q := `SELECT ` + sqlmap.TokenColumns + ` FROM tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
+	return queryAll(ctx, s.pool, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanToken)
+}
+
+// DeleteTokens picks its batch with SKIP LOCKED: nodes collecting garbage at once take different rows instead of
+// queueing behind one another.
+func (s *Store) DeleteTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM tokens WHERE id IN (
+		SELECT id FROM tokens
+		WHERE (expires_at > '-infinity' AND expires_at < $1) OR (revoked_at > '-infinity' AND revoked_at < $1)
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit))
+}
+
+func (s *Store) CountLive(ctx context.Context, now, seenSince time.Time) (tokens, sessions int, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM tokens WHERE revoked_at = '-infinity' AND (expires_at = '-infinity' OR expires_at > $1)),
+		(SELECT count(*) FROM sessions WHERE ended_at = '-infinity' AND last_seen_at >= $2)`,
+		ts(now), ts(seenSince)).Scan(&tokens, &sessions)
+	return tokens, sessions, mapErr(err)
 }

@@ -111,6 +111,7 @@ func (d *Dialect) ScanAPIClient(row Row) (storage.APIClient, error) {
 	err := row.Scan(&c.ID, &c.Description, &c.PrimaryKeyHash, &c.SecondaryKeyHash,
 		d.Time(&c.PrimaryKeySetAt), d.Time(&c.SecondaryKeySetAt), d.List(&c.Scopes, ScopeSep), d.List(&c.GrantTypes, ScopeSep),
 		&c.Introspect, &lifetime, &c.RequireSubscriptionKey, &c.Disabled, d.Time(&c.CreatedAt), d.Time(&c.UpdatedAt))
+	c.Scopes, c.GrantTypes = orNil(c.Scopes), orNil(c.GrantTypes)
 	c.TokenLifetime = time.Duration(lifetime) * time.Microsecond
 	return c, d.MapErr(err)
 }
@@ -121,6 +122,7 @@ func (d *Dialect) ScanAccessToken(row Row) (storage.AccessToken, error) {
 	var t storage.AccessToken
 	err := row.Scan(&t.ID, &t.ClientID, d.List(&t.Scopes, ScopeSep), &t.KeyHash,
 		d.Time(&t.CreatedAt), d.Time(&t.ExpiresAt), d.Time(&t.RevokedAt))
+	t.Scopes = orNil(t.Scopes)
 	return t, d.MapErr(err)
 }
 
@@ -214,6 +216,7 @@ func (d *Dialect) ScanAPIToken(row Row) (storage.APIToken, error) {
 	var t storage.APIToken
 	err := row.Scan(&t.ID, &t.Vendor, &t.Name, &t.SecretHash, d.List(&t.Permissions, PermissionSep), &t.ProductLock,
 		&t.KeyLock, &t.FeatureLock, &t.ParentID, d.Time(&t.CreatedAt), d.Time(&t.ExpiresAt), d.Time(&t.RevokedAt))
+	t.Permissions = orNil(t.Permissions)
 	return t, d.MapErr(err)
 }
 
@@ -236,6 +239,7 @@ func (d *Dialect) ScanAppAuth(row Row) (storage.AppAuthorization, error) {
 		&a.MachineCode, &a.PublicKey, d.List(&a.Permissions, PermissionSep), &a.ProductLock, &a.KeyLock, &a.FeatureLock,
 		&lifetime, d.Time(&a.DecidedAt), &a.ChildTokenID, d.Time(&a.IssuedAt), d.Time(&a.RevokedAt),
 		d.Time(&a.TokenExpiresAt), d.Time(&a.TokenRevokedAt))
+	a.Permissions = orNil(a.Permissions)
 	a.Lifetime = time.Duration(lifetime) * time.Second
 	return a, d.MapErr(err)
 }
@@ -297,4 +301,12 @@ func (d *Dialect) ScanWooToken(row Row) (storage.WooToken, error) {
 	var t storage.WooToken
 	err := row.Scan(&t.Hash, &t.KeyGlobalID, d.Time(&t.CreatedAt), d.Time(&t.ExpiresAt))
 	return t, d.MapErr(err)
+}
+
+// orNil is l, or nil when it is empty: an empty list reads as nil whatever the column gave.
+func orNil(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
 }

@@ -34,7 +34,7 @@ type Dialect struct {
 	// "not set": no expiry, never revoked.
 	Time func(t *time.Time) any
 	// List returns the scan destination that reads a list column into *l. SQLite keeps a list as text joined
-	// with sep (a character no item holds); PostgreSQL as TEXT[]. An empty list reads as nil.
+	// with sep (a character no item holds); PostgreSQL as TEXT[]. The scanners make an empty list nil.
 	List func(l *[]string, sep string) any
 	// MapErr turns the driver's errors into the storage sentinels (sql.ErrNoRows into storage.ErrNotFound, …).
 	MapErr func(error) error
