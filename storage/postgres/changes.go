@@ -16,7 +16,7 @@ const changeLookback = 10 * time.Second
 func (s *Store) ReadChanges(ctx context.Context, after int64, limit int) ([]storage.Change, int64, error) {
 	if after < 0 {
 		var pos int64
-		err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM cache_changes`).Scan(&pos)
+		err := s.pool.QueryRow(ctx, stmt.LastChange).Scan(&pos)
 		return nil, pos, mapErr(err)
 	}
 	out, err := queryAll(ctx, s.pool, `SELECT `+sqlmap.ChangeColumns+` FROM cache_changes

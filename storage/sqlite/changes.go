@@ -11,7 +11,7 @@ import (
 func (s *Store) ReadChanges(ctx context.Context, after int64, limit int) ([]storage.Change, int64, error) {
 	if after < 0 {
 		var pos int64
-		err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM cache_changes`).Scan(&pos)
+		err := s.r.QueryRowContext(ctx, stmt.LastChange).Scan(&pos)
 		return nil, pos, mapErr(err)
 	}
 	// One writer commits in seq order, so nothing can appear later below a position already read.

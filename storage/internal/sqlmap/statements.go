@@ -26,6 +26,9 @@ type Statements struct {
 	SelectLicenseKeyByGlobalID, InsertWooToken, SelectWooToken                                            string
 
 	ListTokenKeys string
+
+	CountTokenKeys, DemotePrimaryTokenKey, InsertPrimaryTokenKey, SelectTokenKeyState, RetireTokenKey string
+	LastChange, SchemaVersion                                                                         string
 }
 
 var shared = Statements{
@@ -126,5 +129,13 @@ var shared = Statements{
 	InsertWooToken:             `INSERT INTO woo_tokens (` + WooTokenColumns + `) VALUES (?, ?, ?, ?)`,
 	SelectWooToken:             `SELECT ` + WooTokenColumns + ` FROM woo_tokens WHERE hash = ?`,
 
-	ListTokenKeys: `SELECT ` + TokenKeyColumns + ` FROM token_keys ORDER BY created_at, id`,
+	ListTokenKeys:         `SELECT ` + TokenKeyColumns + ` FROM token_keys ORDER BY created_at, id`,
+	CountTokenKeys:        `SELECT count(*) FROM token_keys`,
+	DemotePrimaryTokenKey: `UPDATE token_keys SET state = 'verify' WHERE state = 'primary'`,
+	InsertPrimaryTokenKey: `INSERT INTO token_keys (id, sealed, state, created_at) VALUES (?, ?, 'primary', ?)`,
+	SelectTokenKeyState:   `SELECT state FROM token_keys WHERE id = ?`,
+	RetireTokenKey:        `UPDATE token_keys SET state = 'retired', retired_at = ? WHERE id = ?`,
+
+	LastChange:    `SELECT coalesce(max(seq), 0) FROM cache_changes`,
+	SchemaVersion: `SELECT coalesce(max(version), 0) FROM schema_migrations`,
 }
