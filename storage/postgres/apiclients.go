@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tokenmanager/tokenmanager/storage"
-	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 // --- API clients ---
@@ -84,18 +83,11 @@ func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessTo
 }
 
 func (s *Store) ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]storage.AccessToken, error) {
-	w := dialect.Where()
-	if clientID != "" {
-		w.Add("client_id = ?", clientID)
-	}
-	if !liveAt.IsZero() {
-		w.Add("revoked_at = '-infinity' AND expires_at > ?", ts(liveAt))
-	}
-	if w.None {
+	q, args, ok := dialect.ListAccessTokens(clientID, liveAt, limit)
+	if !ok {
 		return nil, nil
 	}
-	q := `SELECT ` + sqlmap.AccessTokenColumns + ` FROM access_tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
-	return queryAll(ctx, s.pool, q+w.Next(sqlmap.LimitOf(limit)), w.Args, dialect.ScanAccessToken)
+	return queryAll(ctx, s.pool, q, args, dialect.ScanAccessToken)
 }
 
 func (s *Store) RevokeAccessToken(ctx context.Context, id string, when time.Time) error {

@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tokenmanager/tokenmanager/storage"
-	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 // AppendAudit writes the events with one COPY, in one transaction.
@@ -25,12 +24,11 @@ func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) er
 }
 
 func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
-	w := dialect.AuditFilter(f, ts(f.Since), ts(f.Until)) // action ranges compare in byte order: the column is COLLATE "C"
-	if w.None {
+	q, args, ok := dialect.ListAudit(f)
+	if !ok {
 		return nil, nil
 	}
-	q := `SELECT ` + sqlmap.AuditColumns + ` FROM audit_events` + w.String() + ` ORDER BY at DESC, id DESC LIMIT `
-	return queryAll(ctx, s.pool, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanAuditEvent)
+	return queryAll(ctx, s.pool, q, args, dialect.ScanAuditEvent)
 }
 
 func (s *Store) DeleteAudit(ctx context.Context, cutoff time.Time, limit int) (int, error) {

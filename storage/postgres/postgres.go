@@ -228,6 +228,8 @@ var (
 	dialect = &sqlmap.Dialect{
 		Numbered: true,
 		Time:     func(t *time.Time) any { return at(t) },
+		TimeArg:  func(t time.Time) any { return ts(t) },
+		Unset:    "'-infinity'",
 		List:     func(l *[]string, _ string) any { return l }, // TEXT[]
 		MapErr:   mapErr,
 		Storable: storable,

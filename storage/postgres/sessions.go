@@ -82,21 +82,11 @@ func scanString(row sqlmap.Row) (string, error) {
 }
 
 func (s *Store) ListSessions(ctx context.Context, f storage.SessionFilter) ([]storage.Session, error) {
-	w := dialect.Where()
-	if f.User != "" {
-		w.Add("user_name = ?", f.User)
-	}
-	if f.ClientHost != "" {
-		w.Add("client_host = ?", f.ClientHost)
-	}
-	if !f.SeenSince.IsZero() {
-		w.Add("ended_at = '-infinity' AND last_seen_at >= ?", ts(f.SeenSince))
-	}
-	if w.None {
+	q, args, ok := dialect.ListSessions(f)
+	if !ok {
 		return nil, nil
 	}
-	q := `SELECT ` + sqlmap.SessionColumns + ` FROM sessions` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
-	return queryAll(ctx, s.pool, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanSession)
+	return queryAll(ctx, s.pool, q, args, dialect.ScanSession)
 }
 
 func (s *Store) DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error) {

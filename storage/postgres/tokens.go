@@ -85,27 +85,11 @@ func (s *Store) RevokeUserTokens(ctx context.Context, user string, when time.Tim
 }
 
 func (s *Store) ListTokens(ctx context.Context, f storage.TokenFilter) ([]storage.Token, error) {
-	w := dialect.Where()
-	if f.User != "" {
-		w.Add("user_name = ?", f.User)
-	}
-	if f.Kind != "" {
-		w.Add("kind = ?", string(f.Kind))
-	}
-	if f.ClientHost != "" {
-		w.Add("client_host = ?", f.ClientHost)
-	}
-	if !f.CreatedBefore.IsZero() {
-		w.Add("created_at < ?", ts(f.CreatedBefore))
-	}
-	if !f.LiveAt.IsZero() {
-		w.Add("revoked_at = '-infinity' AND (expires_at = '-infinity' OR expires_at > ?)", ts(f.LiveAt))
-	}
-	if w.None {
+	q, args, ok := dialect.ListTokens(f)
+	if !ok {
 		return nil, nil
 	}
-	q := `SELECT ` + sqlmap.TokenColumns + ` FROM tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
-	return queryAll(ctx, s.pool, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanToken)
+	return queryAll(ctx, s.pool, q, args, dialect.ScanToken)
 }
 
 // DeleteTokens picks its batch with SKIP LOCKED: nodes collecting garbage at once take different rows instead of

@@ -79,15 +79,11 @@ func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessTo
 }
 
 func (s *Store) ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]storage.AccessToken, error) {
-	w := dialect.Where()
-	if clientID != "" {
-		w.Add("client_id = ?", clientID)
+	q, args, ok := dialect.ListAccessTokens(clientID, liveAt, limit)
+	if !ok {
+		return nil, nil
 	}
-	if !liveAt.IsZero() {
-		w.Add("revoked_at = 0 AND expires_at > ?", toMicros(liveAt))
-	}
-	q := `SELECT ` + sqlmap.AccessTokenColumns + ` FROM access_tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
-	return queryAll(ctx, s.r, q+w.Next(sqlmap.LimitOf(limit)), w.Args, dialect.ScanAccessToken)
+	return queryAll(ctx, s.r, q, args, dialect.ScanAccessToken)
 }
 
 func (s *Store) RevokeAccessToken(ctx context.Context, id string, at time.Time) error {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
-	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) error {
@@ -30,9 +29,11 @@ func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) er
 }
 
 func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
-	w := dialect.AuditFilter(f, toMicros(f.Since), toMicros(f.Until))
-	q := `SELECT ` + sqlmap.AuditColumns + ` FROM audit_events` + w.String() + ` ORDER BY at DESC, id DESC LIMIT `
-	return queryAll(ctx, s.r, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanAuditEvent)
+	q, args, ok := dialect.ListAudit(f)
+	if !ok {
+		return nil, nil
+	}
+	return queryAll(ctx, s.r, q, args, dialect.ScanAuditEvent)
 }
 
 func (s *Store) DeleteAudit(ctx context.Context, cutoff time.Time, limit int) (int, error) {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
-	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 func (s *Store) CreateSession(ctx context.Context, ss storage.Session) error {
@@ -57,18 +56,11 @@ func (s *Store) EndUserSessions(ctx context.Context, user string, at time.Time) 
 }
 
 func (s *Store) ListSessions(ctx context.Context, f storage.SessionFilter) ([]storage.Session, error) {
-	w := dialect.Where()
-	if f.User != "" {
-		w.Add("user_name = ?", f.User)
+	q, args, ok := dialect.ListSessions(f)
+	if !ok {
+		return nil, nil
 	}
-	if f.ClientHost != "" {
-		w.Add("client_host = ?", f.ClientHost)
-	}
-	if !f.SeenSince.IsZero() {
-		w.Add("ended_at = 0 AND last_seen_at >= ?", toMicros(f.SeenSince))
-	}
-	q := `SELECT ` + sqlmap.SessionColumns + ` FROM sessions` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
-	return queryAll(ctx, s.r, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanSession)
+	return queryAll(ctx, s.r, q, args, dialect.ScanSession)
 }
 
 func (s *Store) DeleteSessions(ctx context.Context, cutoff time.Time, limit int) (int, error) {

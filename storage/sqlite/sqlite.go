@@ -248,9 +248,11 @@ func joinList(l []string, sep string) string { return strings.Join(l, sep) }
 // dialect is how the shared mapping reads this database, and stmt its shared statements.
 var (
 	dialect = &sqlmap.Dialect{
-		Time:   func(t *time.Time) any { return microsDest{t} },
-		List:   func(l *[]string, sep string) any { return joinedDest{l, sep} },
-		MapErr: mapErr,
+		Time:    func(t *time.Time) any { return microsDest{t} },
+		TimeArg: func(t time.Time) any { return toMicros(t) },
+		Unset:   "0",
+		List:    func(l *[]string, sep string) any { return joinedDest{l, sep} },
+		MapErr:  mapErr,
 	}
 	stmt = dialect.Statements()
 )

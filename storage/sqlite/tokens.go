@@ -67,24 +67,11 @@ func (s *Store) RevokeUserTokens(ctx context.Context, user string, at time.Time)
 }
 
 func (s *Store) ListTokens(ctx context.Context, f storage.TokenFilter) ([]storage.Token, error) {
-	w := dialect.Where()
-	if f.User != "" {
-		w.Add("user_name = ?", f.User)
+	q, args, ok := dialect.ListTokens(f)
+	if !ok {
+		return nil, nil
 	}
-	if f.Kind != "" {
-		w.Add("kind = ?", string(f.Kind))
-	}
-	if f.ClientHost != "" {
-		w.Add("client_host = ?", f.ClientHost)
-	}
-	if !f.CreatedBefore.IsZero() {
-		w.Add("created_at < ?", toMicros(f.CreatedBefore))
-	}
-	if !f.LiveAt.IsZero() {
-		w.Add("revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)", toMicros(f.LiveAt))
-	}
-	q := `SELECT ` + sqlmap.TokenColumns + ` FROM tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT `
-	return queryAll(ctx, s.r, q+w.Next(sqlmap.LimitOf(f.Limit)), w.Args, dialect.ScanToken)
+	return queryAll(ctx, s.r, q, args, dialect.ScanToken)
 }
 
 func (s *Store) DeleteTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {

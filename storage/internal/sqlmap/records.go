@@ -39,12 +39,50 @@ func (d *Dialect) ScanToken(row Row) (storage.Token, error) {
 	return t, d.MapErr(err)
 }
 
+// ListTokens is the query of a token listing and its arguments; ok is false when no token can match.
+func (d *Dialect) ListTokens(f storage.TokenFilter) (query string, args []any, ok bool) {
+	w := d.Where()
+	if f.User != "" {
+		w.Add("user_name = ?", f.User)
+	}
+	if f.Kind != "" {
+		w.Add("kind = ?", string(f.Kind))
+	}
+	if f.ClientHost != "" {
+		w.Add("client_host = ?", f.ClientHost)
+	}
+	if !f.CreatedBefore.IsZero() {
+		w.Add("created_at < ?", d.TimeArg(f.CreatedBefore))
+	}
+	if !f.LiveAt.IsZero() {
+		w.Add("revoked_at = "+d.Unset+" AND (expires_at = "+d.Unset+" OR expires_at > ?)", d.TimeArg(f.LiveAt))
+	}
+	q := `SELECT ` + TokenColumns + ` FROM tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT ` + w.Next(LimitOf(f.Limit))
+	return q, w.Args, !w.None
+}
+
 const SessionColumns = `id, user_name, client_host, created_at, last_seen_at, ended_at`
 
 func (d *Dialect) ScanSession(row Row) (storage.Session, error) {
 	var ss storage.Session
 	err := row.Scan(&ss.ID, &ss.User, &ss.ClientHost, d.Time(&ss.CreatedAt), d.Time(&ss.LastSeenAt), d.Time(&ss.EndedAt))
 	return ss, d.MapErr(err)
+}
+
+// ListSessions is the query of a session listing and its arguments; ok is false when no session can match.
+func (d *Dialect) ListSessions(f storage.SessionFilter) (query string, args []any, ok bool) {
+	w := d.Where()
+	if f.User != "" {
+		w.Add("user_name = ?", f.User)
+	}
+	if f.ClientHost != "" {
+		w.Add("client_host = ?", f.ClientHost)
+	}
+	if !f.SeenSince.IsZero() {
+		w.Add("ended_at = "+d.Unset+" AND last_seen_at >= ?", d.TimeArg(f.SeenSince))
+	}
+	q := `SELECT ` + SessionColumns + ` FROM sessions` + w.String() + ` ORDER BY created_at DESC, id LIMIT ` + w.Next(LimitOf(f.Limit))
+	return q, w.Args, !w.None
 }
 
 // --- audit, token keys, the change feed ---
@@ -57,27 +95,29 @@ func (d *Dialect) ScanAuditEvent(row Row) (storage.AuditEvent, error) {
 	return e, d.MapErr(err)
 }
 
-// AuditFilter is the WHERE clause of ListAudit, given f's times as the backend writes them.
-func (d *Dialect) AuditFilter(f storage.AuditFilter, since, until any) *Where {
+// ListAudit is the query of an audit listing and its arguments; ok is false when no event can match.
+func (d *Dialect) ListAudit(f storage.AuditFilter) (query string, args []any, ok bool) {
 	w := d.Where()
 	if !f.Since.IsZero() {
-		w.Add("at >= ?", since)
+		w.Add("at >= ?", d.TimeArg(f.Since))
 	}
 	if !f.Until.IsZero() {
-		w.Add("at < ?", until)
+		w.Add("at < ?", d.TimeArg(f.Until))
 	}
 	if f.Subject != "" {
 		w.Add("(subject = ? OR actor = ?)", f.Subject, f.Subject)
 	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
-			// A prefix: compare as a range (in byte order), so that LIKE's wildcards in the input mean nothing.
+			// A prefix: compare as a range (in byte order; PostgreSQL's column is COLLATE "C"), so that LIKE's
+			// wildcards in the input mean nothing.
 			w.Add("action >= ? AND action < ?", f.Action, f.Action[:len(f.Action)-1]+"/")
 		} else {
 			w.Add("action = ?", f.Action)
 		}
 	}
-	return w
+	q := `SELECT ` + AuditColumns + ` FROM audit_events` + w.String() + ` ORDER BY at DESC, id DESC LIMIT ` + w.Next(LimitOf(f.Limit))
+	return q, w.Args, !w.None
 }
 
 const TokenKeyColumns = `id, sealed, state, created_at, retired_at`
@@ -124,6 +164,20 @@ func (d *Dialect) ScanAccessToken(row Row) (storage.AccessToken, error) {
 		d.Time(&t.CreatedAt), d.Time(&t.ExpiresAt), d.Time(&t.RevokedAt))
 	t.Scopes = orNil(t.Scopes)
 	return t, d.MapErr(err)
+}
+
+// ListAccessTokens is the query of an access-token listing (one client's, or every one's for "") and its
+// arguments; ok is false when no token can match.
+func (d *Dialect) ListAccessTokens(clientID string, liveAt time.Time, limit int) (query string, args []any, ok bool) {
+	w := d.Where()
+	if clientID != "" {
+		w.Add("client_id = ?", clientID)
+	}
+	if !liveAt.IsZero() {
+		w.Add("revoked_at = "+d.Unset+" AND expires_at > ?", d.TimeArg(liveAt))
+	}
+	q := `SELECT ` + AccessTokenColumns + ` FROM access_tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT ` + w.Next(LimitOf(limit))
+	return q, w.Args, !w.None
 }
 
 // --- PowerAuth ---

@@ -33,6 +33,10 @@ type Dialect struct {
 	// Time returns the scan destination that reads a time column (NULL included) into *t. The zero time is
 	// "not set": no expiry, never revoked.
 	Time func(t *time.Time) any
+	// TimeArg is how a time is written as an argument, and Unset the SQL literal a time column holds when the
+	// time is not set (it sorts before every time that is).
+	TimeArg func(time.Time) any
+	Unset   string
 	// List returns the scan destination that reads a list column into *l. SQLite keeps a list as text joined
 	// with sep (a character no item holds); PostgreSQL as TEXT[]. The scanners make an empty list nil.
 	List func(l *[]string, sep string) any
