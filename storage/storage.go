@@ -247,9 +247,10 @@ type Change struct {
 // Changes is the feed behind the in-memory caches of tokens, sessions and users. Database triggers write it, so
 // every process and node sharing the database sees every revocation, whichever code path made it.
 type Changes interface {
-	// ReadChanges returns up to limit changes committed after position after, oldest first, and the position to
-	// pass next time. A negative position returns no changes, only the current position (where a new reader starts). A change may be returned more
-	// than once; callers only drop cache entries, which is idempotent.
+	// ReadChanges returns up to limit changes past position after, in position order, and the position to pass
+	// next time. A negative position returns no changes, only the current position (where a new reader starts).
+	// A change may be returned more than once, and one whose transaction committed late may come with a position
+	// below one already read; callers only drop cache entries, which is idempotent.
 	ReadChanges(ctx context.Context, after int64, limit int) ([]Change, int64, error)
 	// DeleteChanges removes changes made before cutoff, at most limit of them; returns how many.
 	DeleteChanges(ctx context.Context, cutoff time.Time, limit int) (int, error)

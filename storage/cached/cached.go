@@ -188,12 +188,14 @@ func (c *Store) GetSession(ctx context.Context, id string) (storage.Session, err
 	return read(c, c.sessions, id, func() (storage.Session, error) { return c.Store.GetSession(ctx, id) })
 }
 
-// TouchToken writes through and moves the cached last use along, so the next check does not write again.
+// TouchToken writes through and moves the cached last use along, so the next check does not write again. The
+// copy moves only where the store's own condition lets the write through (last use at least minInterval before
+// at): a throttled touch changes nothing, in the database or here.
 func (c *Store) TouchToken(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
 	err := c.Store.TouchToken(ctx, id, at, minInterval)
 	if err == nil {
 		c.tokens.update(id, func(t *storage.Token) {
-			if at.After(t.LastUsedAt) {
+			if touches(t.LastUsedAt, at, minInterval) {
 				t.LastUsedAt = at
 			}
 		})
@@ -201,17 +203,23 @@ func (c *Store) TouchToken(ctx context.Context, id string, at time.Time, minInte
 	return err
 }
 
-// TouchSession writes through and moves the cached last-seen time along.
+// TouchSession writes through and moves the cached last-seen time along, under the store's condition: a
+// throttled touch, or one of an ended session, changes nothing.
 func (c *Store) TouchSession(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
 	err := c.Store.TouchSession(ctx, id, at, minInterval)
 	if err == nil {
 		c.sessions.update(id, func(s *storage.Session) {
-			if at.After(s.LastSeenAt) {
+			if !s.Ended() && touches(s.LastSeenAt, at, minInterval) {
 				s.LastSeenAt = at
 			}
 		})
 	}
 	return err
+}
+
+// touches is the condition under which the stores write a touch at at: the last one is minInterval old or more.
+func touches(last, at time.Time, minInterval time.Duration) bool {
+	return !last.After(at.Add(-minInterval))
 }
 
 // table is one kind of record: a bounded map of copies with their expiry.

@@ -10,36 +10,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 // Lock order of app authorizations: customers' rows (by ID), then authorizations' rows (by ID), then the API
 // token table (lockAPITokens). Every transaction here takes what it needs in that order, so that approvals,
 // revocations and device removals on several nodes at once cannot deadlock one another.
-
-// appAuthColumns read an authorization with its child token's expiry and revocation (a LEFT JOIN as "t"; NULL
-// reads as the zero time).
-const appAuthColumns = `a.id, a.request_hash, a.parent_token_id, a.vendor, a.user_name, a.state, a.app_name,
-	a.device_name, a.machine_code, a.public_key, a.permissions, a.product_lock, a.key_lock, a.feature_lock,
-	a.lifetime_seconds, a.decided_at, coalesce(a.child_token_id, 0), a.issued_at, a.revoked_at,
-	t.expires_at, t.revoked_at`
-
-const appAuthFrom = ` FROM app_authorizations a LEFT JOIN license_api_tokens t ON t.id = a.child_token_id`
-
-func scanAppAuth(row scanner) (storage.AppAuthorization, error) {
-	var a storage.AppAuthorization
-	var state string
-	var lifetime int64
-	err := row.Scan(&a.ID, &a.RequestHash, &a.ParentTokenID, &a.Vendor, &a.User, &state, &a.AppName, &a.DeviceName,
-		&a.MachineCode, &a.PublicKey, &a.Permissions, &a.ProductLock, &a.KeyLock, &a.FeatureLock, &lifetime,
-		at(&a.DecidedAt), &a.ChildTokenID, at(&a.IssuedAt), at(&a.RevokedAt), at(&a.TokenExpiresAt), at(&a.TokenRevokedAt))
-	if err != nil {
-		return storage.AppAuthorization{}, mapErr(err)
-	}
-	a.State = storage.AppAuthState(state)
-	a.Permissions = nilIfEmpty(a.Permissions)
-	a.Lifetime = time.Duration(lifetime) * time.Second
-	return a, nil
-}
 
 func (s *Store) CreateAppAuthorization(ctx context.Context, a storage.AppAuthorization, devices []storage.AppDevice) (storage.AppAuthorization, error) {
 	if !storable(a.Vendor) || !storable(a.User) {
@@ -49,10 +25,7 @@ func (s *Store) CreateAppAuthorization(ctx context.Context, a storage.AppAuthori
 	devices = slices.Clone(devices)
 	slices.SortStableFunc(devices, func(x, y storage.AppDevice) int { return cmp.Compare(x.CustomerID, y.CustomerID) })
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO app_authorizations (request_hash, parent_token_id, vendor, user_name,
-			state, app_name, device_name, machine_code, public_key, permissions, product_lock, key_lock, feature_lock,
-			lifetime_seconds, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-			RETURNING id`,
+		err := tx.QueryRow(ctx, stmt.InsertAppAuth+` RETURNING id`,
 			a.RequestHash, a.ParentTokenID, a.Vendor, a.User, string(a.State), a.AppName, a.DeviceName, a.MachineCode,
 			a.PublicKey, list(a.Permissions), a.ProductLock, a.KeyLock, a.FeatureLock,
 			int64(a.Lifetime/time.Second), ts(a.DecidedAt)).Scan(&a.ID)
@@ -97,41 +70,33 @@ func registerDevice(ctx context.Context, tx pgx.Tx, d storage.AppDevice) error {
 	if maxDevices > 0 && n >= maxDevices {
 		return fmt.Errorf("%w: customer %d has %d of %d devices", storage.ErrLimitReached, d.CustomerID, n, maxDevices)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO app_devices (customer_id, machine_code, device_name, user_name, registered_at)
-		VALUES ($1, $2, $3, $4, $5)`, d.CustomerID, d.MachineCode, d.DeviceName, d.User, ts(d.RegisteredAt))
+	_, err := tx.Exec(ctx, stmt.InsertAppDevice, d.CustomerID, d.MachineCode, d.DeviceName, d.User, ts(d.RegisteredAt))
 	return mapRefErr(err)
 }
 
 func (s *Store) GetAppAuthorization(ctx context.Context, id int64) (storage.AppAuthorization, error) {
-	return scanAppAuth(s.pool.QueryRow(ctx, `SELECT `+appAuthColumns+appAuthFrom+` WHERE a.id = $1`, id))
+	return dialect.ScanAppAuth(s.pool.QueryRow(ctx, stmt.SelectAppAuth, id))
 }
 
 func (s *Store) FindAppAuthorization(ctx context.Context, requestHash []byte) (storage.AppAuthorization, error) {
-	return scanAppAuth(s.pool.QueryRow(ctx, `SELECT `+appAuthColumns+appAuthFrom+` WHERE a.request_hash = $1`, requestHash))
+	return dialect.ScanAppAuth(s.pool.QueryRow(ctx, stmt.FindAppAuth, requestHash))
 }
 
 func (s *Store) FindAppAuthorizationByToken(ctx context.Context, childTokenID int64) (storage.AppAuthorization, error) {
-	return scanAppAuth(s.pool.QueryRow(ctx, `SELECT `+appAuthColumns+appAuthFrom+` WHERE a.child_token_id = $1`, childTokenID))
+	return dialect.ScanAppAuth(s.pool.QueryRow(ctx, stmt.FindAppAuthByToken, childTokenID))
 }
 
 func (s *Store) ListAppAuthorizations(ctx context.Context, f storage.AppAuthorizationFilter) ([]storage.AppAuthorization, error) {
-	var w where
-	if f.User != "" {
-		w.add("a.user_name = ?", f.User)
-	}
-	if f.Vendor != "" {
-		w.add("a.vendor = ?", f.Vendor)
-	}
-	if w.none {
+	w := dialect.AppAuthFilter(f)
+	if w.None {
 		return nil, nil
 	}
-	q := `SELECT ` + appAuthColumns + appAuthFrom + w.String() + ` ORDER BY a.id DESC LIMIT ` + w.next(limitOf(f.Limit))
-	return queryAll(ctx, s.pool, q, w.args, scanAppAuth)
+	q := `SELECT ` + sqlmap.AppAuthColumns + sqlmap.AppAuthFrom + w.String() + ` ORDER BY a.id DESC LIMIT ` + w.Next(sqlmap.LimitOf(f.Limit))
+	return queryAll(ctx, s.pool, q, w.Args, dialect.ScanAppAuth)
 }
 
 func (s *Store) SetAppChallenge(ctx context.Context, id int64, challenge []byte, expiresAt time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE app_authorizations SET challenge = $1, challenge_expires_at = $2 WHERE id = $3`,
-		challenge, ts(expiresAt), id)
+	tag, err := s.pool.Exec(ctx, stmt.SetAppChallenge, challenge, ts(expiresAt), id)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -196,17 +161,14 @@ func revokeAppAuths(ctx context.Context, tx pgx.Tx, ids []int64, when time.Time)
 	children, err := queryAll(ctx, tx, `UPDATE app_authorizations SET
 			revoked_at = CASE WHEN revoked_at = '-infinity' THEN $1 ELSE revoked_at END,
 			challenge = NULL, challenge_expires_at = '-infinity'
-		WHERE id = ANY($2) RETURNING child_token_id`, []any{ts(when), ids}, func(row scanner) (*int64, error) {
-		var id *int64
-		return id, row.Scan(&id)
-	})
+		WHERE id = ANY($2) RETURNING coalesce(child_token_id, 0)`, []any{ts(when), ids}, dialect.ScanID)
 	if err != nil {
 		return err
 	}
 	var roots []int64
 	for _, c := range children {
-		if c != nil {
-			roots = append(roots, *c)
+		if c != 0 {
+			roots = append(roots, c)
 		}
 	}
 	if len(roots) == 0 {
@@ -230,24 +192,12 @@ func (s *Store) RevokeAppAuthorization(ctx context.Context, id int64, when time.
 
 // --- devices ---
 
-const appDeviceColumns = `d.customer_id, d.machine_code, d.device_name, d.user_name, c.vendor, d.registered_at`
-
-const appDeviceFrom = ` FROM app_devices d JOIN license_customers c ON c.id = d.customer_id`
-
-func scanAppDevice(row scanner) (storage.AppDevice, error) {
-	var d storage.AppDevice
-	if err := row.Scan(&d.CustomerID, &d.MachineCode, &d.DeviceName, &d.User, &d.Vendor, at(&d.RegisteredAt)); err != nil {
-		return storage.AppDevice{}, mapErr(err)
-	}
-	return d, nil
-}
-
 func (s *Store) ListAppDevices(ctx context.Context, user string) ([]storage.AppDevice, error) {
 	if !storable(user) {
 		return nil, nil
 	}
-	return queryAll(ctx, s.pool, `SELECT `+appDeviceColumns+appDeviceFrom+` WHERE $1 = '' OR d.user_name = $1
-		ORDER BY d.registered_at, d.customer_id, d.machine_code`, []any{user}, scanAppDevice)
+	q, args := dialect.ListAppDevices(user)
+	return queryAll(ctx, s.pool, q, args, dialect.ScanAppDevice)
 }
 
 // RemoveAppDevice locks the customer's row (as registerDevice does) and then the authorizations it revokes, in
@@ -271,10 +221,7 @@ func (s *Store) RemoveAppDevice(ctx context.Context, customerID int64, machineCo
 		}
 		ids, err := queryAll(ctx, tx, `SELECT id FROM app_authorizations WHERE user_name = $1 AND vendor = $2
 			AND machine_code = $3 AND state = 'approved' AND revoked_at = '-infinity' ORDER BY id FOR UPDATE`,
-			[]any{user, vendor, machineCode}, func(row scanner) (int64, error) {
-				var id int64
-				return id, row.Scan(&id)
-			})
+			[]any{user, vendor, machineCode}, dialect.ScanID)
 		if err != nil {
 			return err
 		}
@@ -296,26 +243,20 @@ func (s *Store) ListUserCustomers(ctx context.Context, vendor, user string) ([]s
 	if !storable(vendor) || !storable(user) {
 		return nil, nil
 	}
-	return queryAll(ctx, s.pool, `SELECT `+customerColumns+` FROM license_customers WHERE vendor = $1 AND user_name = $2 ORDER BY id`,
-		[]any{vendor, user}, scanCustomer)
+	return queryAll(ctx, s.pool, stmt.ListUserCustomers, []any{vendor, user}, dialect.ScanCustomer)
 }
 
 func (s *Store) ListCustomerLicenseKeys(ctx context.Context, customerID int64) ([]storage.LicenseKey, error) {
-	return queryAll(ctx, s.pool, `SELECT `+keyColumns+` FROM license_keys WHERE customer_id = $1 ORDER BY global_id`,
-		[]any{customerID}, scanKey)
+	return queryAll(ctx, s.pool, stmt.ListCustomerLicenseKeys, []any{customerID}, dialect.ScanLicenseKey)
 }
 
 // DeleteAppAuthorizations picks its batch with SKIP LOCKED: an authorization being issued or revoked right now
 // is left for the next round, and nodes collecting at once take different rows.
 func (s *Store) DeleteAppAuthorizations(ctx context.Context, unusedBefore, deadBefore time.Time, limit int) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM app_authorizations WHERE id IN (
+	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM app_authorizations WHERE id IN (
 		SELECT a.id FROM app_authorizations a LEFT JOIN license_api_tokens t ON t.id = a.child_token_id
 		WHERE (a.child_token_id IS NULL AND a.decided_at < $1)
 		   OR (a.child_token_id IS NOT NULL AND ((t.expires_at > '-infinity' AND t.expires_at < $2)
 		                                       OR (t.revoked_at > '-infinity' AND t.revoked_at < $2)))
-		LIMIT $3 FOR UPDATE OF a SKIP LOCKED)`, ts(unusedBefore), ts(deadBefore), limit)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return int(tag.RowsAffected()), nil
+		LIMIT $3 FOR UPDATE OF a SKIP LOCKED)`, ts(unusedBefore), ts(deadBefore), limit))
 }

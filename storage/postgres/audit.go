@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,41 +24,14 @@ func (s *Store) AppendAudit(ctx context.Context, events []storage.AuditEvent) er
 }
 
 func (s *Store) ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
-	var w where
-	if !f.Since.IsZero() {
-		w.add("at >= ?", ts(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("at < ?", ts(f.Until))
-	}
-	if f.Subject != "" {
-		w.add("(subject = ? OR actor = ?)", f.Subject, f.Subject)
-	}
-	if f.Action != "" {
-		if strings.HasSuffix(f.Action, ".") {
-			// A prefix: compare as a range (byte order, COLLATE "C"), so that LIKE's wildcards in the input mean nothing.
-			w.add("action >= ? AND action < ?", f.Action, f.Action[:len(f.Action)-1]+"/")
-		} else {
-			w.add("action = ?", f.Action)
-		}
-	}
-	if w.none {
+	q, args, ok := dialect.ListAudit(f)
+	if !ok {
 		return nil, nil
 	}
-	q := `SELECT id, at, action, outcome, actor, subject, client_host, detail FROM audit_events` + w.String() +
-		` ORDER BY at DESC, id DESC LIMIT `
-	return queryAll(ctx, s.pool, q+w.next(limitOf(f.Limit)), w.args, func(row scanner) (storage.AuditEvent, error) {
-		var e storage.AuditEvent
-		err := row.Scan(&e.ID, at(&e.At), &e.Action, &e.Outcome, &e.Actor, &e.Subject, &e.ClientHost, &e.Detail)
-		return e, err
-	})
+	return queryAll(ctx, s.pool, q, args, dialect.ScanAuditEvent)
 }
 
 func (s *Store) DeleteAudit(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_events WHERE id IN (
-		SELECT id FROM audit_events WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return int(tag.RowsAffected()), nil
+	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM audit_events WHERE id IN (
+		SELECT id FROM audit_events WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit))
 }

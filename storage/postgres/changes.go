@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 // changeLookback is how far back in time ReadChanges looks below the position it was given. Sequence numbers
@@ -15,38 +16,25 @@ const changeLookback = 10 * time.Second
 func (s *Store) ReadChanges(ctx context.Context, after int64, limit int) ([]storage.Change, int64, error) {
 	if after < 0 {
 		var pos int64
-		err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM cache_changes`).Scan(&pos)
+		err := s.pool.QueryRow(ctx, stmt.LastChange).Scan(&pos)
 		return nil, pos, mapErr(err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT seq, kind, key, at FROM cache_changes
-		WHERE seq > $1 OR at > clock_timestamp() - $3 * interval '1 second' ORDER BY seq LIMIT $2`, after, limit, changeLookback.Seconds())
+	out, err := queryAll(ctx, s.pool, `SELECT `+sqlmap.ChangeColumns+` FROM cache_changes
+		WHERE seq > $1 OR at > clock_timestamp() - $3 * interval '1 second' ORDER BY seq LIMIT $2`,
+		[]any{after, limit, changeLookback.Seconds()}, dialect.ScanChange)
 	if err != nil {
-		return nil, after, mapErr(err)
+		return nil, after, err
 	}
-	defer rows.Close()
-	var out []storage.Change
 	pos := after
-	for rows.Next() {
-		var c storage.Change
-		if err := rows.Scan(&c.Seq, &c.Kind, &c.Key, &c.At); err != nil {
-			return nil, after, mapErr(err)
-		}
-		out = append(out, c)
+	for _, c := range out {
 		pos = max(pos, c.Seq)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, after, mapErr(err)
 	}
 	return out, pos, nil
 }
 
 func (s *Store) DeleteChanges(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM cache_changes WHERE seq IN (
-		SELECT seq FROM cache_changes WHERE at < $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return int(tag.RowsAffected()), nil
+	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM cache_changes WHERE seq IN (
+		SELECT seq FROM cache_changes WHERE at < $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, limit))
 }
 
 func (s *Store) OnChange(fn func(ctx context.Context)) { s.onChange.Add(fn) }

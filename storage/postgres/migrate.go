@@ -67,6 +67,6 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 // SchemaVersion returns the number of the last migration applied.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	err := s.pool.QueryRow(ctx, stmt.SchemaVersion).Scan(&v)
 	return v, mapErr(err)
 }

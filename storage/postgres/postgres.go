@@ -27,6 +27,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/storage/internal/hooks"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 // Store implements storage.Store on a PostgreSQL database.
@@ -184,6 +185,14 @@ func requireRow(tag pgconn.CommandTag) error {
 	return nil
 }
 
+// rowsAffected is how many rows a statement changed, for the methods that return it.
+func rowsAffected(tag pgconn.CommandTag, err error) (int, error) {
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // --- times ---
 
 // ts is how a time is written: to the microsecond, and Go's zero time (not set: no expiry, never revoked) as
@@ -212,88 +221,36 @@ func (d timeDest) ScanTimestamptz(v pgtype.Timestamptz) error {
 	return nil
 }
 
-// --- scanning ---
+// --- mapping ---
 
-type scanner interface{ Scan(...any) error }
+// dialect is how the shared mapping reads this database, and stmt its shared statements with $n placeholders.
+var (
+	dialect = &sqlmap.Dialect{
+		Numbered: true,
+		Time:     func(t *time.Time) any { return at(t) },
+		TimeArg:  func(t time.Time) any { return ts(t) },
+		Unset:    "'-infinity'",
+		List:     func(l *[]string, _ string) any { return l }, // TEXT[]
+		MapErr:   mapErr,
+		Storable: storable,
+	}
+	stmt = dialect.Statements()
+)
 
-// queryAll runs a query and scans every row with scan; no rows is a nil slice, as in the SQLite backend.
-func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+// queryAll runs a query and scans every row with scan; no rows is a nil slice.
+func queryAll[T any](ctx context.Context, q querier, query string, args []any, scan func(sqlmap.Row) (T, error)) ([]T, error) {
 	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out, err := pgx.AppendRows[T, []T](nil, rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
-	return out, mapErr(err)
+	defer rows.Close()
+	return sqlmap.Collect(dialect, rows, scan)
 }
 
-// limitOf is a listing's limit: n, or 1000 when unset.
-func limitOf(n int) int {
-	if n <= 0 {
-		return 1000
-	}
-	return n
-}
-
-// where joins conditions into a WHERE clause ("" for none), numbering the placeholders $1, $2, … as it goes:
-// a condition is written with ? for each of its arguments.
-type where struct {
-	conds []string
-	args  []any
-	// none is set when a condition compares with a string no row can hold (see storable): nothing matches.
-	none bool
-}
-
-func (w *where) add(cond string, args ...any) {
-	for _, a := range args {
-		if s, ok := a.(string); ok && !storable(s) {
-			w.none = true
-		}
-		w.args = append(w.args, a)
-		cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(w.args)), 1)
-	}
-	w.conds = append(w.conds, cond)
-}
-
-// next is the placeholder of the next argument, for what follows the WHERE clause.
-func (w *where) next(arg any) string {
-	w.args = append(w.args, arg)
-	return fmt.Sprintf("$%d", len(w.args))
-}
-
-func (w *where) String() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
-// nullable stores "" as NULL (an optional reference).
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// nullableID stores 0 as NULL (an optional reference).
-func nullableID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
-// list is a TEXT[] column's value: a nil or empty slice as '{}', read back as nil.
+// list is a TEXT[] column's value: a nil or empty slice as '{}'.
 func list(l []string) []string {
 	if l == nil {
 		return []string{}
-	}
-	return l
-}
-
-func nilIfEmpty(l []string) []string {
-	if len(l) == 0 {
-		return nil
 	}
 	return l
 }

@@ -11,21 +11,8 @@ import (
 
 // --- PowerAuth activations ---
 
-const paActivationColumns = `id, user_name, name, status, created_at, updated_at`
-
-func scanPowerAuthActivation(row scanner) (storage.PowerAuthActivation, error) {
-	var a storage.PowerAuthActivation
-	var status string
-	if err := row.Scan(&a.ID, &a.User, &a.Name, &status, at(&a.CreatedAt), at(&a.UpdatedAt)); err != nil {
-		return storage.PowerAuthActivation{}, mapErr(err)
-	}
-	a.Status = storage.PowerAuthActivationStatus(status)
-	return a, nil
-}
-
 func (s *Store) CreatePowerAuthActivation(ctx context.Context, a storage.PowerAuthActivation) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO powerauth_activations (`+paActivationColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		a.ID, a.User, a.Name, string(a.Status), ts(a.CreatedAt), ts(a.UpdatedAt))
+	_, err := s.pool.Exec(ctx, stmt.InsertPowerAuthActivation, a.ID, a.User, a.Name, string(a.Status), ts(a.CreatedAt), ts(a.UpdatedAt))
 	return mapRefErr(err) // no such user: ErrNotFound
 }
 
@@ -33,16 +20,14 @@ func (s *Store) GetPowerAuthActivation(ctx context.Context, id string) (storage.
 	if !storable(id) {
 		return storage.PowerAuthActivation{}, storage.ErrNotFound
 	}
-	return scanPowerAuthActivation(s.pool.QueryRow(ctx,
-		`SELECT `+paActivationColumns+` FROM powerauth_activations WHERE id = $1`, id))
+	return dialect.ScanPowerAuthActivation(s.pool.QueryRow(ctx, stmt.SelectPowerAuthActivation, id))
 }
 
 func (s *Store) ListPowerAuthActivations(ctx context.Context, user string) ([]storage.PowerAuthActivation, error) {
 	if !storable(user) {
 		return nil, nil
 	}
-	return queryAll(ctx, s.pool, `SELECT `+paActivationColumns+` FROM powerauth_activations
-		WHERE $1 = '' OR user_name = $1 ORDER BY created_at, id`, []any{user}, scanPowerAuthActivation)
+	return queryAll(ctx, s.pool, stmt.ListPowerAuthActivations, []any{user, user}, dialect.ScanPowerAuthActivation)
 }
 
 // UpdatePowerAuthActivation locks the activation row: a token being created under it (which holds a share lock
@@ -53,20 +38,18 @@ func (s *Store) UpdatePowerAuthActivation(ctx context.Context, id string, update
 		return storage.ErrNotFound
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		a, err := scanPowerAuthActivation(tx.QueryRow(ctx,
-			`SELECT `+paActivationColumns+` FROM powerauth_activations WHERE id = $1 FOR UPDATE`, id))
+		a, err := dialect.ScanPowerAuthActivation(tx.QueryRow(ctx, stmt.SelectPowerAuthActivation+` FOR UPDATE`, id))
 		if err != nil {
 			return err
 		}
 		if err := update(&a); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE powerauth_activations SET name = $1, status = $2, updated_at = $3 WHERE id = $4`,
-			a.Name, string(a.Status), ts(a.UpdatedAt), id); err != nil {
+		if _, err := tx.Exec(ctx, stmt.UpdatePowerAuthActivation, a.Name, string(a.Status), ts(a.UpdatedAt), id); err != nil {
 			return mapErr(err)
 		}
 		if a.Status != storage.PowerAuthActive {
-			if _, err := tx.Exec(ctx, `DELETE FROM powerauth_tokens WHERE activation_id = $1`, id); err != nil {
+			if _, err := tx.Exec(ctx, stmt.DeleteActivationPowerAuthTokens, id); err != nil {
 				return mapErr(err)
 			}
 		}
@@ -75,16 +58,6 @@ func (s *Store) UpdatePowerAuthActivation(ctx context.Context, id string, update
 }
 
 // --- PowerAuth MAC tokens ---
-
-const paTokenColumns = `id, activation_id, sealed_secret, created_at`
-
-func scanPowerAuthToken(row scanner) (storage.PowerAuthToken, error) {
-	var t storage.PowerAuthToken
-	if err := row.Scan(&t.ID, &t.ActivationID, &t.SealedSecret, at(&t.CreatedAt)); err != nil {
-		return storage.PowerAuthToken{}, mapErr(err)
-	}
-	return t, nil
-}
 
 func (s *Store) CreatePowerAuthToken(ctx context.Context, t storage.PowerAuthToken) error {
 	if !storable(t.ActivationID) {
@@ -99,8 +72,7 @@ func (s *Store) CreatePowerAuthToken(ctx context.Context, t storage.PowerAuthTok
 		if err != nil {
 			return mapErr(err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO powerauth_tokens (`+paTokenColumns+`) VALUES ($1, $2, $3, $4)`,
-			t.ID, t.ActivationID, t.SealedSecret, ts(t.CreatedAt))
+		_, err = tx.Exec(ctx, stmt.InsertPowerAuthToken, t.ID, t.ActivationID, t.SealedSecret, ts(t.CreatedAt))
 		return mapErr(err)
 	})
 }
@@ -109,22 +81,21 @@ func (s *Store) GetPowerAuthToken(ctx context.Context, id string) (storage.Power
 	if !storable(id) {
 		return storage.PowerAuthToken{}, storage.ErrNotFound
 	}
-	return scanPowerAuthToken(s.pool.QueryRow(ctx, `SELECT `+paTokenColumns+` FROM powerauth_tokens WHERE id = $1`, id))
+	return dialect.ScanPowerAuthToken(s.pool.QueryRow(ctx, stmt.SelectPowerAuthToken, id))
 }
 
 func (s *Store) ListPowerAuthTokens(ctx context.Context, activationID string) ([]storage.PowerAuthToken, error) {
 	if !storable(activationID) {
 		return nil, nil
 	}
-	return queryAll(ctx, s.pool, `SELECT `+paTokenColumns+` FROM powerauth_tokens
-		WHERE $1 = '' OR activation_id = $1 ORDER BY created_at, id`, []any{activationID}, scanPowerAuthToken)
+	return queryAll(ctx, s.pool, stmt.ListPowerAuthTokens, []any{activationID, activationID}, dialect.ScanPowerAuthToken)
 }
 
 func (s *Store) DeletePowerAuthToken(ctx context.Context, id string) error {
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM powerauth_tokens WHERE id = $1`, id)
+	tag, err := s.pool.Exec(ctx, stmt.DeletePowerAuthToken, id)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -135,12 +106,7 @@ func (s *Store) DeletePowerAuthUserTokens(ctx context.Context, user string) (int
 	if !storable(user) {
 		return 0, nil
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM powerauth_tokens WHERE activation_id IN (
-		SELECT id FROM powerauth_activations WHERE user_name = $1)`, user)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return int(tag.RowsAffected()), nil
+	return rowsAffected(s.pool.Exec(ctx, stmt.DeletePowerAuthUserTokens, user))
 }
 
 // --- PowerAuth nonces ---
@@ -164,10 +130,6 @@ func (s *Store) UsePowerAuthNonce(ctx context.Context, tokenID string, nonce []b
 }
 
 func (s *Store) DeletePowerAuthNonces(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM powerauth_nonces WHERE (token_id, nonce) IN (
-		SELECT token_id, nonce FROM powerauth_nonces WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	return int(tag.RowsAffected()), nil
+	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM powerauth_nonces WHERE (token_id, nonce) IN (
+		SELECT token_id, nonce FROM powerauth_nonces WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit))
 }

@@ -11,14 +11,7 @@ import (
 )
 
 func (s *Store) ListTokenKeys(ctx context.Context) ([]storage.TokenKey, error) {
-	return queryAll(ctx, s.pool, `SELECT id, sealed, state, created_at, retired_at FROM token_keys ORDER BY created_at, id`, nil,
-		func(row scanner) (storage.TokenKey, error) {
-			var k storage.TokenKey
-			var state string
-			err := row.Scan(&k.ID, &k.Sealed, &state, at(&k.CreatedAt), at(&k.RetiredAt))
-			k.State = storage.TokenKeyState(state)
-			return k, err
-		})
+	return queryAll(ctx, s.pool, stmt.ListTokenKeys, nil, dialect.ScanTokenKey)
 }
 
 // lockTokenKeys makes the ring's writers (rotations and retirements on any node) take turns; readers go on.
@@ -30,7 +23,7 @@ func (s *Store) AddTokenKey(ctx context.Context, k storage.TokenKey) error {
 			return mapErr(err)
 		}
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM token_keys`).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, stmt.CountTokenKeys).Scan(&n); err != nil {
 			return mapErr(err)
 		}
 		if n == 0 { // the first rotation: the original key joins the table, as verify-only
@@ -39,10 +32,10 @@ func (s *Store) AddTokenKey(ctx context.Context, k storage.TokenKey) error {
 				return mapErr(err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `UPDATE token_keys SET state = 'verify' WHERE state = 'primary'`); err != nil {
+		if _, err := tx.Exec(ctx, stmt.DemotePrimaryTokenKey); err != nil {
 			return mapErr(err)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO token_keys (id, sealed, state, created_at) VALUES ($1, $2, 'primary', $3)`,
+		_, err := tx.Exec(ctx, stmt.InsertPrimaryTokenKey,
 			k.ID, k.Sealed, ts(k.CreatedAt))
 		return mapErr(err)
 	})
@@ -57,7 +50,7 @@ func (s *Store) RetireTokenKey(ctx context.Context, id string, when time.Time) e
 			return mapErr(err)
 		}
 		var state string
-		if err := tx.QueryRow(ctx, `SELECT state FROM token_keys WHERE id = $1`, id).Scan(&state); err != nil {
+		if err := tx.QueryRow(ctx, stmt.SelectTokenKeyState, id).Scan(&state); err != nil {
 			return mapErr(err)
 		}
 		switch storage.TokenKeyState(state) {
@@ -66,7 +59,7 @@ func (s *Store) RetireTokenKey(ctx context.Context, id string, when time.Time) e
 		case storage.KeyRetired:
 			return nil
 		}
-		_, err := tx.Exec(ctx, `UPDATE token_keys SET state = 'retired', retired_at = $1 WHERE id = $2`, ts(when), id)
+		_, err := tx.Exec(ctx, stmt.RetireTokenKey, ts(when), id)
 		return mapErr(err)
 	})
 }

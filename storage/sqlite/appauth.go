@@ -8,32 +8,8 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
-
-// appAuthColumns read an authorization with its child token's expiry and revocation (a LEFT JOIN as "t").
-const appAuthColumns = `a.id, a.request_hash, a.parent_token_id, a.vendor, a.user_name, a.state, a.app_name,
-	a.device_name, a.machine_code, a.public_key, a.permissions, a.product_lock, a.key_lock, a.feature_lock,
-	a.lifetime_seconds, a.decided_at, coalesce(a.child_token_id, 0), a.issued_at, a.revoked_at,
-	coalesce(t.expires_at, 0), coalesce(t.revoked_at, 0)`
-
-const appAuthFrom = ` FROM app_authorizations a LEFT JOIN license_api_tokens t ON t.id = a.child_token_id`
-
-func scanAppAuth(row scanner) (storage.AppAuthorization, error) {
-	var a storage.AppAuthorization
-	var perms, state string
-	var lifetime, decided, issued, revoked, tokExpires, tokRevoked int64
-	err := row.Scan(&a.ID, &a.RequestHash, &a.ParentTokenID, &a.Vendor, &a.User, &state, &a.AppName, &a.DeviceName,
-		&a.MachineCode, &a.PublicKey, &perms, &a.ProductLock, &a.KeyLock, &a.FeatureLock, &lifetime, &decided,
-		&a.ChildTokenID, &issued, &revoked, &tokExpires, &tokRevoked)
-	a.State = storage.AppAuthState(state)
-	if perms != "" {
-		a.Permissions = strings.Split(perms, ",")
-	}
-	a.Lifetime = time.Duration(lifetime) * time.Second
-	a.DecidedAt, a.IssuedAt, a.RevokedAt = fromMicros(decided), fromMicros(issued), fromMicros(revoked)
-	a.TokenExpiresAt, a.TokenRevokedAt = fromMicros(tokExpires), fromMicros(tokRevoked)
-	return a, err
-}
 
 func (s *Store) CreateAppAuthorization(ctx context.Context, a storage.AppAuthorization, devices []storage.AppDevice) (storage.AppAuthorization, error) {
 	for _, p := range a.Permissions {
@@ -42,11 +18,9 @@ func (s *Store) CreateAppAuthorization(ctx context.Context, a storage.AppAuthori
 		}
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO app_authorizations (request_hash, parent_token_id, vendor, user_name,
-			state, app_name, device_name, machine_code, public_key, permissions, product_lock, key_lock, feature_lock,
-			lifetime_seconds, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, stmt.InsertAppAuth,
 			a.RequestHash, a.ParentTokenID, a.Vendor, a.User, string(a.State), a.AppName, a.DeviceName, a.MachineCode,
-			a.PublicKey, strings.Join(a.Permissions, ","), a.ProductLock, a.KeyLock, a.FeatureLock,
+			a.PublicKey, joinList(a.Permissions, sqlmap.PermissionSep), a.ProductLock, a.KeyLock, a.FeatureLock,
 			int64(a.Lifetime/time.Second), toMicros(a.DecidedAt))
 		if err != nil {
 			return mapRefErr(err)
@@ -84,49 +58,30 @@ func registerDevice(ctx context.Context, tx *sql.Tx, d storage.AppDevice) error 
 	if maxDevices > 0 && n >= maxDevices {
 		return fmt.Errorf("%w: customer %d has %d of %d devices", storage.ErrLimitReached, d.CustomerID, n, maxDevices)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO app_devices (customer_id, machine_code, device_name, user_name, registered_at)
-		VALUES (?, ?, ?, ?, ?)`, d.CustomerID, d.MachineCode, d.DeviceName, d.User, toMicros(d.RegisteredAt))
+	_, err = tx.ExecContext(ctx, stmt.InsertAppDevice, d.CustomerID, d.MachineCode, d.DeviceName, d.User, toMicros(d.RegisteredAt))
 	return mapRefErr(err)
 }
 
 func (s *Store) GetAppAuthorization(ctx context.Context, id int64) (storage.AppAuthorization, error) {
-	a, err := scanAppAuth(s.r.QueryRowContext(ctx, `SELECT `+appAuthColumns+appAuthFrom+` WHERE a.id = ?`, id))
-	return a, mapErr(err)
+	return dialect.ScanAppAuth(s.r.QueryRowContext(ctx, stmt.SelectAppAuth, id))
 }
 
 func (s *Store) FindAppAuthorization(ctx context.Context, requestHash []byte) (storage.AppAuthorization, error) {
-	a, err := scanAppAuth(s.r.QueryRowContext(ctx, `SELECT `+appAuthColumns+appAuthFrom+` WHERE a.request_hash = ?`, requestHash))
-	return a, mapErr(err)
+	return dialect.ScanAppAuth(s.r.QueryRowContext(ctx, stmt.FindAppAuth, requestHash))
 }
 
 func (s *Store) FindAppAuthorizationByToken(ctx context.Context, childTokenID int64) (storage.AppAuthorization, error) {
-	a, err := scanAppAuth(s.r.QueryRowContext(ctx, `SELECT `+appAuthColumns+appAuthFrom+` WHERE a.child_token_id = ?`, childTokenID))
-	return a, mapErr(err)
+	return dialect.ScanAppAuth(s.r.QueryRowContext(ctx, stmt.FindAppAuthByToken, childTokenID))
 }
 
 func (s *Store) ListAppAuthorizations(ctx context.Context, f storage.AppAuthorizationFilter) ([]storage.AppAuthorization, error) {
-	var where []string
-	var args []any
-	if f.User != "" {
-		where, args = append(where, "a.user_name = ?"), append(args, f.User)
-	}
-	if f.Vendor != "" {
-		where, args = append(where, "a.vendor = ?"), append(args, f.Vendor)
-	}
-	q := `SELECT ` + appAuthColumns + appAuthFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 1000
-	}
-	return queryAll(ctx, s.r, q+" ORDER BY a.id DESC LIMIT ?", append(args, limit), scanAppAuth)
+	w := dialect.AppAuthFilter(f)
+	q := `SELECT ` + sqlmap.AppAuthColumns + sqlmap.AppAuthFrom + w.String() + ` ORDER BY a.id DESC LIMIT ` + w.Next(sqlmap.LimitOf(f.Limit))
+	return queryAll(ctx, s.r, q, w.Args, dialect.ScanAppAuth)
 }
 
 func (s *Store) SetAppChallenge(ctx context.Context, id int64, challenge []byte, expiresAt time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE app_authorizations SET challenge = ?, challenge_expires_at = ? WHERE id = ?`,
-		challenge, toMicros(expiresAt), id)
+	res, err := s.w.ExecContext(ctx, stmt.SetAppChallenge, challenge, toMicros(expiresAt), id)
 	if err != nil {
 		return mapErr(err)
 	}
@@ -207,39 +162,25 @@ func (s *Store) RevokeAppAuthorization(ctx context.Context, id int64, at time.Ti
 	return s.tx(ctx, func(tx *sql.Tx) error { return revokeAppAuth(ctx, tx, id, at) })
 }
 
-const appDeviceColumns = `d.customer_id, d.machine_code, d.device_name, d.user_name, c.vendor, d.registered_at`
-
-func scanAppDevice(row scanner) (storage.AppDevice, error) {
-	var d storage.AppDevice
-	var at int64
-	err := row.Scan(&d.CustomerID, &d.MachineCode, &d.DeviceName, &d.User, &d.Vendor, &at)
-	d.RegisteredAt = fromMicros(at)
-	return d, err
-}
-
 func (s *Store) ListAppDevices(ctx context.Context, user string) ([]storage.AppDevice, error) {
-	q := `SELECT ` + appDeviceColumns + ` FROM app_devices d JOIN license_customers c ON c.id = d.customer_id`
-	var args []any
-	if user != "" {
-		q, args = q+` WHERE d.user_name = ?`, []any{user}
-	}
-	return queryAll(ctx, s.r, q+` ORDER BY d.registered_at, d.customer_id, d.machine_code`, args, scanAppDevice)
+	q, args := dialect.ListAppDevices(user)
+	return queryAll(ctx, s.r, q, args, dialect.ScanAppDevice)
 }
 
 func (s *Store) RemoveAppDevice(ctx context.Context, customerID int64, machineCode string, at time.Time) (int, error) {
 	var n int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		d, err := scanAppDevice(tx.QueryRowContext(ctx, `SELECT `+appDeviceColumns+` FROM app_devices d
-			JOIN license_customers c ON c.id = d.customer_id WHERE d.customer_id = ? AND d.machine_code = ?`, customerID, machineCode))
+		d, err := dialect.ScanAppDevice(tx.QueryRowContext(ctx, `SELECT `+sqlmap.AppDeviceColumns+sqlmap.AppDeviceFrom+`
+			WHERE d.customer_id = ? AND d.machine_code = ?`, customerID, machineCode))
 		if err != nil {
-			return mapErr(err)
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM app_devices WHERE customer_id = ? AND machine_code = ?`, customerID, machineCode); err != nil {
 			return mapErr(err)
 		}
 		ids, err := queryAll(ctx, tx, `SELECT id FROM app_authorizations WHERE user_name = ? AND vendor = ? AND machine_code = ?
 			AND state = 'approved' AND revoked_at = 0`, []any{d.User, d.Vendor, machineCode},
-			func(row scanner) (int64, error) { var id int64; err := row.Scan(&id); return id, err })
+			dialect.ScanID)
 		if err != nil {
 			return err
 		}
@@ -255,25 +196,18 @@ func (s *Store) RemoveAppDevice(ctx context.Context, customerID int64, machineCo
 }
 
 func (s *Store) ListUserCustomers(ctx context.Context, vendor, user string) ([]storage.Customer, error) {
-	return queryAll(ctx, s.r, `SELECT `+customerColumns+` FROM license_customers WHERE vendor = ? AND user_name = ? ORDER BY id`,
-		[]any{vendor, user}, scanCustomer)
+	return queryAll(ctx, s.r, stmt.ListUserCustomers, []any{vendor, user}, dialect.ScanCustomer)
 }
 
 func (s *Store) ListCustomerLicenseKeys(ctx context.Context, customerID int64) ([]storage.LicenseKey, error) {
-	return queryAll(ctx, s.r, `SELECT `+keyColumns+` FROM license_keys WHERE customer_id = ? ORDER BY global_id`,
-		[]any{customerID}, scanKey)
+	return queryAll(ctx, s.r, stmt.ListCustomerLicenseKeys, []any{customerID}, dialect.ScanLicenseKey)
 }
 
 func (s *Store) DeleteAppAuthorizations(ctx context.Context, unusedBefore, deadBefore time.Time, limit int) (int, error) {
 	dead := toMicros(deadBefore)
-	res, err := s.w.ExecContext(ctx, `DELETE FROM app_authorizations WHERE id IN (
+	return rowsAffected(s.w.ExecContext(ctx, `DELETE FROM app_authorizations WHERE id IN (
 		SELECT a.id FROM app_authorizations a LEFT JOIN license_api_tokens t ON t.id = a.child_token_id
 		WHERE (a.child_token_id IS NULL AND a.decided_at < ?)
 		   OR (a.child_token_id IS NOT NULL AND ((t.expires_at <> 0 AND t.expires_at < ?) OR (t.revoked_at <> 0 AND t.revoked_at < ?)))
-		LIMIT ?)`, toMicros(unusedBefore), dead, dead, limit)
-	if err != nil {
-		return 0, mapErr(err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), mapErr(err)
+		LIMIT ?)`, toMicros(unusedBefore), dead, dead, limit))
 }

@@ -57,6 +57,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // SchemaVersion returns the number of the last migration applied.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	err := s.r.QueryRowContext(ctx, stmt.SchemaVersion).Scan(&v)
 	return v, mapErr(err)
 }

@@ -13,12 +13,14 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/storage/internal/hooks"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 // Store implements storage.Store on one SQLite file.
@@ -162,6 +164,9 @@ func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+		return err // mapped already
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.ErrNotFound
 	}
@@ -171,6 +176,16 @@ func mapErr(err error) error {
 		return fmt.Errorf("%w: %v", storage.ErrConflict, err)
 	}
 	return fmt.Errorf("sqlite: %w", err)
+}
+
+// mapRefErr is mapErr, except that a foreign-key violation (a vendor, product, customer, user or parent token
+// that does not exist) is ErrNotFound.
+func mapRefErr(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint && se.ExtendedCode == sqlite3.ErrConstraintForeignKey {
+		return fmt.Errorf("%w: %v", storage.ErrNotFound, err)
+	}
+	return mapErr(err)
 }
 
 // Times are stored as Unix microseconds (0 = zero time), the precision PostgreSQL keeps too.
@@ -186,4 +201,90 @@ func fromMicros(us int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(us).UTC()
+}
+
+// microsDest scans a time column (Unix microseconds; 0 or NULL is the zero time) into a time.Time.
+type microsDest struct{ p *time.Time }
+
+func (d microsDest) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d.p = time.Time{}
+	case int64:
+		*d.p = fromMicros(v)
+	default:
+		return fmt.Errorf("sqlite: a time column holds %T, not Unix microseconds", src)
+	}
+	return nil
+}
+
+// joinedDest scans a list column (its items joined with sep; "" is no items) into a []string.
+type joinedDest struct {
+	p   *[]string
+	sep string
+}
+
+func (d joinedDest) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case nil:
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("sqlite: a list column holds %T, not text", src)
+	}
+	*d.p = nil
+	if s != "" {
+		*d.p = strings.Split(s, d.sep)
+	}
+	return nil
+}
+
+// joinList is how a list is written: its items joined with sep (see joinedDest).
+func joinList(l []string, sep string) string { return strings.Join(l, sep) }
+
+// dialect is how the shared mapping reads this database, and stmt its shared statements.
+var (
+	dialect = &sqlmap.Dialect{
+		Time:    func(t *time.Time) any { return microsDest{t} },
+		TimeArg: func(t time.Time) any { return toMicros(t) },
+		Unset:   "0",
+		List:    func(l *[]string, sep string) any { return joinedDest{l, sep} },
+		MapErr:  mapErr,
+	}
+	stmt = dialect.Statements()
+)
+
+// queryAll runs a query and scans every row with scan; no rows is a nil slice.
+func queryAll[T any](ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args []any, scan func(sqlmap.Row) (T, error)) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	return sqlmap.Collect(dialect, rows, scan)
+}
+
+func requireRow(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+// rowsAffected is how many rows a statement changed, for the methods that return it.
+func rowsAffected(res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), mapErr(err)
 }

@@ -10,29 +10,13 @@ import (
 )
 
 func (s *Store) ListTokenKeys(ctx context.Context) ([]storage.TokenKey, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, sealed, state, created_at, retired_at FROM token_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	var out []storage.TokenKey
-	for rows.Next() {
-		var k storage.TokenKey
-		var state string
-		var created, retired int64
-		if err := rows.Scan(&k.ID, &k.Sealed, &state, &created, &retired); err != nil {
-			return nil, mapErr(err)
-		}
-		k.State, k.CreatedAt, k.RetiredAt = storage.TokenKeyState(state), fromMicros(created), fromMicros(retired)
-		out = append(out, k)
-	}
-	return out, mapErr(rows.Err())
+	return queryAll(ctx, s.r, stmt.ListTokenKeys, nil, dialect.ScanTokenKey)
 }
 
 func (s *Store) AddTokenKey(ctx context.Context, k storage.TokenKey) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM token_keys`).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, stmt.CountTokenKeys).Scan(&n); err != nil {
 			return mapErr(err)
 		}
 		if n == 0 { // the first rotation: the original key joins the table, as verify-only
@@ -41,10 +25,10 @@ func (s *Store) AddTokenKey(ctx context.Context, k storage.TokenKey) error {
 				return mapErr(err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE token_keys SET state = 'verify' WHERE state = 'primary'`); err != nil {
+		if _, err := tx.ExecContext(ctx, stmt.DemotePrimaryTokenKey); err != nil {
 			return mapErr(err)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO token_keys (id, sealed, state, created_at) VALUES (?, ?, 'primary', ?)`,
+		_, err := tx.ExecContext(ctx, stmt.InsertPrimaryTokenKey,
 			k.ID, k.Sealed, toMicros(k.CreatedAt))
 		return mapErr(err)
 	})
@@ -53,7 +37,7 @@ func (s *Store) AddTokenKey(ctx context.Context, k storage.TokenKey) error {
 func (s *Store) RetireTokenKey(ctx context.Context, id string, at time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state FROM token_keys WHERE id = ?`, id).Scan(&state)
+		err := tx.QueryRowContext(ctx, stmt.SelectTokenKeyState, id).Scan(&state)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -63,7 +47,7 @@ func (s *Store) RetireTokenKey(ctx context.Context, id string, at time.Time) err
 		case storage.KeyRetired:
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE token_keys SET state = 'retired', retired_at = ? WHERE id = ?`, toMicros(at), id)
+		_, err = tx.ExecContext(ctx, stmt.RetireTokenKey, toMicros(at), id)
 		return mapErr(err)
 	})
 }

@@ -7,18 +7,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
 )
 
 // --- vendors ---
 
-func scanVendor(row scanner) (storage.Vendor, error) {
-	var v storage.Vendor
-	err := row.Scan(&v.Name, at(&v.CreatedAt))
-	return v, err
-}
-
 func (s *Store) AddVendor(ctx context.Context, v storage.Vendor) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO license_vendors (user_name, created_at) VALUES ($1, $2)`, v.Name, ts(v.CreatedAt))
+	_, err := s.pool.Exec(ctx, stmt.InsertVendor, v.Name, ts(v.CreatedAt))
 	return mapRefErr(err)
 }
 
@@ -26,34 +21,14 @@ func (s *Store) GetVendor(ctx context.Context, name string) (storage.Vendor, err
 	if !storable(name) {
 		return storage.Vendor{}, storage.ErrNotFound
 	}
-	v, err := scanVendor(s.pool.QueryRow(ctx, `SELECT user_name, created_at FROM license_vendors WHERE user_name = $1`, name))
-	if err != nil {
-		return storage.Vendor{}, mapErr(err)
-	}
-	return v, nil
+	return dialect.ScanVendor(s.pool.QueryRow(ctx, stmt.SelectVendor, name))
 }
 
 func (s *Store) ListVendors(ctx context.Context) ([]storage.Vendor, error) {
-	return queryAll(ctx, s.pool, `SELECT user_name, created_at FROM license_vendors ORDER BY user_name`, nil, scanVendor)
-}
-
-// byVendor adds "WHERE vendor = $1" when vendor is set.
-func byVendor(query, vendor, order string) (string, []any) {
-	if vendor == "" {
-		return query + " " + order, nil
-	}
-	return query + " WHERE vendor = $1 " + order, []any{vendor}
+	return queryAll(ctx, s.pool, stmt.ListVendors, nil, dialect.ScanVendor)
 }
 
 // --- products ---
-
-const productColumns = `id, vendor, name, public_key, sealed_private_key, block_expired, created_at`
-
-func scanProduct(row scanner) (storage.Product, error) {
-	var p storage.Product
-	err := row.Scan(&p.ID, &p.Vendor, &p.Name, &p.PublicKey, &p.SealedPrivateKey, &p.BlockExpired, at(&p.CreatedAt))
-	return p, err
-}
 
 func (s *Store) CreateProduct(ctx context.Context, p storage.Product, seal func(id int64) ([]byte, error)) (storage.Product, error) {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
@@ -65,7 +40,7 @@ func (s *Store) CreateProduct(ctx context.Context, p storage.Product, seal func(
 		if p.SealedPrivateKey, err = seal(p.ID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE license_products SET sealed_private_key = $1 WHERE id = $2`, p.SealedPrivateKey, p.ID)
+		_, err = tx.Exec(ctx, stmt.SealProduct, p.SealedPrivateKey, p.ID)
 		return mapErr(err)
 	})
 	if err != nil {
@@ -75,34 +50,28 @@ func (s *Store) CreateProduct(ctx context.Context, p storage.Product, seal func(
 }
 
 func (s *Store) GetProduct(ctx context.Context, id int64) (storage.Product, error) {
-	p, err := scanProduct(s.pool.QueryRow(ctx, `SELECT `+productColumns+` FROM license_products WHERE id = $1`, id))
-	if err != nil {
-		return storage.Product{}, mapErr(err)
-	}
-	return p, nil
+	return dialect.ScanProduct(s.pool.QueryRow(ctx, stmt.SelectProduct, id))
 }
 
 func (s *Store) ListProducts(ctx context.Context, vendor string) ([]storage.Product, error) {
 	if !storable(vendor) {
 		return nil, nil
 	}
-	q, args := byVendor(`SELECT `+productColumns+` FROM license_products`, vendor, `ORDER BY id`)
-	return queryAll(ctx, s.pool, q, args, scanProduct)
+	q, args := dialect.ByVendor(`SELECT `+sqlmap.ProductColumns+` FROM license_products`, vendor, `ORDER BY id`)
+	return queryAll(ctx, s.pool, q, args, dialect.ScanProduct)
 }
 
 func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storage.Product) error) (storage.Product, error) {
 	var p storage.Product
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		p, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM license_products WHERE id = $1 FOR UPDATE`, id))
-		if err != nil {
-			return mapErr(err)
+		if p, err = dialect.ScanProduct(tx.QueryRow(ctx, stmt.SelectProduct+` FOR UPDATE`, id)); err != nil {
+			return err
 		}
 		if err := update(&p); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE license_products SET name = $1, block_expired = $2, public_key = $3, sealed_private_key = $4 WHERE id = $5`,
-			p.Name, p.BlockExpired, p.PublicKey, p.SealedPrivateKey, id)
+		_, err = tx.Exec(ctx, stmt.UpdateProduct, p.Name, p.BlockExpired, p.PublicKey, p.SealedPrivateKey, id)
 		return mapErr(err)
 	})
 	if err != nil {
@@ -113,19 +82,9 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storag
 
 // --- customers ---
 
-const customerColumns = `id, vendor, name, email, company, max_devices, coalesce(user_name, ''), created_at`
-
-func scanCustomer(row scanner) (storage.Customer, error) {
-	var c storage.Customer
-	err := row.Scan(&c.ID, &c.Vendor, &c.Name, &c.Email, &c.Company, &c.MaxNoOfDevices, &c.User, at(&c.CreatedAt))
-	return c, err
-}
-
 func (s *Store) CreateCustomer(ctx context.Context, c storage.Customer) (storage.Customer, error) {
-	err := s.pool.QueryRow(ctx,
-		`INSERT INTO license_customers (vendor, name, email, company, max_devices, user_name, created_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		c.Vendor, c.Name, c.Email, c.Company, c.MaxNoOfDevices, nullable(c.User), ts(c.CreatedAt)).Scan(&c.ID)
+	err := s.pool.QueryRow(ctx, stmt.InsertCustomer+` RETURNING id`,
+		c.Vendor, c.Name, c.Email, c.Company, c.MaxNoOfDevices, sqlmap.Nullable(c.User), ts(c.CreatedAt)).Scan(&c.ID)
 	if err != nil {
 		return storage.Customer{}, mapRefErr(err)
 	}
@@ -133,47 +92,18 @@ func (s *Store) CreateCustomer(ctx context.Context, c storage.Customer) (storage
 }
 
 func (s *Store) GetCustomer(ctx context.Context, id int64) (storage.Customer, error) {
-	c, err := scanCustomer(s.pool.QueryRow(ctx, `SELECT `+customerColumns+` FROM license_customers WHERE id = $1`, id))
-	if err != nil {
-		return storage.Customer{}, mapErr(err)
-	}
-	return c, nil
+	return dialect.ScanCustomer(s.pool.QueryRow(ctx, stmt.SelectCustomer, id))
 }
 
 func (s *Store) ListCustomers(ctx context.Context, vendor string) ([]storage.Customer, error) {
 	if !storable(vendor) {
 		return nil, nil
 	}
-	q, args := byVendor(`SELECT `+customerColumns+` FROM license_customers`, vendor, `ORDER BY id`)
-	return queryAll(ctx, s.pool, q, args, scanCustomer)
+	q, args := dialect.ByVendor(`SELECT `+sqlmap.CustomerColumns+` FROM license_customers`, vendor, `ORDER BY id`)
+	return queryAll(ctx, s.pool, q, args, dialect.ScanCustomer)
 }
 
 // --- license keys ---
-
-const keyColumns = `global_id, product_id, id, key, created_at, period, expires_at, features, notes, blocked,
-	coalesce(customer_id, 0), trial_activation, trial_started_at, max_machines, allowed_machines, trial_machine`
-
-func scanKey(row scanner) (storage.LicenseKey, error) {
-	var k storage.LicenseKey
-	var features int16
-	err := row.Scan(&k.GlobalID, &k.ProductID, &k.ID, &k.Key, at(&k.CreatedAt), &k.Period, at(&k.ExpiresAt), &features, &k.Notes,
-		&k.Blocked, &k.CustomerID, &k.TrialActivation, at(&k.TrialStartedAt), &k.MaxNoOfMachines, &k.AllowedMachines, &k.TrialMachine)
-	for i := range k.Features {
-		k.Features[i] = features&(1<<i) != 0
-	}
-	return k, err
-}
-
-// featureBits packs F1..F8 into bits 0..7.
-func featureBits(f [8]bool) int16 {
-	var bits int16
-	for i, on := range f {
-		if on {
-			bits |= 1 << i
-		}
-	}
-	return bits
-}
 
 // CreateLicenseKey numbers keys within their product. It locks the product's row first, so that keys created
 // at once for one product (on any node) take the next numbers in turn instead of colliding on one.
@@ -183,15 +113,12 @@ func (s *Store) CreateLicenseKey(ctx context.Context, k storage.LicenseKey) (sto
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM license_products WHERE id = $1 FOR UPDATE`, k.ProductID).Scan(&one); err != nil {
 			return mapErr(err) // no such product: ErrNotFound
 		}
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1 FROM license_keys WHERE product_id = $1`,
-			k.ProductID).Scan(&k.ID); err != nil {
+		if err := tx.QueryRow(ctx, stmt.NextLicenseKeyID, k.ProductID).Scan(&k.ID); err != nil {
 			return mapErr(err)
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO license_keys (product_id, id, key, created_at, period, expires_at,
-			features, notes, blocked, customer_id, trial_activation, trial_started_at, max_machines, allowed_machines,
-			trial_machine) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING global_id`,
-			k.ProductID, k.ID, k.Key, ts(k.CreatedAt), k.Period, ts(k.ExpiresAt), featureBits(k.Features),
-			k.Notes, k.Blocked, nullableID(k.CustomerID), k.TrialActivation, ts(k.TrialStartedAt),
+		err := tx.QueryRow(ctx, stmt.InsertLicenseKey+` RETURNING global_id`,
+			k.ProductID, k.ID, k.Key, ts(k.CreatedAt), k.Period, ts(k.ExpiresAt), sqlmap.FeatureBits(k.Features),
+			k.Notes, k.Blocked, sqlmap.NullableID(k.CustomerID), k.TrialActivation, ts(k.TrialStartedAt),
 			k.MaxNoOfMachines, k.AllowedMachines, k.TrialMachine).Scan(&k.GlobalID)
 		return mapRefErr(err)
 	})
@@ -205,47 +132,24 @@ func (s *Store) GetLicenseKey(ctx context.Context, productID int64, key string) 
 	if !storable(key) {
 		return storage.LicenseKey{}, storage.ErrNotFound
 	}
-	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM license_keys WHERE product_id = $1 AND key = $2`,
-		productID, key))
-	if err != nil {
-		return storage.LicenseKey{}, mapErr(err)
-	}
-	return k, nil
+	return dialect.ScanLicenseKey(s.pool.QueryRow(ctx, stmt.SelectLicenseKey, productID, key))
 }
 
 func (s *Store) FindTrialKey(ctx context.Context, productID int64, machineCode string) (storage.LicenseKey, error) {
 	if machineCode == "" || !storable(machineCode) {
 		return storage.LicenseKey{}, storage.ErrNotFound
 	}
-	k, err := scanKey(s.pool.QueryRow(ctx, `SELECT `+keyColumns+` FROM license_keys
-		WHERE product_id = $1 AND trial_machine = $2 ORDER BY id DESC LIMIT 1`, productID, machineCode))
-	if err != nil {
-		return storage.LicenseKey{}, mapErr(err)
-	}
-	return k, nil
+	return dialect.ScanLicenseKey(s.pool.QueryRow(ctx, stmt.FindTrialKey, productID, machineCode))
 }
 
 func (s *Store) ListLicenseKeys(ctx context.Context, productID int64) ([]storage.LicenseKey, error) {
-	return queryAll(ctx, s.pool, `SELECT `+keyColumns+` FROM license_keys WHERE product_id = $1 ORDER BY id`,
-		[]any{productID}, scanKey)
+	return queryAll(ctx, s.pool, stmt.ListLicenseKeys, []any{productID}, dialect.ScanLicenseKey)
 }
 
 // --- activations ---
 
-const activationColumns = `key_global_id, machine_code, floating, overdraft, friendly_name, ip, activated_at, floating_expires_at`
-
-func scanActivation(row scanner) (storage.Activation, error) {
-	var a storage.Activation
-	err := row.Scan(&a.KeyGlobalID, &a.MachineCode, &a.Floating, &a.Overdraft, &a.FriendlyName, &a.IP,
-		at(&a.ActivatedAt), at(&a.FloatingExpiresAt))
-	return a, err
-}
-
-const activationsOfKey = `SELECT ` + activationColumns + ` FROM license_activations WHERE key_global_id = $1
-	ORDER BY floating, activated_at, machine_code`
-
 func (s *Store) ListActivations(ctx context.Context, keyGlobalID int64) ([]storage.Activation, error) {
-	return queryAll(ctx, s.pool, activationsOfKey, []any{keyGlobalID}, scanActivation)
+	return queryAll(ctx, s.pool, stmt.ListActivations, []any{keyGlobalID}, dialect.ScanActivation)
 }
 
 // UpdateActivations locks the key's row (SELECT … FOR UPDATE) before reading its activations: every other
@@ -261,12 +165,10 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		read := func(lock string) error {
 			var err error
-			k, err = scanKey(tx.QueryRow(ctx, `SELECT `+keyColumns+` FROM license_keys WHERE product_id = $1 AND key = $2`+lock,
-				productID, key))
-			if err != nil {
-				return mapErr(err)
+			if k, err = dialect.ScanLicenseKey(tx.QueryRow(ctx, stmt.SelectLicenseKey+lock, productID, key)); err != nil {
+				return err
 			}
-			acts, err = queryAll(ctx, tx, activationsOfKey, []any{k.GlobalID}, scanActivation)
+			acts, err = queryAll(ctx, tx, stmt.ListActivations, []any{k.GlobalID}, dialect.ScanActivation)
 			return err
 		}
 		if err := read(" FOR UPDATE"); err != nil {
@@ -278,23 +180,20 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 		}
 		if ch.Key != nil {
 			n := ch.Key
-			if _, err := tx.Exec(ctx, `UPDATE license_keys SET period = $1, expires_at = $2, features = $3, notes = $4,
-				blocked = $5, customer_id = $6, trial_activation = $7, trial_started_at = $8, max_machines = $9,
-				allowed_machines = $10, trial_machine = $11 WHERE global_id = $12`,
-				n.Period, ts(n.ExpiresAt), featureBits(n.Features), n.Notes, n.Blocked, nullableID(n.CustomerID),
+			if _, err := tx.Exec(ctx, stmt.UpdateLicenseKey,
+				n.Period, ts(n.ExpiresAt), sqlmap.FeatureBits(n.Features), n.Notes, n.Blocked, sqlmap.NullableID(n.CustomerID),
 				n.TrialActivation, ts(n.TrialStartedAt), n.MaxNoOfMachines, n.AllowedMachines, n.TrialMachine,
 				k.GlobalID); err != nil {
 				return mapRefErr(err)
 			}
 		}
 		for _, a := range ch.Delete {
-			if _, err := tx.Exec(ctx, `DELETE FROM license_activations WHERE key_global_id = $1 AND floating = $2 AND machine_code = $3`,
-				k.GlobalID, a.Floating, a.MachineCode); err != nil {
+			if _, err := tx.Exec(ctx, stmt.DeleteActivation, k.GlobalID, a.Floating, a.MachineCode); err != nil {
 				return mapErr(err)
 			}
 		}
 		for _, a := range ch.Put {
-			if _, err := tx.Exec(ctx, `INSERT INTO license_activations (`+activationColumns+`)
+			if _, err := tx.Exec(ctx, `INSERT INTO license_activations (`+sqlmap.ActivationColumns+`)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 				ON CONFLICT (key_global_id, floating, machine_code) DO UPDATE SET overdraft = excluded.overdraft,
 					friendly_name = excluded.friendly_name, ip = excluded.ip, activated_at = excluded.activated_at,
@@ -317,28 +216,15 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 
 // --- API tokens ---
 
-const apiTokenColumns = `id, vendor, name, secret_hash, permissions, product_lock, key_lock, feature_lock,
-	coalesce(parent_id, 0), created_at, expires_at, revoked_at`
-
-func scanAPIToken(row scanner) (storage.APIToken, error) {
-	var t storage.APIToken
-	err := row.Scan(&t.ID, &t.Vendor, &t.Name, &t.SecretHash, &t.Permissions, &t.ProductLock, &t.KeyLock, &t.FeatureLock,
-		&t.ParentID, at(&t.CreatedAt), at(&t.ExpiresAt), at(&t.RevokedAt))
-	t.Permissions = nilIfEmpty(t.Permissions)
-	return t, err
-}
-
 func (s *Store) CreateAPIToken(ctx context.Context, t storage.APIToken) (storage.APIToken, error) {
 	return insertAPIToken(ctx, s.pool, t)
 }
 
 // insertAPIToken stores t with a new ID through q (the pool, or a transaction).
 func insertAPIToken(ctx context.Context, q querier, t storage.APIToken) (storage.APIToken, error) {
-	err := q.QueryRow(ctx, `INSERT INTO license_api_tokens (vendor, name, secret_hash, permissions,
-		product_lock, key_lock, feature_lock, parent_id, created_at, expires_at, revoked_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+	err := q.QueryRow(ctx, stmt.InsertAPIToken+` RETURNING id`,
 		t.Vendor, t.Name, t.SecretHash, list(t.Permissions), t.ProductLock, t.KeyLock, t.FeatureLock,
-		nullableID(t.ParentID), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.RevokedAt)).Scan(&t.ID)
+		sqlmap.NullableID(t.ParentID), ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.RevokedAt)).Scan(&t.ID)
 	if err != nil {
 		return storage.APIToken{}, mapRefErr(err)
 	}
@@ -346,19 +232,15 @@ func insertAPIToken(ctx context.Context, q querier, t storage.APIToken) (storage
 }
 
 func (s *Store) GetAPIToken(ctx context.Context, id int64) (storage.APIToken, error) {
-	t, err := scanAPIToken(s.pool.QueryRow(ctx, `SELECT `+apiTokenColumns+` FROM license_api_tokens WHERE id = $1`, id))
-	if err != nil {
-		return storage.APIToken{}, mapErr(err)
-	}
-	return t, nil
+	return dialect.ScanAPIToken(s.pool.QueryRow(ctx, stmt.SelectAPIToken, id))
 }
 
 func (s *Store) ListAPITokens(ctx context.Context, vendor string) ([]storage.APIToken, error) {
 	if !storable(vendor) {
 		return nil, nil
 	}
-	q, args := byVendor(`SELECT `+apiTokenColumns+` FROM license_api_tokens`, vendor, `ORDER BY id`)
-	return queryAll(ctx, s.pool, q, args, scanAPIToken)
+	q, args := dialect.ByVendor(`SELECT `+sqlmap.APITokenColumns+` FROM license_api_tokens`, vendor, `ORDER BY id`)
+	return queryAll(ctx, s.pool, q, args, dialect.ScanAPIToken)
 }
 
 // RevokeAPIToken takes a lock on the table that lets reads go on but waits for tokens being created (on any
