@@ -43,7 +43,16 @@ type Options struct {
 	Every int
 	// Now is the time rows are judged live by (time.Now when zero).
 	Now time.Time
+	// Fingerprint, if set, is the fingerprint of the server key the cluster will run with: a source set up with
+	// another key is refused, since none of its tokens or sealed secrets would open under this one.
+	Fingerprint string
 }
+
+// fingerprintSetting is the setting that holds the fingerprint of the server key a database was set up with.
+const fingerprintSetting = "server_key_fingerprint"
+
+// ErrWrongKey is returned when Options.Fingerprint is not the source's.
+var ErrWrongKey = errors.New("the server key is not the one the source database was set up with")
 
 // Progress is one report of a copy's progress.
 type Progress struct {
@@ -144,6 +153,16 @@ func (c *copier) plan(ctx context.Context) error {
 	}
 	if sv != dv {
 		return fmt.Errorf("the source's schema is at version %d and the target's at %d: run both with the same tokenmanager", sv, dv)
+	}
+	if c.opt.Fingerprint != "" {
+		var fp string
+		err := c.src.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, fingerprintSetting).Scan(&fp)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("source: %w", err)
+		}
+		if err == nil && fp != c.opt.Fingerprint { // fingerprints reveal nothing of the key: a plain comparison will do
+			return fmt.Errorf("%w (its fingerprint %.12s, the source's %.12s)", ErrWrongKey, c.opt.Fingerprint, fp)
+		}
 	}
 	srcTables, err := c.sqliteTables(ctx)
 	if err != nil {

@@ -360,3 +360,18 @@ func countRows(t *testing.T, conn *pgx.Conn, table string) (n int) {
 	}
 	return n
 }
+
+func TestCopyRefusesAnotherServerKey(t *testing.T) {
+	src := seed(t)
+	dsn := pgtest.Schema(t)
+	_, err := Copy(context.Background(), src, dsn, Options{Now: now, Fingerprint: "fp-of-another-key"})
+	if !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("copy with another key: %v", err)
+	}
+	if n := countRows(t, pgConn(t, dsn), "users"); n != 0 {
+		t.Errorf("%d users copied before the refusal", n)
+	}
+	if _, err := Copy(context.Background(), src, dsn, Options{Now: now, Fingerprint: "fp-of-the-key"}); err != nil {
+		t.Fatalf("copy with the source's key: %v", err)
+	}
+}
