@@ -60,19 +60,19 @@ func migrateDB(fs *flag.FlagSet) runFunc {
 		if *every <= 0 {
 			return inv.usageError("--progress-every must be positive")
 		}
-		master, err := migrationKey(path, *keyFile)
+		fingerprint, err := migrationKey(ctx, path, *keyFile)
 		if err != nil {
 			return err
 		}
 		rep, err := dbcopy.Copy(ctx, path, *to, dbcopy.Options{
-			Force: *force, Every: *every, Fingerprint: keys.Fingerprint(master),
+			Force: *force, Every: *every, Fingerprint: fingerprint,
 			Progress: func(p dbcopy.Progress) {
 				switch {
 				case p.Finished:
 					printf(inv.stderr, "migrate-db: %s: %d rows copied\n", p.Table, p.Done)
-				case p.Done == 0:
+				case p.Done == 0 && p.Total >= int64(*every): // a long table: say so before it starts
 					printf(inv.stderr, "migrate-db: %s: copying %d rows\n", p.Table, p.Total)
-				default:
+				case p.Done > 0:
 					printf(inv.stderr, "migrate-db: %s: %d of %d rows\n", p.Table, p.Done, p.Total)
 				}
 			},
@@ -100,18 +100,33 @@ func migrateDB(fs *flag.FlagSet) runFunc {
 	}
 }
 
-// migrationKey is the server key the copy is checked against: TOKENMANAGER_KEY, else the key file (by default
-// the one beside the database, where a node with --data-dir keeps both). It is never created here.
-func migrationKey(dbPath, keyFile string) ([]byte, error) {
+// migrationKey is the fingerprint of the server key the copy is checked against: TOKENMANAGER_KEY's, else the
+// key file's (by default the one beside the database, where a node with --data-dir keeps both). No key is
+// made up here: without one, only a database that was never used with a key is copied ("" is returned).
+func migrationKey(ctx context.Context, dbPath, keyFile string) (string, error) {
 	if v := os.Getenv(envPrefix + "KEY"); v != "" {
-		return keys.Parse(v)
+		k, err := keys.Parse(v)
+		if err != nil {
+			return "", err
+		}
+		return keys.Fingerprint(k), nil
 	}
 	if keyFile == "" {
 		keyFile = filepath.Join(filepath.Dir(dbPath), "server.key")
 	}
 	if _, err := os.Stat(keyFile); err != nil {
-		return nil, errors.New("migrate-db: no server key: give the SQLite node's key with --key-file or TOKENMANAGER_KEY (" + err.Error() + ")")
+		fp, ferr := dbcopy.SourceFingerprint(ctx, dbPath)
+		if ferr != nil {
+			return "", errors.New("migrate-db: " + ferr.Error())
+		}
+		if fp != "" {
+			return "", errors.New("migrate-db: no server key: give the SQLite node's key with --key-file or TOKENMANAGER_KEY (" + err.Error() + ")")
+		}
+		return "", nil
 	}
 	k, _, err := keys.LoadOrCreate(keyFile)
-	return k, err
+	if err != nil {
+		return "", err
+	}
+	return keys.Fingerprint(k), nil
 }

@@ -577,3 +577,25 @@ func (c *copier) targetSum(ctx context.Context, table string) (TableReport, erro
 	}
 	return TableReport{Name: table, Rows: n, SHA256: sum.hex()}, nil
 }
+
+// SourceFingerprint is the fingerprint of the server key the SQLite database at path was set up with, or ""
+// when no node or command has used a key on it yet. The file is only read.
+func SourceFingerprint(ctx context.Context, path string) (string, error) {
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("source: %w", err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		return "", fmt.Errorf("source: %w", err)
+	}
+	defer db.Close()
+	var fp string
+	err = db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, fingerprintSetting).Scan(&fp)
+	if errors.Is(err, sql.ErrNoRows) || (err != nil && strings.Contains(err.Error(), "no such table")) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("source: %w", err)
+	}
+	return fp, nil
+}
