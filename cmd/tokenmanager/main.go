@@ -37,7 +37,7 @@ var root = &command{
 	long: `Every flag also reads TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR), and with
 --config a file of name = value lines; the command line wins over both, the environment over the file.`,
 	subs: []*command{
-		serveCommand, configCommand, userCommand, backupCommand, restoreCommand, migrateCommand, auditCommand,
+		serveCommand, configCommand, userCommand, backupCommand, restoreCommand, migrateCommand, migrateDBCommand, auditCommand,
 		tokenCommand, sessionCommand, tokenKeyCommand, clientCommand, powerAuthCommand,
 		vendorCommand, productCommand, customerCommand, keyCommand, activationCommand, apiTokenCommand,
 		wooCommand, appAuthCommand, versionCommand,
