@@ -530,5 +530,8 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "max-age=300")
-	json.NewEncoder(w).Encode(md)
+	if err := json.NewEncoder(w).Encode(md); err != nil {
+		// The headers are sent; a client that went away is all this can be.
+		s.deps.Log.DebugContext(r.Context(), "metadata not sent", "err", err)
+	}
 }

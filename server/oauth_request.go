@@ -96,10 +96,7 @@ type clientCredentials struct {
 	Header     bool // sent with HTTP Basic (a failure then must be answered 401 with a Basic challenge)
 }
 
-var (
-	errNoClientCredentials = errors.New("no client credentials")
-	errBadBasic            = errors.New("malformed Basic client credentials")
-)
+var errBadBasic = errors.New("malformed Basic client credentials")
 
 // decodeClientBasic decodes the credentials of "Authorization: Basic …" for a client: base64, split at the
 // first colon, then each half form-urlencoded-decoded (RFC 6749 §2.3.1 and Appendix B: "+" is a space). Reuses

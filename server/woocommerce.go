@@ -239,7 +239,7 @@ func restArgs(op string, p wooParams) *wpError {
 		if !present {
 			continue
 		}
-		ok := true
+		var ok bool
 		if name == "activation_id" {
 			_, ok = p.activationID()
 		} else {
