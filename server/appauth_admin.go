@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/appauth"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -68,7 +69,7 @@ func (s *Server) adminListAppAuths(w http.ResponseWriter, r *http.Request, _ str
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
-			writeJSON(w, http.StatusBadRequest, restError{"limit: want 1 to 10000"})
+			reply.JSON(w, http.StatusBadRequest, restError{"limit: want 1 to 10000"})
 			return
 		}
 		f.Limit = n
@@ -82,13 +83,13 @@ func (s *Server) adminListAppAuths(w http.ResponseWriter, r *http.Request, _ str
 	for _, a := range list {
 		out = append(out, s.toAdminAppAuth(a))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"app_authorizations": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"app_authorizations": out})
 }
 
 func (s *Server) adminAppAuthID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		writeJSON(w, http.StatusNotFound, restError{"not found"})
+		reply.JSON(w, http.StatusNotFound, restError{"not found"})
 		return 0, false
 	}
 	return id, true
@@ -104,7 +105,7 @@ func (s *Server) adminGetAppAuth(w http.ResponseWriter, r *http.Request, _ strin
 		s.adminAppAuthError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.toAdminAppAuth(a))
+	reply.JSON(w, http.StatusOK, s.toAdminAppAuth(a))
 }
 
 func (s *Server) adminRevokeAppAuth(w http.ResponseWriter, r *http.Request, admin string) {
@@ -118,7 +119,7 @@ func (s *Server) adminRevokeAppAuth(w http.ResponseWriter, r *http.Request, admi
 		return
 	}
 	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.appauth.revoke", Outcome: "ok", Actor: admin, Subject: a.User,
-		ClientHost: s.clients.host(r), Detail: fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName)})
+		ClientHost: s.clients.Host(r), Detail: fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName)})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -142,14 +143,14 @@ func (s *Server) adminListAppDevices(w http.ResponseWriter, r *http.Request, _ s
 		out = append(out, adminAppDevice{CustomerID: d.CustomerID, Vendor: d.Vendor, User: d.User, MachineCode: d.MachineCode,
 			DeviceName: d.DeviceName, RegisteredAt: d.RegisteredAt})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"app_devices": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"app_devices": out})
 }
 
 func (s *Server) adminRemoveAppDevice(w http.ResponseWriter, r *http.Request, admin string) {
 	q := r.URL.Query()
 	customer, err := strconv.ParseInt(q.Get("customer"), 10, 64)
 	if err != nil || customer <= 0 || q.Get("machine") == "" {
-		writeJSON(w, http.StatusBadRequest, restError{"customer (an id) and machine are required"})
+		reply.JSON(w, http.StatusBadRequest, restError{"customer (an id) and machine are required"})
 		return
 	}
 	n, err := s.deps.AppAuth.Service.RemoveDevice(r.Context(), customer, q.Get("machine"), "")
@@ -157,14 +158,14 @@ func (s *Server) adminRemoveAppDevice(w http.ResponseWriter, r *http.Request, ad
 		s.adminAppAuthError(w, r, err)
 		return
 	}
-	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.appauth.device.remove", Outcome: "ok", Actor: admin, ClientHost: s.clients.host(r),
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.appauth.device.remove", Outcome: "ok", Actor: admin, ClientHost: s.clients.Host(r),
 		Detail: fmt.Sprintf("customer=%d machine=%q authorizations_revoked=%d", customer, q.Get("machine"), n)})
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) adminAppAuthError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, appauth.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, restError{"not found"})
+		reply.JSON(w, http.StatusNotFound, restError{"not found"})
 		return
 	}
 	s.adminError(w, r, err)

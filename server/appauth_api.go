@@ -197,7 +197,7 @@ func (s *Server) clUserLogin(ctx context.Context, c *cryptolensCall) (any, error
 	if name == "" || pass == "" {
 		return nil, &clMessageError{msg: clMsgNoCredentials, err: license.ErrInvalidInput}
 	}
-	u, err := s.authenticate(c.r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(ctx, name, pass) })
+	u, err := s.signIn.Authenticate(c.r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(ctx, name, pass) })
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):

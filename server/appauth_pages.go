@@ -13,6 +13,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -171,7 +172,7 @@ func (s *Server) pageSignIn(w http.ResponseWriter, r *http.Request, d pageData) 
 		s.render(w, http.StatusBadRequest, d)
 		return
 	}
-	u, err := s.authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
+	u, err := s.signIn.Authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
@@ -179,7 +180,7 @@ func (s *Server) pageSignIn(w http.ResponseWriter, r *http.Request, d pageData) 
 		s.render(w, http.StatusUnauthorized, d)
 		return
 	case errors.As(err, &throttled):
-		retryAfter(w.Header(), throttled.RetryAfter)
+		reply.RetryAfter(w.Header(), throttled.RetryAfter)
 		d.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %s.", throttled.RetryAfter.Round(time.Second))
 		s.render(w, http.StatusTooManyRequests, d)
 		return
@@ -324,7 +325,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, d pageData, req 
 	if err != nil {
 		outcome = "refused: " + err.Error()
 	}
-	s.deps.Audit.Record(storage.AuditEvent{Action: action, Outcome: outcome, Actor: user, Subject: user, ClientHost: s.clients.host(r),
+	s.deps.Audit.Record(storage.AuditEvent{Action: action, Outcome: outcome, Actor: user, Subject: user, ClientHost: s.clients.Host(r),
 		Detail: fmt.Sprintf("authorization=%d vendor=%s parent_token=%d app=%q machine=%q", a.ID, d.Consent.Vendor, req.TokenID, req.AppName, req.MachineCode)})
 	d.View = "consent"
 	switch {
@@ -424,7 +425,7 @@ func (s *Server) authorizedAppsPage(w http.ResponseWriter, r *http.Request) {
 				s.pageError(w, r, err)
 				return
 			}
-			s.deps.Audit.Record(storage.AuditEvent{Action: "appauth.revoke", Outcome: "ok", Actor: user, Subject: user, ClientHost: s.clients.host(r),
+			s.deps.Audit.Record(storage.AuditEvent{Action: "appauth.revoke", Outcome: "ok", Actor: user, Subject: user, ClientHost: s.clients.Host(r),
 				Detail: fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName)})
 		case action == "remove-device":
 			customer, _ := strconv.ParseInt(r.PostForm.Get("customer"), 10, 64)
@@ -440,7 +441,7 @@ func (s *Server) authorizedAppsPage(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			s.deps.Audit.Record(storage.AuditEvent{Action: "appauth.device.remove", Outcome: "ok", Actor: user, Subject: user,
-				ClientHost: s.clients.host(r), Detail: fmt.Sprintf("customer=%d machine=%q authorizations_revoked=%d", customer, machine, n)})
+				ClientHost: s.clients.Host(r), Detail: fmt.Sprintf("customer=%d machine=%q authorizations_revoked=%d", customer, machine, n)})
 		default:
 			d.Error = "Unknown action."
 			s.renderApps(w, r, d, http.StatusBadRequest)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -121,7 +122,7 @@ type clResult struct {
 }
 
 func writeCryptolensError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, clResult{Result: 1, Message: msg})
+	reply.JSON(w, status, clResult{Result: 1, Message: msg})
 }
 
 // cryptolensCall is one request's parameters and caller.
@@ -151,17 +152,17 @@ func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	c := &cryptolensCall{params: params, clientIP: s.clients.host(r), r: r}
+	c := &cryptolensCall{params: params, clientIP: s.clients.Host(r), r: r}
 	// Guessing access tokens is throttled per client address (no account: a token names none). Only failures
 	// count, and the token is checked first (a hash and one indexed read), so a valid token is answered even from
 	// an address, such as a shared NAT, where others have failed.
 	if c.access, err = s.deps.License.Authenticate(ctx, params["token"]); errors.Is(err, license.ErrUnauthenticated) {
-		if te := s.throttled(r, "", ""); te != nil {
-			retryAfter(w.Header(), te.RetryAfter)
+		if te := s.signIn.Throttled(r, "", ""); te != nil {
+			reply.RetryAfter(w.Header(), te.RetryAfter)
 			writeCryptolensError(w, http.StatusTooManyRequests, clMsgUnauthenticated)
 			return
 		}
-		s.failedSignIn(r, "", "", "bad_license_token")
+		s.signIn.Failed(r, "", "", "bad_license_token")
 	}
 	if err == nil && m.perm != "" {
 		err = c.access.Allow(m.perm)
@@ -174,7 +175,7 @@ func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
 		err = c.err
 	}
 	if limited := (*signLimitedError)(nil); errors.As(err, &limited) {
-		retryAfter(w.Header(), limited.wait)
+		reply.RetryAfter(w.Header(), limited.wait)
 		writeCryptolensError(w, http.StatusTooManyRequests, limited.message())
 		return
 	}
@@ -182,7 +183,7 @@ func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
 		writeCryptolensError(w, http.StatusOK, s.cryptolensMessage(ctx, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, body)
+	reply.JSON(w, http.StatusOK, body)
 }
 
 // cryptolensParams reads the body (when it is a form) and the query, bounded; body values win.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -90,7 +91,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		}
 		if err != nil {
 			s.internalError(r.Context(), err)
-			writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+			reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 			return
 		}
 		if kinds := splitKinds(q["kind"]); len(kinds) > 0 && !slices.Contains(kinds, id.Kind) {
@@ -111,7 +112,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		if scope != "" {
 			w.Header().Set(HeaderTokenScope, scope)
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"user": id.User, "kind": id.Kind, "scope": scope})
+		reply.JSON(w, http.StatusOK, map[string]string{"user": id.User, "kind": id.Kind, "scope": scope})
 		return
 	}
 	// Nothing we recognise: a bare challenge (RFC 6750 §3.1: no error code without credentials).
@@ -127,7 +128,7 @@ func (s *Server) forwardRefuse(w http.ResponseWriter, r *http.Request, f *forwar
 	if f.Status == http.StatusForbidden {
 		msg = "forbidden"
 	}
-	writeJSON(w, f.Status, restError{msg})
+	reply.JSON(w, f.Status, restError{msg})
 }
 
 // splitKinds reads ?kind=a,b&kind=c.

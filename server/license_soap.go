@@ -13,6 +13,8 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/server/internal/credential"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/soap"
 	"github.com/tokenmanager/tokenmanager/wsdl"
 )
@@ -53,8 +55,8 @@ func (s *Server) routeLicenseSOAP() {
 // with an empty user name and the token as the password), or else a vendor's password (Basic or a WS-Security
 // UsernameToken, as the token services take it).
 func (s *Server) licenseAccess(r *http.Request, env *soap.Envelope) (*license.Access, error) {
-	tok := bearerHeader(r)
-	if user, pass, ok := basicAuth(r); ok && user == "" {
+	tok := credential.BearerHeader(r)
+	if user, pass, ok := credential.Basic(r); ok && user == "" {
 		tok = pass
 	}
 	if tok != "" {
@@ -273,7 +275,7 @@ func (s *Server) licAllowSign(r *http.Request, env *soap.Envelope, a *license.Ac
 		return nil
 	}
 	h := http.Header{}
-	retryAfter(h, e.wait)
+	reply.RetryAfter(h, e.wait)
 	return &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: e.message(), Status: http.StatusTooManyRequests, Header: h}
 }
 
@@ -306,7 +308,7 @@ func (s *Server) licActivate(r *http.Request, env *soap.Envelope, a *license.Acc
 		FloatingInterval: time.Duration(args.int("floatingTimeInterval", false)) * time.Second,
 		MaxOverdraft:     args.int("maxOverdraft", false),
 		Hide:             license.FieldMask(args.long("fieldsToReturn", false)),
-		IP:               s.clients.host(r),
+		IP:               s.clients.Host(r),
 	}
 	if err := args.err(); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -96,7 +97,7 @@ var errUnavailable = &oauthError{Status: http.StatusServiceUnavailable, Code: "t
 // Cache-Control: no-store and Pragma: no-cache on those, and the §5.2 example has them on errors too.
 func writeOAuthJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, status, v)
+	reply.JSON(w, status, v)
 }
 
 func (s *Server) writeOAuthError(w http.ResponseWriter, e *oauthError) {
@@ -153,12 +154,12 @@ func (s *Server) authenticateClient(r *http.Request, form map[string]string) (ap
 	subject := "client:" + safeID(creds.ID)
 	a, err := s.deps.OAuth.Clients.Authenticate(r.Context(), creds.ID, creds.Secret)
 	if errors.Is(err, apiclient.ErrBadCredentials) {
-		if te := s.throttled(r, "", subject); te != nil {
+		if te := s.signIn.Throttled(r, "", subject); te != nil {
 			return apiclient.Authenticated{}, &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
 				Description: "too many failed client authentications; retry later", RetryAfter: te.RetryAfter}
 		}
 		s.deps.Log.InfoContext(r.Context(), "client authentication failed", "client_id", safeID(creds.ID))
-		s.failedSignIn(r, "", subject, "bad_credentials")
+		s.signIn.Failed(r, "", subject, "bad_credentials")
 		return apiclient.Authenticated{}, &oauthError{Status: http.StatusUnauthorized, Code: "invalid_client",
 			Description: "client authentication failed", Basic: true}
 	}
@@ -395,7 +396,7 @@ func (s *Server) writeBearerRefusal(w http.ResponseWriter, br bearerRefusal) {
 		// No credentials: no error code (§3.1), just the sentence SkyKick's backend answers with.
 		body["Message"] = "Authorization has been denied for this request."
 	}
-	writeJSON(w, br.Status, body)
+	reply.JSON(w, br.Status, body)
 }
 
 // checkOAuthBearer verifies an access token presented on request r (already extracted) against the required
@@ -469,7 +470,7 @@ func (s *Server) oauthVerify(w http.ResponseWriter, r *http.Request) {
 	v, refusal, err := s.checkOAuthBearer(r, tok, required)
 	if err != nil {
 		s.internalError(r.Context(), err)
-		writeJSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
+		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
 		return
 	}
 	if refusal != nil {
@@ -480,7 +481,7 @@ func (s *Server) oauthVerify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderTokenUser, v.Client.ID)
 	w.Header().Set(HeaderTokenKind, KindOAuth)
 	w.Header().Set(HeaderTokenScope, scope)
-	writeJSON(w, http.StatusOK, oauthVerifyResponse{ClientID: v.Client.ID, Scope: scope, Exp: v.ExpiresAt.Unix(), Kind: KindOAuth})
+	reply.JSON(w, http.StatusOK, oauthVerifyResponse{ClientID: v.Client.ID, Scope: scope, Exp: v.ExpiresAt.Unix(), Kind: KindOAuth})
 }
 
 // --- metadata --------------------------------------------------------------------------------------------
@@ -503,7 +504,7 @@ type asMetadata struct {
 func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	issuer := s.deps.OAuth.Issuer
 	if issuer == "" {
-		issuer = s.clients.baseURL(r)
+		issuer = s.clients.BaseURL(r)
 	}
 	// RFC 8414 §3: for issuer https://h/p the document is at /.well-known/oauth-authorization-server/p. The bare
 	// location is served too, for clients that append the suffix to the issuer (the proxy maps /p/ to us).
@@ -517,7 +518,7 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	scopes, err := s.deps.OAuth.Clients.ScopesSupported(r.Context())
 	if err != nil {
 		s.internalError(r.Context(), err)
-		writeJSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
+		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
 		return
 	}
 	methods := []string{"client_secret_basic", "client_secret_post"}

@@ -35,8 +35,8 @@ func (s *Server) pageSession(r *http.Request) (user, id string) {
 		}
 		return "", ""
 	}
-	if s.hostCheck() && rec.ClientHost != s.clients.host(r) {
-		s.deps.Log.WarnContext(r.Context(), "page session used from another host; refused", "user", rec.User, "client", s.clients.host(r))
+	if s.hostCheck() && rec.ClientHost != s.clients.Host(r) {
+		s.deps.Log.WarnContext(r.Context(), "page session used from another host; refused", "user", rec.User, "client", s.clients.Host(r))
 		return "", ""
 	}
 	return rec.User, rec.ID
@@ -45,7 +45,7 @@ func (s *Server) pageSession(r *http.Request) (user, id string) {
 // pageLogin starts a new page session for user (never one named by the request: no fixation), ends the one
 // the request presented, and sets the cookie.
 func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request, user string) error {
-	value, _, err := s.deps.Sessions.CreatePage(r.Context(), user, s.clients.host(r))
+	value, _, err := s.deps.Sessions.CreatePage(r.Context(), user, s.clients.Host(r))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/server/internal/clienthost"
+	"github.com/tokenmanager/tokenmanager/server/internal/signin"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -92,13 +94,13 @@ const DefaultMaxBodyMemory = 32 << 20
 type Server struct {
 	cfg      Config
 	deps     Deps
-	clients  clientInfo
+	clients  clienthost.Resolver
 	sessions *dbstore.Store
 	metrics  *metrics
 	bodies   bodyBudget
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
-	refusals *refusalLog  // throttled refusals, reported per window (refusals.go)
+	signIn   *signin.Guard
 
 	signLimits *signLimiter
 }
@@ -126,8 +128,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.CookieSameSite == 0 || cfg.CookieSameSite == http.SameSiteDefaultMode {
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
-	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
-		bodies: newBodyBudget(cfg.MaxBodyMemory), refusals: newRefusalLog()}
+	s := &Server{cfg: cfg, deps: deps, clients: clienthost.Resolver{Trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
+		bodies: newBodyBudget(cfg.MaxBodyMemory)}
+	s.signIn = signin.New(deps.Throttle, deps.Audit, deps.Log, deps.Now, s.clients.Host)
 	limits := SignLimits{Token: DefaultSignLimitToken, Address: DefaultSignLimitAddress}
 	if cfg.SignLimits != nil {
 		limits = *cfg.SignLimits
@@ -141,7 +144,7 @@ func New(cfg Config, deps Deps) *Server {
 		// A cross-site cookie is a third-party cookie to the browser, which many block unless it is
 		// partitioned by the top-level site (CHIPS): the app's page then keeps its own SESSION jar.
 		Partitioned: cfg.CookieSameSite == http.SameSiteNoneMode,
-	}, s.clients.host)
+	}, s.clients.Host)
 	cors, err := newCORS(cfg.CORSOrigins)
 	if err != nil {
 		panic("server.New: " + err.Error())
@@ -224,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.deps.Log.Enabled(r.Context(), slog.LevelDebug) {
 			// Never the query string or headers: they can carry credentials.
 			s.deps.Log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"duration", time.Since(start), "client", s.clients.host(r))
+				"duration", time.Since(start), "client", s.clients.Host(r))
 		}
 	}()
 	if r.Body != nil && r.Body != http.NoBody {

@@ -151,10 +151,10 @@ func (e *signLimitedError) message() string {
 
 // allowSign checks the signing limits for a signed answer to a, from r's client; nil when granted.
 func (s *Server) allowSign(r *http.Request, a *license.Access) *signLimitedError {
-	wait := s.signLimits.allow(signCaller(a), signAddressKey(s.clients.host(r)), s.deps.Now())
+	wait := s.signLimits.allow(signCaller(a), signAddressKey(s.clients.Host(r)), s.deps.Now())
 	if wait <= 0 {
 		return nil
 	}
-	s.deps.Log.DebugContext(r.Context(), "signed answer limited", "caller", signCaller(a), "client", s.clients.host(r))
+	s.deps.Log.DebugContext(r.Context(), "signed answer limited", "caller", signCaller(a), "client", s.clients.Host(r))
 	return &signLimitedError{wait: wait}
 }

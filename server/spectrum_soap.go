@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/server/internal/credential"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/soap"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -49,7 +51,7 @@ func (s *Server) serveWSDL(svc wsdl.Service) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		if err := wsdl.Write(w, svc, s.clients.baseURL(r)); err != nil {
+		if err := wsdl.Write(w, svc, s.clients.BaseURL(r)); err != nil {
 			s.internalError(r.Context(), err)
 		}
 	}
@@ -99,8 +101,8 @@ func (e emptyResponse) WriteBody(b *bytes.Buffer) {
 func (s *Server) soapUser(r *http.Request, env *soap.Envelope) (storage.User, error) {
 	var u storage.User
 	var err error
-	if name, pass, ok := basicAuth(r); ok {
-		u, err = s.authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
+	if name, pass, ok := credential.Basic(r); ok {
+		u, err = s.signIn.Authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
 	} else {
 		ut, ferr := soap.UsernameTokenFrom(env)
 		switch {
@@ -111,11 +113,11 @@ func (s *Server) soapUser(r *http.Request, env *soap.Envelope) (storage.User, er
 		case ut.Digest && s.deps.Digest == nil:
 			return storage.User{}, s.soapAuthFault(env, "PasswordDigest is not enabled on this server")
 		case ut.Digest:
-			u, err = s.authenticate(r, ut.Username, func() (storage.User, error) {
+			u, err = s.signIn.Authenticate(r, ut.Username, func() (storage.User, error) {
 				return s.deps.Digest.Verify(r.Context(), ut.Username, ut.Nonce, ut.Created, ut.Password)
 			})
 		default:
-			u, err = s.authenticate(r, ut.Username, func() (storage.User, error) {
+			u, err = s.signIn.Authenticate(r, ut.Username, func() (storage.User, error) {
 				return s.deps.Auth.Authenticate(r.Context(), ut.Username, ut.Password)
 			})
 		}
@@ -126,7 +128,7 @@ func (s *Server) soapUser(r *http.Request, env *soap.Envelope) (storage.User, er
 		return storage.User{}, s.soapAuthFault(env, "invalid user name or password")
 	case errors.As(err, &throttled):
 		h := http.Header{}
-		retryAfter(h, throttled.RetryAfter)
+		reply.RetryAfter(h, throttled.RetryAfter)
 		return storage.User{}, &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: "too many failed sign-ins; retry later",
 			Status: http.StatusTooManyRequests, Header: h}
 	case errors.Is(err, auth.ErrReplay):
@@ -173,7 +175,7 @@ func (s *Server) soapSessionToken(w http.ResponseWriter, r *http.Request, env *s
 	if err != nil {
 		return nil, err
 	}
-	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, dbstore.StorageID(sess), s.clients.host(r), ttl)
+	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, dbstore.StorageID(sess), s.clients.Host(r), ttl)
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}
@@ -187,7 +189,7 @@ func (s *Server) soapGetAccessToken(w http.ResponseWriter, r *http.Request, env 
 	if err != nil {
 		return nil, err
 	}
-	iss, err := s.deps.Tokens.IssueOpenToken(r.Context(), u.Name, s.clients.host(r), 0)
+	iss, err := s.deps.Tokens.IssueOpenToken(r.Context(), u.Name, s.clients.Host(r), 0)
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/server/internal/credential"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 )
 
 // The WooCommerce License Keys wire (10 Quality's "woo-license-keys" plugin and its PHP client): the WordPress
@@ -43,7 +45,7 @@ func (s *Server) routeWooCommerce() {
 		s.mux.HandleFunc("POST "+wooRESTBase+op, h)
 	}
 	s.mux.HandleFunc(wooRESTBase, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, wpError{Code: "rest_no_route",
+		reply.JSON(w, http.StatusNotFound, wpError{Code: "rest_no_route",
 			Message: "No route was found matching the URL and request method.", Data: wpErrorData{Status: http.StatusNotFound}})
 	})
 	s.mux.HandleFunc("GET "+wooAjaxPath, s.wooAjax)
@@ -397,7 +399,7 @@ func (s *Server) wooCall(r *http.Request, op string, p wooParams, ajax bool) (bo
 	ctx := r.Context()
 	// Guessing store codes, keys and tokens is throttled per client address, like passwords; only failures count,
 	// so clients sharing an address are not refused for each other's successes.
-	if te := s.throttled(r, "", ""); te != nil {
+	if te := s.signIn.Throttled(r, "", ""); te != nil {
 		return s.wooFailure(r, &license.WooErrors{Errors: []license.WooError{license.WooErrTooMany}, RetryAfter: te.RetryAfter})
 	}
 	if op == "token" {
@@ -408,7 +410,7 @@ func (s *Server) wooCall(r *http.Request, op string, p wooParams, ajax bool) (bo
 		return wooTokenResponse{AccessToken: t.Token, TokenType: "Bearer", Expires: int64(t.Lifetime / time.Second)}, http.StatusOK, ""
 	}
 	req := license.WooRequest{StoreCode: str("store_code"), SKU: str("sku"), LicenseKey: str("license_key"),
-		Domain: str("domain"), IP: s.clients.host(r), Token: bearerHeader(r)}
+		Domain: str("domain"), IP: s.clients.Host(r), Token: credential.BearerHeader(r)}
 	switch v := str("activation_id"); {
 	case op == "activate":
 	case !ajax:
@@ -449,7 +451,7 @@ func (s *Server) wooFailure(r *http.Request, err error) (any, int, string) {
 	var we *license.WooErrors
 	if errors.As(err, &we) {
 		if wooGuess(we) {
-			s.failedSignIn(r, "", "", "bad_woo_credentials")
+			s.signIn.Failed(r, "", "", "bad_woo_credentials")
 		}
 		body := wooErrorBody(we)
 		challenge := ""
@@ -466,11 +468,11 @@ func (s *Server) wooFailure(r *http.Request, err error) (any, int, string) {
 func wooRequestError(w http.ResponseWriter, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		writeJSON(w, http.StatusRequestEntityTooLarge, wpError{Code: "rest_request_too_large",
+		reply.JSON(w, http.StatusRequestEntityTooLarge, wpError{Code: "rest_request_too_large",
 			Message: "The request body is too large.", Data: wpErrorData{Status: http.StatusRequestEntityTooLarge}})
 		return
 	}
-	writeJSON(w, http.StatusBadRequest, wpError{Code: "rest_invalid_json", Message: "Invalid JSON body passed.",
+	reply.JSON(w, http.StatusBadRequest, wpError{Code: "rest_invalid_json", Message: "Invalid JSON body passed.",
 		Data: wpErrorData{Status: http.StatusBadRequest}})
 }
 
@@ -483,7 +485,7 @@ func (s *Server) wooREST(op string) http.HandlerFunc {
 			return
 		}
 		if e := restArgs(op, p); e != nil {
-			writeJSON(w, e.Data.Status, e)
+			reply.JSON(w, e.Data.Status, e)
 			return
 		}
 		if op != "token" {
@@ -527,7 +529,7 @@ func (s *Server) wooWrite(w http.ResponseWriter, status int, challenge string, b
 		w.Header().Set("WWW-Authenticate", s.bearerChallenge(challenge))
 	}
 	if env, ok := body.(wooEnvelope); ok && env.retryAfter > 0 {
-		retryAfter(w.Header(), env.retryAfter)
+		reply.RetryAfter(w.Header(), env.retryAfter)
 	}
-	writeJSON(w, status, body)
+	reply.JSON(w, status, body)
 }

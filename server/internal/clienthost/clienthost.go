@@ -1,4 +1,6 @@
-package server
+// Package clienthost tells who is asking and which URL they used: the client's address and the scheme and
+// host it addressed, believing X-Forwarded-* headers only from configured trusted proxies.
+package clienthost
 
 import (
 	"net"
@@ -8,13 +10,13 @@ import (
 	"strings"
 )
 
-// clientInfo resolves who is asking and which URL they used. Forwarded headers are believed only when the
-// direct peer is a configured trusted proxy; otherwise anyone could claim any address or host.
-type clientInfo struct {
-	trusted []netip.Prefix
+// Resolver resolves who is asking and which URL they used. Forwarded headers are believed only when the
+// direct peer is one of the Trusted proxies; otherwise anyone could claim any address or host.
+type Resolver struct {
+	Trusted []netip.Prefix
 }
 
-func (c clientInfo) peerTrusted(r *http.Request) (netip.Addr, bool) {
+func (c Resolver) peerTrusted(r *http.Request) (netip.Addr, bool) {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return netip.Addr{}, false
@@ -23,8 +25,8 @@ func (c clientInfo) peerTrusted(r *http.Request) (netip.Addr, bool) {
 	return addr, c.isTrusted(addr)
 }
 
-func (c clientInfo) isTrusted(a netip.Addr) bool {
-	for _, p := range c.trusted {
+func (c Resolver) isTrusted(a netip.Addr) bool {
+	for _, p := range c.Trusted {
 		if p.Contains(a) {
 			return true
 		}
@@ -32,9 +34,9 @@ func (c clientInfo) isTrusted(a netip.Addr) bool {
 	return false
 }
 
-// host returns the client's address: the peer, or, behind trusted proxies, the right-most X-Forwarded-For
+// Host returns the client's address: the peer, or, behind trusted proxies, the right-most X-Forwarded-For
 // entry that is not itself a trusted proxy.
-func (c clientInfo) host(r *http.Request) string {
+func (c Resolver) Host(r *http.Request) string {
 	peer, trusted := c.peerTrusted(r)
 	if !peer.IsValid() {
 		h, _, _ := net.SplitHostPort(r.RemoteAddr)
@@ -58,8 +60,8 @@ func (c clientInfo) host(r *http.Request) string {
 	return peer.String()
 }
 
-// baseURL returns scheme://host as the client addressed us, for the WSDL's soap:address.
-func (c clientInfo) baseURL(r *http.Request) string {
+// BaseURL returns scheme://host as the client addressed us, for the WSDL's soap:address.
+func (c Resolver) BaseURL(r *http.Request) string {
 	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
@@ -72,7 +74,7 @@ func (c clientInfo) baseURL(r *http.Request) string {
 			host = h
 		}
 	}
-	if !validHost(host) {
+	if !ValidHost(host) {
 		host = "localhost"
 	}
 	return scheme + "://" + host
@@ -83,9 +85,9 @@ func firstValue(v string) string {
 	return first
 }
 
-// validHost accepts host[:port] where host is a DNS name, an IPv4 address or a bracketed IPv6 literal and port is
+// ValidHost accepts host[:port] where host is a DNS name, an IPv4 address or a bracketed IPv6 literal and port is
 // numeric: what may go into a URL we hand out (the WSDL's soap:address) without making it unparseable.
-func validHost(h string) bool {
+func ValidHost(h string) bool {
 	if h == "" || len(h) > 255 {
 		return false
 	}

@@ -1,4 +1,4 @@
-package server
+package signin
 
 import (
 	"net/http"
@@ -84,15 +84,15 @@ func (l *refusalLog) note(k refusalKey, now time.Time) (due []refusalReport, log
 }
 
 // refused reports a throttled refusal of subject (a user name, "client:ID", or "") from the request's address.
-func (s *Server) refused(r *http.Request, subject string) {
-	client := s.clients.host(r)
-	due, logIt, unlogged := s.refusals.note(refusalKey{subject, client}, s.deps.Now())
+func (g *Guard) refused(r *http.Request, subject string) {
+	client := g.host(r)
+	due, logIt, unlogged := g.refusals.note(refusalKey{subject, client}, g.now())
 	for _, d := range due {
-		s.deps.Audit.Record(storage.AuditEvent{Action: "login.fail", Outcome: "throttled", Subject: d.key.subject,
+		g.audit.Record(storage.AuditEvent{Action: "login.fail", Outcome: "throttled", Subject: d.key.subject,
 			ClientHost: d.key.client, Detail: "refusals=" + strconv.Itoa(d.n)})
 	}
 	if logIt {
-		s.deps.Log.WarnContext(r.Context(), "sign-in throttled; further refusals in the next minute are counted, not logged",
+		g.log.WarnContext(r.Context(), "sign-in throttled; further refusals in the next minute are counted, not logged",
 			"account", subject, "client", client, "unlogged_pairs", unlogged)
 	}
 }
