@@ -15,6 +15,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -174,9 +175,9 @@ func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
 	if err == nil && c.err != nil {
 		err = c.err
 	}
-	if limited := (*signLimitedError)(nil); errors.As(err, &limited) {
-		reply.RetryAfter(w.Header(), limited.wait)
-		writeCryptolensError(w, http.StatusTooManyRequests, limited.message())
+	if limited := (*signlimit.LimitedError)(nil); errors.As(err, &limited) {
+		reply.RetryAfter(w.Header(), limited.Wait)
+		writeCryptolensError(w, http.StatusTooManyRequests, limited.Message())
 		return
 	}
 	if err != nil {
@@ -369,7 +370,7 @@ func (s *Server) clAllowSign(c *cryptolensCall, ans clAnswer) error {
 	if !ans.sign {
 		return nil
 	}
-	if e := s.allowSign(c.r, c.access); e != nil {
+	if e := s.signLimits.Allow(c.r.Context(), c.access, c.clientIP, s.deps.Now()); e != nil {
 		return e
 	}
 	return nil

@@ -270,13 +270,13 @@ func writeLicenseXML(x *licXMLWriter, l license.License, signed license.Signed) 
 // licAllowSign checks the signing limits (every license answer of this service is signed; its schema requires
 // the signature) before the call changes anything: a Client fault with HTTP 429 and Retry-After when limited.
 func (s *Server) licAllowSign(r *http.Request, env *soap.Envelope, a *license.Access) error {
-	e := s.allowSign(r, a)
+	e := s.signLimits.Allow(r.Context(), a, s.clients.Host(r), s.deps.Now())
 	if e == nil {
 		return nil
 	}
 	h := http.Header{}
-	reply.RetryAfter(h, e.wait)
-	return &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: e.message(), Status: http.StatusTooManyRequests, Header: h}
+	reply.RetryAfter(h, e.Wait)
+	return &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: e.Message(), Status: http.StatusTooManyRequests, Header: h}
 }
 
 // licenseResponse signs l and answers it.

@@ -20,6 +20,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/internal/clienthost"
 	"github.com/tokenmanager/tokenmanager/server/internal/signin"
+	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -48,7 +49,7 @@ type Config struct {
 	// CORSOrigins are the exact origins ("https://app.example.com") whose pages may call us with credentials.
 	// Empty: no CORS headers at all, so browsers allow same-origin pages only.
 	CORSOrigins []string
-	// SignLimits bound the signed licenses the licensing API answers (signlimit.go); nil means the defaults.
+	// SignLimits bound the signed licenses the licensing surfaces answer; nil means the defaults.
 	SignLimits *SignLimits
 	// MetricsElsewhere leaves /metrics out of the routes: the caller serves MetricsHandler on a listener of
 	// its own (serve's --metrics-addr), so that the service's clients cannot read or load it.
@@ -87,6 +88,18 @@ type Probe interface {
 	storage.Stats
 }
 
+// SignLimits bound the signed licenses answered: a signature costs an RSA private-key operation.
+type (
+	SignLimits = signlimit.Limits
+	SignLimit  = signlimit.Limit
+)
+
+// The default signing limits: a busy app's whole user base behind one token, and one office behind one address.
+var (
+	DefaultSignLimitToken   = signlimit.DefaultToken
+	DefaultSignLimitAddress = signlimit.DefaultAddress
+)
+
 // DefaultMaxBodyMemory is Config.MaxBodyMemory's default: 32 bodies of the largest default size at once.
 const DefaultMaxBodyMemory = 32 << 20
 
@@ -102,7 +115,7 @@ type Server struct {
 	handler  http.Handler // mux behind CORS
 	signIn   *signin.Guard
 
-	signLimits *signLimiter
+	signLimits *signlimit.Limiter
 }
 
 // New builds the handler. It panics on a configuration that cannot be served safely (a CORS origin that is
@@ -135,7 +148,7 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.SignLimits != nil {
 		limits = *cfg.SignLimits
 	}
-	s.signLimits = newSignLimiter(limits.Token, limits.Address)
+	s.signLimits = signlimit.New(limits, deps.Log)
 	s.sessions = dbstore.New(deps.Sessions, sessions.Options{
 		Path:     "/",
 		HttpOnly: true,

@@ -1,9 +1,11 @@
-package server
+// Package signlimit limits the signed licenses the licensing surfaces answer, one limiter shared by all of them.
+package signlimit
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"math"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -19,23 +21,23 @@ import (
 // limited by two token buckets: one per access token (or per vendor signed in with a password) and one per
 // client address (IPv6: per /64). Unsigned answers are not limited: they cost what any read costs.
 
-// SignLimits configure the limits; nil in Config means DefaultSignLimitToken and DefaultSignLimitAddress.
-type SignLimits struct {
-	Token   SignLimit // per access token, or per vendor signed in with a password
-	Address SignLimit // per client address (IPv6: per /64)
+// Limits configure the limits.
+type Limits struct {
+	Token   Limit // per access token, or per vendor signed in with a password
+	Address Limit // per client address (IPv6: per /64)
 }
 
-// SignLimit is one bucket's size: Burst signed answers at once, then one more per Every. Every <= 0 switches
+// Limit is one bucket's size: Burst signed answers at once, then one more per Every. Every <= 0 switches
 // the bucket off.
-type SignLimit struct {
+type Limit struct {
 	Burst int
 	Every time.Duration
 }
 
 // Default limits: a busy app's whole user base behind one token, and one office behind one address.
 var (
-	DefaultSignLimitToken   = SignLimit{Burst: 600, Every: 20 * time.Millisecond}
-	DefaultSignLimitAddress = SignLimit{Burst: 60, Every: time.Second}
+	DefaultToken   = Limit{Burst: 600, Every: 20 * time.Millisecond}
+	DefaultAddress = Limit{Burst: 60, Every: time.Second}
 )
 
 // maxSignBuckets bounds each map. A bucket is made only for a signature that was granted, so the per-token
@@ -43,11 +45,11 @@ var (
 const maxSignBuckets = 20_000
 
 type signBuckets struct {
-	limit SignLimit
+	limit Limit
 	m     map[string]*rate.Limiter
 }
 
-func newSignBuckets(l SignLimit) *signBuckets {
+func newSignBuckets(l Limit) *signBuckets {
 	if l.Every <= 0 {
 		return nil
 	}
@@ -96,19 +98,21 @@ func (b *signBuckets) evict(now time.Time) bool {
 	return len(b.m) < maxSignBuckets
 }
 
-// signLimiter is both buckets: a signature is granted only when both have one, and then taken from both.
-type signLimiter struct {
+// Limiter is both buckets: a signature is granted only when both have one, and then taken from both.
+type Limiter struct {
+	log     *slog.Logger
 	mu      sync.Mutex
 	token   *signBuckets
 	address *signBuckets
 }
 
-func newSignLimiter(token, address SignLimit) *signLimiter {
-	return &signLimiter{token: newSignBuckets(token), address: newSignBuckets(address)}
+// New returns the limiter of l; its refusals are logged at debug level to log.
+func New(l Limits, log *slog.Logger) *Limiter {
+	return &Limiter{log: log, token: newSignBuckets(l.Token), address: newSignBuckets(l.Address)}
 }
 
 // allow takes a signature for the caller and the address, or returns how long until one would be granted.
-func (l *signLimiter) allow(caller, address string, now time.Time) time.Duration {
+func (l *Limiter) allow(caller, address string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if d := max(l.token.wait(caller, now), l.address.wait(address, now)); d > 0 {
@@ -137,24 +141,24 @@ func signCaller(a *license.Access) string {
 	return "vendor:" + a.VendorName()
 }
 
-// signLimitedError is a signed answer refused by the limit.
-type signLimitedError struct{ wait time.Duration }
+// LimitedError is a signed answer refused by the limit; Wait is when one more would be granted.
+type LimitedError struct{ Wait time.Duration }
 
-func (e *signLimitedError) Error() string {
-	return fmt.Sprintf("too many signed answers; retry in %v", e.wait)
+func (e *LimitedError) Error() string {
+	return fmt.Sprintf("too many signed answers; retry in %v", e.Wait)
 }
 
-// message is the refusal in words, with the wait in whole seconds (rounded up).
-func (e *signLimitedError) message() string {
-	return "Too many signed requests. Try again in " + strconv.Itoa(int((e.wait+time.Second-1)/time.Second)) + " seconds."
+// Message is the refusal in words, with the wait in whole seconds (rounded up).
+func (e *LimitedError) Message() string {
+	return "Too many signed requests. Try again in " + strconv.Itoa(int((e.Wait+time.Second-1)/time.Second)) + " seconds."
 }
 
-// allowSign checks the signing limits for a signed answer to a, from r's client; nil when granted.
-func (s *Server) allowSign(r *http.Request, a *license.Access) *signLimitedError {
-	wait := s.signLimits.allow(signCaller(a), signAddressKey(s.clients.Host(r)), s.deps.Now())
+// Allow checks the limits for a signed answer to a, for the client at address at now; nil when granted.
+func (l *Limiter) Allow(ctx context.Context, a *license.Access, address string, now time.Time) *LimitedError {
+	wait := l.allow(signCaller(a), signAddressKey(address), now)
 	if wait <= 0 {
 		return nil
 	}
-	s.deps.Log.DebugContext(r.Context(), "signed answer limited", "caller", signCaller(a), "client", s.clients.Host(r))
-	return &signLimitedError{wait: wait}
+	l.log.DebugContext(ctx, "signed answer limited", "caller", signCaller(a), "client", address)
+	return &LimitedError{Wait: wait}
 }
