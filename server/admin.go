@@ -54,7 +54,7 @@ func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, admin stri
 			var throttled *auth.ThrottledError
 			switch {
 			case errors.Is(err, auth.ErrBadCredentials):
-				w.Header().Set("WWW-Authenticate", s.basicChallenge())
+				w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
 				reply.JSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
 				return
 			case errors.As(err, &throttled):
@@ -62,7 +62,7 @@ func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, admin stri
 				reply.JSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
 				return
 			case err != nil:
-				s.internalError(r.Context(), err)
+				s.env.InternalError(r.Context(), err)
 				reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 				return
 			}
@@ -259,6 +259,6 @@ func (s *Server) adminError(w http.ResponseWriter, r *http.Request, err error) {
 		reply.JSON(w, http.StatusNotFound, restError{"not found"})
 		return
 	}
-	s.internalError(r.Context(), err)
+	s.env.InternalError(r.Context(), err)
 	reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 }

@@ -207,7 +207,7 @@ func (s *Server) pageSignOut(w http.ResponseWriter, r *http.Request) {
 func (s *Server) csrf() csrfGuard { return csrfGuard{key: s.deps.AppAuth.CSRFKey} }
 
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	s.internalError(r.Context(), err)
+	s.env.InternalError(r.Context(), err)
 	s.render(w, http.StatusInternalServerError, pageData{Title: "Something went wrong", Error: "Something went wrong on our side. Try again later."})
 }
 

@@ -20,13 +20,3 @@ func (s *Server) presented(r *http.Request) token.Presented {
 	}
 	return p
 }
-
-func (s *Server) basicChallenge() string { return `Basic realm="` + s.cfg.Realm + `", charset="UTF-8"` }
-
-func (s *Server) bearerChallenge(err string) string {
-	c := `Bearer realm="` + s.cfg.Realm + `"`
-	if err != "" {
-		c += `, error="` + err + `"`
-	}
-	return c
-}

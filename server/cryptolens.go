@@ -87,7 +87,7 @@ func (s *Server) cryptolensMessage(ctx context.Context, err error) string {
 	if msg, ok := licenseMessage(err); ok {
 		return msg
 	}
-	s.internalError(ctx, err)
+	s.env.InternalError(ctx, err)
 	return clMsgServerError
 }
 

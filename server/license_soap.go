@@ -15,6 +15,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
 	"github.com/tokenmanager/tokenmanager/soap"
 	"github.com/tokenmanager/tokenmanager/wsdl"
 )
@@ -28,7 +29,7 @@ func (s *Server) routeLicenseSOAP() {
 	if s.deps.License == nil {
 		return
 	}
-	ep := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.internalError,
+	ep := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.env.InternalError,
 		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
 	for op, h := range map[string]func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error){
 		"activate":      s.licActivate,
@@ -48,7 +49,7 @@ func (s *Server) routeLicenseSOAP() {
 		})
 	}
 	s.mux.Handle("POST "+wsdl.LicenseService.Path(), ep)
-	s.mux.HandleFunc("GET "+wsdl.LicenseService.Path(), s.serveWSDL(wsdl.LicenseService))
+	s.mux.HandleFunc("GET "+wsdl.LicenseService.Path(), soapwire.WSDL(s.env, wsdl.LicenseService))
 }
 
 // licenseAccess authenticates a LicenseService call: a licensing access token (Authorization: Bearer, or Basic
@@ -63,11 +64,11 @@ func (s *Server) licenseAccess(r *http.Request, env *soap.Envelope) (*license.Ac
 		a, err := s.deps.License.Authenticate(r.Context(), tok)
 		if errors.Is(err, license.ErrUnauthenticated) {
 			s.deps.Log.InfoContext(r.Context(), "licensing token refused", "reason", err.Error())
-			return nil, s.soapAuthFault(env, clMsgUnauthenticated)
+			return nil, s.soapUsers.AuthFault(env, clMsgUnauthenticated)
 		}
 		return a, err
 	}
-	u, err := s.soapUser(r, env)
+	u, err := s.soapUsers.User(r, env)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +86,7 @@ func (s *Server) licenseFault(env *soap.Envelope, err error) error {
 	case !ok:
 		return err // internal: logged, answered with a generic Server fault
 	case errors.Is(err, license.ErrUnauthenticated):
-		return s.soapAuthFault(env, msg)
+		return s.soapUsers.AuthFault(env, msg)
 	}
 	return soap.ClientFault(env.Version, msg)
 }

@@ -102,7 +102,7 @@ func writeOAuthJSON(w http.ResponseWriter, status int, v any) {
 
 func (s *Server) writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	if e.Basic {
-		w.Header().Set("WWW-Authenticate", s.basicChallenge())
+		w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
@@ -164,7 +164,7 @@ func (s *Server) authenticateClient(r *http.Request, form map[string]string) (ap
 			Description: "client authentication failed", Basic: true}
 	}
 	if err != nil {
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		return apiclient.Authenticated{}, errUnavailable
 	}
 	if err := apiclient.CheckSubscriptionKey(a.Client, subscriptionKey(r)); err != nil {
@@ -231,7 +231,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			Description: "client authentication failed", Basic: true})
 		return
 	case err != nil:
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		s.writeOAuthError(w, errUnavailable)
 		return
 	}
@@ -263,7 +263,7 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		// §2.1 says to refuse, and the token is left alone; but telling the caller so (invalid_grant) would tell
 		// it that the token is live and belongs to someone. The answer is §2.2's, as for an unknown token: 200.
 	case err != nil:
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		s.writeOAuthError(w, errUnavailable) // §2.2.1: 503 means "the token still exists; retry"
 		return
 	}
@@ -322,7 +322,7 @@ func (s *Server) oauthIntrospect(w http.ResponseWriter, r *http.Request) {
 	if apiclient.IsAccessToken(tok) {
 		v, active, err := s.deps.OAuth.Clients.Introspect(r.Context(), a.Client, tok)
 		if err != nil {
-			s.internalError(r.Context(), err)
+			s.env.InternalError(r.Context(), err)
 			s.writeOAuthError(w, errUnavailable)
 			return
 		}
@@ -345,7 +345,7 @@ func (s *Server) oauthIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		s.writeOAuthError(w, errUnavailable)
 		return
 	}
@@ -370,7 +370,7 @@ type bearerRefusal struct {
 // bearerRefusalChallenge is the WWW-Authenticate value: realm, then error, error_description and scope, each
 // at most once (§3).
 func (s *Server) bearerRefusalChallenge(br bearerRefusal) string {
-	c := s.bearerChallenge(br.Code)
+	c := s.env.BearerChallenge(br.Code)
 	if br.Code != "" && br.Description != "" {
 		c += `, error_description="` + br.Description + `"`
 	}
@@ -469,7 +469,7 @@ func (s *Server) oauthVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	v, refusal, err := s.checkOAuthBearer(r, tok, required)
 	if err != nil {
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
 		return
 	}
@@ -517,7 +517,7 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes, err := s.deps.OAuth.Clients.ScopesSupported(r.Context())
 	if err != nil {
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
 		return
 	}

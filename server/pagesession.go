@@ -31,7 +31,7 @@ func (s *Server) pageSession(r *http.Request) (user, id string) {
 	rec, err := s.deps.Sessions.CheckPage(r.Context(), c.Value)
 	if err != nil {
 		if !errors.Is(err, session.ErrNotUsable) {
-			s.internalError(r.Context(), err)
+			s.env.InternalError(r.Context(), err)
 		}
 		return "", ""
 	}

@@ -80,12 +80,12 @@ func writePAError(w http.ResponseWriter, status int, code, message string) {
 // paUnauthorized answers a failed Basic authentication, or an activation the caller may not act on, the way
 // the original answers a failed signature over the activation.
 func (s *Server) paUnauthorized(w http.ResponseWriter, message string) {
-	w.Header().Set("WWW-Authenticate", s.basicChallenge())
+	w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
 	writePAError(w, http.StatusUnauthorized, paCodeAuthentication, message)
 }
 
 func (s *Server) paInternal(w http.ResponseWriter, r *http.Request, err error) {
-	s.internalError(r.Context(), err)
+	s.env.InternalError(r.Context(), err)
 	writePAError(w, http.StatusInternalServerError, paCodeGeneric, "UNKNOWN_ERROR")
 }
 

@@ -21,6 +21,8 @@ import (
 	"github.com/tokenmanager/tokenmanager/server/internal/clienthost"
 	"github.com/tokenmanager/tokenmanager/server/internal/signin"
 	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
+	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
+	"github.com/tokenmanager/tokenmanager/server/internal/surface"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -114,6 +116,9 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
 	signIn   *signin.Guard
+	env      *surface.Env // what the surfaces share with the server
+	// soapUsers authenticates the SOAP services' callers.
+	soapUsers soapwire.Users
 
 	signLimits *signlimit.Limiter
 }
@@ -144,6 +149,9 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, clients: clienthost.Resolver{Trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
 		bodies: newBodyBudget(cfg.MaxBodyMemory)}
 	s.signIn = signin.New(deps.Throttle, deps.Audit, deps.Log, deps.Now, s.clients.Host)
+	s.env = &surface.Env{Log: deps.Log, Now: deps.Now, Audit: deps.Audit, Clients: s.clients, SignIn: s.signIn,
+		Realm: cfg.Realm, MaxBodyBytes: cfg.MaxBodyBytes, Issued: s.recordIssue}
+	s.soapUsers = soapwire.Users{Env: s.env, Auth: deps.Auth, Digest: deps.Digest}
 	limits := SignLimits{Token: DefaultSignLimitToken, Address: DefaultSignLimitAddress}
 	if cfg.SignLimits != nil {
 		limits = *cfg.SignLimits
@@ -279,13 +287,3 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// internalError logs err (which never contains a credential) for the operator; a failure because the client
-// went away is no fault of ours and is logged at debug level.
-func (s *Server) internalError(ctx context.Context, err error) {
-	if ctx.Err() != nil {
-		s.deps.Log.DebugContext(ctx, "request abandoned by the client", "err", err)
-		return
-	}
-	s.deps.Log.ErrorContext(ctx, "internal error", "err", err)
-}

@@ -50,7 +50,7 @@ func (s *Server) restUser(w http.ResponseWriter, r *http.Request) (storage.User,
 	var throttled *auth.ThrottledError
 	switch {
 	case !ok || errors.Is(err, auth.ErrBadCredentials):
-		w.Header().Set("WWW-Authenticate", s.basicChallenge())
+		w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
 		reply.JSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
 		return storage.User{}, false
 	case errors.As(err, &throttled):
@@ -58,7 +58,7 @@ func (s *Server) restUser(w http.ResponseWriter, r *http.Request) (storage.User,
 		reply.JSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
 		return storage.User{}, false
 	case err != nil:
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 		return storage.User{}, false
 	}
@@ -120,14 +120,14 @@ func (s *Server) restIssueError(w http.ResponseWriter, r *http.Request, err erro
 		reply.JSON(w, http.StatusBadRequest, restError{"ttlInMinutes exceeds the server's maximum"})
 		return
 	}
-	s.internalError(r.Context(), err)
+	s.env.InternalError(r.Context(), err)
 	reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 }
 
 // tokenRefused answers 401 for a refused token (RFC 6750 §3: no error code when no token was sent).
 func (s *Server) tokenRefused(w http.ResponseWriter, r *http.Request, p token.Presented, err error) {
 	if !errors.Is(err, token.ErrInvalid) {
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 		return
 	}
@@ -136,7 +136,7 @@ func (s *Server) tokenRefused(w http.ResponseWriter, r *http.Request, p token.Pr
 	if p.Token == "" {
 		code = ""
 	}
-	w.Header().Set("WWW-Authenticate", s.bearerChallenge(code))
+	w.Header().Set("WWW-Authenticate", s.env.BearerChallenge(code))
 	reply.JSON(w, http.StatusUnauthorized, restError{"invalid token"})
 }
 

@@ -460,7 +460,7 @@ func (s *Server) wooFailure(r *http.Request, err error) (any, int, string) {
 		}
 		return body, body.Status, challenge
 	}
-	s.internalError(r.Context(), err)
+	s.env.InternalError(r.Context(), err)
 	return wooEnvelope{Error: true, Status: http.StatusInternalServerError}, http.StatusInternalServerError, ""
 }
 
@@ -526,7 +526,7 @@ func (s *Server) wooAjax(w http.ResponseWriter, r *http.Request) {
 // refusal (also through the Ajax handler, whose status is always 200).
 func (s *Server) wooWrite(w http.ResponseWriter, status int, challenge string, body any) {
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", s.bearerChallenge(challenge))
+		w.Header().Set("WWW-Authenticate", s.env.BearerChallenge(challenge))
 	}
 	if env, ok := body.(wooEnvelope); ok && env.retryAfter > 0 {
 		reply.RetryAfter(w.Header(), env.retryAfter)
