@@ -13,6 +13,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/server/cryptolens"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
@@ -231,7 +232,7 @@ func (s *Server) authorizeAppPage(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusBadRequest, d)
 		return
 	}
-	params, err := parseCryptolensParams(r.URL.RawQuery)
+	params, err := cryptolens.ParseParams(r.URL.RawQuery)
 	if err != nil {
 		d.Error = "The link the app opened is malformed; nothing was authorized."
 		s.render(w, http.StatusBadRequest, d)

@@ -13,6 +13,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/server/cryptolens"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
@@ -64,7 +65,7 @@ func (s *Server) licenseAccess(r *http.Request, env *soap.Envelope) (*license.Ac
 		a, err := s.deps.License.Authenticate(r.Context(), tok)
 		if errors.Is(err, license.ErrUnauthenticated) {
 			s.deps.Log.InfoContext(r.Context(), "licensing token refused", "reason", err.Error())
-			return nil, s.soapUsers.AuthFault(env, clMsgUnauthenticated)
+			return nil, s.soapUsers.AuthFault(env, cryptolens.MsgUnauthenticated)
 		}
 		return a, err
 	}
@@ -81,7 +82,7 @@ func (s *Server) licenseAccess(r *http.Request, env *soap.Envelope) (*license.Ac
 
 // licenseFault is the translation of license errors into SOAP Faults carrying Cryptolens' messages.
 func (s *Server) licenseFault(env *soap.Envelope, err error) error {
-	msg, ok := licenseMessage(err)
+	msg, ok := cryptolens.Message(err)
 	switch {
 	case !ok:
 		return err // internal: logged, answered with a generic Server fault
@@ -168,7 +169,7 @@ func (a *licSOAPArgs) err() error {
 	if a.bad == "" {
 		return nil
 	}
-	return soap.ClientFault(a.env.Version, clMsgBadInput+" ("+a.bad+")")
+	return soap.ClientFault(a.env.Version, cryptolens.MsgBadInput+" ("+a.bad+")")
 }
 
 // --- responses ---

@@ -14,15 +14,18 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/server/cryptolens"
 	"github.com/tokenmanager/tokenmanager/server/internal/clienthost"
 	"github.com/tokenmanager/tokenmanager/server/internal/signin"
 	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
 	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
 	"github.com/tokenmanager/tokenmanager/server/internal/surface"
+	"github.com/tokenmanager/tokenmanager/server/woocommerce"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -82,6 +85,13 @@ type Deps struct {
 	Probe Probe
 	Log   *slog.Logger
 	Now   func() time.Time // the clock (nil = time.Now)
+}
+
+// AppAuthDeps are the app authorization surfaces' dependencies; a nil Service leaves them out.
+type AppAuthDeps struct {
+	Service *appauth.Service
+	// CSRFKey keys the form tokens of the consent and list pages: keys.Derive(master, keys.PurposeCSRF).
+	CSRFKey []byte
 }
 
 // Probe is what the health and metrics endpoints read from storage.
@@ -178,9 +188,10 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
-	s.routeWooCommerce()
+	for _, sf := range s.licensingSurfaces() {
+		sf.Mount(s.mux)
+	}
 	s.routeLicenseSOAP()
-	s.routeCryptolens()
 	s.routeAppAuth()
 	s.routePowerAuth()
 	s.routeOAuth()
@@ -189,6 +200,20 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeAdminDialects()
 	s.routeOperations()
 	return s
+}
+
+// licensingSurfaces are the wire dialects of the licensing core, each in a package of its own, that deps
+// provide for.
+func (s *Server) licensingSurfaces() []surface.Surface {
+	var out []surface.Surface
+	if s.deps.License != nil {
+		out = append(out, cryptolens.New(s.env, cryptolens.Deps{License: s.deps.License, AppAuth: s.deps.AppAuth.Service,
+			Auth: s.deps.Auth, SignLimits: s.signLimits}))
+	}
+	if s.deps.Woo != nil {
+		out = append(out, woocommerce.New(s.env, s.deps.Woo))
+	}
+	return out
 }
 
 // routeOperations serves what operators and orchestrators poll: liveness, readiness and metrics.

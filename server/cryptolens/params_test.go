@@ -1,4 +1,4 @@
-package server
+package cryptolens
 
 import (
 	"net/url"
@@ -7,7 +7,7 @@ import (
 )
 
 func TestParseCryptolensParams(t *testing.T) {
-	p, err := parseCryptolensParams("Token=a%2Bb&ProductId=3&key=K&Key=second", "token=query&SIGN=True&empty=")
+	p, err := ParseParams("Token=a%2Bb&ProductId=3&key=K&Key=second", "token=query&SIGN=True&empty=")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,13 +21,13 @@ func TestParseCryptolensParams(t *testing.T) {
 		}
 	}
 	for name, src := range map[string]string{
-		"too many":   strings.Repeat("a=1&", cryptolensMaxParams+1),
-		"long name":  strings.Repeat("n", cryptolensMaxNameLen+1) + "=v",
-		"long value": "v=" + strings.Repeat("x", cryptolensMaxValueLen+1),
+		"too many":   strings.Repeat("a=1&", maxParams+1),
+		"long name":  strings.Repeat("n", maxNameLen+1) + "=v",
+		"long value": "v=" + strings.Repeat("x", maxValueLen+1),
 		"bad escape": "v=%zz",
 		"no name":    "=v",
 	} {
-		if _, err := parseCryptolensParams(src); err == nil {
+		if _, err := ParseParams(src); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -43,21 +43,21 @@ func FuzzCryptolensParams(f *testing.F) {
 		f.Add(s, "v=1&modelversion=3")
 	}
 	f.Fuzz(func(t *testing.T, body, query string) {
-		p, err := parseCryptolensParams(body, query)
+		p, err := ParseParams(body, query)
 		if err != nil {
 			return
 		}
-		if len(p) > cryptolensMaxParams {
+		if len(p) > maxParams {
 			t.Fatalf("%d parameters", len(p))
 		}
 		enc := url.Values{}
 		for k, v := range p {
-			if k == "" || len(k) > cryptolensMaxNameLen || len(v) > cryptolensMaxValueLen || k != asciiLower(k) {
+			if k == "" || len(k) > maxNameLen || len(v) > maxValueLen || k != asciiLower(k) {
 				t.Fatalf("out of bounds: %q=%q", k, v)
 			}
 			enc.Set(k, v)
 		}
-		again, err := parseCryptolensParams(enc.Encode())
+		again, err := ParseParams(enc.Encode())
 		if err != nil || len(again) != len(p) {
 			t.Fatalf("re-encoded %q: %v, %v", enc.Encode(), again, err)
 		}

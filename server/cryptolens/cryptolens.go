@@ -1,4 +1,9 @@
-package server
+// Package cryptolens serves Cryptolens Web API 3 under /api/: the key methods (Activate, GetKey, Deactivate,
+// CreateKey, …), auth/KeyLock and the app-authorization methods (appauth.go), for Cryptolens' own client
+// libraries pointed at us. Parameters come as a form POST (what every SDK sends) or a GET query, with names in
+// any case. Every answer is HTTP 200 with a JSON body: {"result":0,…} on success, {"result":1,"message":"…"}
+// with Cryptolens' exact message on failure (old Java and Go clients drop the body of a non-2xx answer).
+package cryptolens
 
 import (
 	"context"
@@ -13,121 +18,135 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenmanager/tokenmanager/appauth"
+	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
+	"github.com/tokenmanager/tokenmanager/server/internal/surface"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
-// Cryptolens Web API 3 under /api/: the key methods and auth/KeyLock, for Cryptolens' own client libraries
-// pointed at us. Parameters come as a form POST (what every SDK sends) or a GET query, with names in any case.
-// Every answer is HTTP 200 with a JSON body: {"result":0,…} on success, {"result":1,"message":"…"} with
-// Cryptolens' exact message on failure (old Java and Go clients drop the body of a non-2xx answer).
-
 // Bounds on a Cryptolens request. Real calls are a few hundred bytes; AllowedMachines is the longest value.
 const (
-	cryptolensMaxBody     = 64 << 10
-	cryptolensMaxParams   = 64
-	cryptolensMaxNameLen  = 64
-	cryptolensMaxValueLen = license.MaxAllowedMachinesLen
+	maxBody     = 64 << 10
+	maxParams   = 64
+	maxNameLen  = 64
+	maxValueLen = license.MaxAllowedMachinesLen
 )
 
-// cryptolensMethod answers one method; it returns the success body (without result and message) or an error
+// method answers one method; it returns the success body (without result and message) or an error
 // from the license package.
-type cryptolensMethod func(s *Server, ctx context.Context, c *cryptolensCall) (any, error)
+type method func(api *API, ctx context.Context, c *call) (any, error)
 
-// cryptolensMethods are the methods by lower-case path below /api/. Other surfaces of this API (auth/GetToken,
+// methods are the methods by lower-case path below /api/. Other surfaces of this API (auth/GetToken,
 // User/GetLicenseKeys, …) add their entries here.
-var cryptolensMethods = map[string]struct {
+var methods = map[string]struct {
 	perm license.Method // checked before the parameters are read; "" when the method checks its own rule
-	fn   cryptolensMethod
+	fn   method
 }{
-	"key/activate":       {license.MethodActivate, (*Server).clActivate},
-	"key/getkey":         {license.MethodGetKey, (*Server).clGetKey},
-	"key/deactivate":     {license.MethodDeactivate, (*Server).clDeactivate},
-	"key/createkey":      {license.MethodCreateKey, (*Server).clCreateKey},
-	"key/createtrialkey": {license.MethodCreateTrialKey, (*Server).clCreateTrialKey},
-	"key/blockkey":       {license.MethodBlockKey, (*Server).clBlockKey},
-	"key/unblockkey":     {license.MethodUnblockKey, (*Server).clUnblockKey},
-	"key/extendlicense":  {license.MethodExtendLicense, (*Server).clExtendLicense},
-	"auth/keylock":       {"", (*Server).clKeyLock},
-	// App authorization (appauth_api.go).
-	"auth/getchallenge":   {license.MethodGetToken, (*Server).clGetChallenge},
-	"auth/gettoken":       {license.MethodGetToken, (*Server).clGetToken},
-	"user/getlicensekeys": {license.MethodGetLicenseKeys, (*Server).clGetLicenseKeys},
-	"userauth/login":      {license.MethodGetToken, (*Server).clUserLogin},
+	"key/activate":       {license.MethodActivate, (*API).activate},
+	"key/getkey":         {license.MethodGetKey, (*API).getKey},
+	"key/deactivate":     {license.MethodDeactivate, (*API).deactivate},
+	"key/createkey":      {license.MethodCreateKey, (*API).createKey},
+	"key/createtrialkey": {license.MethodCreateTrialKey, (*API).createTrialKey},
+	"key/blockkey":       {license.MethodBlockKey, (*API).blockKey},
+	"key/unblockkey":     {license.MethodUnblockKey, (*API).unblockKey},
+	"key/extendlicense":  {license.MethodExtendLicense, (*API).extendLicense},
+	"auth/keylock":       {"", (*API).keyLock},
+	// App authorization (appauth.go).
+	"auth/getchallenge":   {license.MethodGetToken, (*API).getChallenge},
+	"auth/gettoken":       {license.MethodGetToken, (*API).getToken},
+	"user/getlicensekeys": {license.MethodGetLicenseKeys, (*API).getLicenseKeys},
+	"userauth/login":      {license.MethodGetToken, (*API).userLogin},
 }
 
-func (s *Server) routeCryptolens() {
-	if s.deps.License == nil {
-		return
-	}
-	s.mux.HandleFunc("/api/", s.cryptolensAPI)
+// Deps are the core services behind the API.
+type Deps struct {
+	License *license.Service
+	// AppAuth serves the app-authorization methods; nil answers them "No such method.".
+	AppAuth *appauth.Service
+	// Auth checks userauth/Login's passwords.
+	Auth *auth.Authenticator
+	// SignLimits limits the signed answers; the server shares it with its other licensing surfaces.
+	SignLimits *signlimit.Limiter
 }
+
+// API serves the Cryptolens Web API over the licensing core.
+type API struct {
+	Deps
+	env *surface.Env
+}
+
+// New returns the API over deps.
+func New(env *surface.Env, deps Deps) *API { return &API{Deps: deps, env: env} }
+
+// Mount adds /api/.
+func (api *API) Mount(mux *http.ServeMux) { mux.HandleFunc("/api/", api.serve) }
 
 // Cryptolens' messages, byte for byte: its SDKs compare them.
 const (
-	clMsgUnauthenticated = "Unable to authenticate."
-	clMsgAccessDenied    = "Access denied."
-	clMsgBadInput        = "The input parameters were incorrect."
-	clMsgNoProduct       = "Could not find the product."
-	clMsgNoKey           = "Could not find the key."
-	clMsgBlocked         = "The key is blocked and cannot be accessed."
-	clMsgLimit           = "Cannot activate the new device as the limit has been reached."
-	clMsgNotActivated    = "Either the machine code was never activated or key activation feature was never set up."
-	clMsgNoCustomer      = "Customer not found."
-	clMsgServerError     = "Something went wrong. Please contact support."
+	MsgUnauthenticated = "Unable to authenticate."
+	msgAccessDenied    = "Access denied."
+	MsgBadInput        = "The input parameters were incorrect."
+	msgNoProduct       = "Could not find the product."
+	msgNoKey           = "Could not find the key."
+	msgBlocked         = "The key is blocked and cannot be accessed."
+	msgLimit           = "Cannot activate the new device as the limit has been reached."
+	msgNotActivated    = "Either the machine code was never activated or key activation feature was never set up."
+	msgNoCustomer      = "Customer not found."
+	msgServerError     = "Something went wrong. Please contact support."
 )
 
-// cryptolensMessage maps a license error to Cryptolens' message; anything else is logged as ours.
-func (s *Server) cryptolensMessage(ctx context.Context, err error) string {
-	if m := (*clMessageError)(nil); errors.As(err, &m) {
+// message maps a license error to Cryptolens' message; anything else is logged as ours.
+func (api *API) message(ctx context.Context, err error) string {
+	if m := (*messageError)(nil); errors.As(err, &m) {
 		return m.msg
 	}
-	if msg, ok := licenseMessage(err); ok {
+	if msg, ok := Message(err); ok {
 		return msg
 	}
-	s.env.InternalError(ctx, err)
-	return clMsgServerError
+	api.env.InternalError(ctx, err)
+	return msgServerError
 }
 
-// licenseMessage is Cryptolens' message for a licensing error, the one translation the Cryptolens wire and the
+// Message is Cryptolens' message for a licensing error, the one translation the Cryptolens wire and the
 // SOAP LicenseService share; false for an error that is not the caller's (a failure of ours).
-func licenseMessage(err error) (string, bool) {
+func Message(err error) (string, bool) {
 	switch {
 	case errors.Is(err, license.ErrUnauthenticated):
-		return clMsgUnauthenticated, true
+		return MsgUnauthenticated, true
 	case errors.Is(err, license.ErrAccessDenied), errors.Is(err, license.ErrNotVendor):
-		return clMsgAccessDenied, true
+		return msgAccessDenied, true
 	case errors.Is(err, license.ErrInvalidInput):
-		return clMsgBadInput, true
+		return MsgBadInput, true
 	case errors.Is(err, license.ErrProductNotFound):
-		return clMsgNoProduct, true
+		return msgNoProduct, true
 	case errors.Is(err, license.ErrKeyNotFound):
-		return clMsgNoKey, true
+		return msgNoKey, true
 	case errors.Is(err, license.ErrKeyBlocked):
-		return clMsgBlocked, true
+		return msgBlocked, true
 	case errors.Is(err, license.ErrMachineLimit):
-		return clMsgLimit, true
+		return msgLimit, true
 	case errors.Is(err, license.ErrNotActivated):
-		return clMsgNotActivated, true
+		return msgNotActivated, true
 	case errors.Is(err, license.ErrCustomerNotFound):
-		return clMsgNoCustomer, true
+		return msgNoCustomer, true
 	}
 	return "", false
 }
 
-type clResult struct {
+type result struct {
 	Result  int    `json:"result"`
 	Message string `json:"message"`
 }
 
-func writeCryptolensError(w http.ResponseWriter, status int, msg string) {
-	reply.JSON(w, status, clResult{Result: 1, Message: msg})
+func writeError(w http.ResponseWriter, status int, msg string) {
+	reply.JSON(w, status, result{Result: 1, Message: msg})
 }
 
-// cryptolensCall is one request's parameters and caller.
-type cryptolensCall struct {
+// call is one request's parameters and caller.
+type call struct {
 	params   map[string]string
 	access   *license.Access
 	clientIP string
@@ -135,79 +154,79 @@ type cryptolensCall struct {
 	err      error // the first bad parameter
 }
 
-func (s *Server) cryptolensAPI(w http.ResponseWriter, r *http.Request) {
+func (api *API) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
-		writeCryptolensError(w, http.StatusMethodNotAllowed, "Use GET or POST.")
+		writeError(w, http.StatusMethodNotAllowed, "Use GET or POST.")
 		return
 	}
 	name := strings.ToLower(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/"), "/"))
-	m, ok := cryptolensMethods[name]
+	m, ok := methods[name]
 	if !ok {
-		writeCryptolensError(w, http.StatusNotFound, "No such method.")
+		writeError(w, http.StatusNotFound, "No such method.")
 		return
 	}
-	params, err := s.cryptolensParams(w, r)
+	params, err := api.readParams(w, r)
 	if err != nil {
-		writeCryptolensError(w, http.StatusOK, clMsgBadInput)
+		writeError(w, http.StatusOK, MsgBadInput)
 		return
 	}
 	ctx := r.Context()
-	c := &cryptolensCall{params: params, clientIP: s.clients.Host(r), r: r}
+	c := &call{params: params, clientIP: api.env.Clients.Host(r), r: r}
 	// Guessing access tokens is throttled per client address (no account: a token names none). Only failures
 	// count, and the token is checked first (a hash and one indexed read), so a valid token is answered even from
 	// an address, such as a shared NAT, where others have failed.
-	if c.access, err = s.deps.License.Authenticate(ctx, params["token"]); errors.Is(err, license.ErrUnauthenticated) {
-		if te := s.signIn.Throttled(r, "", ""); te != nil {
+	if c.access, err = api.License.Authenticate(ctx, params["token"]); errors.Is(err, license.ErrUnauthenticated) {
+		if te := api.env.SignIn.Throttled(r, "", ""); te != nil {
 			reply.RetryAfter(w.Header(), te.RetryAfter)
-			writeCryptolensError(w, http.StatusTooManyRequests, clMsgUnauthenticated)
+			writeError(w, http.StatusTooManyRequests, MsgUnauthenticated)
 			return
 		}
-		s.signIn.Failed(r, "", "", "bad_license_token")
+		api.env.SignIn.Failed(r, "", "", "bad_license_token")
 	}
 	if err == nil && m.perm != "" {
 		err = c.access.Allow(m.perm)
 	}
 	var body any
 	if err == nil {
-		body, err = m.fn(s, ctx, c)
+		body, err = m.fn(api, ctx, c)
 	}
 	if err == nil && c.err != nil {
 		err = c.err
 	}
 	if limited := (*signlimit.LimitedError)(nil); errors.As(err, &limited) {
 		reply.RetryAfter(w.Header(), limited.Wait)
-		writeCryptolensError(w, http.StatusTooManyRequests, limited.Message())
+		writeError(w, http.StatusTooManyRequests, limited.Message())
 		return
 	}
 	if err != nil {
-		writeCryptolensError(w, http.StatusOK, s.cryptolensMessage(ctx, err))
+		writeError(w, http.StatusOK, api.message(ctx, err))
 		return
 	}
 	reply.JSON(w, http.StatusOK, body)
 }
 
-// cryptolensParams reads the body (when it is a form) and the query, bounded; body values win.
-func (s *Server) cryptolensParams(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+// readParams reads the body (when it is a form) and the query, bounded; body values win.
+func (api *API) readParams(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
 	var body string
 	if r.Method == http.MethodPost && r.Body != nil {
 		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if ct != "" && ct != "application/x-www-form-urlencoded" {
 			return nil, fmt.Errorf("content type %q", ct)
 		}
-		limit := min(s.cfg.MaxBodyBytes, cryptolensMaxBody)
+		limit := min(api.env.MaxBodyBytes, maxBody)
 		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			return nil, err
 		}
 		body = string(b)
 	}
-	return parseCryptolensParams(body, r.URL.RawQuery)
+	return ParseParams(body, r.URL.RawQuery)
 }
 
-// parseCryptolensParams decodes url-encoded sources in order, folding names to lower case; the first value of
+// ParseParams decodes url-encoded sources in order, folding names to lower case; the first value of
 // a name wins. It bounds the number of parameters and the length of names and values.
-func parseCryptolensParams(sources ...string) (map[string]string, error) {
+func ParseParams(sources ...string) (map[string]string, error) {
 	out := map[string]string{}
 	n := 0
 	for _, src := range sources {
@@ -215,11 +234,11 @@ func parseCryptolensParams(sources ...string) (map[string]string, error) {
 			if part == "" {
 				continue
 			}
-			if n++; n > cryptolensMaxParams {
+			if n++; n > maxParams {
 				return nil, errors.New("too many parameters")
 			}
 			rawName, rawValue, _ := strings.Cut(part, "=")
-			if len(rawName) > 3*cryptolensMaxNameLen || len(rawValue) > 3*cryptolensMaxValueLen {
+			if len(rawName) > 3*maxNameLen || len(rawValue) > 3*maxValueLen {
 				return nil, errors.New("parameter too long")
 			}
 			name, err := url.QueryUnescape(rawName)
@@ -230,7 +249,7 @@ func parseCryptolensParams(sources ...string) (map[string]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			if name == "" || len(name) > cryptolensMaxNameLen || len(value) > cryptolensMaxValueLen {
+			if name == "" || len(name) > maxNameLen || len(value) > maxValueLen {
 				return nil, errors.New("parameter name empty or too long, or value too long")
 			}
 			name = asciiLower(name)
@@ -256,7 +275,7 @@ func asciiLower(s string) string {
 
 // str returns a parameter; "null" counts as absent, because JavaScript clients (the Node SDK among them)
 // send their null defaults as the string "null".
-func (c *cryptolensCall) str(name string) string {
+func (c *call) str(name string) string {
 	v := c.params[asciiLower(name)]
 	if strings.TrimSpace(v) == "null" {
 		return ""
@@ -264,14 +283,14 @@ func (c *cryptolensCall) str(name string) string {
 	return v
 }
 
-func (c *cryptolensCall) fail(name, v string) {
+func (c *call) fail(name, v string) {
 	if c.err == nil {
 		c.err = fmt.Errorf("%w: parameter %s=%.40q", license.ErrInvalidInput, name, v)
 	}
 }
 
 // int64 reads an integer parameter; absent gives def.
-func (c *cryptolensCall) int64(name string, def int64) int64 {
+func (c *call) int64(name string, def int64) int64 {
 	v := strings.TrimSpace(c.str(name))
 	if v == "" {
 		return def
@@ -283,7 +302,7 @@ func (c *cryptolensCall) int64(name string, def int64) int64 {
 	return n
 }
 
-func (c *cryptolensCall) int(name string, def int) int {
+func (c *call) int(name string, def int) int {
 	n := c.int64(name, int64(def))
 	if n < -1<<31 || n > 1<<31-1 {
 		c.fail(name, strconv.FormatInt(n, 10))
@@ -293,7 +312,7 @@ func (c *cryptolensCall) int(name string, def int) int {
 }
 
 // bool reads a boolean as the SDKs write it: True/False (.NET), true/false, 1/0.
-func (c *cryptolensCall) bool(name string) bool {
+func (c *call) bool(name string) bool {
 	switch v := strings.ToLower(strings.TrimSpace(c.str(name))); v {
 	case "", "false", "0":
 		return false
@@ -306,7 +325,7 @@ func (c *cryptolensCall) bool(name string) bool {
 }
 
 // required reads a parameter that must be present.
-func (c *cryptolensCall) required(name string) string {
+func (c *call) required(name string) string {
 	v := c.str(name)
 	if strings.TrimSpace(v) == "" {
 		c.fail(name, v)
@@ -315,7 +334,7 @@ func (c *cryptolensCall) required(name string) string {
 }
 
 // productID reads the ProductId every method takes.
-func (c *cryptolensCall) productID() int64 {
+func (c *call) productID() int64 {
 	id := c.int64("ProductId", 0)
 	if id <= 0 {
 		c.fail("ProductId", c.str("ProductId"))
@@ -324,7 +343,7 @@ func (c *cryptolensCall) productID() int64 {
 }
 
 // signMethod reads SignMethod: 0 or LinqSign, 1 or StringSign (the .NET SDK sends the enum's name).
-func (c *cryptolensCall) signMethod() int {
+func (c *call) signMethod() int {
 	switch v := strings.ToLower(strings.TrimSpace(c.str("SignMethod"))); v {
 	case "", "0", "linqsign":
 		return 0
@@ -336,66 +355,66 @@ func (c *cryptolensCall) signMethod() int {
 	}
 }
 
-// clLicenseResult is Activate's and GetKey's answer. licenseKey is base64 of the license JSON in every case;
+// licenseResult is Activate's and GetKey's answer. licenseKey is base64 of the license JSON in every case;
 // signature is set when Sign=true and null otherwise, as Cryptolens answers, and only then is anything signed
 // (an RSA private-key operation, limited per token and per address: signlimit.go). Only SignMethod=1
 // (StringSign) is produced: every current SDK asks for it, and the older LinqSign form (.NET DateTime fields,
 // signature inside the object) is not implemented.
-type clLicenseResult struct {
-	Result     int         `json:"result"`
-	Message    string      `json:"message"`
-	LicenseKey string      `json:"licenseKey"`
-	Signature  *string     `json:"signature"`
-	Metadata   *clMetadata `json:"metadata,omitempty"`
+type licenseResult struct {
+	Result     int       `json:"result"`
+	Message    string    `json:"message"`
+	LicenseKey string    `json:"licenseKey"`
+	Signature  *string   `json:"signature"`
+	Metadata   *metadata `json:"metadata,omitempty"`
 }
 
-// clMetadata is the metadata object; its signature, like the license's, is null unless Sign=true.
-type clMetadata struct {
+// metadata is the metadata object; its signature, like the license's, is null unless Sign=true.
+type metadata struct {
 	license.Metadata
 	Signature *string `json:"signature"` // hides Metadata.Signature
 }
 
-// clAnswer is how Activate and GetKey are asked to answer; read before the call so that a bad parameter
+// answerSpec is how Activate and GetKey are asked to answer; read before the call so that a bad parameter
 // changes nothing.
-type clAnswer struct{ sign, metadata bool }
+type answerSpec struct{ sign, metadata bool }
 
-func (c *cryptolensCall) answer() clAnswer {
-	a := clAnswer{sign: c.bool("Sign"), metadata: c.bool("Metadata")}
+func (c *call) answer() answerSpec {
+	a := answerSpec{sign: c.bool("Sign"), metadata: c.bool("Metadata")}
 	c.signMethod() // validated; StringSign is what we answer
 	return a
 }
 
-// clAllowSign checks the signing limits when the answer is to be signed, before the call changes anything.
-func (s *Server) clAllowSign(c *cryptolensCall, ans clAnswer) error {
+// allowSign checks the signing limits when the answer is to be signed, before the call changes anything.
+func (api *API) allowSign(c *call, ans answerSpec) error {
 	if !ans.sign {
 		return nil
 	}
-	if e := s.signLimits.Allow(c.r.Context(), c.access, c.clientIP, s.deps.Now()); e != nil {
+	if e := api.SignLimits.Allow(c.r.Context(), c.access, c.clientIP, api.env.Now()); e != nil {
 		return e
 	}
 	return nil
 }
 
-func (s *Server) clLicense(ans clAnswer, l license.License) (any, error) {
-	var out clLicenseResult
+func (api *API) licenseAnswer(ans answerSpec, l license.License) (any, error) {
+	var out licenseResult
 	if ans.sign {
-		signed, err := s.deps.License.Sign(l)
+		signed, err := api.License.Sign(l)
 		if err != nil {
 			return nil, err
 		}
 		sig := base64.StdEncoding.EncodeToString(signed.Signature)
 		out.LicenseKey, out.Signature = base64.StdEncoding.EncodeToString(signed.LicenseKey), &sig
 	} else {
-		body, err := license.LicenseJSON(l, s.deps.License.Now())
+		body, err := license.LicenseJSON(l, api.License.Now())
 		if err != nil {
 			return nil, err
 		}
 		out.LicenseKey = base64.StdEncoding.EncodeToString(body)
 	}
 	if ans.metadata {
-		md := &clMetadata{Metadata: license.LicenseMetadata(l)}
+		md := &metadata{Metadata: license.LicenseMetadata(l)}
 		if ans.sign {
-			signed, err := s.deps.License.SignedMetadata(l)
+			signed, err := api.License.SignedMetadata(l)
 			if err != nil {
 				return nil, err
 			}
@@ -406,7 +425,7 @@ func (s *Server) clLicense(ans clAnswer, l license.License) (any, error) {
 	return out, nil
 }
 
-func (c *cryptolensCall) fieldMask() license.FieldMask {
+func (c *call) fieldMask() license.FieldMask {
 	n := c.int64("FieldsToReturn", 0)
 	if n < 0 {
 		c.fail("FieldsToReturn", strconv.FormatInt(n, 10))
@@ -414,7 +433,7 @@ func (c *cryptolensCall) fieldMask() license.FieldMask {
 	return license.FieldMask(n)
 }
 
-func (s *Server) clActivate(ctx context.Context, c *cryptolensCall) (any, error) {
+func (api *API) activate(ctx context.Context, c *call) (any, error) {
 	req := license.ActivateRequest{ProductID: c.productID(), Key: c.required("Key"), MachineCode: c.str("MachineCode"),
 		FriendlyName: c.str("FriendlyName"), IP: c.clientIP, Hide: c.fieldMask(), MaxOverdraft: c.int("MaxOverdraft", 0)}
 	interval := c.int64("FloatingTimeInterval", 0)
@@ -426,20 +445,20 @@ func (s *Server) clActivate(ctx context.Context, c *cryptolensCall) (any, error)
 	if c.err != nil {
 		return nil, c.err
 	}
-	if err := s.clAllowSign(c, ans); err != nil {
+	if err := api.allowSign(c, ans); err != nil {
 		return nil, err
 	}
-	l, err := s.deps.License.Activate(ctx, c.access, req)
-	s.auditLicense(c, "license.activate", req.ProductID, req.Key, req.MachineCode, err)
+	l, err := api.License.Activate(ctx, c.access, req)
+	api.auditLicense(c, "license.activate", req.ProductID, req.Key, req.MachineCode, err)
 	if err != nil {
 		return nil, err
 	}
-	return s.clLicense(ans, l)
+	return api.licenseAnswer(ans, l)
 }
 
 // auditLicense records an activation or deactivation, refused or not, naming the key only by its first block
 // (a whole license key is a secret of the customer's).
-func (s *Server) auditLicense(c *cryptolensCall, action string, product int64, key, machine string, err error) {
+func (api *API) auditLicense(c *call, action string, product int64, key, machine string, err error) {
 	outcome := "ok"
 	if err != nil {
 		outcome = "refused: " + err.Error()
@@ -448,46 +467,46 @@ func (s *Server) auditLicense(c *cryptolensCall, action string, product int64, k
 	if len(prefix) > 5 {
 		prefix = prefix[:5]
 	}
-	s.deps.Audit.Record(storage.AuditEvent{Action: action, Outcome: outcome, Actor: c.access.VendorName(), ClientHost: c.clientIP,
+	api.env.Audit.Record(storage.AuditEvent{Action: action, Outcome: outcome, Actor: c.access.VendorName(), ClientHost: c.clientIP,
 		Detail: fmt.Sprintf("product=%d key=%s-… machine=%q", product, prefix, machine)})
 }
 
-func (s *Server) clGetKey(ctx context.Context, c *cryptolensCall) (any, error) {
+func (api *API) getKey(ctx context.Context, c *call) (any, error) {
 	pid, key, hide := c.productID(), c.required("Key"), c.fieldMask()
 	c.int64("FloatingTimeInterval", 0) // accepted: floating seats carry their own expiry
 	ans := c.answer()
 	if c.err != nil {
 		return nil, c.err
 	}
-	if err := s.clAllowSign(c, ans); err != nil {
+	if err := api.allowSign(c, ans); err != nil {
 		return nil, err
 	}
-	l, err := s.deps.License.GetKey(ctx, c.access, pid, key, hide)
+	l, err := api.License.GetKey(ctx, c.access, pid, key, hide)
 	if err != nil {
 		return nil, err
 	}
-	return s.clLicense(ans, l)
+	return api.licenseAnswer(ans, l)
 }
 
-func (s *Server) clDeactivate(ctx context.Context, c *cryptolensCall) (any, error) {
+func (api *API) deactivate(ctx context.Context, c *call) (any, error) {
 	req := license.DeactivateRequest{ProductID: c.productID(), Key: c.required("Key"), MachineCode: c.str("MachineCode"),
 		Floating: c.bool("Floating")}
 	if c.err != nil {
 		return nil, c.err
 	}
-	err := s.deps.License.Deactivate(ctx, c.access, req)
-	s.auditLicense(c, "license.deactivate", req.ProductID, req.Key, req.MachineCode, err)
-	return clResult{}, err
+	err := api.License.Deactivate(ctx, c.access, req)
+	api.auditLicense(c, "license.deactivate", req.ProductID, req.Key, req.MachineCode, err)
+	return result{}, err
 }
 
-type clCreateKeyResult struct {
+type createKeyResult struct {
 	Result     int    `json:"result"`
 	Message    string `json:"message"`
 	Key        string `json:"key"`
 	CustomerID int64  `json:"customerId,omitempty"`
 }
 
-func (s *Server) clCreateKey(ctx context.Context, c *cryptolensCall) (any, error) {
+func (api *API) createKey(ctx context.Context, c *call) (any, error) {
 	pid := c.productID()
 	spec := license.KeySpec{Period: c.int("Period", 0), Notes: c.str("Notes"), Blocked: c.bool("Block"),
 		CustomerID: c.int64("CustomerId", 0), TrialActivation: c.bool("TrialActivation"),
@@ -507,74 +526,74 @@ func (s *Server) clCreateKey(ctx context.Context, c *cryptolensCall) (any, error
 	if c.err != nil {
 		return nil, c.err
 	}
-	created, err := s.deps.License.CreateKey(ctx, c.access, pid, spec)
+	created, err := api.License.CreateKey(ctx, c.access, pid, spec)
 	if err != nil {
 		return nil, err
 	}
-	out := clCreateKeyResult{Key: created.Key.Key}
+	out := createKeyResult{Key: created.Key.Key}
 	if created.Customer != nil {
 		out.CustomerID = created.Customer.ID
 	}
 	return out, nil
 }
 
-type clKeyResult struct {
+type keyResult struct {
 	Result  int    `json:"result"`
 	Message string `json:"message"`
 	Key     string `json:"key"`
 }
 
-func (s *Server) clCreateTrialKey(ctx context.Context, c *cryptolensCall) (any, error) {
+func (api *API) createTrialKey(ctx context.Context, c *call) (any, error) {
 	pid, mc := c.productID(), c.required("MachineCode")
 	if c.err != nil {
 		return nil, c.err
 	}
-	k, err := s.deps.License.CreateTrialKey(ctx, c.access, pid, mc)
+	k, err := api.License.CreateTrialKey(ctx, c.access, pid, mc)
 	if err != nil {
 		return nil, err
 	}
-	return clKeyResult{Key: k.Key}, nil
+	return keyResult{Key: k.Key}, nil
 }
 
-func (s *Server) clBlock(ctx context.Context, c *cryptolensCall, blocked bool) (any, error) {
+func (api *API) block(ctx context.Context, c *call, blocked bool) (any, error) {
 	pid, key := c.productID(), c.required("Key")
 	if c.err != nil {
 		return nil, c.err
 	}
-	return clResult{}, s.deps.License.BlockKey(ctx, c.access, pid, key, blocked)
+	return result{}, api.License.BlockKey(ctx, c.access, pid, key, blocked)
 }
 
-func (s *Server) clBlockKey(ctx context.Context, c *cryptolensCall) (any, error) {
-	return s.clBlock(ctx, c, true)
+func (api *API) blockKey(ctx context.Context, c *call) (any, error) {
+	return api.block(ctx, c, true)
 }
 
-func (s *Server) clUnblockKey(ctx context.Context, c *cryptolensCall) (any, error) {
-	return s.clBlock(ctx, c, false)
+func (api *API) unblockKey(ctx context.Context, c *call) (any, error) {
+	return api.block(ctx, c, false)
 }
 
-func (s *Server) clExtendLicense(ctx context.Context, c *cryptolensCall) (any, error) {
+func (api *API) extendLicense(ctx context.Context, c *call) (any, error) {
 	pid, key, n := c.productID(), c.required("Key"), c.int("NoOfDays", 0)
 	if c.err != nil {
 		return nil, c.err
 	}
-	return clResult{}, s.deps.License.ExtendLicense(ctx, c.access, pid, key, n)
+	return result{}, api.License.ExtendLicense(ctx, c.access, pid, key, n)
 }
 
-type clKeyLockResult struct {
+type keyLockResult struct {
 	KeyID   int64  `json:"keyId"`
 	Token   string `json:"token"`
 	Result  int    `json:"result"`
 	Message string `json:"message"`
 }
 
-func (s *Server) clKeyLock(ctx context.Context, c *cryptolensCall) (any, error) {
+func (api *API) keyLock(ctx context.Context, c *call) (any, error) {
 	pid, key := c.productID(), c.required("Key")
 	if c.err != nil {
 		return nil, c.err
 	}
-	issued, keyID, err := s.deps.License.KeyLock(ctx, c.access, pid, key)
+	issued, keyID, err := api.License.KeyLock(ctx, c.access, pid, key)
 	if err != nil {
 		return nil, err
 	}
-	return clKeyLockResult{KeyID: keyID, Token: issued.Token}, nil
+	return keyLockResult{KeyID: keyID, Token: issued.Token}, nil
 }

@@ -1,4 +1,4 @@
-package server
+package cryptolens
 
 import (
 	"context"
@@ -14,75 +14,68 @@ import (
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
-// App authorization on the Cryptolens API (entries in cryptolensMethods): auth/GetChallenge and auth/GetToken
+// App authorization on the Cryptolens API (entries in methods): auth/GetChallenge and auth/GetToken
 // for an app holding a parent token, User/GetLicenseKeys for its child token, and userauth/Login, a password
-// sign-in that gives an app the same child token without the browser. The consent page is appauth_pages.go.
-
-// AppAuthDeps are the app authorization surfaces' dependencies; a nil Service leaves them out.
-type AppAuthDeps struct {
-	Service *appauth.Service
-	// CSRFKey keys the form tokens of the consent and list pages: keys.Derive(master, keys.PurposeCSRF).
-	CSRFKey []byte
-}
+// sign-in that gives an app the same child token without the browser. The consent page is package consent's.
 
 // Messages of the app authorization methods. The first is Cryptolens' (its SDKs' users report it); the
 // userauth ones are Cryptolens' documented userauth messages; the others are ours, for failures Cryptolens
 // does not document.
 const (
-	clMsgRequestNotFound = "The authorization request could not be found."
-	clMsgChallenge       = "The challenge has expired or was already used. Get a new one with auth/GetChallenge."
-	clMsgSignature       = "The signed challenge could not be verified with the public key of the request."
-	clMsgDate            = "The Date is too far from the server's time. Check the device's clock."
-	clMsgNoCredentials   = "No username or password supplied."
-	clMsgBadUser         = "Unable to authenticate user."
+	msgRequestNotFound = "The authorization request could not be found."
+	msgChallenge       = "The challenge has expired or was already used. Get a new one with auth/GetChallenge."
+	msgSignature       = "The signed challenge could not be verified with the public key of the request."
+	msgDate            = "The Date is too far from the server's time. Check the device's clock."
+	msgNoCredentials   = "No username or password supplied."
+	msgBadUser         = "Unable to authenticate user."
 )
 
-// clMessageError carries the exact Cryptolens message for err.
-type clMessageError struct {
+// messageError carries the exact Cryptolens message for err.
+type messageError struct {
 	msg string
 	err error
 }
 
-func (e *clMessageError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *clMessageError) Unwrap() error { return e.err }
+func (e *messageError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *messageError) Unwrap() error { return e.err }
 
-// appAuthError gives app authorization errors their messages; others pass through to cryptolensMessage.
+// appAuthError gives app authorization errors their messages; others pass through to message.
 func appAuthError(err error) error {
 	msg := ""
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, appauth.ErrRequestNotFound):
-		msg = clMsgRequestNotFound
+		msg = msgRequestNotFound
 	case errors.Is(err, appauth.ErrChallenge):
-		msg = clMsgChallenge
+		msg = msgChallenge
 	case errors.Is(err, appauth.ErrSignature):
-		msg = clMsgSignature
+		msg = msgSignature
 	case errors.Is(err, appauth.ErrDate):
-		msg = clMsgDate
+		msg = msgDate
 	case errors.Is(err, appauth.ErrNoCustomer):
-		msg = clMsgNoCustomer
+		msg = msgNoCustomer
 	case errors.Is(err, appauth.ErrDeviceLimit):
-		msg = clMsgLimit
+		msg = msgLimit
 	case errors.Is(err, appauth.ErrParent):
-		msg = clMsgAccessDenied
+		msg = msgAccessDenied
 	default:
 		return err
 	}
-	return &clMessageError{msg: msg, err: err}
+	return &messageError{msg: msg, err: err}
 }
 
 // errNoAppAuth answers the app authorization methods on a server without them.
-var errNoAppAuth = &clMessageError{msg: "No such method.", err: errors.New("app authorization is not configured")}
+var errNoAppAuth = &messageError{msg: "No such method.", err: errors.New("app authorization is not configured")}
 
-type clChallengeResult struct {
+type challengeResult struct {
 	Result    int    `json:"result"`
 	Message   string `json:"message"`
 	Challenge string `json:"challenge"`
 }
 
-func (s *Server) clGetChallenge(ctx context.Context, c *cryptolensCall) (any, error) {
-	svc := s.deps.AppAuth.Service
+func (api *API) getChallenge(ctx context.Context, c *call) (any, error) {
+	svc := api.AppAuth
 	if svc == nil {
 		return nil, errNoAppAuth
 	}
@@ -94,10 +87,10 @@ func (s *Server) clGetChallenge(ctx context.Context, c *cryptolensCall) (any, er
 	if err != nil {
 		return nil, appAuthError(err)
 	}
-	return clChallengeResult{Challenge: base64.StdEncoding.EncodeToString(challenge)}, nil
+	return challengeResult{Challenge: base64.StdEncoding.EncodeToString(challenge)}, nil
 }
 
-type clTokenResult struct {
+type tokenResult struct {
 	Result  int    `json:"result"`
 	Message string `json:"message"`
 	Token   string `json:"token"`
@@ -106,8 +99,8 @@ type clTokenResult struct {
 // maxSignatureLen bounds SignedChallenge: base64 of a 4096-bit signature is 684 characters.
 const maxSignatureLen = 1024
 
-func (s *Server) clGetToken(ctx context.Context, c *cryptolensCall) (any, error) {
-	svc := s.deps.AppAuth.Service
+func (api *API) getToken(ctx context.Context, c *call) (any, error) {
+	svc := api.AppAuth
 	if svc == nil {
 		return nil, errNoAppAuth
 	}
@@ -123,14 +116,14 @@ func (s *Server) clGetToken(ctx context.Context, c *cryptolensCall) (any, error)
 	issued, err := svc.Token(ctx, c.access, authToken, date, sig)
 	if err != nil {
 		if errors.Is(err, appauth.ErrSignature) || errors.Is(err, appauth.ErrDate) || errors.Is(err, appauth.ErrChallenge) {
-			s.deps.Audit.Record(storage.AuditEvent{Action: "appauth.refuse", Outcome: refusal(err), Actor: c.access.VendorName(),
+			api.env.Audit.Record(storage.AuditEvent{Action: "appauth.refuse", Outcome: refusal(err), Actor: c.access.VendorName(),
 				ClientHost: c.clientIP, Detail: "on=GetToken"})
 		}
 		return nil, appAuthError(err)
 	}
 	a := issued.Authorization
-	s.recordIssue(c.r, "app", a.User, fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName))
-	return clTokenResult{Token: issued.Token}, nil
+	api.env.Issued(c.r, "app", a.User, fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName))
+	return tokenResult{Token: issued.Token}, nil
 }
 
 // refusal names a GetToken refusal for the audit log.
@@ -144,8 +137,8 @@ func refusal(err error) string {
 	return "no_challenge"
 }
 
-// clLicenseKeysResult is the .NET SDK's GetLicenseKeysResultLinqSign.
-type clLicenseKeysResult struct {
+// licenseKeysResult is the .NET SDK's GetLicenseKeysResultLinqSign.
+type licenseKeysResult struct {
 	Result                int     `json:"result"`
 	Message               string  `json:"message"`
 	Results               string  `json:"results"`
@@ -154,8 +147,8 @@ type clLicenseKeysResult struct {
 	SignDate              int64   `json:"signDate"`
 }
 
-func (s *Server) clGetLicenseKeys(ctx context.Context, c *cryptolensCall) (any, error) {
-	svc := s.deps.AppAuth.Service
+func (api *API) getLicenseKeys(ctx context.Context, c *call) (any, error) {
+	svc := api.AppAuth
 	if svc == nil {
 		return nil, errNoAppAuth
 	}
@@ -171,7 +164,7 @@ func (s *Server) clGetLicenseKeys(ctx context.Context, c *cryptolensCall) (any, 
 	if err != nil {
 		return nil, appAuthError(err)
 	}
-	out := clLicenseKeysResult{Results: base64.StdEncoding.EncodeToString(keys.Results),
+	out := licenseKeysResult{Results: base64.StdEncoding.EncodeToString(keys.Results),
 		ActivatedMachineCodes: base64.StdEncoding.EncodeToString(keys.ActivatedMachineCodes), SignDate: keys.SignDate.Unix()}
 	if sign {
 		sig := base64.StdEncoding.EncodeToString(keys.Signature)
@@ -180,11 +173,11 @@ func (s *Server) clGetLicenseKeys(ctx context.Context, c *cryptolensCall) (any, 
 	return out, nil
 }
 
-// clUserLogin is /api/userauth/Login as this server offers it: the parent token, a user's name and password
+// userLogin is /api/userauth/Login as this server offers it: the parent token, a user's name and password
 // and the device → a child token with the GetLicenseKeys permission, exactly what the user would authorize on
 // the consent page for User Login Auth. Failed passwords count against the sign-in throttle.
-func (s *Server) clUserLogin(ctx context.Context, c *cryptolensCall) (any, error) {
-	svc := s.deps.AppAuth.Service
+func (api *API) userLogin(ctx context.Context, c *call) (any, error) {
+	svc := api.AppAuth
 	if svc == nil {
 		return nil, errNoAppAuth
 	}
@@ -195,16 +188,16 @@ func (s *Server) clUserLogin(ctx context.Context, c *cryptolensCall) (any, error
 		return nil, c.err
 	}
 	if name == "" || pass == "" {
-		return nil, &clMessageError{msg: clMsgNoCredentials, err: license.ErrInvalidInput}
+		return nil, &messageError{msg: msgNoCredentials, err: license.ErrInvalidInput}
 	}
-	u, err := s.signIn.Authenticate(c.r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(ctx, name, pass) })
+	u, err := api.env.SignIn.Authenticate(c.r, name, func() (storage.User, error) { return api.Auth.Authenticate(ctx, name, pass) })
 	var throttled *auth.ThrottledError
 	switch {
 	case errors.Is(err, auth.ErrBadCredentials):
-		return nil, &clMessageError{msg: clMsgBadUser, err: err}
+		return nil, &messageError{msg: msgBadUser, err: err}
 	case errors.As(err, &throttled):
 		secs := int((throttled.RetryAfter + 999_999_999) / 1_000_000_000)
-		return nil, &clMessageError{msg: "Too many failed sign-ins. Try again in " + strconv.Itoa(secs) + " seconds.", err: err}
+		return nil, &messageError{msg: "Too many failed sign-ins. Try again in " + strconv.Itoa(secs) + " seconds.", err: err}
 	case err != nil:
 		return nil, err
 	}
@@ -213,8 +206,8 @@ func (s *Server) clUserLogin(ctx context.Context, c *cryptolensCall) (any, error
 		return nil, appAuthError(err)
 	}
 	a := issued.Authorization
-	s.deps.Audit.Record(storage.AuditEvent{Action: "appauth.approve", Outcome: "ok", Actor: u.Name, Subject: u.Name, ClientHost: c.clientIP,
+	api.env.Audit.Record(storage.AuditEvent{Action: "appauth.approve", Outcome: "ok", Actor: u.Name, Subject: u.Name, ClientHost: c.clientIP,
 		Detail: fmt.Sprintf("authorization=%d app=%q by=password", a.ID, a.AppName)})
-	s.recordIssue(c.r, "app", u.Name, fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName))
-	return clTokenResult{Token: issued.Token}, nil
+	api.env.Issued(c.r, "app", u.Name, fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName))
+	return tokenResult{Token: issued.Token}, nil
 }

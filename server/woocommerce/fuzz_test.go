@@ -1,4 +1,4 @@
-package server
+package woocommerce
 
 import (
 	"net/http/httptest"
@@ -40,14 +40,14 @@ func FuzzWooParams(f *testing.F) {
 		r := httptest.NewRequest("POST", "/wp-json/woo-license-keys/v1/activate", strings.NewReader(body))
 		r.URL.RawQuery = query
 		r.Header.Set("Content-Type", contentType)
-		p, err := readWooParams(httptest.NewRecorder(), r, 4096)
+		p, err := readParams(httptest.NewRecorder(), r, 4096)
 		if err != nil {
-			if len(body) <= 4096 && err != errWooBody {
+			if len(body) <= 4096 && err != errBody {
 				t.Fatalf("unexpected error %v for a body within the limit", err)
 			}
 			return
 		}
-		for op := range wooRESTArgs {
+		for op := range restArgNames {
 			if e := restArgs(op, p); e != nil && e.Data.Status != 400 {
 				t.Fatalf("WordPress error with status %d", e.Data.Status)
 			}

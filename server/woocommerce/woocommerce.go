@@ -1,4 +1,9 @@
-package server
+// Package woocommerce serves the WooCommerce License Keys wire (10 Quality's "woo-license-keys" plugin and its
+// PHP client): the WordPress REST routes and the admin-ajax.php form, translated to license.Woo. Both handlers answer
+// with the plugin's envelope {"error","status","message","errors","data"}; the REST handler sends the
+// envelope's status as the HTTP status (and WordPress's own 400/404 errors before the plugin runs), the Ajax
+// handler always 200.
+package woocommerce
 
 import (
 	"bytes"
@@ -17,57 +22,62 @@ import (
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/internal/surface"
 )
 
-// The WooCommerce License Keys wire (10 Quality's "woo-license-keys" plugin and its PHP client): the WordPress
-// REST routes and the admin-ajax.php form, translated to license.Woo. Both handlers answer with the plugin's
-// envelope {"error","status","message","errors","data"}; the REST handler sends the envelope's status as the
-// HTTP status (and WordPress's own 400/404 errors before the plugin runs), the Ajax handler always 200.
+// The plugin's paths.
 const (
-	wooRESTBase = "/wp-json/woo-license-keys/v1/"
-	wooAjaxPath = "/wp-admin/admin-ajax.php"
+	restBase = "/wp-json/woo-license-keys/v1/"
+	ajaxPath = "/wp-admin/admin-ajax.php"
 )
 
 // The plugin's success messages.
 const (
-	wooMsgActivated   = "License Key activated successfully."
-	wooMsgValid       = "License Key is valid."
-	wooMsgDeactivated = "Activation has been deactivated."
+	msgActivated   = "License Key activated successfully."
+	msgValid       = "License Key is valid."
+	msgDeactivated = "Activation has been deactivated."
 )
 
-func (s *Server) routeWooCommerce() {
-	if s.deps.Woo == nil {
-		return
-	}
+// API is the wire over the licensing core's WooCommerce layer.
+type API struct {
+	env *surface.Env
+	woo *license.Woo
+}
+
+// New returns the wire over woo.
+func New(env *surface.Env, woo *license.Woo) *API { return &API{env: env, woo: woo} }
+
+// Mount adds the REST routes and admin-ajax.php.
+func (a *API) Mount(mux *http.ServeMux) {
 	for _, op := range []string{"activate", "validate", "deactivate", "token"} {
-		h := s.wooREST(op)
-		s.mux.HandleFunc("GET "+wooRESTBase+op, h)
-		s.mux.HandleFunc("POST "+wooRESTBase+op, h)
+		h := a.rest(op)
+		mux.HandleFunc("GET "+restBase+op, h)
+		mux.HandleFunc("POST "+restBase+op, h)
 	}
-	s.mux.HandleFunc(wooRESTBase, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(restBase, func(w http.ResponseWriter, r *http.Request) {
 		reply.JSON(w, http.StatusNotFound, wpError{Code: "rest_no_route",
 			Message: "No route was found matching the URL and request method.", Data: wpErrorData{Status: http.StatusNotFound}})
 	})
-	s.mux.HandleFunc("GET "+wooAjaxPath, s.wooAjax)
-	s.mux.HandleFunc("POST "+wooAjaxPath, s.wooAjax)
+	mux.HandleFunc("GET "+ajaxPath, a.ajax)
+	mux.HandleFunc("POST "+ajaxPath, a.ajax)
 }
 
 // --- parameters ---
 
-// wooParams are a request's parameters the way WordPress merges them: the JSON body over the form body over the
-// query string. A value is a string, a json.Number, a bool, nil, or wooArray (PHP's name[] or a JSON array or
+// params are a request's parameters the way WordPress merges them: the JSON body over the form body over the
+// query string. A value is a string, a json.Number, a bool, nil, or array (PHP's name[] or a JSON array or
 // object), which is never a valid value here.
-type wooParams map[string]any
+type params map[string]any
 
-type wooArray struct{}
+type array struct{}
 
-// errWooBody is a body that cannot be read as parameters; WordPress answers it with rest_invalid_json.
-var errWooBody = errors.New("woocommerce: malformed request body")
+// errBody is a body that cannot be read as parameters; WordPress answers it with rest_invalid_json.
+var errBody = errors.New("woocommerce: malformed request body")
 
-// readWooParams reads the query string and a form or JSON body of at most max bytes (a larger body is an
+// readParams reads the query string and a form or JSON body of at most max bytes (a larger body is an
 // *http.MaxBytesError).
-func readWooParams(w http.ResponseWriter, r *http.Request, max int64) (wooParams, error) {
-	p := wooParams{}
+func readParams(w http.ResponseWriter, r *http.Request, max int64) (params, error) {
+	p := params{}
 	addForm(p, r.URL.RawQuery)
 	if r.Body == nil || r.Method == http.MethodGet {
 		return p, nil
@@ -86,12 +96,12 @@ func readWooParams(w http.ResponseWriter, r *http.Request, max int64) (wooParams
 		dec.UseNumber()
 		var obj map[string]any
 		if err := dec.Decode(&obj); err != nil || obj == nil {
-			return nil, errWooBody
+			return nil, errBody
 		}
 		for k, v := range obj {
 			switch v.(type) {
 			case map[string]any, []any:
-				v = wooArray{}
+				v = array{}
 			}
 			p[k] = v
 		}
@@ -102,7 +112,7 @@ func readWooParams(w http.ResponseWriter, r *http.Request, max int64) (wooParams
 }
 
 // addForm adds urlencoded pairs as PHP reads them: the last of repeated names wins, and name[...] is an array.
-func addForm(p wooParams, raw string) {
+func addForm(p params, raw string) {
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
@@ -113,7 +123,7 @@ func addForm(p wooParams, raw string) {
 			continue
 		}
 		if name, _, isArray := strings.Cut(k, "["); isArray {
-			p[name] = wooArray{}
+			p[name] = array{}
 			continue
 		}
 		p[k] = v
@@ -121,13 +131,13 @@ func addForm(p wooParams, raw string) {
 }
 
 // str returns a string parameter and whether it is present as a string (JSON numbers are not strings).
-func (p wooParams) str(name string) (string, bool) {
+func (p params) str(name string) (string, bool) {
 	v, ok := p[name].(string)
 	return v, ok
 }
 
 // text returns a parameter as PHP would read it into a string: strings and numbers; anything else is empty.
-func (p wooParams) text(name string) string {
+func (p params) text(name string) string {
 	switch v := p[name].(type) {
 	case string:
 		return v
@@ -189,7 +199,7 @@ func absint(v string) int64 {
 }
 
 // activationID reads activation_id as the REST route does: numeric or refused, then absint.
-func (p wooParams) activationID() (int64, bool) {
+func (p params) activationID() (int64, bool) {
 	switch v := p["activation_id"].(type) {
 	case string:
 		if !phpNumeric.MatchString(v) {
@@ -215,8 +225,8 @@ type wpError struct {
 	Data    wpErrorData `json:"data"`
 }
 
-// wooRESTArgs are the REST routes' arguments in the order the plugin registers them; the domain is optional.
-var wooRESTArgs = map[string][]string{
+// restArgNames are the REST routes' arguments in the order the plugin registers them; the domain is optional.
+var restArgNames = map[string][]string{
 	"activate":   {"store_code", "sku", "license_key"},
 	"validate":   {"activation_id", "store_code", "sku", "license_key"},
 	"deactivate": {"activation_id", "store_code", "sku", "license_key"},
@@ -224,9 +234,9 @@ var wooRESTArgs = map[string][]string{
 
 // restArgs checks the arguments as WordPress does before the plugin runs: every required one present, each of
 // the right type. It returns WordPress's error, or nil.
-func restArgs(op string, p wooParams) *wpError {
+func restArgs(op string, p params) *wpError {
 	var missing []string
-	for _, name := range wooRESTArgs[op] {
+	for _, name := range restArgNames[op] {
 		if v, ok := p[name]; !ok || v == nil {
 			missing = append(missing, name)
 		}
@@ -236,7 +246,7 @@ func restArgs(op string, p wooParams) *wpError {
 			Data: wpErrorData{Status: http.StatusBadRequest, Params: missing}}
 	}
 	invalid := orderedObject{}
-	for _, name := range append(wooRESTArgs[op], "domain") {
+	for _, name := range append(restArgNames[op], "domain") {
 		v, present := p[name]
 		if !present {
 			continue
@@ -301,19 +311,19 @@ func (o orderedObject) MarshalJSON() ([]byte, error) {
 
 // --- the plugin's envelope ---
 
-// wooEnvelope is WPMVC\Response::to_array: error and status always, the rest when set.
-type wooEnvelope struct {
-	Error   bool          `json:"error"`
-	Status  int           `json:"status"`
-	Message string        `json:"message,omitempty"`
-	Errors  orderedObject `json:"errors,omitempty"`
-	Data    *wooData      `json:"data,omitempty"`
+// envelope is WPMVC\Response::to_array: error and status always, the rest when set.
+type envelope struct {
+	Error   bool           `json:"error"`
+	Status  int            `json:"status"`
+	Message string         `json:"message,omitempty"`
+	Errors  orderedObject  `json:"errors,omitempty"`
+	Data    *licenseFields `json:"data,omitempty"`
 
 	retryAfter time.Duration // sent as Retry-After
 }
 
-// wooData is the plugin's LicenseKey model without its hidden fields, in its order.
-type wooData struct {
+// licenseFields is the plugin's LicenseKey model without its hidden fields, in its order.
+type licenseFields struct {
 	Expire       *int64  `json:"expire"`
 	ActivationID int64   `json:"activation_id"`
 	ExpireDate   *string `json:"expire_date"`
@@ -324,8 +334,8 @@ type wooData struct {
 	Status       string  `json:"status"`
 }
 
-func wooLicenseData(l license.WooLicense) *wooData {
-	d := &wooData{ActivationID: l.ActivationID, TheKey: l.TheKey, HasExpired: l.HasExpired, Status: "active"}
+func licenseData(l license.WooLicense) *licenseFields {
+	d := &licenseFields{ActivationID: l.ActivationID, TheKey: l.TheKey, HasExpired: l.HasExpired, Status: "active"}
 	if !l.Expire.IsZero() {
 		e, date, tz := l.Expire.Unix(), l.Expire.UTC().Format("2006-01-02 15:04"), "UTC"
 		d.Expire, d.ExpireDate, d.Timezone = &e, &date, &tz
@@ -336,9 +346,9 @@ func wooLicenseData(l license.WooLicense) *wooData {
 	return d
 }
 
-// wooStatus is the status a refusal is sent with: 401 when the access token is missing or invalid, 429 when
+// refusalStatus is the status a refusal is sent with: 401 when the access token is missing or invalid, 429 when
 // throttled (our codes; the plugin publishes none), else the plugin's 500.
-func wooStatus(e *license.WooErrors) int {
+func refusalStatus(e *license.WooErrors) int {
 	switch {
 	case e.Has(license.WooErrTooMany.Code):
 		return http.StatusTooManyRequests
@@ -348,9 +358,9 @@ func wooStatus(e *license.WooErrors) int {
 	return http.StatusInternalServerError
 }
 
-// wooGuess reports whether a refusal is what guessing a secret gets: a store code or key that does not match
+// isGuess reports whether a refusal is what guessing a secret gets: a store code or key that does not match
 // (1, 2, 4, 5) or an unknown token (301). Those count against the client's address in the sign-in throttle.
-func wooGuess(e *license.WooErrors) bool {
+func isGuess(e *license.WooErrors) bool {
 	for _, x := range []license.WooError{license.WooErrStoreCode, license.WooErrKeyFormat, license.WooErrKeyParse,
 		license.WooErrKeyNotFound, license.WooErrTokenInvalid} {
 		if e.Has(x.Code) {
@@ -360,9 +370,9 @@ func wooGuess(e *license.WooErrors) bool {
 	return false
 }
 
-// wooErrorBody renders a refusal in the store's format: messages keyed by parameter (the plugin's default,
+// refusalBody renders a refusal in the store's format: messages keyed by parameter (the plugin's default,
 // where "Invalid activation." also adds "Invalid license key." under license_key) or by numeric code.
-func wooErrorBody(e *license.WooErrors) wooEnvelope {
+func refusalBody(e *license.WooErrors) envelope {
 	var out orderedObject
 	add := func(key, msg string) {
 		for i := range out {
@@ -383,34 +393,34 @@ func wooErrorBody(e *license.WooErrors) wooEnvelope {
 			add("license_key", "Invalid license key.")
 		}
 	}
-	return wooEnvelope{Error: true, Status: wooStatus(e), Errors: out, retryAfter: e.RetryAfter}
+	return envelope{Error: true, Status: refusalStatus(e), Errors: out, retryAfter: e.RetryAfter}
 }
 
-type wooTokenResponse struct {
+type tokenResponse struct {
 	AccessToken string `json:"access_token"`
 	TokenType   string `json:"token_type"`
 	Expires     int64  `json:"expires"` // the lifetime in seconds, the plugin's name
 }
 
-// wooCall runs one operation on parameters already checked. It returns what to send, the status it stands for
+// call runs one operation on parameters already checked. It returns what to send, the status it stands for
 // and, for a refused access token, the error of the Bearer challenge.
-func (s *Server) wooCall(r *http.Request, op string, p wooParams, ajax bool) (body any, status int, challenge string) {
+func (a *API) call(r *http.Request, op string, p params, ajax bool) (body any, status int, challenge string) {
 	str := func(name string) string { return sanitizeText(p.text(name)) }
 	ctx := r.Context()
 	// Guessing store codes, keys and tokens is throttled per client address, like passwords; only failures count,
 	// so clients sharing an address are not refused for each other's successes.
-	if te := s.signIn.Throttled(r, "", ""); te != nil {
-		return s.wooFailure(r, &license.WooErrors{Errors: []license.WooError{license.WooErrTooMany}, RetryAfter: te.RetryAfter})
+	if te := a.env.SignIn.Throttled(r, "", ""); te != nil {
+		return a.failure(r, &license.WooErrors{Errors: []license.WooError{license.WooErrTooMany}, RetryAfter: te.RetryAfter})
 	}
 	if op == "token" {
-		t, err := s.deps.Woo.IssueToken(ctx, str("grant_type"), str("license_key"))
+		t, err := a.woo.IssueToken(ctx, str("grant_type"), str("license_key"))
 		if err != nil {
-			return s.wooFailure(r, err)
+			return a.failure(r, err)
 		}
-		return wooTokenResponse{AccessToken: t.Token, TokenType: "Bearer", Expires: int64(t.Lifetime / time.Second)}, http.StatusOK, ""
+		return tokenResponse{AccessToken: t.Token, TokenType: "Bearer", Expires: int64(t.Lifetime / time.Second)}, http.StatusOK, ""
 	}
 	req := license.WooRequest{StoreCode: str("store_code"), SKU: str("sku"), LicenseKey: str("license_key"),
-		Domain: str("domain"), IP: s.clients.Host(r), Token: credential.BearerHeader(r)}
+		Domain: str("domain"), IP: a.env.Clients.Host(r), Token: credential.BearerHeader(r)}
 	switch v := str("activation_id"); {
 	case op == "activate":
 	case !ajax:
@@ -429,43 +439,43 @@ func (s *Server) wooCall(r *http.Request, op string, p wooParams, ajax bool) (bo
 	)
 	switch op {
 	case "activate":
-		l, err = s.deps.Woo.Activate(ctx, req)
-		msg = wooMsgActivated
+		l, err = a.woo.Activate(ctx, req)
+		msg = msgActivated
 	case "validate":
-		l, err = s.deps.Woo.Validate(ctx, req)
-		msg = wooMsgValid
+		l, err = a.woo.Validate(ctx, req)
+		msg = msgValid
 	case "deactivate":
-		if err = s.deps.Woo.Deactivate(ctx, req); err == nil {
-			return wooEnvelope{Status: http.StatusOK, Message: wooMsgDeactivated}, http.StatusOK, ""
+		if err = a.woo.Deactivate(ctx, req); err == nil {
+			return envelope{Status: http.StatusOK, Message: msgDeactivated}, http.StatusOK, ""
 		}
 	}
 	if err != nil {
-		return s.wooFailure(r, err)
+		return a.failure(r, err)
 	}
-	return wooEnvelope{Status: http.StatusOK, Message: msg, Data: wooLicenseData(l)}, http.StatusOK, ""
+	return envelope{Status: http.StatusOK, Message: msg, Data: licenseData(l)}, http.StatusOK, ""
 }
 
-// wooFailure translates an error of license.Woo: the plugin's refusal, or an internal error that the plugin
+// failure translates an error of license.Woo: the plugin's refusal, or an internal error that the plugin
 // would answer with a bare {"error":true,"status":500}.
-func (s *Server) wooFailure(r *http.Request, err error) (any, int, string) {
+func (a *API) failure(r *http.Request, err error) (any, int, string) {
 	var we *license.WooErrors
 	if errors.As(err, &we) {
-		if wooGuess(we) {
-			s.signIn.Failed(r, "", "", "bad_woo_credentials")
+		if isGuess(we) {
+			a.env.SignIn.Failed(r, "", "", "bad_woo_credentials")
 		}
-		body := wooErrorBody(we)
+		body := refusalBody(we)
 		challenge := ""
 		if we.Has(license.WooErrTokenInvalid.Code) {
 			challenge = "invalid_token"
 		}
 		return body, body.Status, challenge
 	}
-	s.env.InternalError(r.Context(), err)
-	return wooEnvelope{Error: true, Status: http.StatusInternalServerError}, http.StatusInternalServerError, ""
+	a.env.InternalError(r.Context(), err)
+	return envelope{Error: true, Status: http.StatusInternalServerError}, http.StatusInternalServerError, ""
 }
 
-// wooRequestError answers a body that could not be read: 413 when too large, else WordPress's rest_invalid_json.
-func wooRequestError(w http.ResponseWriter, err error) {
+// requestError answers a body that could not be read: 413 when too large, else WordPress's rest_invalid_json.
+func requestError(w http.ResponseWriter, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		reply.JSON(w, http.StatusRequestEntityTooLarge, wpError{Code: "rest_request_too_large",
@@ -476,12 +486,12 @@ func wooRequestError(w http.ResponseWriter, err error) {
 		Data: wpErrorData{Status: http.StatusBadRequest}})
 }
 
-// wooREST serves one REST route.
-func (s *Server) wooREST(op string) http.HandlerFunc {
+// rest serves one REST route.
+func (a *API) rest(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := readWooParams(w, r, s.cfg.MaxBodyBytes)
+		p, err := readParams(w, r, a.env.MaxBodyBytes)
 		if err != nil {
-			wooRequestError(w, err)
+			requestError(w, err)
 			return
 		}
 		if e := restArgs(op, p); e != nil {
@@ -493,42 +503,42 @@ func (s *Server) wooREST(op string) http.HandlerFunc {
 				p["domain"] = "localhost" // the route's default
 			}
 		}
-		body, status, challenge := s.wooCall(r, op, p, false)
-		s.wooWrite(w, status, challenge, body)
+		body, status, challenge := a.call(r, op, p, false)
+		a.write(w, status, challenge, body)
 	}
 }
 
-// wooAjax serves admin-ajax.php?action=license_key_*: any other action is WordPress's "0" with 400.
-func (s *Server) wooAjax(w http.ResponseWriter, r *http.Request) {
-	p, err := readWooParams(w, r, s.cfg.MaxBodyBytes)
+// ajax serves admin-ajax.php?action=license_key_*: any other action is WordPress's "0" with 400.
+func (a *API) ajax(w http.ResponseWriter, r *http.Request) {
+	p, err := readParams(w, r, a.env.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			http.Error(w, "0", http.StatusRequestEntityTooLarge)
 			return
 		}
-		p = wooParams{}
+		p = params{}
 		addForm(p, r.URL.RawQuery)
 	}
 	action, _ := p.str("action")
 	op, ok := strings.CutPrefix(action, "license_key_")
-	if _, known := wooRESTArgs[op]; !ok || (!known && op != "token") {
+	if _, known := restArgNames[op]; !ok || (!known && op != "token") {
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, "0")
 		return
 	}
-	body, _, _ := s.wooCall(r, op, p, true)
-	s.wooWrite(w, http.StatusOK, "", body) // Response::json() sets no status
+	body, _, _ := a.call(r, op, p, true)
+	a.write(w, http.StatusOK, "", body) // Response::json() sets no status
 }
 
-// wooWrite sends an answer with its status, a Bearer challenge with a 401, and Retry-After with a throttled
+// write sends an answer with its status, a Bearer challenge with a 401, and Retry-After with a throttled
 // refusal (also through the Ajax handler, whose status is always 200).
-func (s *Server) wooWrite(w http.ResponseWriter, status int, challenge string, body any) {
+func (a *API) write(w http.ResponseWriter, status int, challenge string, body any) {
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", s.env.BearerChallenge(challenge))
+		w.Header().Set("WWW-Authenticate", a.env.BearerChallenge(challenge))
 	}
-	if env, ok := body.(wooEnvelope); ok && env.retryAfter > 0 {
+	if env, ok := body.(envelope); ok && env.retryAfter > 0 {
 		reply.RetryAfter(w.Header(), env.retryAfter)
 	}
 	reply.JSON(w, status, body)
