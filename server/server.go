@@ -25,6 +25,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
 	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
 	"github.com/tokenmanager/tokenmanager/server/internal/surface"
+	"github.com/tokenmanager/tokenmanager/server/licensesoap"
 	"github.com/tokenmanager/tokenmanager/server/woocommerce"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
@@ -191,7 +192,6 @@ func New(cfg Config, deps Deps) *Server {
 	for _, sf := range s.licensingSurfaces() {
 		sf.Mount(s.mux)
 	}
-	s.routeLicenseSOAP()
 	s.routeAppAuth()
 	s.routePowerAuth()
 	s.routeOAuth()
@@ -208,7 +208,8 @@ func (s *Server) licensingSurfaces() []surface.Surface {
 	var out []surface.Surface
 	if s.deps.License != nil {
 		out = append(out, cryptolens.New(s.env, cryptolens.Deps{License: s.deps.License, AppAuth: s.deps.AppAuth.Service,
-			Auth: s.deps.Auth, SignLimits: s.signLimits}))
+			Auth: s.deps.Auth, SignLimits: s.signLimits}),
+			licensesoap.New(s.env, s.soapUsers, s.deps.License, s.signLimits))
 	}
 	if s.deps.Woo != nil {
 		out = append(out, woocommerce.New(s.env, s.deps.Woo))

@@ -1,4 +1,4 @@
-package server
+package licensesoap
 
 import (
 	"strings"
@@ -19,7 +19,7 @@ func FuzzLicenseSOAPArgs(f *testing.F) {
 		if err != nil {
 			return
 		}
-		a := &licSOAPArgs{env: env}
+		a := &argReader{env: env}
 		a.long("productId", true)
 		a.int("period", false)
 		a.int("floatingTimeInterval", false)

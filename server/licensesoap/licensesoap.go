@@ -1,4 +1,9 @@
-package server
+// Package licensesoap serves the SOAP LicenseService: the licensing operations of the Cryptolens-compatible
+// API (activate, getKey, deactivate, createKey, …) for SOAP users, on the same license.Service calls, in our
+// own namespace and with the token services' conventions (document/literal wrapped, unqualified children,
+// SOAP 1.1 and 1.2 on one address, ?wsdl with the address rewritten). Errors are SOAP Faults carrying
+// Cryptolens' messages.
+package licensesoap
 
 import (
 	"bytes"
@@ -16,87 +21,96 @@ import (
 	"github.com/tokenmanager/tokenmanager/server/cryptolens"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
 	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
+	"github.com/tokenmanager/tokenmanager/server/internal/surface"
 	"github.com/tokenmanager/tokenmanager/soap"
 	"github.com/tokenmanager/tokenmanager/wsdl"
 )
 
-// The SOAP LicenseService: the licensing operations of the Cryptolens-compatible API for SOAP users, on the same
-// license.Service calls, in our own namespace and with the token services' conventions (document/literal
-// wrapped, unqualified children, SOAP 1.1 and 1.2 on one address, ?wsdl with the address rewritten). Errors
-// are SOAP Faults carrying Cryptolens' messages.
+// Service is the SOAP LicenseService over the licensing core.
+type Service struct {
+	env        *surface.Env
+	users      soapwire.Users // vendors signed in with a password
+	licenses   *license.Service
+	signLimits *signlimit.Limiter // every license answered is signed
+}
 
-func (s *Server) routeLicenseSOAP() {
-	if s.deps.License == nil {
-		return
-	}
-	ep := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.env.InternalError,
+// New returns the service over licenses; users authenticates vendors who sign in with a password, and
+// signLimits is the limiter the server shares with its other licensing surfaces.
+func New(env *surface.Env, users soapwire.Users, licenses *license.Service, signLimits *signlimit.Limiter) *Service {
+	return &Service{env: env, users: users, licenses: licenses, signLimits: signLimits}
+}
+
+// Mount adds the service and its ?wsdl at wsdl.LicenseService's path.
+func (ls *Service) Mount(mux *http.ServeMux) {
+	ep := &soap.Endpoint{MaxBytes: ls.env.MaxBodyBytes, OnError: ls.env.InternalError,
 		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
 	for op, h := range map[string]func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error){
-		"activate":      s.licActivate,
-		"deactivate":    s.licDeactivate,
-		"getKey":        s.licGetKey,
-		"createKey":     s.licCreateKey,
-		"blockKey":      s.licBlock(true),
-		"unblockKey":    s.licBlock(false),
-		"extendLicense": s.licExtend,
+		"activate":      ls.activate,
+		"deactivate":    ls.deactivate,
+		"getKey":        ls.getKey,
+		"createKey":     ls.createKey,
+		"blockKey":      ls.block(true),
+		"unblockKey":    ls.block(false),
+		"extendLicense": ls.extend,
 	} {
 		ep.Handle(wsdl.LicenseNamespace, op, func(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
-			a, err := s.licenseAccess(r, env)
+			a, err := ls.access(r, env)
 			if err != nil {
 				return nil, err
 			}
 			return h(r, env, a)
 		})
 	}
-	s.mux.Handle("POST "+wsdl.LicenseService.Path(), ep)
-	s.mux.HandleFunc("GET "+wsdl.LicenseService.Path(), soapwire.WSDL(s.env, wsdl.LicenseService))
+	mux.Handle("POST "+wsdl.LicenseService.Path(), ep)
+	mux.HandleFunc("GET "+wsdl.LicenseService.Path(), soapwire.WSDL(ls.env, wsdl.LicenseService))
 }
 
-// licenseAccess authenticates a LicenseService call: a licensing access token (Authorization: Bearer, or Basic
+// access authenticates a LicenseService call: a licensing access token (Authorization: Bearer, or Basic
 // with an empty user name and the token as the password), or else a vendor's password (Basic or a WS-Security
 // UsernameToken, as the token services take it).
-func (s *Server) licenseAccess(r *http.Request, env *soap.Envelope) (*license.Access, error) {
+func (ls *Service) access(r *http.Request, env *soap.Envelope) (*license.Access, error) {
 	tok := credential.BearerHeader(r)
 	if user, pass, ok := credential.Basic(r); ok && user == "" {
 		tok = pass
 	}
 	if tok != "" {
-		a, err := s.deps.License.Authenticate(r.Context(), tok)
+		a, err := ls.licenses.Authenticate(r.Context(), tok)
 		if errors.Is(err, license.ErrUnauthenticated) {
-			s.deps.Log.InfoContext(r.Context(), "licensing token refused", "reason", err.Error())
-			return nil, s.soapUsers.AuthFault(env, cryptolens.MsgUnauthenticated)
+			ls.env.Log.InfoContext(r.Context(), "licensing token refused", "reason", err.Error())
+			return nil, ls.users.AuthFault(env, cryptolens.MsgUnauthenticated)
 		}
 		return a, err
 	}
-	u, err := s.soapUsers.User(r, env)
+	u, err := ls.users.User(r, env)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.deps.License.Vendor(r.Context(), u.Name)
+	a, err := ls.licenses.Vendor(r.Context(), u.Name)
 	if err != nil {
-		return nil, s.licenseFault(env, err)
+		return nil, ls.fault(env, err)
 	}
 	return a, nil
 }
 
-// licenseFault is the translation of license errors into SOAP Faults carrying Cryptolens' messages.
-func (s *Server) licenseFault(env *soap.Envelope, err error) error {
+// fault is the translation of license errors into SOAP Faults carrying Cryptolens' messages.
+func (ls *Service) fault(env *soap.Envelope, err error) error {
 	msg, ok := cryptolens.Message(err)
 	switch {
 	case !ok:
 		return err // internal: logged, answered with a generic Server fault
 	case errors.Is(err, license.ErrUnauthenticated):
-		return s.soapUsers.AuthFault(env, msg)
+		return ls.users.AuthFault(env, msg)
 	}
 	return soap.ClientFault(env.Version, msg)
 }
 
 // --- request arguments ---
 
-// licSOAPArgs reads an operation's children by local name (qualified or not). xsi:nil counts as absent. The first
+// argReader reads an operation's children by local name (qualified or not). xsi:nil counts as absent. The first
 // missing or malformed argument is remembered and reported as one Client fault.
-type licSOAPArgs struct {
+type argReader struct {
 	env *soap.Envelope
 	bad string
 }
@@ -118,7 +132,7 @@ func soapChild(parent *etree.Element, local string) *etree.Element {
 	return nil
 }
 
-func (a *licSOAPArgs) text(parent *etree.Element, name string, required bool) (string, bool) {
+func (a *argReader) text(parent *etree.Element, name string, required bool) (string, bool) {
 	c := soapChild(parent, name)
 	if c == nil {
 		if required && a.bad == "" {
@@ -129,12 +143,12 @@ func (a *licSOAPArgs) text(parent *etree.Element, name string, required bool) (s
 	return c.Text(), true
 }
 
-func (a *licSOAPArgs) str(name string, required bool) string {
+func (a *argReader) str(name string, required bool) string {
 	v, _ := a.text(a.env.Body, name, required)
 	return v
 }
 
-func (a *licSOAPArgs) num(name string, required bool, bits int) int64 {
+func (a *argReader) num(name string, required bool, bits int) int64 {
 	v, ok := a.text(a.env.Body, name, required)
 	if !ok {
 		return 0
@@ -146,11 +160,11 @@ func (a *licSOAPArgs) num(name string, required bool, bits int) int64 {
 	return n
 }
 
-func (a *licSOAPArgs) long(name string, required bool) int64 { return a.num(name, required, 64) }
-func (a *licSOAPArgs) int(name string, required bool) int    { return int(a.num(name, required, 32)) }
+func (a *argReader) long(name string, required bool) int64 { return a.num(name, required, 64) }
+func (a *argReader) int(name string, required bool) int    { return int(a.num(name, required, 32)) }
 
 // boolean reads an xs:boolean: true, false, 1 or 0.
-func (a *licSOAPArgs) boolean(name string) bool {
+func (a *argReader) boolean(name string) bool {
 	v, ok := a.text(a.env.Body, name, false)
 	switch strings.TrimSpace(v) {
 	case "true", "1":
@@ -165,7 +179,7 @@ func (a *licSOAPArgs) boolean(name string) bool {
 }
 
 // err is the Client fault for the first bad argument, or nil.
-func (a *licSOAPArgs) err() error {
+func (a *argReader) err() error {
 	if a.bad == "" {
 		return nil
 	}
@@ -174,39 +188,39 @@ func (a *licSOAPArgs) err() error {
 
 // --- responses ---
 
-// licResponse is <ns2:{op}Response> with what body writes inside.
-type licResponse struct {
+// response is <ns2:{op}Response> with what body writes inside.
+type response struct {
 	op   string
-	body func(x *licXMLWriter)
+	body func(x *xmlWriter)
 }
 
-func (r licResponse) WriteBody(b *bytes.Buffer) {
+func (r response) WriteBody(b *bytes.Buffer) {
 	b.WriteString(`<ns2:` + r.op + `Response xmlns:ns2="` + wsdl.LicenseNamespace + `">`)
 	if r.body != nil {
-		r.body(&licXMLWriter{b})
+		r.body(&xmlWriter{b})
 	}
 	b.WriteString(`</ns2:` + r.op + `Response>`)
 }
 
-type licXMLWriter struct{ b *bytes.Buffer }
+type xmlWriter struct{ b *bytes.Buffer }
 
-func (x *licXMLWriter) open(name string)  { x.b.WriteString("<" + name + ">") }
-func (x *licXMLWriter) close(name string) { x.b.WriteString("</" + name + ">") }
+func (x *xmlWriter) open(name string)  { x.b.WriteString("<" + name + ">") }
+func (x *xmlWriter) close(name string) { x.b.WriteString("</" + name + ">") }
 
-func (x *licXMLWriter) elem(name, text string) {
+func (x *xmlWriter) elem(name, text string) {
 	x.open(name)
 	soap.Escape(x.b, text)
 	x.close(name)
 }
 
-func (x *licXMLWriter) long(name string, v int64) { x.elem(name, strconv.FormatInt(v, 10)) }
-func (x *licXMLWriter) bool(name string, v bool)  { x.elem(name, strconv.FormatBool(v)) }
-func (x *licXMLWriter) time(name string, t time.Time) {
+func (x *xmlWriter) long(name string, v int64) { x.elem(name, strconv.FormatInt(v, 10)) }
+func (x *xmlWriter) bool(name string, v bool)  { x.elem(name, strconv.FormatBool(v)) }
+func (x *xmlWriter) time(name string, t time.Time) {
 	x.elem(name, t.UTC().Format(time.RFC3339))
 }
 
 // writeLicenseXML writes a license as the WSDL's tns:license: the fields the caller may see, and the signed form.
-func writeLicenseXML(x *licXMLWriter, l license.License, signed license.Signed) error {
+func writeLicenseXML(x *xmlWriter, l license.License, signed license.Signed) error {
 	var stamp struct{ SignDate int64 }
 	if err := json.Unmarshal(signed.LicenseKey, &stamp); err != nil {
 		return err
@@ -269,10 +283,10 @@ func writeLicenseXML(x *licXMLWriter, l license.License, signed license.Signed) 
 	return nil
 }
 
-// licAllowSign checks the signing limits (every license answer of this service is signed; its schema requires
+// allowSign checks the signing limits (every license answer of this service is signed; its schema requires
 // the signature) before the call changes anything: a Client fault with HTTP 429 and Retry-After when limited.
-func (s *Server) licAllowSign(r *http.Request, env *soap.Envelope, a *license.Access) error {
-	e := s.signLimits.Allow(r.Context(), a, s.clients.Host(r), s.deps.Now())
+func (ls *Service) allowSign(r *http.Request, env *soap.Envelope, a *license.Access) error {
+	e := ls.signLimits.Allow(r.Context(), a, ls.env.Clients.Host(r), ls.env.Now())
 	if e == nil {
 		return nil
 	}
@@ -281,82 +295,82 @@ func (s *Server) licAllowSign(r *http.Request, env *soap.Envelope, a *license.Ac
 	return &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: e.Message(), Status: http.StatusTooManyRequests, Header: h}
 }
 
-// licenseResponse signs l and answers it.
-func (s *Server) licenseResponse(env *soap.Envelope, l license.License) (soap.Response, error) {
-	signed, err := s.deps.License.Sign(l)
+// licenseAnswer signs l and answers it.
+func (ls *Service) licenseAnswer(env *soap.Envelope, l license.License) (soap.Response, error) {
+	signed, err := ls.licenses.Sign(l)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := writeLicenseXML(&licXMLWriter{&buf}, l, signed); err != nil {
+	if err := writeLicenseXML(&xmlWriter{&buf}, l, signed); err != nil {
 		return nil, err
 	}
 	_, op := env.Operation()
-	return licResponse{op: op, body: func(x *licXMLWriter) { x.b.Write(buf.Bytes()) }}, nil
+	return response{op: op, body: func(x *xmlWriter) { x.b.Write(buf.Bytes()) }}, nil
 }
 
-func emptyLicResponse(env *soap.Envelope) soap.Response {
+func emptyResponse(env *soap.Envelope) soap.Response {
 	_, op := env.Operation()
-	return licResponse{op: op}
+	return response{op: op}
 }
 
 // --- operations ---
 
-func (s *Server) licActivate(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
-	args := &licSOAPArgs{env: env}
+func (ls *Service) activate(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
+	args := &argReader{env: env}
 	req := license.ActivateRequest{
 		ProductID: args.long("productId", true), Key: args.str("key", true),
 		MachineCode: args.str("machineCode", false), FriendlyName: args.str("friendlyName", false),
 		FloatingInterval: time.Duration(args.int("floatingTimeInterval", false)) * time.Second,
 		MaxOverdraft:     args.int("maxOverdraft", false),
 		Hide:             license.FieldMask(args.long("fieldsToReturn", false)),
-		IP:               s.clients.Host(r),
+		IP:               ls.env.Clients.Host(r),
 	}
 	if err := args.err(); err != nil {
 		return nil, err
 	}
-	if err := s.licAllowSign(r, env, a); err != nil {
+	if err := ls.allowSign(r, env, a); err != nil {
 		return nil, err
 	}
-	l, err := s.deps.License.Activate(r.Context(), a, req)
+	l, err := ls.licenses.Activate(r.Context(), a, req)
 	if err != nil {
-		return nil, s.licenseFault(env, err)
+		return nil, ls.fault(env, err)
 	}
-	return s.licenseResponse(env, l)
+	return ls.licenseAnswer(env, l)
 }
 
-func (s *Server) licGetKey(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
-	args := &licSOAPArgs{env: env}
+func (ls *Service) getKey(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
+	args := &argReader{env: env}
 	product, key := args.long("productId", true), args.str("key", true)
 	hide := license.FieldMask(args.long("fieldsToReturn", false))
 	if err := args.err(); err != nil {
 		return nil, err
 	}
-	if err := s.licAllowSign(r, env, a); err != nil {
+	if err := ls.allowSign(r, env, a); err != nil {
 		return nil, err
 	}
-	l, err := s.deps.License.GetKey(r.Context(), a, product, key, hide)
+	l, err := ls.licenses.GetKey(r.Context(), a, product, key, hide)
 	if err != nil {
-		return nil, s.licenseFault(env, err)
+		return nil, ls.fault(env, err)
 	}
-	return s.licenseResponse(env, l)
+	return ls.licenseAnswer(env, l)
 }
 
-func (s *Server) licDeactivate(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
-	args := &licSOAPArgs{env: env}
+func (ls *Service) deactivate(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
+	args := &argReader{env: env}
 	req := license.DeactivateRequest{ProductID: args.long("productId", true), Key: args.str("key", true),
 		MachineCode: args.str("machineCode", true), Floating: args.boolean("floating")}
 	if err := args.err(); err != nil {
 		return nil, err
 	}
-	if err := s.deps.License.Deactivate(r.Context(), a, req); err != nil {
-		return nil, s.licenseFault(env, err)
+	if err := ls.licenses.Deactivate(r.Context(), a, req); err != nil {
+		return nil, ls.fault(env, err)
 	}
-	return emptyLicResponse(env), nil
+	return emptyResponse(env), nil
 }
 
-func (s *Server) licCreateKey(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
-	args := &licSOAPArgs{env: env}
+func (ls *Service) createKey(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
+	args := &argReader{env: env}
 	product := args.long("productId", true)
 	spec := license.KeySpec{Period: args.int("period", false), Notes: args.str("notes", false),
 		Blocked: args.boolean("block"), CustomerID: args.long("customerId", false),
@@ -374,12 +388,12 @@ func (s *Server) licCreateKey(r *http.Request, env *soap.Envelope, a *license.Ac
 	if err := args.err(); err != nil {
 		return nil, err
 	}
-	created, err := s.deps.License.CreateKey(r.Context(), a, product, spec)
+	created, err := ls.licenses.CreateKey(r.Context(), a, product, spec)
 	if err != nil {
-		return nil, s.licenseFault(env, err)
+		return nil, ls.fault(env, err)
 	}
 	_, op := env.Operation()
-	return licResponse{op: op, body: func(x *licXMLWriter) {
+	return response{op: op, body: func(x *xmlWriter) {
 		x.open("return")
 		x.elem("key", created.Key.Key)
 		x.long("id", created.Key.ID)
@@ -391,28 +405,28 @@ func (s *Server) licCreateKey(r *http.Request, env *soap.Envelope, a *license.Ac
 	}}, nil
 }
 
-func (s *Server) licBlock(block bool) func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error) {
+func (ls *Service) block(block bool) func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error) {
 	return func(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
-		args := &licSOAPArgs{env: env}
+		args := &argReader{env: env}
 		product, key := args.long("productId", true), args.str("key", true)
 		if err := args.err(); err != nil {
 			return nil, err
 		}
-		if err := s.deps.License.BlockKey(r.Context(), a, product, key, block); err != nil {
-			return nil, s.licenseFault(env, err)
+		if err := ls.licenses.BlockKey(r.Context(), a, product, key, block); err != nil {
+			return nil, ls.fault(env, err)
 		}
-		return emptyLicResponse(env), nil
+		return emptyResponse(env), nil
 	}
 }
 
-func (s *Server) licExtend(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
-	args := &licSOAPArgs{env: env}
+func (ls *Service) extend(r *http.Request, env *soap.Envelope, a *license.Access) (soap.Response, error) {
+	args := &argReader{env: env}
 	product, key, n := args.long("productId", true), args.str("key", true), args.int("noOfDays", true)
 	if err := args.err(); err != nil {
 		return nil, err
 	}
-	if err := s.deps.License.ExtendLicense(r.Context(), a, product, key, n); err != nil {
-		return nil, s.licenseFault(env, err)
+	if err := ls.licenses.ExtendLicense(r.Context(), a, product, key, n); err != nil {
+		return nil, ls.fault(env, err)
 	}
-	return emptyLicResponse(env), nil
+	return emptyResponse(env), nil
 }
