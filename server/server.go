@@ -19,6 +19,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/server/consent"
 	"github.com/tokenmanager/tokenmanager/server/cryptolens"
 	"github.com/tokenmanager/tokenmanager/server/internal/clienthost"
 	"github.com/tokenmanager/tokenmanager/server/internal/signin"
@@ -81,7 +82,7 @@ type Deps struct {
 	License *license.Service
 	// Woo is the WooCommerce License Keys layer over License; nil leaves its routes out.
 	Woo     *license.Woo
-	AppAuth AppAuthDeps // app authorization: consent page, GetToken flow (appauth_*.go)
+	AppAuth AppAuthDeps // app authorization: the consent pages (package consent), the GetToken flow (package cryptolens)
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
 	Log   *slog.Logger
@@ -192,11 +193,11 @@ func New(cfg Config, deps Deps) *Server {
 	for _, sf := range s.licensingSurfaces() {
 		sf.Mount(s.mux)
 	}
-	s.routeAppAuth()
 	s.routePowerAuth()
 	s.routeOAuth()
 	s.routeForwardAuth()
 	s.routeAdmin()
+	s.routeAppAuthAdmin()
 	s.routeAdminDialects()
 	s.routeOperations()
 	return s
@@ -213,6 +214,11 @@ func (s *Server) licensingSurfaces() []surface.Surface {
 	}
 	if s.deps.Woo != nil {
 		out = append(out, woocommerce.New(s.env, s.deps.Woo))
+	}
+	if s.deps.AppAuth.Service != nil {
+		out = append(out, consent.New(s.env, consent.Deps{AppAuth: s.deps.AppAuth.Service, CSRFKey: s.deps.AppAuth.CSRFKey,
+			Auth: s.deps.Auth, Sessions: s.deps.Sessions, HostCheck: s.deps.Tokens == nil || s.deps.Tokens.CheckHost(),
+			SecureCookies: s.cfg.SecureCookies}))
 	}
 	return out
 }

@@ -16,7 +16,7 @@ import (
 // revocation. Same authentication and audit as admin.go; `tokenmanager appauth` does the same at the CLI.
 
 func (s *Server) routeAppAuthAdmin() {
-	if s.deps.Admin == nil {
+	if s.deps.Admin == nil || s.deps.AppAuth.Service == nil {
 		return
 	}
 	s.mux.HandleFunc("GET "+pathAdmin+"/app-authorizations", s.admin(s.adminListAppAuths))

@@ -1,4 +1,4 @@
-package server
+package consent
 
 import (
 	"crypto/hmac"
@@ -44,7 +44,7 @@ func sessionBinding(sessionID string) string { return "session:" + sessionID }
 
 // preSession returns the binding of the request's pre-session cookie, setting a new cookie on w if it has none
 // (or a malformed one).
-func (s *Server) preSession(w http.ResponseWriter, r *http.Request) string {
+func (pg *Pages) preSession(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
 		if _, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
 			return "pre:" + c.Value
@@ -54,7 +54,7 @@ func (s *Server) preSession(w http.ResponseWriter, r *http.Request) string {
 	rand.Read(b[:])
 	v := base64.RawURLEncoding.EncodeToString(b[:])
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/User/", MaxAge: int(time.Hour / time.Second), HttpOnly: true,
-		Secure: s.cfg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		Secure: pg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	return "pre:" + v
 }
 
