@@ -18,6 +18,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/consent"
 	"github.com/tokenmanager/tokenmanager/server/cryptolens"
@@ -81,7 +82,7 @@ type Deps struct {
 	// License is the licensing core behind the Cryptolens wire and the SOAP LicenseService; nil leaves them out.
 	License *license.Service
 	// Woo is the WooCommerce License Keys layer over License; nil leaves its routes out.
-	Woo     *license.Woo
+	Woo     *woo.Service
 	AppAuth AppAuthDeps // app authorization: the consent pages (package consent), the GetToken flow (package cryptolens)
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe

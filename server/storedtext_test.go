@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -83,7 +84,7 @@ func TestLicenseSOAPStoredTextRefused(t *testing.T) {
 // TestWooStoredTextRefused: a domain with a control character (WordPress's sanitizing removes only NUL) is
 // refused with the plugin's error envelope, and no activation is recorded.
 func TestWooStoredTextRefused(t *testing.T) {
-	w := newWooStack(t, license.WooStoreSpec{Name: "Simon's shop"})
+	w := newWooStack(t, woo.StoreSpec{Name: "Simon's shop"})
 	k := w.key(t, license.KeySpec{MaxNoOfMachines: 2})
 	r := w.post(t, "activate", wooForm(wooParamsFor(k, "shop\x1b[2J.example", 0)...), nil)
 	wooWantBody(t, "activate with ESC in the domain", r, 500, `{"error":true,"status":500,"errors":{"domain":["Invalid domain."]}}`)

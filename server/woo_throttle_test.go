@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 )
 
 const wooTooMany = `{"error":true,"status":429,"errors":{"license_key":["Too many attempts. Try again later."]}}`
@@ -16,7 +17,7 @@ const wooTooMany = `{"error":true,"status":429,"errors":{"license_key":["Too man
 // request from it waits, while other addresses and successes are not affected.
 func TestWooGuessingThrottledPerAddress(t *testing.T) {
 	cfg := auth.ThrottleConfig{AccountBurst: 3, AccountEvery: time.Minute, AddressBurst: 5, AddressEvery: time.Minute}
-	w := newWooStack(t, license.WooStoreSpec{}, withThrottle(cfg))
+	w := newWooStack(t, woo.StoreSpec{}, withThrottle(cfg))
 	k := w.key(t, license.KeySpec{})
 	good := wooForm(wooParamsFor(k, "a.example", 0)...)
 	from := func(addr string) map[string]string { return map[string]string{"X-Forwarded-For": addr} }
@@ -30,7 +31,7 @@ func TestWooGuessingThrottledPerAddress(t *testing.T) {
 	}
 	// Five wrong store codes from one address, then the right one is refused there, and answered elsewhere.
 	for i := range 5 {
-		bad := wooForm("store_code", "guess-"+strconv.Itoa(i), "sku", wooSKU, "license_key", license.WooKey(k))
+		bad := wooForm("store_code", "guess-"+strconv.Itoa(i), "sku", wooSKU, "license_key", woo.Key(k))
 		wooWantBody(t, "wrong store code", w.post(t, "activate", bad, from("192.0.2.1")), 500, invalidKey)
 	}
 	r := w.post(t, "activate", good, from("192.0.2.1"))
@@ -56,7 +57,7 @@ func TestWooGuessingThrottledPerAddress(t *testing.T) {
 	for i := range 5 {
 		wooWantBody(t, "unknown key", grant("ABCDE-"+strconv.Itoa(900000+i), "192.0.2.3"), 500, invalidKey)
 	}
-	wooWantBody(t, "a right key from the throttled address", grant(license.WooKey(k), "192.0.2.3"), http.StatusTooManyRequests, wooTooMany)
+	wooWantBody(t, "a right key from the throttled address", grant(woo.Key(k), "192.0.2.3"), http.StatusTooManyRequests, wooTooMany)
 
 	// The address recovers by itself.
 	w.Clock.Add(time.Minute)
@@ -69,13 +70,13 @@ func TestWooGuessingThrottledPerAddress(t *testing.T) {
 // no guess and does not count against the address.
 func TestWooTokenIssuanceLimitedPerKey(t *testing.T) {
 	cfg := auth.ThrottleConfig{AccountBurst: 3, AccountEvery: time.Minute, AddressBurst: 5, AddressEvery: time.Minute}
-	w := newWooStack(t, license.WooStoreSpec{RequireToken: true}, withThrottle(cfg))
+	w := newWooStack(t, woo.StoreSpec{RequireToken: true}, withThrottle(cfg))
 	k := w.key(t, license.KeySpec{})
 	grant := func() response {
-		return do(t, "POST", w.URL+wooBase+"token", wooForm("grant_type", "license_key", "license_key", license.WooKey(k)),
+		return do(t, "POST", w.URL+wooBase+"token", wooForm("grant_type", "license_key", "license_key", woo.Key(k)),
 			map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "192.0.2.8"})
 	}
-	for i := range license.WooTokenBurst {
+	for i := range woo.TokenBurst {
 		if r := grant(); r.Status != 200 {
 			t.Fatalf("token %d: %d %s", i+1, r.Status, r.Body)
 		}
@@ -83,11 +84,11 @@ func TestWooTokenIssuanceLimitedPerKey(t *testing.T) {
 	for range 10 {
 		r := grant()
 		wooWantBody(t, "a token too many", r, http.StatusTooManyRequests, wooTooMany)
-		if s, _ := strconv.Atoi(r.Header.Get("Retry-After")); s < 1 || s > int(license.WooTokenEvery/time.Second) {
+		if s, _ := strconv.Atoi(r.Header.Get("Retry-After")); s < 1 || s > int(woo.TokenEvery/time.Second) {
 			t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 		}
 	}
-	w.Clock.Add(license.WooTokenEvery)
+	w.Clock.Add(woo.TokenEvery)
 	if r := grant(); r.Status != 200 {
 		t.Fatalf("after the interval: %d %s", r.Status, r.Body)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
@@ -30,7 +31,7 @@ var licStackKey = sync.OnceValue(func() *rsa.PrivateKey {
 // licEnv is the licensing core of a test stack, filled in when the stack starts.
 type licEnv struct {
 	Svc *license.Service
-	Woo *license.Woo
+	Woo *woo.Service
 }
 
 // withLicenseStack wires the licensing core (and the WooCommerce layer, its tokens living wooTTL) into the
@@ -40,7 +41,7 @@ func withLicenseStack(env *licEnv, wooTTL time.Duration) option {
 		su.wire = append(su.wire, func(st *stack, d *server.Deps) {
 			env.Svc = license.New(st.Store, keys.NewSealerFor(serverKey, keys.PurposeLicenseSigningKeys),
 				license.Options{Now: st.Clock.Now, GenerateKey: func() (*rsa.PrivateKey, error) { return licStackKey(), nil }})
-			env.Woo = license.NewWoo(env.Svc, st.Store, license.WooOptions{TokenLifetime: wooTTL})
+			env.Woo = woo.New(env.Svc, st.Store, woo.Options{TokenLifetime: wooTTL})
 			d.License, d.Woo = env.Svc, env.Woo
 		})
 	}
@@ -61,7 +62,7 @@ type wooStack struct {
 	prod  storage.Product
 }
 
-func newWooStack(t *testing.T, spec license.WooStoreSpec, opts ...option) *wooStack {
+func newWooStack(t *testing.T, spec woo.StoreSpec, opts ...option) *wooStack {
 	t.Helper()
 	env := &licEnv{}
 	st := newStack(t, append(opts, withLicenseStack(env, 10*time.Minute))...)
@@ -115,7 +116,7 @@ func (w *wooStack) post(t *testing.T, op, body string, header map[string]string)
 
 // params are the usual parameters for a key, domain and activation id (0: none).
 func wooParamsFor(k storage.LicenseKey, domain string, id int64) []string {
-	kv := []string{"store_code", wooStoreCode, "sku", wooSKU, "license_key", license.WooKey(k), "domain", domain}
+	kv := []string{"store_code", wooStoreCode, "sku", wooSKU, "license_key", woo.Key(k), "domain", domain}
 	if id != 0 {
 		kv = append(kv, "activation_id", fmt.Sprint(id))
 	}
@@ -144,10 +145,10 @@ func wooLicenseJSON(expire, id int64, key string) string {
 }
 
 func TestWooRESTFlow(t *testing.T) {
-	w := newWooStack(t, license.WooStoreSpec{})
+	w := newWooStack(t, woo.StoreSpec{})
 	k := w.key(t, license.KeySpec{MaxNoOfMachines: 1})
 	id := w.Clock.Now().Unix()
-	wk := license.WooKey(k)
+	wk := woo.Key(k)
 
 	r := w.post(t, "activate", wooForm(wooParamsFor(k, "https://example.com", 0)...), nil)
 	wooWantBody(t, "activate", r, 200, `{"error":false,"status":200,"message":"License Key activated successfully.","data":`+wooLicenseJSON(0, id, wk)+`}`)
@@ -181,7 +182,7 @@ func TestWooRESTFlow(t *testing.T) {
 }
 
 func TestWooRESTErrorCodes(t *testing.T) {
-	w := newWooStack(t, license.WooStoreSpec{})
+	w := newWooStack(t, woo.StoreSpec{})
 	ctx := context.Background()
 	k := w.key(t, license.KeySpec{MaxNoOfMachines: 1})
 	other, err := w.env.Svc.CreateProduct(ctx, license.Admin(), "simon0897", license.ProductSpec{Name: "Viewer", BlockExpired: true})
@@ -206,13 +207,13 @@ func TestWooRESTErrorCodes(t *testing.T) {
 		} `json:"data"`
 	}
 	json.Unmarshal([]byte(r.Body), &ok)
-	r = w.post(t, "activate", wooForm("store_code", wooStoreCode, "sku", "VIEW", "license_key", license.WooKey(expiring), "domain", "e.example"), nil)
+	r = w.post(t, "activate", wooForm("store_code", wooStoreCode, "sku", "VIEW", "license_key", woo.Key(expiring), "domain", "e.example"), nil)
 	if r.Status != 200 {
 		t.Fatal(r.Body)
 	}
 	w.Clock.Add(48 * time.Hour)
 
-	wk := license.WooKey(k)
+	wk := woo.Key(k)
 	const invalidKey = `{"error":true,"status":500,"errors":{"license_key":["Invalid license key."]}}`
 	cases := []struct {
 		name, op string
@@ -234,9 +235,9 @@ func TestWooRESTErrorCodes(t *testing.T) {
 		{"3 sku of another product", "activate", []string{"store_code", wooStoreCode, "sku", "VIEW", "license_key", wk}, invalidKey},
 		{"202 limit", "activate", wooParamsFor(k, "b.example", 0),
 			`{"error":true,"status":500,"errors":{"license_key":["License key domain activation limit reached. Deactivate one or more of the registered activations to proceed."]}}`},
-		{"200 and 202 expired and full", "activate", []string{"store_code", wooStoreCode, "sku", "VIEW", "license_key", license.WooKey(expiring), "domain", "f.example"},
+		{"200 and 202 expired and full", "activate", []string{"store_code", wooStoreCode, "sku", "VIEW", "license_key", woo.Key(expiring), "domain", "f.example"},
 			`{"error":true,"status":500,"errors":{"license_key":["License key has expired.","License key domain activation limit reached. Deactivate one or more of the registered activations to proceed."]}}`},
-		{"200 and 203 expired, unknown activation", "validate", []string{"activation_id", "12", "store_code", wooStoreCode, "sku", "VIEW", "license_key", license.WooKey(expiring), "domain", "e.example"},
+		{"200 and 203 expired, unknown activation", "validate", []string{"activation_id", "12", "store_code", wooStoreCode, "sku", "VIEW", "license_key", woo.Key(expiring), "domain", "e.example"},
 			`{"error":true,"status":500,"errors":{"license_key":["License key has expired.","Invalid license key."],"activation_id":["Invalid activation."]}}`},
 		{"203 deactivate unknown activation", "deactivate", wooParamsFor(k, "a.example", ok.Data.ActivationID+1),
 			`{"error":true,"status":500,"errors":{"activation_id":["Invalid activation."],"license_key":["Invalid license key."]}}`},
@@ -250,7 +251,7 @@ func TestWooRESTErrorCodes(t *testing.T) {
 
 	// The same refusals keyed by code, for a store set so.
 	byCode := true
-	if _, err := w.env.Woo.UpdateStore(ctx, license.Admin(), w.store.ID, license.WooStoreChange{ErrorsByCode: &byCode}); err != nil {
+	if _, err := w.env.Woo.UpdateStore(ctx, license.Admin(), w.store.ID, woo.StoreChange{ErrorsByCode: &byCode}); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -262,7 +263,7 @@ func TestWooRESTErrorCodes(t *testing.T) {
 			`{"error":true,"status":500,"errors":{"3":["Invalid license key."]}}`},
 		{"5 by code", "activate", []string{"store_code", wooStoreCode, "sku", wooSKU, "license_key", "ABCDE-987654"},
 			`{"error":true,"status":500,"errors":{"5":["Invalid license key."]}}`},
-		{"200 and 203 by code", "deactivate", []string{"activation_id", "12", "store_code", wooStoreCode, "sku", "VIEW", "license_key", license.WooKey(expiring), "domain", "e.example"},
+		{"200 and 203 by code", "deactivate", []string{"activation_id", "12", "store_code", wooStoreCode, "sku", "VIEW", "license_key", woo.Key(expiring), "domain", "e.example"},
 			`{"error":true,"status":500,"errors":{"200":["License key has expired."],"203":["Invalid activation."]}}`},
 	} {
 		wooWantBody(t, c.name, w.post(t, c.op, wooForm(c.kv...), nil), 500, c.body)
@@ -270,7 +271,7 @@ func TestWooRESTErrorCodes(t *testing.T) {
 }
 
 func TestWooRESTWordPressErrors(t *testing.T) {
-	w := newWooStack(t, license.WooStoreSpec{})
+	w := newWooStack(t, woo.StoreSpec{})
 	k := w.key(t, license.KeySpec{})
 	wooWantBody(t, "missing parameters", w.post(t, "validate", wooForm("sku", wooSKU), nil), 400,
 		`{"code":"rest_missing_callback_param","message":"Missing parameter(s): activation_id, store_code, license_key","data":{"status":400,"params":["activation_id","store_code","license_key"]}}`)
@@ -293,7 +294,7 @@ func TestWooRESTWordPressErrors(t *testing.T) {
 		t.Fatal(r.Body)
 	}
 	kv := []string{"activation_id", fmt.Sprintf("-%d.7", id), "store_code", " " + wooStoreCode + "\t", "sku", wooSKU,
-		"license_key", license.WooKey(k), "domain", "a.example"}
+		"license_key", woo.Key(k), "domain", "a.example"}
 	if r := w.post(t, "validate", wooForm(kv...), nil); r.Status != 200 {
 		t.Fatalf("validate with a sanitized id and store code: %d %s", r.Status, r.Body)
 	}
@@ -305,16 +306,16 @@ func TestWooRESTWordPressErrors(t *testing.T) {
 }
 
 func TestWooAjax(t *testing.T) {
-	w := newWooStack(t, license.WooStoreSpec{})
+	w := newWooStack(t, woo.StoreSpec{})
 	k := w.key(t, license.KeySpec{MaxNoOfMachines: 1})
 	id := w.Clock.Now().Unix()
 	ajax := func(action string, kv ...string) response {
 		return do(t, "POST", w.URL+wooAjax+"?action="+action, wooForm(kv...), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	}
 	wooWantBody(t, "ajax activate", ajax("license_key_activate", wooParamsFor(k, "a.example", 0)...), 200,
-		`{"error":false,"status":200,"message":"License Key activated successfully.","data":`+wooLicenseJSON(0, id, license.WooKey(k))+`}`)
+		`{"error":false,"status":200,"message":"License Key activated successfully.","data":`+wooLicenseJSON(0, id, woo.Key(k))+`}`)
 	wooWantBody(t, "ajax validate", ajax("license_key_validate", wooParamsFor(k, "a.example", id)...), 200,
-		`{"error":false,"status":200,"message":"License Key is valid.","data":`+wooLicenseJSON(0, id, license.WooKey(k))+`}`)
+		`{"error":false,"status":200,"message":"License Key is valid.","data":`+wooLicenseJSON(0, id, woo.Key(k))+`}`)
 	// Errors come with HTTP 200; a missing activation_id is the plugin's "Required.", not WordPress's 400.
 	wooWantBody(t, "ajax validate without activation_id", ajax("license_key_validate", wooParamsFor(k, "a.example", 0)...), 200,
 		`{"error":true,"status":500,"errors":{"activation_id":["Required."]}}`)
@@ -337,7 +338,7 @@ func TestWooAjax(t *testing.T) {
 		}
 	}
 	// The token grant through Ajax.
-	r = do(t, "GET", w.URL+wooAjax+"?"+wooForm("action", "license_key_token", "grant_type", "license_key", "license_key", license.WooKey(k)), "", nil)
+	r = do(t, "GET", w.URL+wooAjax+"?"+wooForm("action", "license_key_token", "grant_type", "license_key", "license_key", woo.Key(k)), "", nil)
 	var tok map[string]any
 	if err := json.Unmarshal([]byte(r.Body), &tok); r.Status != 200 || err != nil || tok["token_type"] != "Bearer" || tok["expires"] != 600.0 {
 		t.Fatalf("ajax token: %d %s", r.Status, r.Body)
@@ -345,7 +346,7 @@ func TestWooAjax(t *testing.T) {
 }
 
 func TestWooTokenGrant(t *testing.T) {
-	w := newWooStack(t, license.WooStoreSpec{RequireToken: true})
+	w := newWooStack(t, woo.StoreSpec{RequireToken: true})
 	k := w.key(t, license.KeySpec{MaxNoOfMachines: 1})
 	k2 := w.key(t, license.KeySpec{MaxNoOfMachines: 1})
 	grant := func(key string) (response, string) {
@@ -362,13 +363,13 @@ func TestWooTokenGrant(t *testing.T) {
 		}
 		return r, body.AccessToken
 	}
-	r, tok := grant(license.WooKey(k))
+	r, tok := grant(woo.Key(k))
 	if r.Status != 200 || r.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("token: %d %v %s", r.Status, r.Header, r.Body)
 	}
-	_, tok2 := grant(license.WooKey(k2))
+	_, tok2 := grant(woo.Key(k2))
 
-	r = do(t, "GET", w.URL+wooBase+"token?grant_type=password&license_key="+license.WooKey(k), "", nil)
+	r = do(t, "GET", w.URL+wooBase+"token?grant_type=password&license_key="+woo.Key(k), "", nil)
 	wooWantBody(t, "wrong grant type", r, 500, `{"error":true,"status":500,"errors":{"grant_type":["Invalid grant type."]}}`)
 	r, _ = grant("ABCDE-424242")
 	wooWantBody(t, "token for an unknown key", r, 500, `{"error":true,"status":500,"errors":{"license_key":["Invalid license key."]}}`)
@@ -410,7 +411,7 @@ func TestWooTokenGrant(t *testing.T) {
 	w.Clock.Add(time.Second)
 	wooWantBody(t, "expired token", w.post(t, "validate", val, bearer), 401,
 		`{"error":true,"status":401,"errors":{"authorization":["Invalid access token."]}}`)
-	_, fresh := grant(license.WooKey(k))
+	_, fresh := grant(woo.Key(k))
 	if r := w.post(t, "deactivate", val, map[string]string{"Authorization": "Bearer " + fresh}); r.Status != 200 {
 		t.Fatalf("deactivate with a fresh token: %d %s", r.Status, r.Body)
 	}
@@ -420,7 +421,7 @@ func TestWooTokenGrant(t *testing.T) {
 }
 
 func TestWooTokenNotRequired(t *testing.T) {
-	w := newWooStack(t, license.WooStoreSpec{})
+	w := newWooStack(t, woo.StoreSpec{})
 	k := w.key(t, license.KeySpec{MaxNoOfMachines: 1})
 	// A store that does not require tokens ignores whatever Authorization comes along.
 	r := w.post(t, "activate", wooForm(wooParamsFor(k, "a.example", 0)...), map[string]string{"Authorization": "Bearer whatever"})

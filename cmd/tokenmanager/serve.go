@@ -28,6 +28,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
+	licwoo "github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
@@ -125,7 +126,7 @@ func serveFlagSet(f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this loopback host:port instead of on --listen (default: on --listen)")
 	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")
-	fs.DurationVar(&f.wooTokenLifetime, "woo-token-lifetime", license.DefaultWooTokenLifetime, "lifetime of the WooCommerce License Keys token endpoint's access tokens")
+	fs.DurationVar(&f.wooTokenLifetime, "woo-token-lifetime", licwoo.DefaultTokenLifetime, "lifetime of the WooCommerce License Keys token endpoint's access tokens")
 	f.oauth.register(fs)
 	return fs
 }
@@ -251,7 +252,7 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	licenses := license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})
-	woo := license.NewWoo(licenses, store, license.WooOptions{TokenLifetime: f.wooTokenLifetime})
+	woo := licwoo.New(licenses, store, licwoo.Options{TokenLifetime: f.wooTokenLifetime})
 	appAuth := appauth.New(store, licenses, appauth.Options{})
 	recorder := audit.New(store, audit.Options{Log: log})
 	defer recorder.Close() // runs after the HTTP server has drained: writes what is still buffered

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
+	licwoo "github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -99,7 +100,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return err
 	}
 	svc := license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})
-	woo := license.NewWoo(svc, store, license.WooOptions{})
+	woo := licwoo.New(svc, store, licwoo.Options{})
 	admin := license.Admin()
 	readCode := func() (string, error) {
 		if !*codeStdin {
@@ -118,7 +119,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		st, err := woo.CreateStore(ctx, admin, pos[0], license.WooStoreSpec{Name: *name, Code: code,
+		st, err := woo.CreateStore(ctx, admin, pos[0], licwoo.StoreSpec{Name: *name, Code: code,
 			RequireToken: *requireToken, ErrorsByCode: *byCode})
 		if errors.Is(err, storage.ErrConflict) {
 			return errors.New("another store has this code; choose another")
@@ -151,7 +152,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		var ch license.WooStoreChange
+		var ch licwoo.StoreChange
 		if set["name"] {
 			ch.Name = name
 		}
@@ -217,7 +218,7 @@ func wooCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		printf(stdout, "%s\n", license.WooKey(d.Key))
+		printf(stdout, "%s\n", licwoo.Key(d.Key))
 	}
 	return nil
 }

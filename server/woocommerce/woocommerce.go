@@ -1,8 +1,8 @@
 // Package woocommerce serves the WooCommerce License Keys wire (10 Quality's "woo-license-keys" plugin and its
-// PHP client): the WordPress REST routes and the admin-ajax.php form, translated to license.Woo. Both handlers answer
-// with the plugin's envelope {"error","status","message","errors","data"}; the REST handler sends the
-// envelope's status as the HTTP status (and WordPress's own 400/404 errors before the plugin runs), the Ajax
-// handler always 200.
+// PHP client): the WordPress REST routes (activate, validate, deactivate, token) and the admin-ajax.php form,
+// translated to the calls of license/woo. Both handlers answer with the plugin's envelope
+// {"error","status","message","errors","data"}; the REST handler sends the envelope's status as the HTTP
+// status (and WordPress's own 400/404 errors before the plugin runs), the Ajax handler always 200.
 package woocommerce
 
 import (
@@ -19,7 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/server/internal/surface"
@@ -38,14 +38,14 @@ const (
 	msgDeactivated = "Activation has been deactivated."
 )
 
-// API is the wire over the licensing core's WooCommerce layer.
+// API is the wire over the WooCommerce mapping of the licensing core (package license/woo).
 type API struct {
 	env *surface.Env
-	woo *license.Woo
+	woo *woo.Service
 }
 
-// New returns the wire over woo.
-func New(env *surface.Env, woo *license.Woo) *API { return &API{env: env, woo: woo} }
+// New returns the wire over w.
+func New(env *surface.Env, w *woo.Service) *API { return &API{env: env, woo: w} }
 
 // Mount adds the REST routes and admin-ajax.php.
 func (a *API) Mount(mux *http.ServeMux) {
@@ -334,7 +334,7 @@ type licenseFields struct {
 	Status       string  `json:"status"`
 }
 
-func licenseData(l license.WooLicense) *licenseFields {
+func licenseData(l woo.License) *licenseFields {
 	d := &licenseFields{ActivationID: l.ActivationID, TheKey: l.TheKey, HasExpired: l.HasExpired, Status: "active"}
 	if !l.Expire.IsZero() {
 		e, date, tz := l.Expire.Unix(), l.Expire.UTC().Format("2006-01-02 15:04"), "UTC"
@@ -348,11 +348,11 @@ func licenseData(l license.WooLicense) *licenseFields {
 
 // refusalStatus is the status a refusal is sent with: 401 when the access token is missing or invalid, 429 when
 // throttled (our codes; the plugin publishes none), else the plugin's 500.
-func refusalStatus(e *license.WooErrors) int {
+func refusalStatus(e *woo.Errors) int {
 	switch {
-	case e.Has(license.WooErrTooMany.Code):
+	case e.Has(woo.ErrTooMany.Code):
 		return http.StatusTooManyRequests
-	case e.Has(license.WooErrTokenRequired.Code) || e.Has(license.WooErrTokenInvalid.Code):
+	case e.Has(woo.ErrTokenRequired.Code) || e.Has(woo.ErrTokenInvalid.Code):
 		return http.StatusUnauthorized
 	}
 	return http.StatusInternalServerError
@@ -360,9 +360,9 @@ func refusalStatus(e *license.WooErrors) int {
 
 // isGuess reports whether a refusal is what guessing a secret gets: a store code or key that does not match
 // (1, 2, 4, 5) or an unknown token (301). Those count against the client's address in the sign-in throttle.
-func isGuess(e *license.WooErrors) bool {
-	for _, x := range []license.WooError{license.WooErrStoreCode, license.WooErrKeyFormat, license.WooErrKeyParse,
-		license.WooErrKeyNotFound, license.WooErrTokenInvalid} {
+func isGuess(e *woo.Errors) bool {
+	for _, x := range []woo.Error{woo.ErrStoreCode, woo.ErrKeyFormat, woo.ErrKeyParse,
+		woo.ErrKeyNotFound, woo.ErrTokenInvalid} {
 		if e.Has(x.Code) {
 			return true
 		}
@@ -372,7 +372,7 @@ func isGuess(e *license.WooErrors) bool {
 
 // refusalBody renders a refusal in the store's format: messages keyed by parameter (the plugin's default,
 // where "Invalid activation." also adds "Invalid license key." under license_key) or by numeric code.
-func refusalBody(e *license.WooErrors) envelope {
+func refusalBody(e *woo.Errors) envelope {
 	var out orderedObject
 	add := func(key, msg string) {
 		for i := range out {
@@ -389,7 +389,7 @@ func refusalBody(e *license.WooErrors) envelope {
 			continue
 		}
 		add(x.Param, x.Message)
-		if x.Code == license.WooErrActivation.Code {
+		if x.Code == woo.ErrActivation.Code {
 			add("license_key", "Invalid license key.")
 		}
 	}
@@ -410,7 +410,7 @@ func (a *API) call(r *http.Request, op string, p params, ajax bool) (body any, s
 	// Guessing store codes, keys and tokens is throttled per client address, like passwords; only failures count,
 	// so clients sharing an address are not refused for each other's successes.
 	if te := a.env.SignIn.Throttled(r, "", ""); te != nil {
-		return a.failure(r, &license.WooErrors{Errors: []license.WooError{license.WooErrTooMany}, RetryAfter: te.RetryAfter})
+		return a.failure(r, &woo.Errors{Errors: []woo.Error{woo.ErrTooMany}, RetryAfter: te.RetryAfter})
 	}
 	if op == "token" {
 		t, err := a.woo.IssueToken(ctx, str("grant_type"), str("license_key"))
@@ -419,7 +419,7 @@ func (a *API) call(r *http.Request, op string, p params, ajax bool) (body any, s
 		}
 		return tokenResponse{AccessToken: t.Token, TokenType: "Bearer", Expires: int64(t.Lifetime / time.Second)}, http.StatusOK, ""
 	}
-	req := license.WooRequest{StoreCode: str("store_code"), SKU: str("sku"), LicenseKey: str("license_key"),
+	req := woo.Request{StoreCode: str("store_code"), SKU: str("sku"), LicenseKey: str("license_key"),
 		Domain: str("domain"), IP: a.env.Clients.Host(r), Token: credential.BearerHeader(r)}
 	switch v := str("activation_id"); {
 	case op == "activate":
@@ -433,7 +433,7 @@ func (a *API) call(r *http.Request, op string, p params, ajax bool) (body any, s
 		req.ActivationID = -1 // present, and matching no activation
 	}
 	var (
-		l   license.WooLicense
+		l   woo.License
 		err error
 		msg string
 	)
@@ -455,17 +455,17 @@ func (a *API) call(r *http.Request, op string, p params, ajax bool) (body any, s
 	return envelope{Status: http.StatusOK, Message: msg, Data: licenseData(l)}, http.StatusOK, ""
 }
 
-// failure translates an error of license.Woo: the plugin's refusal, or an internal error that the plugin
+// failure translates an error of woo.Service: the plugin's refusal, or an internal error that the plugin
 // would answer with a bare {"error":true,"status":500}.
 func (a *API) failure(r *http.Request, err error) (any, int, string) {
-	var we *license.WooErrors
+	var we *woo.Errors
 	if errors.As(err, &we) {
 		if isGuess(we) {
 			a.env.SignIn.Failed(r, "", "", "bad_woo_credentials")
 		}
 		body := refusalBody(we)
 		challenge := ""
-		if we.Has(license.WooErrTokenInvalid.Code) {
+		if we.Has(woo.ErrTokenInvalid.Code) {
 			challenge = "invalid_token"
 		}
 		return body, body.Status, challenge

@@ -1,4 +1,4 @@
-package license_test
+package woo_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -16,15 +17,15 @@ const wooCode = "store-code-of-acme"
 
 type wooFixture struct {
 	*fixture
-	woo  *license.Woo
+	woo  *woo.Service
 	shop storage.WooStore
 	prod storage.Product
 }
 
-func newWooFixture(t *testing.T, spec license.WooStoreSpec) *wooFixture {
+func newWooFixture(t *testing.T, spec woo.StoreSpec) *wooFixture {
 	t.Helper()
 	f := newFixture(t)
-	w := license.NewWoo(f.svc, f.store, license.WooOptions{TokenLifetime: 5 * time.Minute})
+	w := woo.New(f.svc, f.store, woo.Options{TokenLifetime: 5 * time.Minute})
 	if spec.Code == "" {
 		spec.Code = wooCode
 	}
@@ -39,15 +40,15 @@ func newWooFixture(t *testing.T, spec license.WooStoreSpec) *wooFixture {
 	return &wooFixture{fixture: f, woo: w, shop: st, prod: p}
 }
 
-func (f *wooFixture) req(k storage.LicenseKey, domain string, id int64) license.WooRequest {
-	return license.WooRequest{StoreCode: wooCode, SKU: "ED-PRO", LicenseKey: license.WooKey(k), Domain: domain,
+func (f *wooFixture) req(k storage.LicenseKey, domain string, id int64) woo.Request {
+	return woo.Request{StoreCode: wooCode, SKU: "ED-PRO", LicenseKey: woo.Key(k), Domain: domain,
 		ActivationID: id, IP: "192.0.2.9"}
 }
 
 // wantCodes checks that err is a refusal with exactly these codes, in this order.
 func wantCodes(t *testing.T, what string, err error, codes ...int) {
 	t.Helper()
-	var we *license.WooErrors
+	var we *woo.Errors
 	if !errors.As(err, &we) {
 		t.Fatalf("%s: err = %v, want WooCommerce errors %v", what, err, codes)
 	}
@@ -62,13 +63,13 @@ func wantCodes(t *testing.T, what string, err error, codes ...int) {
 
 func TestWooKeyForm(t *testing.T) {
 	k := storage.LicenseKey{Key: "MUYVD-LSEBY-CXHRQ-XFAGY", GlobalID: 1005}
-	if got := license.WooKey(k); got != "MUYVDLSEBYCXHRQXFAGY-1005" {
-		t.Fatalf("WooKey = %q", got)
+	if got := woo.Key(k); got != "MUYVDLSEBYCXHRQXFAGY-1005" {
+		t.Fatalf("Key = %q", got)
 	}
 }
 
 func TestWooActivateValidateDeactivate(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
 	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2})
 	at := f.clock.Now().Unix()
@@ -77,7 +78,7 @@ func TestWooActivateValidateDeactivate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.ActivationID != at || l.TheKey != license.WooKey(k) || !l.Expire.IsZero() || l.HasExpired {
+	if l.ActivationID != at || l.TheKey != woo.Key(k) || !l.Expire.IsZero() || l.HasExpired {
 		t.Fatalf("activate = %+v, want activation id %d and no expiry (the product does not block expired keys)", l, at)
 	}
 	// The activation is the domain's node-locked activation, visible to the Cryptolens side too.
@@ -108,7 +109,7 @@ func TestWooActivateValidateDeactivate(t *testing.T) {
 }
 
 func TestWooLimitAndLocalhost(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
 	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2, AllowedMachines: "vip.example"})
 	for i, d := range []string{"a.example", "b.example"} {
@@ -146,7 +147,7 @@ func TestWooLimitAndLocalhost(t *testing.T) {
 }
 
 func TestWooUnlimitedKeyRecords(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
 	k := f.key(t, f.prod.ID, license.KeySpec{}) // MaxNoOfMachines 0: Cryptolens records nothing
 	l, err := f.woo.Activate(ctx, f.req(k, "localhost", 0))
@@ -162,13 +163,13 @@ func TestWooUnlimitedKeyRecords(t *testing.T) {
 }
 
 func TestWooDesktop(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
 	if err := f.woo.SetSKU(ctx, f.admin, f.shop.ID, "APP", f.prod.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2})
-	req := func(domain string, id int64) license.WooRequest {
+	req := func(domain string, id int64) woo.Request {
 		r := f.req(k, domain, id)
 		r.SKU = "APP"
 		return r
@@ -198,7 +199,7 @@ func TestWooDesktop(t *testing.T) {
 }
 
 func TestWooExpiry(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
 	if _, err := f.svc.SetBlockExpired(ctx, f.admin, f.prod.ID, true); err != nil {
 		t.Fatal(err)
@@ -229,7 +230,7 @@ func TestWooExpiry(t *testing.T) {
 }
 
 func TestWooChecksInOrder(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
 	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
 	blocked := f.key(t, f.prod.ID, license.KeySpec{Blocked: true})
@@ -237,25 +238,25 @@ func TestWooChecksInOrder(t *testing.T) {
 	onOther := f.key(t, otherProduct.ID, license.KeySpec{})
 	foreign := f.key(t, f.product(t, "other").ID, license.KeySpec{})
 	good := f.req(k, "a.example", 0)
-	wrongLetters := strings.Replace(license.WooKey(k), k.Key[:1], string(rune((k.Key[0]-'A'+1)%26+'A')), 1)
+	wrongLetters := strings.Replace(woo.Key(k), k.Key[:1], string(rune((k.Key[0]-'A'+1)%26+'A')), 1)
 	cases := []struct {
 		name   string
-		change func(r *license.WooRequest)
+		change func(r *woo.Request)
 		codes  []int
 	}{
-		{"everything missing", func(r *license.WooRequest) { *r = license.WooRequest{} }, []int{102}},
-		{"no key", func(r *license.WooRequest) { r.LicenseKey, r.SKU = "", "" }, []int{101}},
-		{"wrong store code", func(r *license.WooRequest) { r.StoreCode = "nope-nope-nope" }, []int{5}},
-		{"no sku", func(r *license.WooRequest) { r.SKU, r.LicenseKey = "", "x" }, []int{100}},
-		{"Cryptolens form", func(r *license.WooRequest) { r.LicenseKey = k.Key }, []int{2}},
-		{"not numeric id", func(r *license.WooRequest) { r.LicenseKey = "ABC-12x" }, []int{2}},
-		{"unknown id", func(r *license.WooRequest) { r.LicenseKey = "ABC-999999" }, []int{5}},
-		{"id out of range", func(r *license.WooRequest) { r.LicenseKey = "ABC-99999999999999999999" }, []int{5}},
-		{"wrong letters", func(r *license.WooRequest) { r.LicenseKey = wrongLetters }, []int{5}},
-		{"blocked key", func(r *license.WooRequest) { r.LicenseKey = license.WooKey(blocked) }, []int{5}},
-		{"another vendor's key", func(r *license.WooRequest) { r.LicenseKey = license.WooKey(foreign) }, []int{5}},
-		{"unknown sku", func(r *license.WooRequest) { r.SKU = "NOPE" }, []int{3}},
-		{"key of another product", func(r *license.WooRequest) { r.LicenseKey = license.WooKey(onOther) }, []int{3}},
+		{"everything missing", func(r *woo.Request) { *r = woo.Request{} }, []int{102}},
+		{"no key", func(r *woo.Request) { r.LicenseKey, r.SKU = "", "" }, []int{101}},
+		{"wrong store code", func(r *woo.Request) { r.StoreCode = "nope-nope-nope" }, []int{5}},
+		{"no sku", func(r *woo.Request) { r.SKU, r.LicenseKey = "", "x" }, []int{100}},
+		{"Cryptolens form", func(r *woo.Request) { r.LicenseKey = k.Key }, []int{2}},
+		{"not numeric id", func(r *woo.Request) { r.LicenseKey = "ABC-12x" }, []int{2}},
+		{"unknown id", func(r *woo.Request) { r.LicenseKey = "ABC-999999" }, []int{5}},
+		{"id out of range", func(r *woo.Request) { r.LicenseKey = "ABC-99999999999999999999" }, []int{5}},
+		{"wrong letters", func(r *woo.Request) { r.LicenseKey = wrongLetters }, []int{5}},
+		{"blocked key", func(r *woo.Request) { r.LicenseKey = woo.Key(blocked) }, []int{5}},
+		{"another vendor's key", func(r *woo.Request) { r.LicenseKey = woo.Key(foreign) }, []int{5}},
+		{"unknown sku", func(r *woo.Request) { r.SKU = "NOPE" }, []int{3}},
+		{"key of another product", func(r *woo.Request) { r.LicenseKey = woo.Key(onOther) }, []int{3}},
 	}
 	for _, c := range cases {
 		r := good
@@ -271,22 +272,22 @@ func TestWooChecksInOrder(t *testing.T) {
 	wantCodes(t, "deactivate without activation_id", f.woo.Deactivate(ctx, r), 103)
 
 	// The store's error format travels with the errors.
-	var we *license.WooErrors
-	if !errors.As(func() error { _, err := f.woo.Activate(ctx, license.WooRequest{StoreCode: wooCode}); return err }(), &we) || we.ByCode {
+	var we *woo.Errors
+	if !errors.As(func() error { _, err := f.woo.Activate(ctx, woo.Request{StoreCode: wooCode}); return err }(), &we) || we.ByCode {
 		t.Fatal("errors of a property-format store are not marked by code")
 	}
 	byCode := true
-	if _, err := f.woo.UpdateStore(ctx, f.admin, f.shop.ID, license.WooStoreChange{ErrorsByCode: &byCode}); err != nil {
+	if _, err := f.woo.UpdateStore(ctx, f.admin, f.shop.ID, woo.StoreChange{ErrorsByCode: &byCode}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.woo.Activate(ctx, license.WooRequest{StoreCode: wooCode, LicenseKey: "x"})
+	_, err = f.woo.Activate(ctx, woo.Request{StoreCode: wooCode, LicenseKey: "x"})
 	if !errors.As(err, &we) || !we.ByCode || !we.Has(100) {
 		t.Fatalf("errors of a code-format store: %v", err)
 	}
 }
 
 func TestWooDisabledVendorClosesStore(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
 	k := f.key(t, f.prod.ID, license.KeySpec{})
 	if err := f.store.UpdateUser(ctx, "acme", func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
@@ -294,7 +295,7 @@ func TestWooDisabledVendorClosesStore(t *testing.T) {
 	}
 	_, err := f.woo.Activate(ctx, f.req(k, "a.example", 0))
 	wantCodes(t, "disabled vendor", err, 5)
-	_, err = f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
+	_, err = f.woo.IssueToken(ctx, "license_key", woo.Key(k))
 	wantCodes(t, "token for a disabled vendor's key", err, 5)
 }
 
@@ -302,16 +303,16 @@ func TestWooDisabledVendorClosesStore(t *testing.T) {
 // request holds, also at a store that requires tokens: guessing codes tells nothing.
 func TestWooWrongStoreCodeLooksLikeAnUnknownKey(t *testing.T) {
 	for _, requireToken := range []bool{false, true} {
-		f := newWooFixture(t, license.WooStoreSpec{RequireToken: requireToken})
+		f := newWooFixture(t, woo.StoreSpec{RequireToken: requireToken})
 		ctx := context.Background()
 		k := f.key(t, f.prod.ID, license.KeySpec{})
 		foreign := f.key(t, f.product(t, "other").ID, license.KeySpec{})
-		variants := map[string]func(r *license.WooRequest){
-			"unknown key":          func(r *license.WooRequest) { r.LicenseKey = "ABCDE-424242" },
-			"another vendor's key": func(r *license.WooRequest) { r.LicenseKey = license.WooKey(foreign) },
-			"malformed key":        func(r *license.WooRequest) { r.LicenseKey = "not a key" },
-			"no sku":               func(r *license.WooRequest) { r.SKU, r.LicenseKey = "", "ABCDE-424242" },
-			"a token":              func(r *license.WooRequest) { r.LicenseKey, r.Token = "ABCDE-424242", "some-token" },
+		variants := map[string]func(r *woo.Request){
+			"unknown key":          func(r *woo.Request) { r.LicenseKey = "ABCDE-424242" },
+			"another vendor's key": func(r *woo.Request) { r.LicenseKey = woo.Key(foreign) },
+			"malformed key":        func(r *woo.Request) { r.LicenseKey = "not a key" },
+			"no sku":               func(r *woo.Request) { r.SKU, r.LicenseKey = "", "ABCDE-424242" },
+			"a token":              func(r *woo.Request) { r.LicenseKey, r.Token = "ABCDE-424242", "some-token" },
 		}
 		for name, change := range variants {
 			for _, op := range []string{"activate", "validate"} {
@@ -327,7 +328,7 @@ func TestWooWrongStoreCodeLooksLikeAnUnknownKey(t *testing.T) {
 					return err
 				}
 				right, wrong := answer(wooCode), answer("wrong-store-code")
-				var a, b *license.WooErrors
+				var a, b *woo.Errors
 				if !errors.As(right, &a) || !errors.As(wrong, &b) || fmt.Sprint(a.Errors) != fmt.Sprint(b.Errors) || a.ByCode != b.ByCode {
 					t.Errorf("require token %v, %s, %s: right code %v, wrong code %v", requireToken, op, name, right, wrong)
 				}
@@ -341,36 +342,36 @@ func TestWooWrongStoreCodeLooksLikeAnUnknownKey(t *testing.T) {
 	}
 }
 
-// The token endpoint issues a key at most WooTokenBurst tokens at once, then one per WooTokenEvery, and keeps at
-// most MaxWooTokensPerKey live: the oldest are dropped and stop working, the newest work.
+// The token endpoint issues a key at most TokenBurst tokens at once, then one per TokenEvery, and keeps at
+// most MaxTokensPerKey live: the oldest are dropped and stop working, the newest work.
 func TestWooTokenIssuanceBounded(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{RequireToken: true})
+	f := newWooFixture(t, woo.StoreSpec{RequireToken: true})
 	ctx := context.Background()
 	k := f.key(t, f.prod.ID, license.KeySpec{})
 	other := f.key(t, f.prod.ID, license.KeySpec{})
 	var toks []string
-	for range license.WooTokenBurst {
-		tok, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
+	for range woo.TokenBurst {
+		tok, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k))
 		if err != nil {
 			t.Fatalf("token %d: %v", len(toks)+1, err)
 		}
 		toks = append(toks, tok.Token)
 		f.clock.Add(time.Millisecond) // "oldest" is by issue time
 	}
-	_, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
-	var we *license.WooErrors
-	if !errors.As(err, &we) || !we.Has(303) || we.RetryAfter <= 0 || we.RetryAfter > license.WooTokenEvery {
+	_, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k))
+	var we *woo.Errors
+	if !errors.As(err, &we) || !we.Has(303) || we.RetryAfter <= 0 || we.RetryAfter > woo.TokenEvery {
 		t.Fatalf("one token too many: %v (%+v)", err, we)
 	}
-	if _, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(other)); err != nil {
+	if _, err := f.woo.IssueToken(ctx, "license_key", woo.Key(other)); err != nil {
 		t.Fatalf("another key is not limited by this one: %v", err)
 	}
 	// Bad keys get their usual answers, not 303: only issuance counts.
 	_, err = f.woo.IssueToken(ctx, "license_key", "ABCDE-424242")
 	wantCodes(t, "unknown key while limited", err, 5)
 
-	f.clock.Add(license.WooTokenEvery)
-	newest, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
+	f.clock.Add(woo.TokenEvery)
+	newest, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k))
 	if err != nil {
 		t.Fatalf("after the interval: %v", err)
 	}
@@ -389,12 +390,12 @@ func TestWooTokenIssuanceBounded(t *testing.T) {
 }
 
 func TestWooTokens(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{RequireToken: true})
+	f := newWooFixture(t, woo.StoreSpec{RequireToken: true})
 	ctx := context.Background()
 	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
 	k2 := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
 
-	_, err := f.woo.IssueToken(ctx, "client_credentials", license.WooKey(k))
+	_, err := f.woo.IssueToken(ctx, "client_credentials", woo.Key(k))
 	wantCodes(t, "wrong grant type", err, 302)
 	_, err = f.woo.IssueToken(ctx, "license_key", "")
 	wantCodes(t, "no key", err, 101)
@@ -403,11 +404,11 @@ func TestWooTokens(t *testing.T) {
 	_, err = f.woo.IssueToken(ctx, "license_key", "ABCDE-424242")
 	wantCodes(t, "unknown key", err, 5)
 
-	tok, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k))
+	tok, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k))
 	if err != nil || len(tok.Token) != 43 || tok.Lifetime != 5*time.Minute {
 		t.Fatalf("IssueToken = %+v, %v", tok, err)
 	}
-	other, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k2))
+	other, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +441,7 @@ func TestWooTokens(t *testing.T) {
 	if _, err := f.store.GetWooToken(ctx, []byte(tok.Token)); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("token stored in the clear? %v", err)
 	}
-	if _, err := f.woo.IssueToken(ctx, "license_key", license.WooKey(k)); err != nil {
+	if _, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k)); err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := f.store.DeleteWooTokens(ctx, f.clock.Now().Add(time.Hour), 100); n != 1 {
@@ -449,7 +450,7 @@ func TestWooTokens(t *testing.T) {
 
 	// Switching the requirement off: tokens are no longer needed.
 	off := false
-	if _, err := f.woo.UpdateStore(ctx, f.admin, f.shop.ID, license.WooStoreChange{RequireToken: &off}); err != nil {
+	if _, err := f.woo.UpdateStore(ctx, f.admin, f.shop.ID, woo.StoreChange{RequireToken: &off}); err != nil {
 		t.Fatal(err)
 	}
 	v.Token = ""
@@ -459,22 +460,22 @@ func TestWooTokens(t *testing.T) {
 }
 
 func TestWooStoreSettings(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	if _, err := f.woo.CreateStore(ctx, f.admin, "other", license.WooStoreSpec{Code: wooCode}); !errors.Is(err, storage.ErrConflict) {
+	if _, err := f.woo.CreateStore(ctx, f.admin, "other", woo.StoreSpec{Code: wooCode}); !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("CreateStore(taken code) = %v, want ErrConflict", err)
 	}
-	if _, err := f.woo.CreateStore(ctx, f.admin, "other", license.WooStoreSpec{Code: "short"}); !errors.Is(err, license.ErrInvalidInput) {
+	if _, err := f.woo.CreateStore(ctx, f.admin, "other", woo.StoreSpec{Code: "short"}); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("CreateStore(short code) = %v, want ErrInvalidInput", err)
 	}
-	if _, err := f.woo.CreateStore(ctx, f.admin, "plain", license.WooStoreSpec{Code: "plain-store-code"}); !errors.Is(err, license.ErrNotVendor) {
+	if _, err := f.woo.CreateStore(ctx, f.admin, "plain", woo.StoreSpec{Code: "plain-store-code"}); !errors.Is(err, license.ErrNotVendor) {
 		t.Fatalf("CreateStore(not a vendor) = %v, want ErrNotVendor", err)
 	}
 	other, err := f.svc.Vendor(ctx, "other")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.woo.CreateStore(ctx, other, "acme", license.WooStoreSpec{Code: "sneaky-store-code"}); !errors.Is(err, license.ErrAccessDenied) {
+	if _, err := f.woo.CreateStore(ctx, other, "acme", woo.StoreSpec{Code: "sneaky-store-code"}); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("CreateStore(for another vendor) = %v, want ErrAccessDenied", err)
 	}
 	if err := f.woo.SetSKU(ctx, other, f.shop.ID, "X", f.prod.ID, false); !errors.Is(err, storage.ErrNotFound) {
@@ -497,7 +498,7 @@ func TestWooStoreSettings(t *testing.T) {
 	}
 	// A new code replaces the old one.
 	code := "renewed-store-code"
-	if _, err := f.woo.UpdateStore(ctx, acme, f.shop.ID, license.WooStoreChange{Code: &code}); err != nil {
+	if _, err := f.woo.UpdateStore(ctx, acme, f.shop.ID, woo.StoreChange{Code: &code}); err != nil {
 		t.Fatal(err)
 	}
 	k := f.key(t, f.prod.ID, license.KeySpec{})
@@ -519,7 +520,7 @@ func TestWooStoreSettings(t *testing.T) {
 }
 
 func TestWooLastSeatRace(t *testing.T) {
-	f := newWooFixture(t, license.WooStoreSpec{})
+	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
 	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
 	const racers = 8
