@@ -1,5 +1,9 @@
 // Package server wires the HTTP surfaces: routes, limits, logging, and the translation between wire formats
-// and the core packages. Each surface has its own file.
+// and the core packages. The generic surfaces have a file each here (Spectrum SOAP and REST, OAuth,
+// forward-auth, PowerAuth, admin, operations); the licensing wires are packages of their own, each mounted on
+// the mux with one call: cryptolens (Cryptolens' /api/, app authorization's GetToken), licensesoap (the SOAP
+// LicenseService), woocommerce (WooCommerce License Keys) and consent (the app-authorization pages). What
+// they share with the server is in server/internal.
 package server
 
 import (

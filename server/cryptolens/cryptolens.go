@@ -357,7 +357,7 @@ func (c *call) signMethod() int {
 
 // licenseResult is Activate's and GetKey's answer. licenseKey is base64 of the license JSON in every case;
 // signature is set when Sign=true and null otherwise, as Cryptolens answers, and only then is anything signed
-// (an RSA private-key operation, limited per token and per address: signlimit.go). Only SignMethod=1
+// (an RSA private-key operation, limited per token and per address: package signlimit). Only SignMethod=1
 // (StringSign) is produced: every current SDK asks for it, and the older LinqSign form (.NET DateTime fields,
 // signature inside the object) is not implemented.
 type licenseResult struct {
