@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 	"github.com/tokenmanager/tokenmanager/wsdl"
 )
 
@@ -13,7 +14,7 @@ import (
 // answer may be any fault of the operation's own (missing arguments), never the dispatcher's "unknown
 // operation". The documents are the one list of operations; a handler missing for one of them fails here.
 func TestEveryWSDLOperationHasAHandler(t *testing.T) {
-	st := newStack(t, withLicenseStack(&licEnv{}, time.Minute))
+	st := newStack(t, servertest.WithLicenseStack(&servertest.LicEnv{}, time.Minute))
 	for _, svc := range []wsdl.Service{wsdl.TokenManager, wsdl.TokenLogout, wsdl.LicenseService} {
 		ops, err := wsdl.Operations(svc)
 		if err != nil || len(ops) == 0 {
@@ -26,7 +27,7 @@ func TestEveryWSDLOperationHasAHandler(t *testing.T) {
 		for _, op := range ops {
 			env := `<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"` +
 				` xmlns:op="` + ns + `"><soapenv:Body><op:` + op + `/></soapenv:Body></soapenv:Envelope>`
-			r := st.soapCall(t, svc.Path(), env)
+			r := st.SOAPCall(t, svc.Path(), env)
 			if strings.Contains(r.Body, "unknown operation") {
 				t.Errorf("%s %s: no handler: %d %s", svc.Path(), op, r.Status, r.Body)
 			}

@@ -1,4 +1,4 @@
-package server_test
+package woocommerce_test
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/license/woo"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 const wooTooMany = `{"error":true,"status":429,"errors":{"license_key":["Too many attempts. Try again later."]}}`
@@ -17,51 +18,51 @@ const wooTooMany = `{"error":true,"status":429,"errors":{"license_key":["Too man
 // request from it waits, while other addresses and successes are not affected.
 func TestWooGuessingThrottledPerAddress(t *testing.T) {
 	cfg := auth.ThrottleConfig{AccountBurst: 3, AccountEvery: time.Minute, AddressBurst: 5, AddressEvery: time.Minute}
-	w := newWooStack(t, woo.StoreSpec{}, withThrottle(cfg))
-	k := w.key(t, license.KeySpec{})
-	good := wooForm(wooParamsFor(k, "a.example", 0)...)
+	w := servertest.NewWooStack(t, woo.StoreSpec{}, servertest.WithThrottle(cfg))
+	k := w.Key(t, license.KeySpec{})
+	good := servertest.WooForm(servertest.WooParamsFor(k, "a.example", 0)...)
 	from := func(addr string) map[string]string { return map[string]string{"X-Forwarded-For": addr} }
 	const invalidKey = `{"error":true,"status":500,"errors":{"license_key":["Invalid license key."]}}`
 
 	// Successes never count: a busy address is not refused for them.
 	for range 10 {
-		if r := w.post(t, "activate", good, from("192.0.2.4")); r.Status != 200 {
+		if r := w.Post(t, "activate", good, from("192.0.2.4")); r.Status != 200 {
 			t.Fatalf("activate: %d %s", r.Status, r.Body)
 		}
 	}
 	// Five wrong store codes from one address, then the right one is refused there, and answered elsewhere.
 	for i := range 5 {
-		bad := wooForm("store_code", "guess-"+strconv.Itoa(i), "sku", wooSKU, "license_key", woo.Key(k))
-		wooWantBody(t, "wrong store code", w.post(t, "activate", bad, from("192.0.2.1")), 500, invalidKey)
+		bad := servertest.WooForm("store_code", "guess-"+strconv.Itoa(i), "sku", servertest.WooSKU, "license_key", woo.Key(k))
+		servertest.WooWantBody(t, "wrong store code", w.Post(t, "activate", bad, from("192.0.2.1")), 500, invalidKey)
 	}
-	r := w.post(t, "activate", good, from("192.0.2.1"))
-	wooWantBody(t, "right store code from the throttled address", r, http.StatusTooManyRequests, wooTooMany)
+	r := w.Post(t, "activate", good, from("192.0.2.1"))
+	servertest.WooWantBody(t, "right store code from the throttled address", r, http.StatusTooManyRequests, wooTooMany)
 	if s, _ := strconv.Atoi(r.Header.Get("Retry-After")); s < 1 || s > 60 {
 		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 	}
-	if r := w.post(t, "activate", good, from("192.0.2.2")); r.Status != 200 {
+	if r := w.Post(t, "activate", good, from("192.0.2.2")); r.Status != 200 {
 		t.Fatalf("from another address: %d %s", r.Status, r.Body)
 	}
 	// Through Ajax the refusal is HTTP 200 like every Ajax answer, with Retry-After.
-	r = do(t, "POST", w.URL+wooAjax+"?action=license_key_activate", good, map[string]string{
+	r = servertest.Do(t, "POST", w.URL+servertest.WooAjax+"?action=license_key_activate", good, map[string]string{
 		"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "192.0.2.1"})
-	wooWantBody(t, "ajax from the throttled address", r, 200, wooTooMany)
+	servertest.WooWantBody(t, "ajax from the throttled address", r, 200, wooTooMany)
 	if r.Header.Get("Retry-After") == "" {
 		t.Fatal("no Retry-After through Ajax")
 	}
 
 	// The token endpoint: unknown keys count too.
-	grant := func(key, addr string) response {
-		return do(t, "GET", w.URL+wooBase+"token?"+wooForm("grant_type", "license_key", "license_key", key), "", from(addr))
+	grant := func(key, addr string) servertest.Response {
+		return servertest.Do(t, "GET", w.URL+servertest.WooBase+"token?"+servertest.WooForm("grant_type", "license_key", "license_key", key), "", from(addr))
 	}
 	for i := range 5 {
-		wooWantBody(t, "unknown key", grant("ABCDE-"+strconv.Itoa(900000+i), "192.0.2.3"), 500, invalidKey)
+		servertest.WooWantBody(t, "unknown key", grant("ABCDE-"+strconv.Itoa(900000+i), "192.0.2.3"), 500, invalidKey)
 	}
-	wooWantBody(t, "a right key from the throttled address", grant(woo.Key(k), "192.0.2.3"), http.StatusTooManyRequests, wooTooMany)
+	servertest.WooWantBody(t, "a right key from the throttled address", grant(woo.Key(k), "192.0.2.3"), http.StatusTooManyRequests, wooTooMany)
 
 	// The address recovers by itself.
 	w.Clock.Add(time.Minute)
-	if r := w.post(t, "activate", good, from("192.0.2.1")); r.Status != 200 {
+	if r := w.Post(t, "activate", good, from("192.0.2.1")); r.Status != 200 {
 		t.Fatalf("after a minute: %d %s", r.Status, r.Body)
 	}
 }
@@ -70,10 +71,10 @@ func TestWooGuessingThrottledPerAddress(t *testing.T) {
 // no guess and does not count against the address.
 func TestWooTokenIssuanceLimitedPerKey(t *testing.T) {
 	cfg := auth.ThrottleConfig{AccountBurst: 3, AccountEvery: time.Minute, AddressBurst: 5, AddressEvery: time.Minute}
-	w := newWooStack(t, woo.StoreSpec{RequireToken: true}, withThrottle(cfg))
-	k := w.key(t, license.KeySpec{})
-	grant := func() response {
-		return do(t, "POST", w.URL+wooBase+"token", wooForm("grant_type", "license_key", "license_key", woo.Key(k)),
+	w := servertest.NewWooStack(t, woo.StoreSpec{RequireToken: true}, servertest.WithThrottle(cfg))
+	k := w.Key(t, license.KeySpec{})
+	grant := func() servertest.Response {
+		return servertest.Do(t, "POST", w.URL+servertest.WooBase+"token", servertest.WooForm("grant_type", "license_key", "license_key", woo.Key(k)),
 			map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "192.0.2.8"})
 	}
 	for i := range woo.TokenBurst {
@@ -83,7 +84,7 @@ func TestWooTokenIssuanceLimitedPerKey(t *testing.T) {
 	}
 	for range 10 {
 		r := grant()
-		wooWantBody(t, "a token too many", r, http.StatusTooManyRequests, wooTooMany)
+		servertest.WooWantBody(t, "a token too many", r, http.StatusTooManyRequests, wooTooMany)
 		if s, _ := strconv.Atoi(r.Header.Get("Retry-After")); s < 1 || s > int(woo.TokenEvery/time.Second) {
 			t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 		}

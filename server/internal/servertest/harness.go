@@ -1,4 +1,7 @@
-package server_test
+// Package servertest builds the server the tests of server/ and of its surface packages run against: a real
+// server on loopback over a real SQLite file, on a clock of the test's (harness.go), with the licensing,
+// WooCommerce and app-authorization fixtures the surfaces' tests share.
+package servertest
 
 import (
 	"context"
@@ -25,50 +28,50 @@ import (
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
-var cheap = auth.Params{Memory: 64, Time: 1, Threads: 1}
+var Cheap = auth.Params{Memory: 64, Time: 1, Threads: 1}
 
-var serverKey = make([]byte, 32)
+var ServerKey = make([]byte, 32)
 
-// clock is an injectable, concurrency-safe time source.
-type clock struct {
+// Clock is an injectable, concurrency-safe time source.
+type Clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *Clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
 
-// stack is a real server on loopback over a real SQLite file.
-type stack struct {
+// Stack is a real server on loopback over a real SQLite file.
+type Stack struct {
 	URL   string
 	Store storage.Store
-	Clock *clock
+	Clock *Clock
 	Audit *audit.Recorder
 }
 
-// setup is what options may change before the server starts.
-type setup struct {
+// Setup is what options may change before the server starts.
+type Setup struct {
 	Server  server.Config
 	Token   token.Config
 	Session session.Config
 	Log     *slog.Logger // nil: discard
 	// DBPath is the SQLite file; stacks given the same path share it, like nodes of a cluster.
 	DBPath string
-	// wire runs after the core dependencies exist and before the server is built; a surface's tests use it
-	// to add their own dependencies (see the with* options in each surface's test file).
-	wire []func(st *stack, d *server.Deps)
+	// Wire runs after the core dependencies exist and before the server is built; a surface's tests use it
+	// to add their own dependencies (see the With* options).
+	Wire []func(st *Stack, d *server.Deps)
 }
 
-type option func(*setup)
+type Option func(*Setup)
 
-func newStack(t testing.TB, opts ...option) *stack {
+func NewStack(t testing.TB, opts ...Option) *Stack {
 	t.Helper()
 	ctx := context.Background()
-	su := setup{
+	su := Setup{
 		Server:  server.Config{MaxTokenLifetime: 24 * time.Hour, MaxBodyBytes: 64 << 10},
 		Token:   token.Config{MaxLifetime: 24 * time.Hour, CheckHost: true, TouchInterval: time.Minute},
 		Session: session.DefaultConfig,
@@ -82,7 +85,7 @@ func newStack(t testing.TB, opts ...option) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	clk := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
+	clk := &Clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
 	// The server reads through the cache, as `serve` does; stacks sharing a file hear of each other's changes
 	// through the feed, read every few milliseconds here.
 	store := cached.New(db, cached.Options{Now: clk.Now})
@@ -93,11 +96,11 @@ func newStack(t testing.TB, opts ...option) *stack {
 	t.Cleanup(stopSync)
 	go store.Run(syncCtx, 5*time.Millisecond)
 	for _, u := range [][2]string{{"simon0897", "s3cret"}, {"paul1234", "pa55"}} {
-		h, _ := auth.HashPassword(u[1], cheap)
+		h, _ := auth.HashPassword(u[1], Cheap)
 		// simon0897 may use WS-Security PasswordDigest; paul1234 may not.
 		var sealed []byte
 		if u[0] == "simon0897" {
-			sealed = auth.SealPassword(keys.NewSealer(serverKey), u[0], u[1])
+			sealed = auth.SealPassword(keys.NewSealer(ServerKey), u[0], u[1])
 		}
 		err := store.CreateUser(ctx, storage.User{Name: u[0], PasswordHash: h, DigestSecret: sealed})
 		if err != nil && !errors.Is(err, storage.ErrConflict) { // a second stack over the same file finds them
@@ -107,8 +110,8 @@ func newStack(t testing.TB, opts ...option) *stack {
 	codec, _ := token.NewCodec(make([]byte, 32))
 	sessions := session.NewManager(store, su.Session, clk.Now)
 	deps := server.Deps{
-		Auth:     auth.New(store, auth.Options{Params: cheap, CacheKey: []byte("k"), CacheTTL: time.Minute}),
-		Digest:   auth.NewDigestVerifier(store, keys.NewSealer(serverKey), auth.DigestOptions{Now: clk.Now}),
+		Auth:     auth.New(store, auth.Options{Params: Cheap, CacheKey: []byte("k"), CacheTTL: time.Minute}),
+		Digest:   auth.NewDigestVerifier(store, keys.NewSealer(ServerKey), auth.DigestOptions{Now: clk.Now}),
 		Tokens:   token.NewService(codec, store, sessions, su.Token, clk.Now),
 		Sessions: sessions,
 		Probe:    store,
@@ -119,8 +122,8 @@ func newStack(t testing.TB, opts ...option) *stack {
 	rec := audit.New(store, audit.Options{Now: clk.Now})
 	t.Cleanup(rec.Close)
 	deps.Audit = rec
-	st := &stack{Store: store, Clock: clk, Audit: rec}
-	for _, w := range su.wire {
+	st := &Stack{Store: store, Clock: clk, Audit: rec}
+	for _, w := range su.Wire {
 		w(st, &deps)
 	}
 	ts := httptest.NewServer(server.New(su.Server, deps))
@@ -129,13 +132,13 @@ func newStack(t testing.TB, opts ...option) *stack {
 	return st
 }
 
-type response struct {
+type Response struct {
 	Status int
 	Header http.Header
 	Body   string
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r Response) JSON(t *testing.T) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
@@ -144,17 +147,17 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-func do(t *testing.T, method, url string, body string, header map[string]string) response {
+func Do(t *testing.T, method, url string, body string, header map[string]string) Response {
 	t.Helper()
 	h := http.Header{}
 	for k, v := range header {
 		h.Set(k, v)
 	}
-	return send(t, method, url, body, h)
+	return Send(t, method, url, body, h)
 }
 
-// send requests url with the headers h (several values per name allowed) and reads the whole answer.
-func send(t *testing.T, method, url, body string, h http.Header) response {
+// Send requests url with the headers h (several values per name allowed) and reads the whole answer.
+func Send(t *testing.T, method, url, body string, h http.Header) Response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -171,27 +174,42 @@ func send(t *testing.T, method, url, body string, h http.Header) response {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
-func basic(user, pass string) string {
+func Basic(user, pass string) string {
 	req, _ := http.NewRequest("GET", "/", nil)
 	req.SetBasicAuth(user, pass)
 	return req.Header.Get("Authorization")
 }
 
-// soapCall posts a SOAP 1.1 envelope with simon0897's credentials.
-func (s *stack) soapCall(t *testing.T, path, envelope string) response {
+// SOAPCall posts a SOAP 1.1 envelope with simon0897's credentials.
+func (s *Stack) SOAPCall(t *testing.T, path, envelope string) Response {
 	t.Helper()
-	return do(t, "POST", s.URL+path, envelope, map[string]string{
-		"Content-Type": "text/xml; charset=utf-8", "SOAPAction": `""`, "Authorization": basic("simon0897", "s3cret")})
+	return Do(t, "POST", s.URL+path, envelope, map[string]string{
+		"Content-Type": "text/xml; charset=utf-8", "SOAPAction": `""`, "Authorization": Basic("simon0897", "s3cret")})
 }
 
-func (s *stack) verify(t *testing.T, tok, sess string) response {
+func (s *Stack) Verify(t *testing.T, tok, sess string) Response {
 	t.Helper()
 	h := map[string]string{"Authorization": "Bearer " + tok}
 	if sess != "" {
 		h["Cookie"] = "SESSION=" + sess
 	}
-	return do(t, "GET", s.URL+server.PathVerify, "", h)
+	return Do(t, "GET", s.URL+server.PathVerify, "", h)
+}
+
+// SignIn gets a session token over REST as user, presenting cookie (if any) as SESSION.
+func (s *Stack) SignIn(t *testing.T, user, pass, cookie string) (tok, sess string, resp Response) {
+	t.Helper()
+	h := map[string]string{"Authorization": Basic(user, pass)}
+	if cookie != "" {
+		h["Cookie"] = "SESSION=" + cookie
+	}
+	resp = Do(t, "GET", s.URL+"/security/rest/token/access/session/0", "", h)
+	if resp.Status != 200 {
+		t.Fatalf("sign-in as %s: %d %s", user, resp.Status, resp.Body)
+	}
+	m := resp.JSON(t)
+	return m["access_token"].(string), m["session"].(string), resp
 }

@@ -1,4 +1,4 @@
-package server_test
+package consent_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -25,24 +26,24 @@ func (h fromHost) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func behindProxy(su *setup) {
+func behindProxy(su *servertest.Setup) {
 	su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }
 
-func browserFrom(t *testing.T, host string) *browser {
+func browserFrom(t *testing.T, host string) *servertest.Browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, c: &http.Client{Jar: jar, Transport: fromHost(host)}}
+	return &servertest.Browser{T: t, C: &http.Client{Jar: jar, Transport: fromHost(host)}}
 }
 
 // steal gives thief every cookie victim holds for u.
-func steal(thief, victim *browser, u string) {
+func steal(thief, victim *servertest.Browser, u string) {
 	pu, _ := url.Parse(u)
-	thief.c.Jar.SetCookies(pu, victim.c.Jar.Cookies(pu))
+	thief.C.Jar.SetCookies(pu, victim.C.Jar.Cookies(pu))
 }
 
-func (s *appStack) paulsAuthorizations(t *testing.T) []storage.AppAuthorization {
+func paulsAuthorizations(t *testing.T, s *servertest.AppStack) []storage.AppAuthorization {
 	t.Helper()
-	list, err := s.aa.List(context.Background(), storage.AppAuthorizationFilter{User: "paul1234", Limit: 10})
+	list, err := s.AA.List(context.Background(), storage.AppAuthorizationFilter{User: "paul1234", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,51 +51,51 @@ func (s *appStack) paulsAuthorizations(t *testing.T) []storage.AppAuthorization 
 }
 
 func TestPagesRefuseTheAPISession(t *testing.T) {
-	s := newAppStack(t, behindProxy)
-	consent := newApp(s.parentID, userLoginScope, 30, "machine-A").consentURL(s.URL)
+	s := servertest.NewAppStack(t, behindProxy)
+	consent := servertest.NewApp(s.ParentID, servertest.UserLoginScope, 30, "machine-A").ConsentURL(s.URL)
 	listURL := s.URL + "/User/AuthorizedApps/"
 	// paul1234 signs in to the API; the answer's body carries the SESSION value.
-	_, sess, _ := s.signIn(t, "paul1234", "pa55", "")
+	_, sess, _ := s.SignIn(t, "paul1234", "pa55", "")
 
 	// Whoever holds that value, from the very host that signed in, under either cookie name, is not signed in.
 	for _, name := range []string{"SESSION", "TM_PAGE_SESSION"} {
-		b := newBrowser(t)
+		b := servertest.NewBrowser(t)
 		u, _ := url.Parse(s.URL + "/User/")
-		b.c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: sess, Path: "/"}})
-		status, page := b.get(consent)
+		b.C.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: sess, Path: "/"}})
+		status, page := b.Get(consent)
 		if status != 200 || !strings.Contains(page, `id="signin"`) || strings.Contains(page, `id="approve"`) {
 			t.Fatalf("consent page with %s=<the API session>: %d\n%s", name, status, page)
 		}
-		if status, _ := b.submit(consent, page, "action", "approve"); status != http.StatusUnauthorized {
+		if status, _ := b.Submit(consent, page, "action", "approve"); status != http.StatusUnauthorized {
 			t.Fatalf("approve with %s=<the API session>: %d", name, status)
 		}
-		status, list := b.get(listURL)
+		status, list := b.Get(listURL)
 		if status != 200 || !strings.Contains(list, `id="signin"`) {
 			t.Fatalf("list with %s=<the API session>: %d\n%s", name, status, list)
 		}
-		if status, _ := b.submit(listURL, list, "action", "revoke", "id", "1"); status != http.StatusUnauthorized {
+		if status, _ := b.Submit(listURL, list, "action", "revoke", "id", "1"); status != http.StatusUnauthorized {
 			t.Fatalf("revoke with %s=<the API session>: %d", name, status)
 		}
 	}
-	if got := s.paulsAuthorizations(t); len(got) != 0 {
+	if got := paulsAuthorizations(t, s); len(got) != 0 {
 		t.Fatalf("authorizations after the attempts: %+v", got)
 	}
 	// The API session still works for what it is for.
-	if _, again, _ := s.signIn(t, "paul1234", "pa55", sess); again != sess {
+	if _, again, _ := s.SignIn(t, "paul1234", "pa55", sess); again != sess {
 		t.Fatalf("the API session was replaced: %q, want %q", again, sess)
 	}
 }
 
 func TestPageSessionIsBoundToItsHost(t *testing.T) {
-	s := newAppStack(t, behindProxy)
-	consent := newApp(s.parentID, userLoginScope, 30, "machine-A").consentURL(s.URL)
+	s := servertest.NewAppStack(t, behindProxy)
+	consent := servertest.NewApp(s.ParentID, servertest.UserLoginScope, 30, "machine-A").ConsentURL(s.URL)
 	listURL := s.URL + "/User/AuthorizedApps/"
 	victim := browserFrom(t, "192.0.2.1")
-	status, page := victim.signIn(consent, "paul1234", "pa55")
+	status, page := victim.SignIn(consent, "paul1234", "pa55")
 	if status != 200 || !strings.Contains(page, `id="approve"`) {
 		t.Fatalf("sign-in: %d\n%s", status, page)
 	}
-	for _, c := range victim.c.Jar.Cookies(mustParse(t, s.URL+"/")) {
+	for _, c := range victim.C.Jar.Cookies(mustParse(t, s.URL+"/")) {
 		if c.Name == "SESSION" {
 			t.Fatal("the page sign-in set the API's SESSION cookie")
 		}
@@ -103,23 +104,23 @@ func TestPageSessionIsBoundToItsHost(t *testing.T) {
 	// The victim's cookies, CSRF token included, used from another address: not signed in, nothing approved.
 	thief := browserFrom(t, "192.0.2.2")
 	steal(thief, victim, consent)
-	status, stolen := thief.get(consent)
+	status, stolen := thief.Get(consent)
 	if status != 200 || !strings.Contains(stolen, `id="signin"`) {
 		t.Fatalf("consent page from another host: %d\n%s", status, stolen)
 	}
-	if status, _ := thief.submit(consent, page, "action", "approve"); status != http.StatusUnauthorized {
+	if status, _ := thief.Submit(consent, page, "action", "approve"); status != http.StatusUnauthorized {
 		t.Fatalf("approve from another host: %d", status)
 	}
-	if got := s.paulsAuthorizations(t); len(got) != 0 {
+	if got := paulsAuthorizations(t, s); len(got) != 0 {
 		t.Fatalf("approved from another host: %+v", got)
 	}
 
 	// From its own host the session works: the victim approves.
-	if status, page := victim.submit(consent, page, "action", "approve"); status != 200 || !strings.Contains(page, `data-state="approved"`) {
+	if status, page := victim.Submit(consent, page, "action", "approve"); status != 200 || !strings.Contains(page, `data-state="approved"`) {
 		t.Fatalf("approve: %d\n%s", status, page)
 	}
-	_, list := victim.get(listURL)
-	got := s.paulsAuthorizations(t)
+	_, list := victim.Get(listURL)
+	got := paulsAuthorizations(t, s)
 	if len(got) != 1 || !strings.Contains(list, "machine-A") {
 		t.Fatalf("after the approval: %+v\n%s", got, list)
 	}
@@ -127,49 +128,49 @@ func TestPageSessionIsBoundToItsHost(t *testing.T) {
 
 	// Nor can the other host list or revoke.
 	steal(thief, victim, listURL)
-	status, stolen = thief.get(listURL)
+	status, stolen = thief.Get(listURL)
 	if status != 200 || !strings.Contains(stolen, `id="signin"`) || strings.Contains(stolen, "machine-A") {
 		t.Fatalf("list from another host: %d\n%s", status, stolen)
 	}
-	if status, _ := thief.submit(listURL, list, "action", "revoke", "id", strconv.FormatInt(id, 10)); status != http.StatusUnauthorized {
+	if status, _ := thief.Submit(listURL, list, "action", "revoke", "id", strconv.FormatInt(id, 10)); status != http.StatusUnauthorized {
 		t.Fatalf("revoke from another host: %d", status)
 	}
-	if st := s.aa.State(s.paulsAuthorizations(t)[0]); st == "revoked" {
+	if st := s.AA.State(paulsAuthorizations(t, s)[0]); st == "revoked" {
 		t.Fatal("revoked from another host")
 	}
 	// The victim's session survives the attempts.
-	if status, list := victim.get(listURL); status != 200 || !strings.Contains(list, "machine-A") {
+	if status, list := victim.Get(listURL); status != 200 || !strings.Contains(list, "machine-A") {
 		t.Fatalf("the victim's list after the attempts: %d\n%s", status, list)
 	}
 }
 
 func TestPageSessionWithoutHostCheck(t *testing.T) {
-	s := newAppStack(t, behindProxy, func(su *setup) { su.Token.CheckHost = false })
-	consent := newApp(s.parentID, userLoginScope, 30, "machine-A").consentURL(s.URL)
+	s := servertest.NewAppStack(t, behindProxy, func(su *servertest.Setup) { su.Token.CheckHost = false })
+	consent := servertest.NewApp(s.ParentID, servertest.UserLoginScope, 30, "machine-A").ConsentURL(s.URL)
 	victim := browserFrom(t, "192.0.2.1")
-	if status, page := victim.signIn(consent, "paul1234", "pa55"); status != 200 || !strings.Contains(page, `id="approve"`) {
+	if status, page := victim.SignIn(consent, "paul1234", "pa55"); status != 200 || !strings.Contains(page, `id="approve"`) {
 		t.Fatalf("sign-in: %d\n%s", status, page)
 	}
 	// --host-check=false: the address may change (a client behind rotating NAT), as for session tokens.
 	moved := browserFrom(t, "192.0.2.2")
 	steal(moved, victim, consent)
-	if status, page := moved.get(consent); status != 200 || !strings.Contains(page, `id="approve"`) {
+	if status, page := moved.Get(consent); status != 200 || !strings.Contains(page, `id="approve"`) {
 		t.Fatalf("with host checks off, the session from another address: %d\n%s", status, page)
 	}
 }
 
 func TestPageSessionCookie(t *testing.T) {
-	s := newAppStack(t)
-	consent := newApp(s.parentID, userLoginScope, 30, "machine-A").consentURL(s.URL)
-	b := newBrowser(t)
-	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	_, page := b.get(consent)
-	m := csrfField.FindStringSubmatch(page)
+	s := servertest.NewAppStack(t)
+	consent := servertest.NewApp(s.ParentID, servertest.UserLoginScope, 30, "machine-A").ConsentURL(s.URL)
+	b := servertest.NewBrowser(t)
+	b.C.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	_, page := b.Get(consent)
+	m := servertest.CSRFField.FindStringSubmatch(page)
 	pu := mustParse(t, consent)
 	req, _ := http.NewRequest("POST", consent, strings.NewReader(url.Values{"csrf": {m[1]}, "action": {"signin"},
 		"username": {"paul1234"}, "password": {"pa55"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for _, c := range b.c.Jar.Cookies(pu) {
+	for _, c := range b.C.Jar.Cookies(pu) {
 		req.AddCookie(c)
 	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
@@ -192,21 +193,21 @@ func TestPageSessionCookie(t *testing.T) {
 	}
 	// Made-up, overlong and empty page cookies sign nobody in and break nothing.
 	for _, v := range []string{"11111111-2222-4333-8444-555555555555", strings.Repeat("a", 4000), `""`, "%00"} {
-		r := do(t, "GET", consent, "", map[string]string{"Cookie": "TM_PAGE_SESSION=" + v})
+		r := servertest.Do(t, "GET", consent, "", map[string]string{"Cookie": "TM_PAGE_SESSION=" + v})
 		if r.Status != 200 || !strings.Contains(r.Body, `id="signin"`) {
 			t.Fatalf("page cookie %.20q: %d\n%s", v, r.Status, r.Body)
 		}
 	}
 	// Signing out ends the session on the server: the old value is dead even if a copy was kept.
-	r := do(t, "GET", consent, "", map[string]string{"Cookie": "TM_PAGE_SESSION=" + page0.Value})
+	r := servertest.Do(t, "GET", consent, "", map[string]string{"Cookie": "TM_PAGE_SESSION=" + page0.Value})
 	if !strings.Contains(r.Body, `id="approve"`) {
 		t.Fatalf("with the page cookie: %d\n%s", r.Status, r.Body)
 	}
-	b.c.Jar.SetCookies(pu, []*http.Cookie{page0})
-	if status, _ := b.submit(consent, r.Body, "action", "signout"); status != http.StatusSeeOther {
+	b.C.Jar.SetCookies(pu, []*http.Cookie{page0})
+	if status, _ := b.Submit(consent, r.Body, "action", "signout"); status != http.StatusSeeOther {
 		t.Fatalf("sign out: %d", status)
 	}
-	if r := do(t, "GET", consent, "", map[string]string{"Cookie": "TM_PAGE_SESSION=" + page0.Value}); !strings.Contains(r.Body, `id="signin"`) {
+	if r := servertest.Do(t, "GET", consent, "", map[string]string{"Cookie": "TM_PAGE_SESSION=" + page0.Value}); !strings.Contains(r.Body, `id="signin"`) {
 		t.Fatalf("the page cookie after signing out: %d\n%s", r.Status, r.Body)
 	}
 }
