@@ -21,6 +21,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 )
@@ -187,8 +188,8 @@ func TestCLIWoo(t *testing.T) {
 		t.Fatalf("store list: %q", out)
 	}
 	wooKey := strings.TrimSpace(srv.mustCLI(t, "", "woo", "key", pid, key.Key))
-	if wooKey != license.WooKey(key) {
-		t.Fatalf("woo key = %q, want %q", wooKey, license.WooKey(key))
+	if wooKey != woo.Key(key) {
+		t.Fatalf("woo key = %q, want %q", wooKey, woo.Key(key))
 	}
 
 	post := func(op, bearer string, form url.Values) (response, map[string]any) {

@@ -72,6 +72,10 @@ func (s *Service) Vendor(ctx context.Context, name string) (*Access, error) {
 	return &Access{vendor: name, all: true}, nil
 }
 
+// Account reports whether the access is the operator's or a vendor's own (signed in with a password), not an
+// API token's: what managing settings, such as a vendor's stores, takes.
+func (a *Access) Account() bool { return a.all && a.tokenID == 0 }
+
 // VendorName is the vendor whose products the access reaches; empty for the operator.
 func (a *Access) VendorName() string { return a.vendor }
 

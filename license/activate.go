@@ -113,8 +113,8 @@ func expired(k storage.LicenseKey, t time.Time) bool {
 	return !k.ExpiresAt.IsZero() && t.After(k.ExpiresAt)
 }
 
-// allowedMachine reports whether mc is listed in the key's AllowedMachines (one a line).
-func allowedMachine(k storage.LicenseKey, mc string) bool {
+// AllowedMachine reports whether mc is listed in the key's AllowedMachines (one a line).
+func AllowedMachine(k storage.LicenseKey, mc string) bool {
 	if mc == "" || k.AllowedMachines == "" {
 		return false
 	}
@@ -149,7 +149,7 @@ func (s *Service) Activate(ctx context.Context, a *Access, req ActivateRequest) 
 	now := s.now()
 	floating := req.FloatingInterval > 0
 	k, acts, err := s.store.UpdateActivations(ctx, p.ID, key, func(k storage.LicenseKey, acts []storage.Activation) (storage.ActivationChanges, error) {
-		return decideActivate(a, p, k, acts, req, now)
+		return DecideActivate(a, p, k, acts, req, now)
 	})
 	if errors.Is(err, storage.ErrNotFound) {
 		return License{}, ErrKeyNotFound
@@ -169,8 +169,9 @@ func (s *Service) Activate(ctx context.Context, a *Access, req ActivateRequest) 
 	return s.withCustomer(ctx, l)
 }
 
-// decideActivate is the seat decision, run with the key locked.
-func decideActivate(a *Access, p storage.Product, k storage.LicenseKey, acts []storage.Activation, req ActivateRequest, now time.Time) (storage.ActivationChanges, error) {
+// DecideActivate is the seat decision, run with the key locked (inside storage's UpdateActivations). Activate
+// runs it; so does any other activation front end that adds rules of its own around it.
+func DecideActivate(a *Access, p storage.Product, k storage.LicenseKey, acts []storage.Activation, req ActivateRequest, now time.Time) (storage.ActivationChanges, error) {
 	var ch storage.ActivationChanges
 	if err := a.keyAllowed(k); err != nil {
 		return ch, err
@@ -192,7 +193,7 @@ func decideActivate(a *Access, p storage.Product, k storage.LicenseKey, acts []s
 	if k.MaxNoOfMachines <= 0 {
 		return ch, nil // Cryptolens: with no limit, machine codes are not recorded
 	}
-	allowed := allowedMachine(k, req.MachineCode)
+	allowed := AllowedMachine(k, req.MachineCode)
 	if req.FloatingInterval <= 0 {
 		var n int
 		for _, x := range acts {

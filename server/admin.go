@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/server/internal/credential"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -47,21 +49,21 @@ func (s *Server) routeAdmin() {
 func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, admin string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var name string
-		if user, pass, ok := basicAuth(r); ok {
-			u, err := s.authenticate(r, user, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), user, pass) })
+		if user, pass, ok := credential.Basic(r); ok {
+			u, err := s.signIn.Authenticate(r, user, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), user, pass) })
 			var throttled *auth.ThrottledError
 			switch {
 			case errors.Is(err, auth.ErrBadCredentials):
-				w.Header().Set("WWW-Authenticate", s.basicChallenge())
-				writeJSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
+				w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
+				reply.JSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
 				return
 			case errors.As(err, &throttled):
-				retryAfter(w.Header(), throttled.RetryAfter)
-				writeJSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
+				reply.RetryAfter(w.Header(), throttled.RetryAfter)
+				reply.JSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
 				return
 			case err != nil:
-				s.internalError(r.Context(), err)
-				writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+				s.env.InternalError(r.Context(), err)
+				reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 				return
 			}
 			name = u.Name
@@ -77,7 +79,7 @@ func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, admin stri
 		}
 		u, err := s.deps.Admin.GetUser(r.Context(), name)
 		if err != nil || !u.Admin || u.Disabled {
-			writeJSON(w, http.StatusForbidden, restError{"forbidden: not an administrator"})
+			reply.JSON(w, http.StatusForbidden, restError{"forbidden: not an administrator"})
 			return
 		}
 		h(w, r, name)
@@ -150,7 +152,7 @@ func parseAdminQuery(r *http.Request) (adminQuery, error) {
 func (s *Server) adminListTokens(w http.ResponseWriter, r *http.Request, _ string) {
 	q, err := parseAdminQuery(r)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, restError{err.Error()})
+		reply.JSON(w, http.StatusBadRequest, restError{err.Error()})
 		return
 	}
 	now := s.deps.Now()
@@ -170,7 +172,7 @@ func (s *Server) adminListTokens(w http.ResponseWriter, r *http.Request, _ strin
 	for _, t := range list {
 		out = append(out, toAdminToken(t))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"tokens": out})
 }
 
 func (s *Server) adminGetToken(w http.ResponseWriter, r *http.Request, _ string) {
@@ -179,7 +181,7 @@ func (s *Server) adminGetToken(w http.ResponseWriter, r *http.Request, _ string)
 		s.adminError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toAdminToken(t))
+	reply.JSON(w, http.StatusOK, toAdminToken(t))
 }
 
 func (s *Server) adminRevokeToken(w http.ResponseWriter, r *http.Request, admin string) {
@@ -193,7 +195,7 @@ func (s *Server) adminRevokeToken(w http.ResponseWriter, r *http.Request, admin 
 		return
 	}
 	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.token.revoke", Outcome: "ok", Actor: admin, Subject: t.User,
-		ClientHost: s.clients.host(r), Detail: "kind=" + string(t.Kind) + " id=" + t.ID})
+		ClientHost: s.clients.Host(r), Detail: "kind=" + string(t.Kind) + " id=" + t.ID})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -214,14 +216,14 @@ func (s *Server) adminRevokeUser(w http.ResponseWriter, r *http.Request, admin s
 		return
 	}
 	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.user.revoke", Outcome: "ok", Actor: admin, Subject: user,
-		ClientHost: s.clients.host(r), Detail: "tokens=" + strconv.Itoa(n) + " powerauth_tokens=" + strconv.Itoa(pa)})
-	writeJSON(w, http.StatusOK, map[string]int{"revoked": n, "powerauth_tokens_removed": pa})
+		ClientHost: s.clients.Host(r), Detail: "tokens=" + strconv.Itoa(n) + " powerauth_tokens=" + strconv.Itoa(pa)})
+	reply.JSON(w, http.StatusOK, map[string]int{"revoked": n, "powerauth_tokens_removed": pa})
 }
 
 func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request, _ string) {
 	q, err := parseAdminQuery(r)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, restError{err.Error()})
+		reply.JSON(w, http.StatusBadRequest, restError{err.Error()})
 		return
 	}
 	f := storage.SessionFilter{User: q.user, ClientHost: q.client, Limit: q.limit}
@@ -238,7 +240,7 @@ func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request, _ str
 		out = append(out, adminSession{ID: ss.ID, User: ss.User, ClientHost: ss.ClientHost, CreatedAt: ss.CreatedAt,
 			LastSeenAt: ss.LastSeenAt, EndedAt: optionalTime(ss.EndedAt)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"sessions": out})
 }
 
 func (s *Server) adminEndSession(w http.ResponseWriter, r *http.Request, admin string) {
@@ -248,15 +250,15 @@ func (s *Server) adminEndSession(w http.ResponseWriter, r *http.Request, admin s
 		return
 	}
 	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.session.end", Outcome: "ok", Actor: admin,
-		ClientHost: s.clients.host(r), Detail: "session=" + id})
+		ClientHost: s.clients.Host(r), Detail: "session=" + id})
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) adminError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, storage.ErrNotFound) || unknownClient(err) {
-		writeJSON(w, http.StatusNotFound, restError{"not found"})
+		reply.JSON(w, http.StatusNotFound, restError{"not found"})
 		return
 	}
-	s.internalError(r.Context(), err)
-	writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+	s.env.InternalError(r.Context(), err)
+	reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ stri
 			RequireSubscriptionKey: c.RequireSubscriptionKey, Disabled: c.Disabled, PrimaryKeySetAt: c.PrimaryKeySetAt,
 			SecondaryKeySetAt: c.SecondaryKeySetAt, CreatedAt: c.CreatedAt})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"clients": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"clients": out})
 }
 
 func (s *Server) adminSetClientDisabled(disabled bool) func(http.ResponseWriter, *http.Request, string) {
@@ -80,7 +81,7 @@ func (s *Server) adminSetClientDisabled(disabled bool) func(http.ResponseWriter,
 		if disabled {
 			action = "admin.client.disable"
 		}
-		s.deps.Audit.Record(storage.AuditEvent{Action: action, Outcome: "ok", Actor: admin, Subject: id, ClientHost: s.clients.host(r)})
+		s.deps.Audit.Record(storage.AuditEvent{Action: action, Outcome: "ok", Actor: admin, Subject: id, ClientHost: s.clients.Host(r)})
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -97,7 +98,7 @@ type adminOAuthToken struct {
 func (s *Server) adminListOAuthTokens(w http.ResponseWriter, r *http.Request, _ string) {
 	q, err := parseAdminQuery(r)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, restError{err.Error()})
+		reply.JSON(w, http.StatusBadRequest, restError{err.Error()})
 		return
 	}
 	var liveAt time.Time
@@ -114,7 +115,7 @@ func (s *Server) adminListOAuthTokens(w http.ResponseWriter, r *http.Request, _ 
 		out = append(out, adminOAuthToken{ID: t.ID, ClientID: t.ClientID, Scopes: t.Scopes, CreatedAt: t.CreatedAt,
 			ExpiresAt: t.ExpiresAt, RevokedAt: optionalTime(t.RevokedAt)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"tokens": out})
 }
 
 func (s *Server) adminRevokeOAuthToken(w http.ResponseWriter, r *http.Request, admin string) {
@@ -128,7 +129,7 @@ func (s *Server) adminRevokeOAuthToken(w http.ResponseWriter, r *http.Request, a
 		return
 	}
 	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.oauth_token.revoke", Outcome: "ok", Actor: admin, Subject: t.ClientID,
-		ClientHost: s.clients.host(r), Detail: "id=" + t.ID})
+		ClientHost: s.clients.Host(r), Detail: "id=" + t.ID})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -149,7 +150,7 @@ func (s *Server) adminListActivations(w http.ResponseWriter, r *http.Request, _ 
 	for _, a := range list {
 		out = append(out, activation{ID: a.ID, User: a.User, Name: a.Name, Status: string(a.Status), CreatedAt: a.CreatedAt})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"activations": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"activations": out})
 }
 
 func (s *Server) adminActivation(op string) func(http.ResponseWriter, *http.Request, string) {
@@ -166,17 +167,17 @@ func (s *Server) adminActivation(op string) func(http.ResponseWriter, *http.Requ
 		}
 		switch {
 		case errors.Is(err, powerauth.ErrActivationState):
-			writeJSON(w, http.StatusConflict, restError{err.Error()})
+			reply.JSON(w, http.StatusConflict, restError{err.Error()})
 			return
 		case errors.Is(err, powerauth.ErrNoActivation):
-			writeJSON(w, http.StatusNotFound, restError{"not found"})
+			reply.JSON(w, http.StatusNotFound, restError{"not found"})
 			return
 		case err != nil:
 			s.adminError(w, r, err)
 			return
 		}
 		s.deps.Audit.Record(storage.AuditEvent{Action: "admin.powerauth_activation." + op, Outcome: "ok", Actor: admin, Subject: a.User,
-			ClientHost: s.clients.host(r), Detail: "activation=" + a.ID})
+			ClientHost: s.clients.Host(r), Detail: "activation=" + a.ID})
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -196,21 +197,21 @@ func (s *Server) adminListPATokens(w http.ResponseWriter, r *http.Request, _ str
 	for _, t := range list { // never the sealed secret
 		out = append(out, paToken{ID: t.ID, ActivationID: t.ActivationID, CreatedAt: t.CreatedAt})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"tokens": out})
 }
 
 func (s *Server) adminRemovePAToken(w http.ResponseWriter, r *http.Request, admin string) {
 	id := r.PathValue("id")
 	if _, err := s.deps.PowerAuth.RemoveToken(r.Context(), "", id, ""); err != nil {
 		if errors.Is(err, powerauth.ErrNoToken) {
-			writeJSON(w, http.StatusNotFound, restError{"not found"})
+			reply.JSON(w, http.StatusNotFound, restError{"not found"})
 			return
 		}
 		s.adminError(w, r, err)
 		return
 	}
 	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.powerauth_token.remove", Outcome: "ok", Actor: admin,
-		ClientHost: s.clients.host(r), Detail: "token=" + id})
+		ClientHost: s.clients.Host(r), Detail: "token=" + id})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -222,7 +223,7 @@ func licenseQuery(w http.ResponseWriter, r *http.Request) (int64, string, bool) 
 	q := r.URL.Query()
 	pid, err := strconv.ParseInt(q.Get("product"), 10, 64)
 	if err != nil || pid <= 0 || q.Get("key") == "" {
-		writeJSON(w, http.StatusBadRequest, restError{"want ?product=ID&key=KEY"})
+		reply.JSON(w, http.StatusBadRequest, restError{"want ?product=ID&key=KEY"})
 		return 0, "", false
 	}
 	return pid, q.Get("key"), true
@@ -231,9 +232,9 @@ func licenseQuery(w http.ResponseWriter, r *http.Request) (int64, string, bool) 
 func (s *Server) licenseAdminError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, license.ErrProductNotFound), errors.Is(err, license.ErrKeyNotFound), errors.Is(err, license.ErrNotActivated):
-		writeJSON(w, http.StatusNotFound, restError{"not found"})
+		reply.JSON(w, http.StatusNotFound, restError{"not found"})
 	case errors.Is(err, license.ErrInvalidInput):
-		writeJSON(w, http.StatusBadRequest, restError{"invalid key"})
+		reply.JSON(w, http.StatusBadRequest, restError{"invalid key"})
 	default:
 		s.adminError(w, r, err)
 	}
@@ -263,7 +264,7 @@ func (s *Server) adminListLicenseActivations(w http.ResponseWriter, r *http.Requ
 		out = append(out, activation{MachineCode: a.MachineCode, FriendlyName: a.FriendlyName, IP: a.IP, Floating: a.Floating,
 			ActivatedAt: a.ActivatedAt, FloatingExpiresAt: optionalTime(a.FloatingExpiresAt)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"activations": out})
+	reply.JSON(w, http.StatusOK, map[string]any{"activations": out})
 }
 
 // adminRemoveLicenseActivation frees a seat: ?product=&key=&machine=[&floating=true].
@@ -280,6 +281,6 @@ func (s *Server) adminRemoveLicenseActivation(w http.ResponseWriter, r *http.Req
 	}
 	prefix, _, _ := strings.Cut(key, "-")
 	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.license_activation.remove", Outcome: "ok", Actor: admin,
-		ClientHost: s.clients.host(r), Detail: fmt.Sprintf("product=%d key=%.5s-… machine=%q", pid, prefix, machine)})
+		ClientHost: s.clients.Host(r), Detail: fmt.Sprintf("product=%d key=%.5s-… machine=%q", pid, prefix, machine)})
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,38 +1,25 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
-	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
-func (s *stack) auditLog(t *testing.T) []storage.AuditEvent {
-	t.Helper()
-	if err := s.Audit.Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	events, err := s.Store.ListAudit(context.Background(), storage.AuditFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return events
-}
-
 func TestAuditTrail(t *testing.T) {
-	s := newStack(t, withThrottle(auth.ThrottleConfig{AccountBurst: 1, AccountEvery: time.Minute, AddressBurst: 100, AddressEvery: time.Second}))
-	tok, sess, _ := s.signIn(t, "simon0897", "s3cret", "")
+	s := newStack(t, servertest.WithThrottle(auth.ThrottleConfig{AccountBurst: 1, AccountEvery: time.Minute, AddressBurst: 100, AddressEvery: time.Second}))
+	tok, sess, _ := s.SignIn(t, "simon0897", "s3cret", "")
 	open := s.restJSON(t, "/security/rest/token/access/60")["access_token"].(string)
 	restSignIn(t, s, "paul1234", "wrong-pa55", "192.0.2.9") // bad password
 	restSignIn(t, s, "paul1234", "pa55", "192.0.2.9")       // now throttled
-	s.verify(t, tok, "")                                    // no SESSION: refused
-	do(t, "GET", s.URL+"/security/rest/token/logout", "", map[string]string{"Authorization": "Bearer " + tok, "Cookie": "SESSION=" + sess})
+	s.Verify(t, tok, "")                                    // no SESSION: refused
+	servertest.Do(t, "GET", s.URL+"/security/rest/token/logout", "", map[string]string{"Authorization": "Bearer " + tok, "Cookie": "SESSION=" + sess})
 
-	events := s.auditLog(t)
+	events := s.AuditLog(t)
 	var got []string
 	for i := len(events) - 1; i >= 0; i-- { // oldest first
 		e := events[i]

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // holdBody opens a connection to the SOAP endpoint that announces a body of length bytes, sends sent of them
@@ -28,12 +30,12 @@ func holdBody(t *testing.T, base string, length, sent int) net.Conn {
 // small requests (every token operation) are answered all the same.
 func TestBodyBudget(t *testing.T) {
 	// A budget of one largest body (64 KiB here): a slow client that holds one exhausts it.
-	s := newStack(t, func(su *setup) { su.Server.MaxBodyMemory = 1 })
+	s := newStack(t, func(su *servertest.Setup) { su.Server.MaxBodyMemory = 1 })
 	holdBody(t, s.URL, 64<<10, 20<<10)
 	time.Sleep(50 * time.Millisecond) // let the server take the body's share: a second one would then wait
 
 	big := "<x>" + strings.Repeat("A", 40<<10) + "</x>"
-	resp := do(t, "POST", s.URL+tokPath, big, map[string]string{"Content-Type": "text/xml"})
+	resp := servertest.Do(t, "POST", s.URL+tokPath, big, map[string]string{"Content-Type": "text/xml"})
 	if resp.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("a large body beyond the budget: %d %v %q, want 503 with Retry-After", resp.Status, resp.Header, resp.Body)
 	}
@@ -51,14 +53,14 @@ func TestBodyBudget(t *testing.T) {
 	}
 
 	// A token request is small: it never waits for the budget.
-	if r := s.soapCall(t, tokPath, seedRequest(t, "getAccessToken")); r.Status != 200 {
+	if r := s.SOAPCall(t, tokPath, seedRequest(t, "getAccessToken")); r.Status != 200 {
 		t.Fatalf("a token request while the budget is exhausted: %d %s", r.Status, r.Body)
 	}
 }
 
 // What a refused body held is given back: once the slow client is gone, a large body fits again.
 func TestBodyBudgetIsGivenBack(t *testing.T) {
-	s := newStack(t, func(su *setup) { su.Server.MaxBodyMemory = 1 })
+	s := newStack(t, func(su *servertest.Setup) { su.Server.MaxBodyMemory = 1 })
 	c := holdBody(t, s.URL, 64<<10, 20<<10)
 	time.Sleep(50 * time.Millisecond)
 	c.Close()
@@ -66,7 +68,7 @@ func TestBodyBudgetIsGivenBack(t *testing.T) {
 	body := "<x>" + strings.Repeat("A", 40<<10) + "</x>"
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		resp := do(t, "POST", s.URL+tokPath, body, map[string]string{"Content-Type": "text/xml"})
+		resp := servertest.Do(t, "POST", s.URL+tokPath, body, map[string]string{"Content-Type": "text/xml"})
 		if resp.Status != http.StatusServiceUnavailable {
 			break
 		}

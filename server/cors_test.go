@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 const appOrigin = "https://app.example.com"
 
-func withCORS(origins ...string) option {
-	return func(su *setup) { su.Server.CORSOrigins = origins }
+func withCORS(origins ...string) servertest.Option {
+	return func(su *servertest.Setup) { su.Server.CORSOrigins = origins }
 }
 
 func TestCORSPreflightForSOAPAndREST(t *testing.T) {
@@ -23,7 +24,7 @@ func TestCORSPreflightForSOAPAndREST(t *testing.T) {
 		{server.PathVerify, "GET", "authorization"},
 	}
 	for _, c := range cases {
-		resp := do(t, "OPTIONS", s.URL+c.path, "", map[string]string{
+		resp := servertest.Do(t, "OPTIONS", s.URL+c.path, "", map[string]string{
 			"Origin": appOrigin, "Access-Control-Request-Method": c.method, "Access-Control-Request-Headers": c.headers})
 		h := resp.Header
 		if resp.Status/100 != 2 || h.Get("Access-Control-Allow-Origin") != appOrigin || h.Get("Access-Control-Allow-Credentials") != "true" {
@@ -47,8 +48,8 @@ func TestCORSPreflightForSOAPAndREST(t *testing.T) {
 
 func TestCORSActualRequestEchoesTheOrigin(t *testing.T) {
 	s := newStack(t, withCORS(appOrigin))
-	resp := do(t, "GET", s.URL+"/security/rest/token/access/session/0", "", map[string]string{
-		"Origin": appOrigin, "Authorization": basic("simon0897", "s3cret")})
+	resp := servertest.Do(t, "GET", s.URL+"/security/rest/token/access/session/0", "", map[string]string{
+		"Origin": appOrigin, "Authorization": servertest.Basic("simon0897", "s3cret")})
 	h := resp.Header
 	if resp.Status != 200 || h.Get("Access-Control-Allow-Origin") != appOrigin || h.Get("Access-Control-Allow-Credentials") != "true" {
 		t.Fatalf("credentialed GET from %s: %d %v", appOrigin, resp.Status, h)
@@ -70,10 +71,10 @@ func TestCORSActualRequestEchoesTheOrigin(t *testing.T) {
 func TestCORSOriginNotListedGetsNoHeaders(t *testing.T) {
 	s := newStack(t, withCORS(appOrigin))
 	for _, origin := range []string{"https://evil.example.com", "https://app.example.com.evil.example", "http://app.example.com", "null"} {
-		pre := do(t, "OPTIONS", s.URL+tokPath, "", map[string]string{
+		pre := servertest.Do(t, "OPTIONS", s.URL+tokPath, "", map[string]string{
 			"Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,soapaction"})
-		get := do(t, "GET", s.URL+"/security/rest/token/access/session/0", "", map[string]string{"Origin": origin, "Authorization": basic("simon0897", "s3cret")})
-		for name, r := range map[string]response{"preflight": pre, "request": get} {
+		get := servertest.Do(t, "GET", s.URL+"/security/rest/token/access/session/0", "", map[string]string{"Origin": origin, "Authorization": servertest.Basic("simon0897", "s3cret")})
+		for name, r := range map[string]servertest.Response{"preflight": pre, "request": get} {
 			for k := range r.Header {
 				if strings.HasPrefix(k, "Access-Control-") {
 					t.Errorf("%s from %s: %s: %s", name, origin, k, r.Header.Get(k))
@@ -85,7 +86,7 @@ func TestCORSOriginNotListedGetsNoHeaders(t *testing.T) {
 
 func TestNoCORSWithoutOrigins(t *testing.T) {
 	s := newStack(t)
-	resp := do(t, "OPTIONS", s.URL+tokPath, "", map[string]string{"Origin": appOrigin, "Access-Control-Request-Method": "POST"})
+	resp := servertest.Do(t, "OPTIONS", s.URL+tokPath, "", map[string]string{"Origin": appOrigin, "Access-Control-Request-Method": "POST"})
 	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("CORS headers without a configured origin: %v", resp.Header)
 	}
@@ -112,12 +113,12 @@ func TestParseOrigins(t *testing.T) {
 // The consent pages carry a CSRF token in their forms: a listed origin may call the token API, but must never be
 // allowed to read a page, with or without a preflight.
 func TestCORSNeverOnPages(t *testing.T) {
-	s := newAppStack(t, withCORS(appOrigin))
+	s := servertest.NewAppStack(t, withCORS(appOrigin))
 	for _, path := range []string{"/User/AuthorizedApps/", "/User/AuthorizedApps", "/User/AuthorizeApp/", "/User/AuthorizeApp/?AppName=x"} {
-		get := do(t, "GET", s.URL+path, "", map[string]string{"Origin": appOrigin, "Cookie": "SESSION=x"})
-		post := do(t, "POST", s.URL+path, "action=x", map[string]string{"Origin": appOrigin, "Content-Type": "application/x-www-form-urlencoded"})
-		pre := do(t, "OPTIONS", s.URL+path, "", map[string]string{"Origin": appOrigin, "Access-Control-Request-Method": "POST"})
-		for name, r := range map[string]response{"GET": get, "POST": post, "preflight": pre} {
+		get := servertest.Do(t, "GET", s.URL+path, "", map[string]string{"Origin": appOrigin, "Cookie": "SESSION=x"})
+		post := servertest.Do(t, "POST", s.URL+path, "action=x", map[string]string{"Origin": appOrigin, "Content-Type": "application/x-www-form-urlencoded"})
+		pre := servertest.Do(t, "OPTIONS", s.URL+path, "", map[string]string{"Origin": appOrigin, "Access-Control-Request-Method": "POST"})
+		for name, r := range map[string]servertest.Response{"GET": get, "POST": post, "preflight": pre} {
 			for k := range r.Header {
 				if strings.HasPrefix(k, "Access-Control-") {
 					t.Errorf("%s %s from a listed origin: %s: %s", name, path, k, r.Header.Get(k))
@@ -129,7 +130,7 @@ func TestCORSNeverOnPages(t *testing.T) {
 		}
 	}
 	// The API keeps its CORS answers on the same server.
-	resp := do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Origin": appOrigin})
+	resp := servertest.Do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Origin": appOrigin})
 	if resp.Header.Get("Access-Control-Allow-Origin") != appOrigin || resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
 		t.Errorf("check endpoint lost CORS: %v", resp.Header)
 	}

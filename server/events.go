@@ -20,7 +20,7 @@ func (s *Server) issued(r *http.Request, iss token.Issued) {
 func (s *Server) recordIssue(r *http.Request, kind, who, detail string) {
 	s.metrics.issued.WithLabelValues(kind).Inc()
 	s.deps.Audit.Record(storage.AuditEvent{Action: "token.issue", Outcome: "ok", Actor: who, Subject: who,
-		ClientHost: s.clients.host(r), Detail: "kind=" + kind + " " + detail})
+		ClientHost: s.clients.Host(r), Detail: "kind=" + kind + " " + detail})
 }
 
 // used records the outcome of presenting a token to action ("verify" or "logout"): v on success, err on refusal.
@@ -33,14 +33,9 @@ func (s *Server) used(r *http.Request, action string, v token.Verified, err erro
 	s.metrics.checks.WithLabelValues(result).Inc()
 	switch {
 	case err != nil:
-		s.deps.Audit.Record(storage.AuditEvent{Action: "token.refuse", Outcome: result, ClientHost: s.clients.host(r), Detail: "on=" + action})
+		s.deps.Audit.Record(storage.AuditEvent{Action: "token.refuse", Outcome: result, ClientHost: s.clients.Host(r), Detail: "on=" + action})
 	case action == "logout":
 		s.deps.Audit.Record(storage.AuditEvent{Action: "token.logout", Outcome: "ok", Actor: v.User, Subject: v.User,
-			ClientHost: s.clients.host(r), Detail: "kind=" + string(v.Kind) + " id=" + v.TokenID})
+			ClientHost: s.clients.Host(r), Detail: "kind=" + string(v.Kind) + " id=" + v.TokenID})
 	}
-}
-
-// signInFailed records a refused sign-in: outcome is "bad_credentials" or "throttled".
-func (s *Server) signInFailed(r *http.Request, user, outcome string) {
-	s.deps.Audit.Record(storage.AuditEvent{Action: "login.fail", Outcome: outcome, Subject: user, ClientHost: s.clients.host(r)})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -74,7 +75,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(r.Header.Values("Authorization")) > 1 {
-		s.forwardRefuse(w, r, &forwardRefusal{Status: http.StatusUnauthorized, Challenge: s.bearerChallenge("invalid_request"),
+		s.forwardRefuse(w, r, &forwardRefusal{Status: http.StatusUnauthorized, Challenge: s.env.BearerChallenge("invalid_request"),
 			Reason: errors.New("more than one Authorization header")})
 		return
 	}
@@ -89,8 +90,8 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			s.internalError(r.Context(), err)
-			writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+			s.env.InternalError(r.Context(), err)
+			reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 			return
 		}
 		if kinds := splitKinds(q["kind"]); len(kinds) > 0 && !slices.Contains(kinds, id.Kind) {
@@ -100,7 +101,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		for _, sc := range required {
 			if !slices.Contains(id.Scopes, sc) {
 				s.forwardRefuse(w, r, &forwardRefusal{Status: http.StatusForbidden,
-					Challenge: s.bearerChallenge("insufficient_scope") + `, scope="` + strings.Join(required, " ") + `"`,
+					Challenge: s.env.BearerChallenge("insufficient_scope") + `, scope="` + strings.Join(required, " ") + `"`,
 					Reason:    errors.New("forward-auth: insufficient scope")})
 				return
 			}
@@ -111,11 +112,11 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		if scope != "" {
 			w.Header().Set(HeaderTokenScope, scope)
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"user": id.User, "kind": id.Kind, "scope": scope})
+		reply.JSON(w, http.StatusOK, map[string]string{"user": id.User, "kind": id.Kind, "scope": scope})
 		return
 	}
 	// Nothing we recognise: a bare challenge (RFC 6750 §3.1: no error code without credentials).
-	s.forwardRefuse(w, r, &forwardRefusal{Status: http.StatusUnauthorized, Challenge: s.bearerChallenge(""), Reason: errors.New("no credentials")})
+	s.forwardRefuse(w, r, &forwardRefusal{Status: http.StatusUnauthorized, Challenge: s.env.BearerChallenge(""), Reason: errors.New("no credentials")})
 }
 
 func (s *Server) forwardRefuse(w http.ResponseWriter, r *http.Request, f *forwardRefusal) {
@@ -127,7 +128,7 @@ func (s *Server) forwardRefuse(w http.ResponseWriter, r *http.Request, f *forwar
 	if f.Status == http.StatusForbidden {
 		msg = "forbidden"
 	}
-	writeJSON(w, f.Status, restError{msg})
+	reply.JSON(w, f.Status, restError{msg})
 }
 
 // splitKinds reads ?kind=a,b&kind=c.
@@ -184,7 +185,7 @@ func (s *Server) forwardSpectrum(r *http.Request) (forwardIdentity, error) {
 	}
 	v, err := s.deps.Tokens.Verify(r.Context(), p)
 	if errors.Is(err, token.ErrInvalid) {
-		return forwardIdentity{}, &forwardRefusal{Status: http.StatusUnauthorized, Challenge: s.bearerChallenge("invalid_token"), Reason: err}
+		return forwardIdentity{}, &forwardRefusal{Status: http.StatusUnauthorized, Challenge: s.env.BearerChallenge("invalid_token"), Reason: err}
 	}
 	if err != nil {
 		return forwardIdentity{}, err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // TestForwardAuthPowerAuth: forward-auth accepts a PowerAuth MAC token header once, refuses its replay and a
@@ -26,7 +27,7 @@ func TestForwardAuthPowerAuth(t *testing.T) {
 	if r := forward(t, st.URL, "GET", "", http.Header{powerauth.HeaderName: {forged.header(t, st.Clock.Now(), "3.1")}}); r.Status != 401 {
 		t.Fatalf("a header signed with the wrong secret: %d", r.Status)
 	}
-	open := do(t, "GET", st.URL+"/security/rest/token/access/60", "", map[string]string{"Authorization": basic("simon0897", "s3cret")}).json(t)
+	open := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/60", "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")}).JSON(t)
 	if r := forward(t, st.URL, "GET", "", http.Header{"Authorization": {"Bearer " + open["access_token"].(string)}}); r.Status != 200 {
 		t.Fatalf("a Spectrum token beside PowerAuth: %d", r.Status)
 	}

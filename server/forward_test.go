@@ -7,19 +7,20 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // forward calls the forward-auth endpoint as a proxy would: the original request's headers, any method.
-func forward(t *testing.T, base, method, query string, h http.Header) response {
+func forward(t *testing.T, base, method, query string, h http.Header) servertest.Response {
 	t.Helper()
-	return send(t, method, base+server.PathForwardAuth+query, "", h)
+	return servertest.Send(t, method, base+server.PathForwardAuth+query, "", h)
 }
 
 func TestForwardAuthAcceptsEveryTokenKind(t *testing.T) {
 	st, c := plainStack(t)
-	simon := map[string]string{"Authorization": basic("simon0897", "s3cret")}
-	sess := do(t, "GET", st.URL+"/security/rest/token/access/session/0", "", simon).json(t)
-	open := do(t, "GET", st.URL+"/security/rest/token/access/60", "", simon).json(t)
+	simon := map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")}
+	sess := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/session/0", "", simon).JSON(t)
+	open := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/60", "", simon).JSON(t)
 	oauthTok := st.mustToken(t, "app", c.PrimaryKey, "Partner")
 
 	cases := []struct {
@@ -51,9 +52,9 @@ func TestForwardAuthAcceptsEveryTokenKind(t *testing.T) {
 func TestForwardAuthRefusals(t *testing.T) {
 	st, c := plainStack(t)
 	sk := st.client(t, apiclient.Spec{ID: "sk", RequireSubscriptionKey: true})
-	simon := map[string]string{"Authorization": basic("simon0897", "s3cret")}
-	sess := do(t, "GET", st.URL+"/security/rest/token/access/session/0", "", simon).json(t)
-	open := do(t, "GET", st.URL+"/security/rest/token/access/60", "", simon).json(t)["access_token"].(string)
+	simon := map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")}
+	sess := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/session/0", "", simon).JSON(t)
+	open := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/60", "", simon).JSON(t)["access_token"].(string)
 	oauthTok := st.mustToken(t, "app", c.PrimaryKey, "Partner")
 	skTok := st.mustToken(t, "sk", sk.PrimaryKey, "", "Ocp-Apim-Subscription-Key", sk.PrimaryKey)
 	revoked := st.mustToken(t, "app", c.PrimaryKey, "")
@@ -68,7 +69,7 @@ func TestForwardAuthRefusals(t *testing.T) {
 		challenge string // expected WWW-Authenticate prefix; "" for none required
 	}{
 		{"nothing", "", nil, 401, realm},
-		{"Basic credentials", "", http.Header{"Authorization": {basic("simon0897", "s3cret")}}, 401, realm},
+		{"Basic credentials", "", http.Header{"Authorization": {servertest.Basic("simon0897", "s3cret")}}, 401, realm},
 		{"session token without SESSION", "", bearer(sess["access_token"].(string)), 401, realm + `, error="invalid_token"`},
 		{"garbage bearer", "", bearer("garbage"), 401, realm + `, error="invalid_token"`},
 		{"malformed bearer", "", http.Header{"Authorization": {"Bearer a b"}}, 401, realm + `, error="invalid_token"`},
@@ -109,12 +110,12 @@ func TestForwardAuthRefusals(t *testing.T) {
 func TestForwardAuthWithoutOAuth(t *testing.T) {
 	// The endpoint serves Spectrum tokens even when no API clients are configured.
 	st := newStack(t)
-	open := do(t, "GET", st.URL+"/security/rest/token/access/60", "", map[string]string{"Authorization": basic("simon0897", "s3cret")}).json(t)
+	open := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/60", "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")}).JSON(t)
 	r := forward(t, st.URL, "GET", "", http.Header{"Authorization": {"Bearer " + open["access_token"].(string)}})
 	if r.Status != http.StatusOK || r.Header.Get(server.HeaderTokenKind) != "open" {
 		t.Fatalf("%d %v", r.Status, r.Header)
 	}
-	if r := do(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", nil); r.Status != http.StatusNotFound {
+	if r := servertest.Do(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", nil); r.Status != http.StatusNotFound {
 		t.Errorf("token endpoint without API clients configured: %d, want 404", r.Status)
 	}
 }

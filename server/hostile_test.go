@@ -4,11 +4,13 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // Hostile SOAP bodies: each gets a clear Fault, in bounded memory, and no panic.
 func TestHostileEnvelopes(t *testing.T) {
-	s := newStack(t, func(su *setup) { su.Server.MaxBodyBytes = 1 << 20 }) // serve's default: the depth limit must bite first
+	s := newStack(t, func(su *servertest.Setup) { su.Server.MaxBodyBytes = 1 << 20 }) // serve's default: the depth limit must bite first
 	const env11 = `<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>`
 	const end11 = `</e:Body></e:Envelope>`
 	const op = `<t:getAccessExpiringToken xmlns:t="http://token.security.common.server.platform.spectrum.pb.com/">`
@@ -36,13 +38,13 @@ func TestHostileEnvelopes(t *testing.T) {
 			}
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
-			resp := do(t, "POST", s.URL+tokPath, c.body, map[string]string{"Content-Type": ct, "Authorization": basic("simon0897", "s3cret")})
+			resp := servertest.Do(t, "POST", s.URL+tokPath, c.body, map[string]string{"Content-Type": ct, "Authorization": servertest.Basic("simon0897", "s3cret")})
 			var after runtime.MemStats
 			runtime.ReadMemStats(&after)
 			if resp.Status/100 != 4 && resp.Status != 500 {
 				t.Fatalf("status %d: %s", resp.Status, resp.Body)
 			}
-			code, msg := faultString(t, resp.Body)
+			code, msg := servertest.FaultString(t, resp.Body)
 			if code != c.code || !strings.Contains(msg, c.msg) {
 				t.Fatalf("fault %s %q, want %s containing %q", code, msg, c.code, c.msg)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -96,12 +97,12 @@ var errUnavailable = &oauthError{Status: http.StatusServiceUnavailable, Code: "t
 // Cache-Control: no-store and Pragma: no-cache on those, and the §5.2 example has them on errors too.
 func writeOAuthJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Pragma", "no-cache")
-	writeJSON(w, status, v)
+	reply.JSON(w, status, v)
 }
 
 func (s *Server) writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	if e.Basic {
-		w.Header().Set("WWW-Authenticate", s.basicChallenge())
+		w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
@@ -153,17 +154,17 @@ func (s *Server) authenticateClient(r *http.Request, form map[string]string) (ap
 	subject := "client:" + safeID(creds.ID)
 	a, err := s.deps.OAuth.Clients.Authenticate(r.Context(), creds.ID, creds.Secret)
 	if errors.Is(err, apiclient.ErrBadCredentials) {
-		if te := s.throttled(r, "", subject); te != nil {
+		if te := s.signIn.Throttled(r, "", subject); te != nil {
 			return apiclient.Authenticated{}, &oauthError{Status: http.StatusTooManyRequests, Code: "invalid_client",
 				Description: "too many failed client authentications; retry later", RetryAfter: te.RetryAfter}
 		}
 		s.deps.Log.InfoContext(r.Context(), "client authentication failed", "client_id", safeID(creds.ID))
-		s.failedSignIn(r, "", subject, "bad_credentials")
+		s.signIn.Failed(r, "", subject, "bad_credentials")
 		return apiclient.Authenticated{}, &oauthError{Status: http.StatusUnauthorized, Code: "invalid_client",
 			Description: "client authentication failed", Basic: true}
 	}
 	if err != nil {
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		return apiclient.Authenticated{}, errUnavailable
 	}
 	if err := apiclient.CheckSubscriptionKey(a.Client, subscriptionKey(r)); err != nil {
@@ -230,7 +231,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 			Description: "client authentication failed", Basic: true})
 		return
 	case err != nil:
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		s.writeOAuthError(w, errUnavailable)
 		return
 	}
@@ -262,7 +263,7 @@ func (s *Server) oauthRevoke(w http.ResponseWriter, r *http.Request) {
 		// §2.1 says to refuse, and the token is left alone; but telling the caller so (invalid_grant) would tell
 		// it that the token is live and belongs to someone. The answer is §2.2's, as for an unknown token: 200.
 	case err != nil:
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		s.writeOAuthError(w, errUnavailable) // §2.2.1: 503 means "the token still exists; retry"
 		return
 	}
@@ -321,7 +322,7 @@ func (s *Server) oauthIntrospect(w http.ResponseWriter, r *http.Request) {
 	if apiclient.IsAccessToken(tok) {
 		v, active, err := s.deps.OAuth.Clients.Introspect(r.Context(), a.Client, tok)
 		if err != nil {
-			s.internalError(r.Context(), err)
+			s.env.InternalError(r.Context(), err)
 			s.writeOAuthError(w, errUnavailable)
 			return
 		}
@@ -344,7 +345,7 @@ func (s *Server) oauthIntrospect(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.internalError(r.Context(), err)
+		s.env.InternalError(r.Context(), err)
 		s.writeOAuthError(w, errUnavailable)
 		return
 	}
@@ -369,7 +370,7 @@ type bearerRefusal struct {
 // bearerRefusalChallenge is the WWW-Authenticate value: realm, then error, error_description and scope, each
 // at most once (§3).
 func (s *Server) bearerRefusalChallenge(br bearerRefusal) string {
-	c := s.bearerChallenge(br.Code)
+	c := s.env.BearerChallenge(br.Code)
 	if br.Code != "" && br.Description != "" {
 		c += `, error_description="` + br.Description + `"`
 	}
@@ -395,7 +396,7 @@ func (s *Server) writeBearerRefusal(w http.ResponseWriter, br bearerRefusal) {
 		// No credentials: no error code (§3.1), just the sentence SkyKick's backend answers with.
 		body["Message"] = "Authorization has been denied for this request."
 	}
-	writeJSON(w, br.Status, body)
+	reply.JSON(w, br.Status, body)
 }
 
 // checkOAuthBearer verifies an access token presented on request r (already extracted) against the required
@@ -468,8 +469,8 @@ func (s *Server) oauthVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	v, refusal, err := s.checkOAuthBearer(r, tok, required)
 	if err != nil {
-		s.internalError(r.Context(), err)
-		writeJSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
+		s.env.InternalError(r.Context(), err)
+		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
 		return
 	}
 	if refusal != nil {
@@ -480,7 +481,7 @@ func (s *Server) oauthVerify(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderTokenUser, v.Client.ID)
 	w.Header().Set(HeaderTokenKind, KindOAuth)
 	w.Header().Set(HeaderTokenScope, scope)
-	writeJSON(w, http.StatusOK, oauthVerifyResponse{ClientID: v.Client.ID, Scope: scope, Exp: v.ExpiresAt.Unix(), Kind: KindOAuth})
+	reply.JSON(w, http.StatusOK, oauthVerifyResponse{ClientID: v.Client.ID, Scope: scope, Exp: v.ExpiresAt.Unix(), Kind: KindOAuth})
 }
 
 // --- metadata --------------------------------------------------------------------------------------------
@@ -503,7 +504,7 @@ type asMetadata struct {
 func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	issuer := s.deps.OAuth.Issuer
 	if issuer == "" {
-		issuer = s.clients.baseURL(r)
+		issuer = s.clients.BaseURL(r)
 	}
 	// RFC 8414 §3: for issuer https://h/p the document is at /.well-known/oauth-authorization-server/p. The bare
 	// location is served too, for clients that append the suffix to the issuer (the proxy maps /p/ to us).
@@ -516,8 +517,8 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	scopes, err := s.deps.OAuth.Clients.ScopesSupported(r.Context())
 	if err != nil {
-		s.internalError(r.Context(), err)
-		writeJSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
+		s.env.InternalError(r.Context(), err)
+		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
 		return
 	}
 	methods := []string{"client_secret_basic", "client_secret_post"}
@@ -530,5 +531,8 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "max-age=300")
-	json.NewEncoder(w).Encode(md)
+	if err := json.NewEncoder(w).Encode(md); err != nil {
+		// The headers are sent; a client that went away is all this can be.
+		s.deps.Log.DebugContext(r.Context(), "metadata not sent", "err", err)
+	}
 }

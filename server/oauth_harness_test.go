@@ -10,6 +10,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // oauthStack is a stack with the OAuth surface wired in.
@@ -24,11 +25,11 @@ type oauthSetup struct {
 }
 
 // newOAuthStack builds a stack whose Deps carry an apiclient.Service over the stack's store and clock.
-func newOAuthStack(t *testing.T, o oauthSetup, opts ...option) *oauthStack {
+func newOAuthStack(t *testing.T, o oauthSetup, opts ...servertest.Option) *oauthStack {
 	t.Helper()
 	var svc *apiclient.Service
-	opts = append(opts, func(su *setup) {
-		su.wire = append(su.wire, func(st *stack, d *server.Deps) {
+	opts = append(opts, func(su *servertest.Setup) {
+		su.Wire = append(su.Wire, func(st *servertest.Stack, d *server.Deps) {
 			svc = apiclient.New(st.Store, o.Limits, st.Clock.Now)
 			d.OAuth = server.OAuthDeps{Clients: svc, Issuer: o.Issuer}
 		})
@@ -49,7 +50,7 @@ func (o *oauthStack) client(t *testing.T, spec apiclient.Spec) apiclient.Created
 const formType = "application/x-www-form-urlencoded"
 
 // post sends a form to path with the given Authorization ("" for none) and extra headers.
-func (o *oauthStack) post(t *testing.T, path, form, authz string, extra ...string) response {
+func (o *oauthStack) post(t *testing.T, path, form, authz string, extra ...string) servertest.Response {
 	t.Helper()
 	h := http.Header{"Content-Type": {formType}}
 	if authz != "" {
@@ -58,11 +59,11 @@ func (o *oauthStack) post(t *testing.T, path, form, authz string, extra ...strin
 	for i := 0; i+1 < len(extra); i += 2 {
 		h.Add(extra[i], extra[i+1])
 	}
-	return send(t, "POST", o.URL+path, form, h)
+	return servertest.Send(t, "POST", o.URL+path, form, h)
 }
 
 // token asks /auth/token for a client_credentials token with Basic credentials (RFC 6749 encoding).
-func (o *oauthStack) token(t *testing.T, id, key, scope string, extra ...string) response {
+func (o *oauthStack) token(t *testing.T, id, key, scope string, extra ...string) servertest.Response {
 	t.Helper()
 	form := "grant_type=client_credentials"
 	if scope != "" {
@@ -78,7 +79,7 @@ func (o *oauthStack) mustToken(t *testing.T, id, key, scope string, extra ...str
 	if r.Status != http.StatusOK {
 		t.Fatalf("token for %s: %d %s", id, r.Status, r.Body)
 	}
-	tok, _ := r.json(t)["access_token"].(string)
+	tok, _ := r.JSON(t)["access_token"].(string)
 	if tok == "" {
 		t.Fatalf("no access_token in %s", r.Body)
 	}
@@ -87,11 +88,11 @@ func (o *oauthStack) mustToken(t *testing.T, id, key, scope string, extra ...str
 
 // clientBasic is RFC 6749 §2.3.1: form-urlencode id and secret, then Basic.
 func clientBasic(id, secret string) string {
-	return basic(url.QueryEscape(id), url.QueryEscape(secret))
+	return servertest.Basic(url.QueryEscape(id), url.QueryEscape(secret))
 }
 
 // bearerGet calls the protected check route with a bearer token and extra headers.
-func (o *oauthStack) bearerGet(t *testing.T, query, tok string, extra ...string) response {
+func (o *oauthStack) bearerGet(t *testing.T, query, tok string, extra ...string) servertest.Response {
 	t.Helper()
 	h := http.Header{}
 	if tok != "" {
@@ -100,18 +101,18 @@ func (o *oauthStack) bearerGet(t *testing.T, query, tok string, extra ...string)
 	for i := 0; i+1 < len(extra); i += 2 {
 		h.Add(extra[i], extra[i+1])
 	}
-	return send(t, "GET", o.URL+server.PathOAuthVerify+query, "", h)
+	return servertest.Send(t, "GET", o.URL+server.PathOAuthVerify+query, "", h)
 }
 
 // introspect posts to the introspection endpoint as the given client.
-func (o *oauthStack) introspect(t *testing.T, id, key, form string) response {
+func (o *oauthStack) introspect(t *testing.T, id, key, form string) servertest.Response {
 	t.Helper()
 	return o.post(t, server.PathOAuthIntrospect, form, clientBasic(id, key))
 }
 
 // oauthErr asserts an RFC 6749 §5.2 error: status, error code, JSON content type, no-store and no-cache, and
 // that error/error_description stay within %x20-21 / %x23-5B / %x5D-7E.
-func oauthErr(t *testing.T, what string, r response, status int, code string) map[string]any {
+func oauthErr(t *testing.T, what string, r servertest.Response, status int, code string) map[string]any {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("%s: status %d, want %d; body %s", what, r.Status, status, r.Body)

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 )
 
 // Parsing of what OAuth 2.0 clients send: form bodies (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1), client
@@ -96,16 +98,13 @@ type clientCredentials struct {
 	Header     bool // sent with HTTP Basic (a failure then must be answered 401 with a Basic challenge)
 }
 
-var (
-	errNoClientCredentials = errors.New("no client credentials")
-	errBadBasic            = errors.New("malformed Basic client credentials")
-)
+var errBadBasic = errors.New("malformed Basic client credentials")
 
 // decodeClientBasic decodes the credentials of "Authorization: Basic …" for a client: base64, split at the
 // first colon, then each half form-urlencoded-decoded (RFC 6749 §2.3.1 and Appendix B: "+" is a space). Reuses
 // basicAuth for the bounded base64 step.
 func decodeClientBasic(r *http.Request) (id, secret string, err error) {
-	user, pass, ok := basicAuth(r)
+	user, pass, ok := credential.Basic(r)
 	if !ok {
 		return "", "", errBadBasic
 	}
@@ -182,7 +181,7 @@ func parseBearerHeader(h string) (string, error) {
 	if h == "" {
 		return "", errBearerMissing
 	}
-	if len(h) > maxCredentialLen {
+	if len(h) > credential.MaxLen {
 		return "", errBearerMalformed
 	}
 	scheme, rest, found := strings.Cut(h, " ")

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 )
 
 func TestParseOAuthForm(t *testing.T) {
@@ -121,14 +123,14 @@ func FuzzDecodeClientBasic(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(header) > maxCredentialLen || id == "" || !utf8.ValidString(id) || !utf8.ValidString(secret) {
+		if len(header) > credential.MaxLen || id == "" || !utf8.ValidString(id) || !utf8.ValidString(secret) {
 			t.Fatalf("accepted %q as %q / %q", header, id, secret)
 		}
 		// What we decoded, encoded again as RFC 6749 says, decodes to the same.
 		again := &http.Request{Header: http.Header{}}
 		again.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 		id2, secret2, err := decodeClientBasic(again)
-		if len(again.Header.Get("Authorization")) <= maxCredentialLen && (err != nil || id2 != id || secret2 != secret) {
+		if len(again.Header.Get("Authorization")) <= credential.MaxLen && (err != nil || id2 != id || secret2 != secret) {
 			t.Fatalf("round trip of %q / %q gave %q / %q, %v", id, secret, id2, secret2, err)
 		}
 	})
@@ -144,7 +146,7 @@ func FuzzParseBearerHeader(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !isB64Token(tok) || len(tok) > maxCredentialLen || !strings.HasSuffix(header, tok) {
+		if !isB64Token(tok) || len(tok) > credential.MaxLen || !strings.HasSuffix(header, tok) {
 			t.Fatalf("accepted %q from %q", tok, header)
 		}
 	})

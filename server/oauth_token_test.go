@@ -16,6 +16,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // SkyKick's documented sample (seed 001).
@@ -43,7 +44,7 @@ func TestSkyKickSampleBasicString(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("documented request: %d %s", r.Status, r.Body)
 	}
-	m := r.json(t)
+	m := r.JSON(t)
 	if m["expires_in"] != 3600.0 || m["token_type"] != "Bearer" || m["access_token"] == "" {
 		t.Fatalf("response %s", r.Body)
 	}
@@ -142,7 +143,7 @@ func TestSkyKickRateLimit(t *testing.T) {
 	if err != nil || secs < 1 || secs > 60 {
 		t.Fatalf("Retry-After %q, want whole seconds in 1..60", r.Header.Get("Retry-After"))
 	}
-	m := r.json(t)
+	m := r.JSON(t)
 	if m["statusCode"] != 429.0 || m["message"] != "Rate limit is exceeded. Try again in "+strconv.Itoa(secs)+" seconds." {
 		t.Errorf("429 body %s, want APIM's", r.Body)
 	}
@@ -182,7 +183,7 @@ func TestT1TokenEndpointIsPostOnly(t *testing.T) {
 	st, c := plainStack(t)
 	for _, method := range []string{"GET", "PUT", "DELETE"} {
 		h := http.Header{"Authorization": {clientBasic("app", c.PrimaryKey)}, "Content-Type": {formType}}
-		r := send(t, method, st.URL+server.PathOAuthToken+"?grant_type=client_credentials", "grant_type=client_credentials", h)
+		r := servertest.Send(t, method, st.URL+server.PathOAuthToken+"?grant_type=client_credentials", "grant_type=client_credentials", h)
 		oauthErr(t, method, r, http.StatusMethodNotAllowed, "invalid_request")
 		if r.Header.Get("Allow") != "POST" {
 			t.Errorf("%s: Allow %q, want POST", method, r.Header.Get("Allow"))
@@ -203,16 +204,16 @@ func TestT2GrantTypeAndFormEncoding(t *testing.T) {
 		"latin1":     {"Content-Type": {formType + "; charset=ISO-8859-1"}, "Authorization": {auth}},
 		"multi-part": {"Content-Type": {"multipart/form-data; boundary=x"}, "Authorization": {auth}},
 	} {
-		oauthErr(t, name, send(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", h), http.StatusBadRequest, "invalid_request")
+		oauthErr(t, name, servertest.Send(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", h), http.StatusBadRequest, "invalid_request")
 	}
 	h := http.Header{"Content-Type": {formType + "; charset=utf-8"}, "Authorization": {auth}}
-	if r := send(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", h); r.Status != http.StatusOK {
+	if r := servertest.Send(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", h); r.Status != http.StatusOK {
 		t.Errorf("charset=utf-8: %d %s", r.Status, r.Body)
 	}
 	oauthErr(t, "bad escape", st.post(t, server.PathOAuthToken, "grant_type=client_credentials&scope=%zz", auth), http.StatusBadRequest, "invalid_request")
 	oauthErr(t, "invalid UTF-8", st.post(t, server.PathOAuthToken, "grant_type=client_credentials&scope=%ff", auth), http.StatusBadRequest, "invalid_request")
 	big := "grant_type=client_credentials&x=" + strings.Repeat("a", 20<<10)
-	if r := st.post(t, server.PathOAuthToken, big, auth); r.Status != http.StatusRequestEntityTooLarge || r.json(t)["error"] != "invalid_request" {
+	if r := st.post(t, server.PathOAuthToken, big, auth); r.Status != http.StatusRequestEntityTooLarge || r.JSON(t)["error"] != "invalid_request" {
 		t.Errorf("20 KiB body: %d %s", r.Status, r.Body)
 	}
 }
@@ -222,7 +223,7 @@ func TestT3EmptyUnknownAndRepeatedParameters(t *testing.T) {
 	auth := clientBasic("app", c.PrimaryKey)
 	// scope= is no scope: the client's default (all its scopes), which differs from the request, so echoed.
 	r := st.post(t, server.PathOAuthToken, "grant_type=client_credentials&scope=", auth)
-	if r.Status != http.StatusOK || r.json(t)["scope"] != "Partner Distributor" {
+	if r.Status != http.StatusOK || r.JSON(t)["scope"] != "Partner Distributor" {
 		t.Errorf("empty scope: %d %s", r.Status, r.Body)
 	}
 	if r := st.post(t, server.PathOAuthToken, "grant_type=client_credentials&frobnicate=yes&scope=Partner", auth); r.Status != http.StatusOK {
@@ -244,11 +245,11 @@ func TestT4BasicCredentialsAreFormURLEncoded(t *testing.T) {
 	st.client(t, apiclient.Spec{ID: "odd.client~1", PrimaryKey: secret})
 	// RFC 6749 Appendix B: each part form-urlencoded ("+" for space, %XX), then joined by the first colon.
 	enc := func(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "%20", "+") }
-	if r := st.post(t, server.PathOAuthToken, "grant_type=client_credentials", basic(enc("odd.client~1"), enc(secret))); r.Status != http.StatusOK {
+	if r := st.post(t, server.PathOAuthToken, "grant_type=client_credentials", servertest.Basic(enc("odd.client~1"), enc(secret))); r.Status != http.StatusOK {
 		t.Fatalf("encoded credentials: %d %s", r.Status, r.Body)
 	}
 	// Sent raw, the "+" and "%s" would decode to something else: refused, which proves the decoding happens.
-	oauthErr(t, "raw secret", st.post(t, server.PathOAuthToken, "grant_type=client_credentials", basic("odd.client~1", secret)),
+	oauthErr(t, "raw secret", st.post(t, server.PathOAuthToken, "grant_type=client_credentials", servertest.Basic("odd.client~1", secret)),
 		http.StatusUnauthorized, "invalid_client")
 	// The same client with body credentials (client_secret_post) is decoded by the form parser alone.
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"odd.client~1"}, "client_secret": {secret}}
@@ -262,8 +263,8 @@ func TestT5CredentialsInTheURIRefused(t *testing.T) {
 	q := "?client_id=app&client_secret=" + c.PrimaryKey
 	h := http.Header{"Content-Type": {formType}}
 	body := "grant_type=client_credentials&client_id=app&client_secret=" + c.PrimaryKey
-	oauthErr(t, "query credentials", send(t, "POST", st.URL+server.PathOAuthToken+q, body, h), http.StatusBadRequest, "invalid_request")
-	oauthErr(t, "query client_id", send(t, "POST", st.URL+server.PathOAuthToken+"?client_id=app", body, h), http.StatusBadRequest, "invalid_request")
+	oauthErr(t, "query credentials", servertest.Send(t, "POST", st.URL+server.PathOAuthToken+q, body, h), http.StatusBadRequest, "invalid_request")
+	oauthErr(t, "query client_id", servertest.Send(t, "POST", st.URL+server.PathOAuthToken+"?client_id=app", body, h), http.StatusBadRequest, "invalid_request")
 }
 
 func TestT6OneAuthenticationMethodOnly(t *testing.T) {
@@ -274,7 +275,7 @@ func TestT6OneAuthenticationMethodOnly(t *testing.T) {
 	oauthErr(t, "Basic and a different client_id", st.post(t, server.PathOAuthToken,
 		"grant_type=client_credentials&client_id=other", auth), http.StatusBadRequest, "invalid_request")
 	h := http.Header{"Content-Type": {formType}, "Authorization": {auth, auth}}
-	oauthErr(t, "two Authorization headers", send(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", h),
+	oauthErr(t, "two Authorization headers", servertest.Send(t, "POST", st.URL+server.PathOAuthToken, "grant_type=client_credentials", h),
 		http.StatusBadRequest, "invalid_request")
 	// Basic plus the same client_id in the body is one method identifying itself twice: accepted.
 	if r := st.post(t, server.PathOAuthToken, "grant_type=client_credentials&client_id=app", auth); r.Status != http.StatusOK {
@@ -285,11 +286,11 @@ func TestT6OneAuthenticationMethodOnly(t *testing.T) {
 func TestT7InvalidClient(t *testing.T) {
 	st, c := plainStack(t)
 	wantChallenge := `Basic realm="tokenmanager"`
-	cases := map[string]response{
+	cases := map[string]servertest.Response{
 		"wrong key":         st.token(t, "app", c.PrimaryKey+"0", ""),
 		"unknown client":    st.token(t, "nobody", c.PrimaryKey, ""),
 		"malformed Basic":   st.post(t, server.PathOAuthToken, "grant_type=client_credentials", "Basic !!!"),
-		"bad escape":        st.post(t, server.PathOAuthToken, "grant_type=client_credentials", basic("app", "%zz")),
+		"bad escape":        st.post(t, server.PathOAuthToken, "grant_type=client_credentials", servertest.Basic("app", "%zz")),
 		"Bearer scheme":     st.post(t, server.PathOAuthToken, "grant_type=client_credentials", "Bearer abc"),
 		"no credentials":    st.post(t, server.PathOAuthToken, "grant_type=client_credentials", ""),
 		"body, wrong key":   st.post(t, server.PathOAuthToken, "grant_type=client_credentials&client_id=app&client_secret=x", ""),
@@ -327,14 +328,14 @@ func TestT9Scope(t *testing.T) {
 		oauthErr(t, "scope "+scope, st.token(t, "app", c.PrimaryKey, scope), http.StatusBadRequest, "invalid_scope")
 	}
 	// Omitted: the client's scopes, and scope in the response since it differs from (no) request.
-	if r := st.token(t, "app", c.PrimaryKey, ""); r.json(t)["scope"] != "Partner Distributor" {
+	if r := st.token(t, "app", c.PrimaryKey, ""); r.JSON(t)["scope"] != "Partner Distributor" {
 		t.Errorf("omitted scope: %s", r.Body)
 	}
 	// As requested: no scope member. Normalised (a repeat dropped): scope member with what was granted.
 	if r := st.token(t, "app", c.PrimaryKey, "Distributor"); r.Status != http.StatusOK || strings.Contains(r.Body, `"scope"`) {
 		t.Errorf("scope as requested: %d %s", r.Status, r.Body)
 	}
-	if r := st.token(t, "app", c.PrimaryKey, "Distributor Distributor"); r.json(t)["scope"] != "Distributor" {
+	if r := st.token(t, "app", c.PrimaryKey, "Distributor Distributor"); r.JSON(t)["scope"] != "Distributor" {
 		t.Errorf("repeated scope: %s", r.Body)
 	}
 }
@@ -362,7 +363,7 @@ func TestT10SuccessResponseTypes(t *testing.T) {
 
 func TestT11NoStoreNoCache(t *testing.T) {
 	st, c := plainStack(t)
-	for name, r := range map[string]response{
+	for name, r := range map[string]servertest.Response{
 		"success": st.token(t, "app", c.PrimaryKey, ""),
 		"error":   st.token(t, "app", "wrong", ""),
 	} {

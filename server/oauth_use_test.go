@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 const realm = `Bearer realm="tokenmanager"`
@@ -49,12 +50,12 @@ func TestB1BearerHeaderSyntax(t *testing.T) {
 	st, c := plainStack(t)
 	tok := st.mustToken(t, "app", c.PrimaryKey, "")
 	for _, h := range []string{"Bearer " + tok, "bearer " + tok, "BEARER " + tok, "Bearer   " + tok} {
-		if r := send(t, "GET", st.URL+server.PathOAuthVerify, "", http.Header{"Authorization": {h}}); r.Status != http.StatusOK {
+		if r := servertest.Send(t, "GET", st.URL+server.PathOAuthVerify, "", http.Header{"Authorization": {h}}); r.Status != http.StatusOK {
 			t.Errorf("%.12q…: %d %s", h, r.Status, r.Body)
 		}
 	}
 	for _, h := range []string{"Bearer", "Bearer ", "Bearer " + tok + " x", "Bearer " + tok + "*", "Bearer =abc", "Bearer a=b"} {
-		r := send(t, "GET", st.URL+server.PathOAuthVerify, "", http.Header{"Authorization": {h}})
+		r := servertest.Send(t, "GET", st.URL+server.PathOAuthVerify, "", http.Header{"Authorization": {h}})
 		p := challengeParams(t, r.Header.Get("WWW-Authenticate"))
 		if r.Status != http.StatusBadRequest || p["error"] != "invalid_request" {
 			t.Errorf("%q: %d %v, want 400 invalid_request", h, r.Status, p)
@@ -66,9 +67,9 @@ func TestB2HeaderIsTheOnlyMethod(t *testing.T) {
 	st, c := plainStack(t)
 	tok := st.mustToken(t, "app", c.PrimaryKey, "")
 	// A token only in the query or the body is an unsupported method: treated as no credentials.
-	for name, r := range map[string]response{
-		"query": send(t, "GET", st.URL+server.PathOAuthVerify+"?access_token="+tok, "", nil),
-		"body":  send(t, "POST", st.URL+server.PathOAuthVerify, "access_token="+tok, http.Header{"Content-Type": {formType}}),
+	for name, r := range map[string]servertest.Response{
+		"query": servertest.Send(t, "GET", st.URL+server.PathOAuthVerify+"?access_token="+tok, "", nil),
+		"body":  servertest.Send(t, "POST", st.URL+server.PathOAuthVerify, "access_token="+tok, http.Header{"Content-Type": {formType}}),
 	} {
 		if r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") != realm {
 			t.Errorf("%s: %d %q, want 401 with a bare challenge", name, r.Status, r.Header.Get("WWW-Authenticate"))
@@ -79,11 +80,11 @@ func TestB2HeaderIsTheOnlyMethod(t *testing.T) {
 func TestB3EveryRefusalChallenges(t *testing.T) {
 	st, c := plainStack(t)
 	tok := st.mustToken(t, "app", c.PrimaryKey, "Partner")
-	for name, r := range map[string]response{
+	for name, r := range map[string]servertest.Response{
 		"none":               st.bearerGet(t, "", ""),
 		"invalid":            st.bearerGet(t, "", "nope"),
 		"insufficient scope": st.bearerGet(t, "?scope=Distributor", tok),
-		"malformed":          send(t, "GET", st.URL+server.PathOAuthVerify, "", http.Header{"Authorization": {"Bearer"}}),
+		"malformed":          servertest.Send(t, "GET", st.URL+server.PathOAuthVerify, "", http.Header{"Authorization": {"Bearer"}}),
 	} {
 		c := r.Header.Get("WWW-Authenticate")
 		if !strings.HasPrefix(c, realm) {
@@ -98,10 +99,10 @@ func TestB4NoCredentialsNoErrorCode(t *testing.T) {
 	st, _ := plainStack(t)
 	for name, h := range map[string]http.Header{
 		"no Authorization": nil,
-		"Basic":            {"Authorization": {basic("app", "x")}},
+		"Basic":            {"Authorization": {servertest.Basic("app", "x")}},
 		"other scheme":     {"Authorization": {"Digest username=x"}},
 	} {
-		r := send(t, "GET", st.URL+server.PathOAuthVerify, "", h)
+		r := servertest.Send(t, "GET", st.URL+server.PathOAuthVerify, "", h)
 		if r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") != realm || strings.Contains(r.Body, `"error"`) {
 			t.Errorf("%s: %d %q %s; want 401, exactly %s, no error code", name, r.Status, r.Header.Get("WWW-Authenticate"), r.Body, realm)
 		}
@@ -112,11 +113,11 @@ func TestB5InvalidRequest(t *testing.T) {
 	st, c := plainStack(t)
 	tok := st.mustToken(t, "app", c.PrimaryKey, "")
 	auth := http.Header{"Authorization": {"Bearer " + tok}}
-	for name, r := range map[string]response{
-		"header and query": send(t, "GET", st.URL+server.PathOAuthVerify+"?access_token="+tok, "", auth),
-		"header and body": send(t, "POST", st.URL+server.PathOAuthVerify, "access_token="+tok,
+	for name, r := range map[string]servertest.Response{
+		"header and query": servertest.Send(t, "GET", st.URL+server.PathOAuthVerify+"?access_token="+tok, "", auth),
+		"header and body": servertest.Send(t, "POST", st.URL+server.PathOAuthVerify, "access_token="+tok,
 			http.Header{"Authorization": {"Bearer " + tok}, "Content-Type": {formType}}),
-		"two headers": send(t, "GET", st.URL+server.PathOAuthVerify, "", http.Header{"Authorization": {"Bearer " + tok, "Bearer " + tok}}),
+		"two headers": servertest.Send(t, "GET", st.URL+server.PathOAuthVerify, "", http.Header{"Authorization": {"Bearer " + tok, "Bearer " + tok}}),
 	} {
 		p := challengeParams(t, r.Header.Get("WWW-Authenticate"))
 		if r.Status != http.StatusBadRequest || p["error"] != "invalid_request" {
@@ -160,10 +161,10 @@ func TestB7InsufficientScope(t *testing.T) {
 func TestB8DefaultLifetimeIsAnHourAtMost(t *testing.T) {
 	st, c := plainStack(t)
 	r := st.token(t, "app", c.PrimaryKey, "")
-	if r.json(t)["expires_in"] != 3600.0 {
-		t.Fatalf("expires_in %v, want 3600", r.json(t)["expires_in"])
+	if r.JSON(t)["expires_in"] != 3600.0 {
+		t.Fatalf("expires_in %v, want 3600", r.JSON(t)["expires_in"])
 	}
-	tok := r.json(t)["access_token"].(string)
+	tok := r.JSON(t)["access_token"].(string)
 	st.Clock.Add(time.Hour - time.Second)
 	if r := st.bearerGet(t, "", tok); r.Status != http.StatusOK {
 		t.Fatalf("a second before expiry: %d", r.Status)
@@ -180,7 +181,7 @@ func TestR1RevocationParameters(t *testing.T) {
 	st, c := plainStack(t)
 	auth := clientBasic("app", c.PrimaryKey)
 	oauthErr(t, "no token", st.post(t, server.PathOAuthRevoke, "token_type_hint=access_token", auth), http.StatusBadRequest, "invalid_request")
-	oauthErr(t, "GET", send(t, "GET", st.URL+server.PathOAuthRevoke, "", http.Header{"Authorization": {auth}}), http.StatusMethodNotAllowed, "invalid_request")
+	oauthErr(t, "GET", servertest.Send(t, "GET", st.URL+server.PathOAuthRevoke, "", http.Header{"Authorization": {auth}}), http.StatusMethodNotAllowed, "invalid_request")
 	// A hint we do not know, or one that does not fit, is only a hint: the token is found and revoked anyway.
 	for _, hint := range []string{"bogus", "refresh_token", "access_token"} {
 		tok := st.mustToken(t, "app", c.PrimaryKey, "")
@@ -232,7 +233,7 @@ func TestR3InvalidTokensAnswered200(t *testing.T) {
 		}
 	}
 	// A Spectrum token is not ours to revoke here (it has its own logout): §2.2.1 unsupported_token_type.
-	spectrum := do(t, "GET", st.URL+"/security/rest/token/access/60", "", map[string]string{"Authorization": basic("simon0897", "s3cret")}).json(t)["access_token"].(string)
+	spectrum := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/60", "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")}).JSON(t)["access_token"].(string)
 	oauthErr(t, "Spectrum token", st.post(t, server.PathOAuthRevoke, "token="+spectrum, auth), http.StatusBadRequest, "unsupported_token_type")
 }
 
@@ -240,7 +241,7 @@ func TestR4RevocationIsImmediate(t *testing.T) {
 	st, c := plainStack(t)
 	rs := st.client(t, apiclient.Spec{ID: "rs", GrantTypes: []string{}, Introspect: true})
 	tok := st.mustToken(t, "app", c.PrimaryKey, "")
-	if r := st.introspect(t, "rs", rs.PrimaryKey, "token="+tok); r.json(t)["active"] != true {
+	if r := st.introspect(t, "rs", rs.PrimaryKey, "token="+tok); r.JSON(t)["active"] != true {
 		t.Fatalf("before: %s", r.Body)
 	}
 	if r := st.post(t, server.PathOAuthRevoke, "token="+tok, clientBasic("app", c.PrimaryKey)); r.Status != http.StatusOK {
@@ -324,7 +325,7 @@ func TestI4InactiveIsExactlyActiveFalse(t *testing.T) {
 	othersToken := st.mustToken(t, "other", other.PrimaryKey, "")
 	expired := st.mustToken(t, "app", c.PrimaryKey, "")
 	st.Clock.Add(2 * time.Hour)
-	spectrum := do(t, "GET", st.URL+"/security/rest/token/access/600", "", map[string]string{"Authorization": basic("simon0897", "s3cret")}).json(t)["access_token"].(string)
+	spectrum := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/600", "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")}).JSON(t)["access_token"].(string)
 	for name, tok := range map[string]string{
 		"unknown": apiclient.TokenPrefix + strings.Repeat("A", 43), "garbage": "garbage", "revoked": revoked,
 		"expired": expired, "another client's": othersToken, "Spectrum token, caller may not introspect": spectrum,
@@ -341,7 +342,7 @@ func TestI5NotCachedBeyondExp(t *testing.T) {
 	tok := st.mustToken(t, "app", c.PrimaryKey, "")
 	r := st.introspect(t, "app", c.PrimaryKey, "token="+tok)
 	// We let nobody cache it (no-store); a resource server that caches anyway has exp to stop at.
-	if r.Header.Get("Cache-Control") != "no-store" || r.json(t)["exp"] == nil {
+	if r.Header.Get("Cache-Control") != "no-store" || r.JSON(t)["exp"] == nil {
 		t.Fatalf("Cache-Control %q, body %s", r.Header.Get("Cache-Control"), r.Body)
 	}
 }
@@ -349,21 +350,21 @@ func TestI5NotCachedBeyondExp(t *testing.T) {
 func TestIntrospectSpectrumTokens(t *testing.T) {
 	st, _ := plainStack(t)
 	rs := st.client(t, apiclient.Spec{ID: "rs", GrantTypes: []string{}, Introspect: true})
-	simon := map[string]string{"Authorization": basic("simon0897", "s3cret")}
-	open := do(t, "GET", st.URL+"/security/rest/token/access/60", "", simon).json(t)
+	simon := map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")}
+	open := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/60", "", simon).JSON(t)
 	r := st.introspect(t, "rs", rs.PrimaryKey, "token="+open["access_token"].(string))
-	m := r.json(t)
+	m := r.JSON(t)
 	if m["active"] != true || m["username"] != "simon0897" || m["sub"] != "simon0897" || m["kind"] != "open" || m["exp"] == nil {
 		t.Fatalf("open token: %s", r.Body)
 	}
-	sess := do(t, "GET", st.URL+"/security/rest/token/access/session/60", "", simon).json(t)
+	sess := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/session/60", "", simon).JSON(t)
 	tok, cookie := sess["access_token"].(string), sess["session"].(string)
 	// A session token is active only with its SESSION cookie and, with host checks on, from its host.
 	if r := st.introspect(t, "rs", rs.PrimaryKey, "token="+tok); strings.TrimSpace(r.Body) != `{"active":false}` {
 		t.Errorf("session token without its session: %s", r.Body)
 	}
 	form := url.Values{"token": {tok}, "session": {cookie}, "client_host": {"127.0.0.1"}}
-	if r := st.introspect(t, "rs", rs.PrimaryKey, form.Encode()); r.json(t)["kind"] != "expiring" || r.json(t)["active"] != true {
+	if r := st.introspect(t, "rs", rs.PrimaryKey, form.Encode()); r.JSON(t)["kind"] != "expiring" || r.JSON(t)["active"] != true {
 		t.Errorf("session token with its session: %s", r.Body)
 	}
 	form.Set("client_host", "192.0.2.1")
@@ -374,13 +375,13 @@ func TestIntrospectSpectrumTokens(t *testing.T) {
 
 // --- RFC 8414 ----------------------------------------------------------------------------------------------
 
-func metadata(t *testing.T, url string, h http.Header) (response, map[string]any) {
+func metadata(t *testing.T, url string, h http.Header) (servertest.Response, map[string]any) {
 	t.Helper()
-	r := send(t, "GET", url, "", h)
+	r := servertest.Send(t, "GET", url, "", h)
 	if r.Status != http.StatusOK {
 		return r, nil
 	}
-	return r, r.json(t)
+	return r, r.JSON(t)
 }
 
 func TestM1WellKnownLocationForBothIssuerShapes(t *testing.T) {
@@ -432,7 +433,7 @@ func TestM3IssuerIsHTTPSWithoutQueryOrFragment(t *testing.T) {
 		}
 	}
 	// Behind a TLS-terminating trusted proxy the derived issuer is the https URL the client used.
-	st := newOAuthStack(t, oauthSetup{}, func(su *setup) {
+	st := newOAuthStack(t, oauthSetup{}, func(su *servertest.Setup) {
 		su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	})
 	_, m := metadata(t, st.URL+server.PathOAuthMetadata, http.Header{"X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"api.example.com"}})
@@ -483,15 +484,15 @@ func TestM7EndpointsAndAuthMethodsWork(t *testing.T) {
 	}
 	// Every advertised endpoint answers with every advertised method.
 	for _, bodyAuth := range []bool{false, true} {
-		post := func(endpoint, form string) response {
+		post := func(endpoint, form string) servertest.Response {
 			if bodyAuth {
 				return st.post(t, strings.TrimPrefix(endpoint, st.URL), form+"&client_id=app&client_secret="+c.PrimaryKey, "")
 			}
 			return st.post(t, strings.TrimPrefix(endpoint, st.URL), form, clientBasic("app", c.PrimaryKey))
 		}
 		r := post(m["token_endpoint"].(string), "grant_type=client_credentials")
-		tok, _ := r.json(t)["access_token"].(string)
-		if r := post(m["introspection_endpoint"].(string), "token="+tok); r.json(t)["active"] != true {
+		tok, _ := r.JSON(t)["access_token"].(string)
+		if r := post(m["introspection_endpoint"].(string), "token="+tok); r.JSON(t)["active"] != true {
 			t.Errorf("body auth %v: introspection %s", bodyAuth, r.Body)
 		}
 		if r := post(m["revocation_endpoint"].(string), "token="+tok); r.Status != http.StatusOK {

@@ -16,12 +16,13 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // scrape reads /metrics with the Prometheus text parser.
 func (s *stack) scrape(t *testing.T) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp := do(t, "GET", s.URL+"/metrics", "", nil)
+	resp := servertest.Do(t, "GET", s.URL+"/metrics", "", nil)
 	if resp.Status != 200 {
 		t.Fatalf("/metrics: %d", resp.Status)
 	}
@@ -67,15 +68,15 @@ next:
 func TestMetrics(t *testing.T) {
 	s := newStack(t)
 	for range 3 {
-		s.signIn(t, "simon0897", "s3cret", "")
+		s.SignIn(t, "simon0897", "s3cret", "")
 	}
-	tok, sess, _ := s.signIn(t, "simon0897", "s3cret", "")
+	tok, sess, _ := s.SignIn(t, "simon0897", "s3cret", "")
 	open := s.restJSON(t, "/security/rest/token/access/60")["access_token"].(string)
-	s.verify(t, tok, sess)
-	s.verify(t, tok, "")      // no SESSION
-	s.verify(t, open+"x", "") // tampered
-	do(t, "GET", s.URL+"/nowhere", "", nil)
-	do(t, "BREW", s.URL+"/healthz", "", nil) // a method nobody routes
+	s.Verify(t, tok, sess)
+	s.Verify(t, tok, "")      // no SESSION
+	s.Verify(t, open+"x", "") // tampered
+	servertest.Do(t, "GET", s.URL+"/nowhere", "", nil)
+	servertest.Do(t, "BREW", s.URL+"/healthz", "", nil) // a method nobody routes
 
 	m := s.scrape(t)
 	sessionRoute := map[string]string{"route": "GET /security/rest/token/access/session/{ttl}", "method": "GET", "code": "200"}
@@ -117,15 +118,15 @@ func TestMetrics(t *testing.T) {
 func TestHealthAndReadiness(t *testing.T) {
 	s := newStack(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if r := do(t, "GET", s.URL+path, "", nil); r.Status != 200 {
+		if r := servertest.Do(t, "GET", s.URL+path, "", nil); r.Status != 200 {
 			t.Errorf("%s: %d", path, r.Status)
 		}
 	}
 	s.Store.Close() // the database goes away
-	if r := do(t, "GET", s.URL+"/readyz", "", nil); r.Status != 503 {
+	if r := servertest.Do(t, "GET", s.URL+"/readyz", "", nil); r.Status != 503 {
 		t.Errorf("/readyz without a database: %d", r.Status)
 	}
-	if r := do(t, "GET", s.URL+"/healthz", "", nil); r.Status != 200 {
+	if r := servertest.Do(t, "GET", s.URL+"/healthz", "", nil); r.Status != 200 {
 		t.Errorf("/healthz without a database: %d (liveness must not depend on it)", r.Status)
 	}
 }
@@ -145,15 +146,15 @@ func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return 
 
 func TestRequestIDs(t *testing.T) {
 	var logs syncBuffer
-	s := newStack(t, func(su *setup) {
+	s := newStack(t, func(su *servertest.Setup) {
 		su.Log = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	resp := do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Authorization": "Bearer nonsense", "X-Request-Id": "trace-42.a_b"})
+	resp := servertest.Do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Authorization": "Bearer nonsense", "X-Request-Id": "trace-42.a_b"})
 	if resp.Header.Get("X-Request-Id") != "trace-42.a_b" {
 		t.Fatalf("a plain incoming id is echoed; got %q", resp.Header.Get("X-Request-Id"))
 	}
 	for _, bad := range []string{"has space", "semi;colon", strings.Repeat("x", 65), `{"json":1}`} {
-		resp := do(t, "GET", s.URL+"/healthz", "", map[string]string{"X-Request-Id": bad})
+		resp := servertest.Do(t, "GET", s.URL+"/healthz", "", map[string]string{"X-Request-Id": bad})
 		if got := resp.Header.Get("X-Request-Id"); got == bad || len(got) != 16 {
 			t.Errorf("incoming id %q: answered %q, want a fresh one", bad, got)
 		}
@@ -195,10 +196,10 @@ func (p countingProbe) CountLive(ctx context.Context, now, seenSince time.Time) 
 // database is counted at most once per interval.
 func TestMetricsCountLiveOncePerInterval(t *testing.T) {
 	var counts atomic.Int64
-	s := newStack(t, func(su *setup) {
-		su.wire = append(su.wire, func(st *stack, d *server.Deps) { d.Probe = countingProbe{d.Probe, &counts} })
+	s := newStack(t, func(su *servertest.Setup) {
+		su.Wire = append(su.Wire, func(st *servertest.Stack, d *server.Deps) { d.Probe = countingProbe{d.Probe, &counts} })
 	})
-	s.signIn(t, "simon0897", "s3cret", "")
+	s.SignIn(t, "simon0897", "s3cret", "")
 	var wg sync.WaitGroup
 	for range 4 { // four scrapers at once, 25 scrapes each
 		wg.Go(func() {
@@ -214,7 +215,7 @@ func TestMetricsCountLiveOncePerInterval(t *testing.T) {
 		t.Fatalf("100 scrapes within one interval counted the database %d times, want 1", n)
 	}
 	// The next interval counts again, and sees what changed.
-	s.signIn(t, "simon0897", "s3cret", "")
+	s.SignIn(t, "simon0897", "s3cret", "")
 	s.Clock.Add(11 * time.Second)
 	for range 10 {
 		if got := value(s.scrape(t), "tokenmanager_live_tokens", nil); got != 2 {

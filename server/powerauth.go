@@ -10,6 +10,8 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/server/internal/credential"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -68,22 +70,22 @@ type paResponse struct {
 }
 
 func writePAOK(w http.ResponseWriter, obj any) {
-	writeJSON(w, http.StatusOK, paResponse{Status: "OK", ResponseObject: obj})
+	reply.JSON(w, http.StatusOK, paResponse{Status: "OK", ResponseObject: obj})
 }
 
 func writePAError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, paResponse{Status: "ERROR", ResponseObject: paError{Code: code, Message: message}})
+	reply.JSON(w, status, paResponse{Status: "ERROR", ResponseObject: paError{Code: code, Message: message}})
 }
 
 // paUnauthorized answers a failed Basic authentication, or an activation the caller may not act on, the way
 // the original answers a failed signature over the activation.
 func (s *Server) paUnauthorized(w http.ResponseWriter, message string) {
-	w.Header().Set("WWW-Authenticate", s.basicChallenge())
+	w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
 	writePAError(w, http.StatusUnauthorized, paCodeAuthentication, message)
 }
 
 func (s *Server) paInternal(w http.ResponseWriter, r *http.Request, err error) {
-	s.internalError(r.Context(), err)
+	s.env.InternalError(r.Context(), err)
 	writePAError(w, http.StatusInternalServerError, paCodeGeneric, "UNKNOWN_ERROR")
 }
 
@@ -113,7 +115,7 @@ func (s *Server) paAuthenticateForActivation(w http.ResponseWriter, r *http.Requ
 }
 
 func (s *Server) paAuthenticate(w http.ResponseWriter, r *http.Request) (storage.User, paFields, bool) {
-	name, pass, ok := basicAuth(r)
+	name, pass, ok := credential.Basic(r)
 	var u storage.User
 	var err error
 	if ok {
@@ -182,8 +184,8 @@ func (s *Server) paActivationCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.deps.Audit.Record(storage.AuditEvent{Action: "powerauth.activation.create", Outcome: "ok", Actor: u.Name, Subject: u.Name,
-		ClientHost: s.clients.host(r), Detail: "activation=" + a.ID})
-	writeJSON(w, http.StatusOK, paActivationOf(a))
+		ClientHost: s.clients.Host(r), Detail: "activation=" + a.ID})
+	reply.JSON(w, http.StatusOK, paActivationOf(a))
 }
 
 func (s *Server) paActivationStatus(w http.ResponseWriter, r *http.Request) {
@@ -224,7 +226,7 @@ func (s *Server) paTokenCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.recordIssue(r, TokenKindPowerAuth, u.Name, "token="+tok.ID+" activation="+req.ActivationID)
-	writeJSON(w, http.StatusOK, map[string]string{
+	reply.JSON(w, http.StatusOK, map[string]string{
 		"tokenId": tok.ID, "tokenSecret": base64.StdEncoding.EncodeToString(tok.Secret)})
 }
 

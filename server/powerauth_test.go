@@ -16,14 +16,15 @@ import (
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // withPowerAuth wires the PowerAuth service (secrets sealed under the stack's server key, the stack's clock)
 // and hands it to the test through svc, which plays the operator's CLI.
-func withPowerAuth(cfg powerauth.Config, svc **powerauth.Service) option {
-	return func(su *setup) {
-		su.wire = append(su.wire, func(st *stack, d *server.Deps) {
-			d.PowerAuth = powerauth.NewService(st.Store, keys.NewSealer(keys.Derive(serverKey, keys.PurposePowerAuthTokens)), cfg, st.Clock.Now)
+func withPowerAuth(cfg powerauth.Config, svc **powerauth.Service) servertest.Option {
+	return func(su *servertest.Setup) {
+		su.Wire = append(su.Wire, func(st *servertest.Stack, d *server.Deps) {
+			d.PowerAuth = powerauth.NewService(st.Store, keys.NewSealer(keys.Derive(servertest.ServerKey, keys.PurposePowerAuthTokens)), cfg, st.Clock.Now)
 			if svc != nil {
 				*svc = d.PowerAuth
 			}
@@ -31,7 +32,7 @@ func withPowerAuth(cfg powerauth.Config, svc **powerauth.Service) option {
 	}
 }
 
-func withDB(path string) option { return func(su *setup) { su.DBPath = path } }
+func withDB(path string) servertest.Option { return func(su *servertest.Setup) { su.DBPath = path } }
 
 // The exact bodies the original answers with.
 const (
@@ -41,12 +42,12 @@ const (
 	paBodyRequestInvalid   = `{"status":"ERROR","responseObject":{"code":"ERR_AUTHENTICATION","message":"POWER_AUTH_REQUEST_INVALID"}}`
 )
 
-func (s *stack) paPost(t *testing.T, path, user, pass, body string) response {
+func (s *stack) paPost(t *testing.T, path, user, pass, body string) servertest.Response {
 	t.Helper()
-	return do(t, "POST", s.URL+path, body, map[string]string{"Content-Type": "application/json", "Authorization": basic(user, pass)})
+	return servertest.Do(t, "POST", s.URL+path, body, map[string]string{"Content-Type": "application/json", "Authorization": servertest.Basic(user, pass)})
 }
 
-func mustPA(t *testing.T, what string, r response, wantStatus int, wantBody string) {
+func mustPA(t *testing.T, what string, r servertest.Response, wantStatus int, wantBody string) {
 	t.Helper()
 	if r.Status != wantStatus || strings.TrimSpace(r.Body) != wantBody {
 		t.Fatalf("%s: HTTP %d %s; want %d %s", what, r.Status, r.Body, wantStatus, wantBody)
@@ -104,13 +105,13 @@ func (d paDevice) header(t *testing.T, ts time.Time, version string) string {
 	return h.String()
 }
 
-func (s *stack) paVerify(t *testing.T, header string) response {
+func (s *stack) paVerify(t *testing.T, header string) servertest.Response {
 	t.Helper()
 	h := map[string]string{}
 	if header != "" {
 		h[powerauth.HeaderName] = header
 	}
-	return do(t, "GET", s.URL+server.PathPowerAuthTokenVerify, "", h)
+	return servertest.Do(t, "GET", s.URL+server.PathPowerAuthTokenVerify, "", h)
 }
 
 func (s *stack) mustPAAccept(t *testing.T, what, header, wantUser string) {
@@ -139,7 +140,7 @@ func TestPowerAuthTokenFlow(t *testing.T) {
 	}
 	// POST works too, and a second token of the same activation is independent.
 	d2 := st.paCreateToken(t, "simon0897", "s3cret", d.ActivationID)
-	r := do(t, "POST", st.URL+server.PathPowerAuthTokenVerify, "{}", map[string]string{powerauth.HeaderName: d2.header(t, st.Clock.Now(), "3.3")})
+	r := servertest.Do(t, "POST", st.URL+server.PathPowerAuthTokenVerify, "{}", map[string]string{powerauth.HeaderName: d2.header(t, st.Clock.Now(), "3.3")})
 	if r.Status != 200 {
 		t.Fatalf("POST verify: HTTP %d %s", r.Status, r.Body)
 	}
@@ -286,7 +287,7 @@ func TestPowerAuthManagementAuthAndRequests(t *testing.T) {
 		if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Basic ") {
 			t.Fatalf("%s: WWW-Authenticate %q", path, r.Header.Get("WWW-Authenticate"))
 		}
-		r = do(t, "POST", st.URL+path, `{}`, nil)
+		r = servertest.Do(t, "POST", st.URL+path, `{}`, nil)
 		mustPA(t, path+" without credentials", r, 401, paBodySignatureInvalid)
 	}
 	for path, body := range map[string]string{
@@ -311,7 +312,7 @@ func TestPowerAuthManagementAuthAndRequests(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Body, `"activationName":"tablet"`) {
 		t.Fatalf("wrapped create: HTTP %d %s", r.Status, r.Body)
 	}
-	r = do(t, "GET", st.URL+server.PathPowerAuthTokenCreate, "", map[string]string{"Authorization": basic("simon0897", "s3cret")})
+	r = servertest.Do(t, "GET", st.URL+server.PathPowerAuthTokenCreate, "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")})
 	if r.Status != 405 {
 		t.Fatalf("GET token/create: HTTP %d", r.Status)
 	}
@@ -333,7 +334,7 @@ func TestPowerAuthHeaderRefusals(t *testing.T) {
 		st.mustPARefuse(t, name, h)
 	}
 	// Two X-PowerAuth-Token headers are refused, even if one is good.
-	r := send(t, "GET", st.URL+server.PathPowerAuthTokenVerify, "", http.Header{powerauth.HeaderName: {good, d.header(t, st.Clock.Now(), "3.3")}})
+	r := servertest.Send(t, "GET", st.URL+server.PathPowerAuthTokenVerify, "", http.Header{powerauth.HeaderName: {good, d.header(t, st.Clock.Now(), "3.3")}})
 	mustPA(t, "two headers", r, 401, paBodyTokenInvalid)
 	// None of the refusals consumed the good header's nonce.
 	st.mustPAAccept(t, "the good header after the refusals", good, "simon0897")

@@ -1,5 +1,9 @@
 // Package server wires the HTTP surfaces: routes, limits, logging, and the translation between wire formats
-// and the core packages. Each surface has its own file.
+// and the core packages. The generic surfaces have a file each here (Spectrum SOAP and REST, OAuth,
+// forward-auth, PowerAuth, admin, operations); the licensing wires are packages of their own, each mounted on
+// the mux with one call: cryptolens (Cryptolens' /api/, app authorization's GetToken), licensesoap (the SOAP
+// LicenseService), woocommerce (WooCommerce License Keys) and consent (the app-authorization pages). What
+// they share with the server is in server/internal.
 package server
 
 import (
@@ -14,10 +18,21 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
+	"github.com/tokenmanager/tokenmanager/server/consent"
+	"github.com/tokenmanager/tokenmanager/server/cryptolens"
+	"github.com/tokenmanager/tokenmanager/server/internal/clienthost"
+	"github.com/tokenmanager/tokenmanager/server/internal/signin"
+	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
+	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
+	"github.com/tokenmanager/tokenmanager/server/internal/surface"
+	"github.com/tokenmanager/tokenmanager/server/licensesoap"
+	"github.com/tokenmanager/tokenmanager/server/woocommerce"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -46,7 +61,7 @@ type Config struct {
 	// CORSOrigins are the exact origins ("https://app.example.com") whose pages may call us with credentials.
 	// Empty: no CORS headers at all, so browsers allow same-origin pages only.
 	CORSOrigins []string
-	// SignLimits bound the signed licenses the licensing API answers (signlimit.go); nil means the defaults.
+	// SignLimits bound the signed licenses the licensing surfaces answer; nil means the defaults.
 	SignLimits *SignLimits
 	// MetricsElsewhere leaves /metrics out of the routes: the caller serves MetricsHandler on a listener of
 	// its own (serve's --metrics-addr), so that the service's clients cannot read or load it.
@@ -71,12 +86,19 @@ type Deps struct {
 	// License is the licensing core behind the Cryptolens wire and the SOAP LicenseService; nil leaves them out.
 	License *license.Service
 	// Woo is the WooCommerce License Keys layer over License; nil leaves its routes out.
-	Woo     *license.Woo
-	AppAuth AppAuthDeps // app authorization: consent page, GetToken flow (appauth_*.go)
+	Woo     *woo.Service
+	AppAuth AppAuthDeps // app authorization: the consent pages (package consent), the GetToken flow (package cryptolens)
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
 	Log   *slog.Logger
 	Now   func() time.Time // the clock (nil = time.Now)
+}
+
+// AppAuthDeps are the app authorization surfaces' dependencies; a nil Service leaves them out.
+type AppAuthDeps struct {
+	Service *appauth.Service
+	// CSRFKey keys the form tokens of the consent and list pages: keys.Derive(master, keys.PurposeCSRF).
+	CSRFKey []byte
 }
 
 // Probe is what the health and metrics endpoints read from storage.
@@ -85,6 +107,18 @@ type Probe interface {
 	storage.Stats
 }
 
+// SignLimits bound the signed licenses answered: a signature costs an RSA private-key operation.
+type (
+	SignLimits = signlimit.Limits
+	SignLimit  = signlimit.Limit
+)
+
+// The default signing limits: a busy app's whole user base behind one token, and one office behind one address.
+var (
+	DefaultSignLimitToken   = signlimit.DefaultToken
+	DefaultSignLimitAddress = signlimit.DefaultAddress
+)
+
 // DefaultMaxBodyMemory is Config.MaxBodyMemory's default: 32 bodies of the largest default size at once.
 const DefaultMaxBodyMemory = 32 << 20
 
@@ -92,15 +126,18 @@ const DefaultMaxBodyMemory = 32 << 20
 type Server struct {
 	cfg      Config
 	deps     Deps
-	clients  clientInfo
+	clients  clienthost.Resolver
 	sessions *dbstore.Store
 	metrics  *metrics
 	bodies   bodyBudget
 	mux      *http.ServeMux
 	handler  http.Handler // mux behind CORS
-	refusals *refusalLog  // throttled refusals, reported per window (refusals.go)
+	signIn   *signin.Guard
+	env      *surface.Env // what the surfaces share with the server
+	// soapUsers authenticates the SOAP services' callers.
+	soapUsers soapwire.Users
 
-	signLimits *signLimiter
+	signLimits *signlimit.Limiter
 }
 
 // New builds the handler. It panics on a configuration that cannot be served safely (a CORS origin that is
@@ -126,13 +163,17 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.CookieSameSite == 0 || cfg.CookieSameSite == http.SameSiteDefaultMode {
 		cfg.CookieSameSite = http.SameSiteLaxMode
 	}
-	s := &Server{cfg: cfg, deps: deps, clients: clientInfo{trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
-		bodies: newBodyBudget(cfg.MaxBodyMemory), refusals: newRefusalLog()}
+	s := &Server{cfg: cfg, deps: deps, clients: clienthost.Resolver{Trusted: cfg.TrustedProxies}, mux: http.NewServeMux(),
+		bodies: newBodyBudget(cfg.MaxBodyMemory)}
+	s.signIn = signin.New(deps.Throttle, deps.Audit, deps.Log, deps.Now, s.clients.Host)
+	s.env = &surface.Env{Log: deps.Log, Now: deps.Now, Audit: deps.Audit, Clients: s.clients, SignIn: s.signIn,
+		Realm: cfg.Realm, MaxBodyBytes: cfg.MaxBodyBytes, Issued: s.recordIssue}
+	s.soapUsers = soapwire.Users{Env: s.env, Auth: deps.Auth, Digest: deps.Digest}
 	limits := SignLimits{Token: DefaultSignLimitToken, Address: DefaultSignLimitAddress}
 	if cfg.SignLimits != nil {
 		limits = *cfg.SignLimits
 	}
-	s.signLimits = newSignLimiter(limits.Token, limits.Address)
+	s.signLimits = signlimit.New(limits, deps.Log)
 	s.sessions = dbstore.New(deps.Sessions, sessions.Options{
 		Path:     "/",
 		HttpOnly: true,
@@ -141,7 +182,7 @@ func New(cfg Config, deps Deps) *Server {
 		// A cross-site cookie is a third-party cookie to the browser, which many block unless it is
 		// partitioned by the top-level site (CHIPS): the app's page then keeps its own SESSION jar.
 		Partitioned: cfg.CookieSameSite == http.SameSiteNoneMode,
-	}, s.clients.host)
+	}, s.clients.Host)
 	cors, err := newCORS(cfg.CORSOrigins)
 	if err != nil {
 		panic("server.New: " + err.Error())
@@ -154,17 +195,37 @@ func New(cfg Config, deps Deps) *Server {
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
 	s.routeSpectrumREST()
-	s.routeWooCommerce()
-	s.routeLicenseSOAP()
-	s.routeCryptolens()
-	s.routeAppAuth()
+	for _, sf := range s.licensingSurfaces() {
+		sf.Mount(s.mux)
+	}
 	s.routePowerAuth()
 	s.routeOAuth()
 	s.routeForwardAuth()
 	s.routeAdmin()
+	s.routeAppAuthAdmin()
 	s.routeAdminDialects()
 	s.routeOperations()
 	return s
+}
+
+// licensingSurfaces are the wire dialects of the licensing core, each in a package of its own, that deps
+// provide for.
+func (s *Server) licensingSurfaces() []surface.Surface {
+	var out []surface.Surface
+	if s.deps.License != nil {
+		out = append(out, cryptolens.New(s.env, cryptolens.Deps{License: s.deps.License, AppAuth: s.deps.AppAuth.Service,
+			Auth: s.deps.Auth, SignLimits: s.signLimits}),
+			licensesoap.New(s.env, s.soapUsers, s.deps.License, s.signLimits))
+	}
+	if s.deps.Woo != nil {
+		out = append(out, woocommerce.New(s.env, s.deps.Woo))
+	}
+	if s.deps.AppAuth.Service != nil {
+		out = append(out, consent.New(s.env, consent.Deps{AppAuth: s.deps.AppAuth.Service, CSRFKey: s.deps.AppAuth.CSRFKey,
+			Auth: s.deps.Auth, Sessions: s.deps.Sessions, HostCheck: s.deps.Tokens == nil || s.deps.Tokens.CheckHost(),
+			SecureCookies: s.cfg.SecureCookies}))
+	}
+	return out
 }
 
 // routeOperations serves what operators and orchestrators poll: liveness, readiness and metrics.
@@ -224,7 +285,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.deps.Log.Enabled(r.Context(), slog.LevelDebug) {
 			// Never the query string or headers: they can carry credentials.
 			s.deps.Log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"duration", time.Since(start), "client", s.clients.host(r))
+				"duration", time.Since(start), "client", s.clients.Host(r))
 		}
 	}()
 	if r.Body != nil && r.Body != http.NoBody {
@@ -263,13 +324,3 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// internalError logs err (which never contains a credential) for the operator; a failure because the client
-// went away is no fault of ours and is logged at debug level.
-func (s *Server) internalError(ctx context.Context, err error) {
-	if ctx.Err() != nil {
-		s.deps.Log.DebugContext(ctx, "request abandoned by the client", "err", err)
-		return
-	}
-	s.deps.Log.ErrorContext(ctx, "internal error", "err", err)
-}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -32,9 +33,9 @@ func BenchmarkVerifyDuringSignInStorm(b *testing.B) {
 		{"storm/slots=GOMAXPROCS", true, runtime.GOMAXPROCS(0)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			st := newStack(b, func(su *setup) {
-				su.wire = append(su.wire, func(st *stack, d *server.Deps) {
-					d.Auth = auth.New(st.Store, auth.Options{Params: cheap, CacheKey: []byte("k"), CacheTTL: time.Minute, HashConcurrency: c.slots})
+			st := newStack(b, func(su *servertest.Setup) {
+				su.Wire = append(su.Wire, func(st *servertest.Stack, d *server.Deps) {
+					d.Auth = auth.New(st.Store, auth.Options{Params: servertest.Cheap, CacheKey: []byte("k"), CacheTTL: time.Minute, HashConcurrency: c.slots})
 				})
 			})
 			h, _ := auth.HashPassword("the real one", auth.DefaultParams)
@@ -53,7 +54,7 @@ func BenchmarkVerifyDuringSignInStorm(b *testing.B) {
 				body, _ := io.ReadAll(resp.Body)
 				return resp.StatusCode, body
 			}
-			status, body := get("/security/rest/token/access/session/0", http.Header{"Authorization": {basic("simon0897", "s3cret")}})
+			status, body := get("/security/rest/token/access/session/0", http.Header{"Authorization": {servertest.Basic("simon0897", "s3cret")}})
 			var signIn struct {
 				AccessToken string `json:"access_token"`
 				Session     string `json:"session"`
@@ -69,7 +70,7 @@ func BenchmarkVerifyDuringSignInStorm(b *testing.B) {
 				for w := range 8 {
 					storm.Go(func() {
 						for i := 0; ctx.Err() == nil; i++ {
-							get("/security/rest/token/access/60", http.Header{"Authorization": {basic("stormed", "guess-"+strconv.Itoa(w)+"-"+strconv.Itoa(i))}})
+							get("/security/rest/token/access/60", http.Header{"Authorization": {servertest.Basic("stormed", "guess-"+strconv.Itoa(w)+"-"+strconv.Itoa(i))}})
 						}
 					})
 				}

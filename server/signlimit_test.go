@@ -19,12 +19,13 @@ import (
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 )
 
-func withSignLimits(l server.SignLimits) option {
-	return func(su *setup) { su.Server.SignLimits = &l }
+func withSignLimits(l server.SignLimits) servertest.Option {
+	return func(su *servertest.Setup) { su.Server.SignLimits = &l }
 }
 
 // clientFrom is an HTTP client whose connections leave from the loopback address ip (127.x.y.z).
@@ -34,7 +35,7 @@ func clientFrom(ip string) *http.Client {
 }
 
 // postFrom posts form to /api/<method> from ip and returns the status, Retry-After and the decoded JSON body.
-func (cl *clStack) postFrom(t *testing.T, ip, method string, form url.Values) (int, string, map[string]any) {
+func postFrom(t *testing.T, cl *servertest.CLStack, ip, method string, form url.Values) (int, string, map[string]any) {
 	t.Helper()
 	resp, err := clientFrom(ip).PostForm(cl.URL+"/api/"+method, form)
 	if err != nil {
@@ -52,11 +53,11 @@ func (cl *clStack) postFrom(t *testing.T, ip, method string, form url.Values) (i
 // TestCryptolensSignOnlyWhenAsked: without Sign=true the answer carries the license but signature null, also
 // in the metadata, as Cryptolens answers; with it both are signed.
 func TestCryptolensSignOnlyWhenAsked(t *testing.T) {
-	cl := newCLStack(t)
-	k := cl.newKey(t, license.KeySpec{Period: 30})
-	tok := cl.token(t, license.TokenSpec{})
-	m := cl.post(t, "key/GetKey", cl.form(tok, cl.product.ID, k.Key, "Metadata", "true"))
-	mustOK(t, "GetKey", m)
+	cl := servertest.NewCLStack(t)
+	k := cl.NewKey(t, license.KeySpec{Period: 30})
+	tok := cl.Token(t, license.TokenSpec{})
+	m := cl.Post(t, "key/GetKey", cl.Form(tok, cl.Product.ID, k.Key, "Metadata", "true"))
+	servertest.MustOK(t, "GetKey", m)
 	if sig, ok := m["signature"]; !ok || sig != nil {
 		t.Fatalf("GetKey without Sign: signature = %v (present %v), want null", sig, ok)
 	}
@@ -70,8 +71,8 @@ func TestCryptolensSignOnlyWhenAsked(t *testing.T) {
 		t.Fatalf("GetKey without Sign: licenseKey %s", raw)
 	}
 
-	m = cl.post(t, "key/GetKey", cl.form(tok, cl.product.ID, k.Key, "Sign", "true", "SignMethod", "1", "Metadata", "true"))
-	verified(t, cl.pubXML, m)
+	m = cl.Post(t, "key/GetKey", cl.Form(tok, cl.Product.ID, k.Key, "Sign", "true", "SignMethod", "1", "Metadata", "true"))
+	servertest.Verified(t, cl.PubXML, m)
 	if md, _ := m["metadata"].(map[string]any); md["signature"] == nil || md["signature"] == "" {
 		t.Fatalf("GetKey with Sign: metadata = %v, want a signature", md)
 	}
@@ -80,12 +81,12 @@ func TestCryptolensSignOnlyWhenAsked(t *testing.T) {
 // TestCryptolensSignLimit: signed answers are limited per address and per token, with Cryptolens' error
 // envelope and HTTP 429; an Activate refused for the limit activates nothing; unsigned answers go on.
 func TestCryptolensSignLimit(t *testing.T) {
-	cl := newCLStack(t, withSignLimits(server.SignLimits{
+	cl := servertest.NewCLStack(t, withSignLimits(server.SignLimits{
 		Token: server.SignLimit{Burst: 4, Every: time.Hour}, Address: server.SignLimit{Burst: 2, Every: time.Hour}}))
-	k := cl.newKey(t, license.KeySpec{MaxNoOfMachines: 5})
-	tok := cl.token(t, license.TokenSpec{})
+	k := cl.NewKey(t, license.KeySpec{MaxNoOfMachines: 5})
+	tok := cl.Token(t, license.TokenSpec{})
 	signed := func(ip, method, machine string) (int, string, map[string]any) {
-		return cl.postFrom(t, ip, method, cl.form(tok, cl.product.ID, k.Key, "Sign", "true", "SignMethod", "1", "MachineCode", machine))
+		return postFrom(t, cl, ip, method, cl.Form(tok, cl.Product.ID, k.Key, "Sign", "true", "SignMethod", "1", "MachineCode", machine))
 	}
 	const want = "Too many signed requests. Try again in 3600 seconds."
 	for i := range 2 {
@@ -97,13 +98,13 @@ func TestCryptolensSignLimit(t *testing.T) {
 	if st != http.StatusTooManyRequests || retry != "3600" {
 		t.Fatalf("third signed call from one address: HTTP %d Retry-After %q %v; want 429 and 3600", st, retry, m)
 	}
-	mustFail(t, "third signed call from one address", m, want)
+	servertest.MustFail(t, "third signed call from one address", m, want)
 	acts, err := cl.Store.ListActivations(context.Background(), k.GlobalID)
 	if err != nil || len(acts) != 0 {
 		t.Fatalf("an Activate refused for the signing limit recorded %v (%v)", acts, err)
 	}
 	for i := range 5 {
-		st, _, m := cl.postFrom(t, "127.0.0.1", "key/Activate", cl.form(tok, cl.product.ID, k.Key, "MachineCode", "m-unsigned"))
+		st, _, m := postFrom(t, cl, "127.0.0.1", "key/Activate", cl.Form(tok, cl.Product.ID, k.Key, "MachineCode", "m-unsigned"))
 		if st != 200 || m["result"] != float64(0) || m["signature"] != nil {
 			t.Fatalf("unsigned Activate %d after the limit: HTTP %d %v", i, st, m)
 		}
@@ -118,10 +119,10 @@ func TestCryptolensSignLimit(t *testing.T) {
 	if st != http.StatusTooManyRequests {
 		t.Fatalf("fifth signed call of the token, from a fresh address: HTTP %d %v; want 429", st, m)
 	}
-	mustFail(t, "fifth signed call of the token", m, want)
+	servertest.MustFail(t, "fifth signed call of the token", m, want)
 	// Another token from that fresh address is served.
-	other := cl.token(t, license.TokenSpec{})
-	if st, _, m := cl.postFrom(t, "127.0.0.3", "key/GetKey", cl.form(other, cl.product.ID, k.Key, "Sign", "true")); st != 200 || m["result"] != float64(0) {
+	other := cl.Token(t, license.TokenSpec{})
+	if st, _, m := postFrom(t, cl, "127.0.0.3", "key/GetKey", cl.Form(other, cl.Product.ID, k.Key, "Sign", "true")); st != 200 || m["result"] != float64(0) {
 		t.Fatalf("another token: HTTP %d %v", st, m)
 	}
 }
@@ -129,8 +130,8 @@ func TestCryptolensSignLimit(t *testing.T) {
 // TestLicenseSOAPSignLimit: the SOAP LicenseService signs every license it answers, so its calls count
 // against the same limits; the refusal is a Client fault with HTTP 429.
 func TestLicenseSOAPSignLimit(t *testing.T) {
-	env := &licEnv{}
-	st := newStack(t, withLicenseStack(env, time.Minute),
+	env := &servertest.LicEnv{}
+	st := newStack(t, servertest.WithLicenseStack(env, time.Minute),
 		withSignLimits(server.SignLimits{Token: server.SignLimit{Burst: 1, Every: time.Hour}, Address: server.SignLimit{Burst: 100, Every: time.Hour}}))
 	ctx := context.Background()
 	if err := env.Svc.AddVendor(ctx, "simon0897"); err != nil {
@@ -140,14 +141,14 @@ func TestLicenseSOAPSignLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &licStack{stack: st, env: env, prod: p}
+	l := &servertest.LicStack{Stack: st.Stack, Env: env, Prod: p}
 	k, err := env.Svc.CreateKey(ctx, license.Admin(), p.ID, license.KeySpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	inner := fmt.Sprintf("<productId>%d</productId><key>%s</key>", p.ID, k.Key.Key)
-	l.ok(t, basic("simon0897", "s3cret"), "getKey", inner)
-	r := l.fault(t, basic("simon0897", "s3cret"), "getKey", inner, http.StatusTooManyRequests,
+	l.OK(t, servertest.Basic("simon0897", "s3cret"), "getKey", inner)
+	r := l.Fault(t, servertest.Basic("simon0897", "s3cret"), "getKey", inner, http.StatusTooManyRequests,
 		"Too many signed requests. Try again in 3600 seconds.")
 	if r.Header.Get("Retry-After") != "3600" {
 		t.Fatalf("Retry-After = %q", r.Header.Get("Retry-After"))
@@ -166,8 +167,8 @@ func BenchmarkCryptolensGetKey(b *testing.B) {
 	if err := store.CreateUser(ctx, storage.User{Name: "simon0897", PasswordHash: "x"}); err != nil {
 		b.Fatal(err)
 	}
-	svc := license.New(store, keys.NewSealerFor(serverKey, keys.PurposeLicenseSigningKeys), license.Options{
-		GenerateKey: func() (*rsa.PrivateKey, error) { return pooledKeys()[0], nil }})
+	svc := license.New(store, keys.NewSealerFor(servertest.ServerKey, keys.PurposeLicenseSigningKeys), license.Options{
+		GenerateKey: func() (*rsa.PrivateKey, error) { return servertest.PooledKeys()[0], nil }})
 	if err := svc.AddVendor(ctx, "simon0897"); err != nil {
 		b.Fatal(err)
 	}

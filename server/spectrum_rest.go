@@ -1,13 +1,13 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/server/internal/credential"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/token"
@@ -39,42 +39,27 @@ type restError struct {
 	Error string `json:"error"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil { // our own response types always marshal
-		panic("server: writeJSON: " + err.Error())
-	}
-	body = append(body, '\n')
-	h := w.Header()
-	// Canonical keys assigned directly: this runs on every token check.
-	h["Content-Type"] = []string{"application/json"}
-	h["Cache-Control"] = []string{"no-store"}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
 // restUser authenticates a REST token request with HTTP Basic; on failure it has answered 401 (or 429).
 func (s *Server) restUser(w http.ResponseWriter, r *http.Request) (storage.User, bool) {
-	name, pass, ok := basicAuth(r)
+	name, pass, ok := credential.Basic(r)
 	var u storage.User
 	var err error
 	if ok {
-		u, err = s.authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
+		u, err = s.signIn.Authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
 	}
 	var throttled *auth.ThrottledError
 	switch {
 	case !ok || errors.Is(err, auth.ErrBadCredentials):
-		w.Header().Set("WWW-Authenticate", s.basicChallenge())
-		writeJSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
+		w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
+		reply.JSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
 		return storage.User{}, false
 	case errors.As(err, &throttled):
-		retryAfter(w.Header(), throttled.RetryAfter)
-		writeJSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
+		reply.RetryAfter(w.Header(), throttled.RetryAfter)
+		reply.JSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
 		return storage.User{}, false
 	case err != nil:
-		s.internalError(r.Context(), err)
-		writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+		s.env.InternalError(r.Context(), err)
+		reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 		return storage.User{}, false
 	}
 	return u, true
@@ -83,7 +68,7 @@ func (s *Server) restUser(w http.ResponseWriter, r *http.Request) (storage.User,
 func (s *Server) restLifetime(w http.ResponseWriter, r *http.Request) (time.Duration, bool) {
 	ttl, err := s.parseLifetime(r.PathValue("ttl"), true)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, restError{"ttlInMinutes " + err.Error()})
+		reply.JSON(w, http.StatusBadRequest, restError{"ttlInMinutes " + err.Error()})
 		return 0, false
 	}
 	return ttl, true
@@ -103,13 +88,13 @@ func (s *Server) restSessionToken(w http.ResponseWriter, r *http.Request) {
 		s.restIssueError(w, r, err)
 		return
 	}
-	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, dbstore.StorageID(sess), s.clients.host(r), ttl)
+	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, dbstore.StorageID(sess), s.clients.Host(r), ttl)
 	if err != nil {
 		s.restIssueError(w, r, err)
 		return
 	}
 	s.issued(r, iss)
-	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Session: sess.ID, Username: iss.User})
+	reply.JSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Session: sess.ID, Username: iss.User})
 }
 
 func (s *Server) restOpenToken(w http.ResponseWriter, r *http.Request) {
@@ -121,29 +106,29 @@ func (s *Server) restOpenToken(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	iss, err := s.deps.Tokens.IssueOpenToken(r.Context(), u.Name, s.clients.host(r), ttl)
+	iss, err := s.deps.Tokens.IssueOpenToken(r.Context(), u.Name, s.clients.Host(r), ttl)
 	if err != nil {
 		s.restIssueError(w, r, err)
 		return
 	}
 	s.issued(r, iss)
-	writeJSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Username: iss.User})
+	reply.JSON(w, http.StatusOK, restToken{AccessToken: iss.Token, Username: iss.User})
 }
 
 func (s *Server) restIssueError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, token.ErrLifetime) {
-		writeJSON(w, http.StatusBadRequest, restError{"ttlInMinutes exceeds the server's maximum"})
+		reply.JSON(w, http.StatusBadRequest, restError{"ttlInMinutes exceeds the server's maximum"})
 		return
 	}
-	s.internalError(r.Context(), err)
-	writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+	s.env.InternalError(r.Context(), err)
+	reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 }
 
 // tokenRefused answers 401 for a refused token (RFC 6750 §3: no error code when no token was sent).
 func (s *Server) tokenRefused(w http.ResponseWriter, r *http.Request, p token.Presented, err error) {
 	if !errors.Is(err, token.ErrInvalid) {
-		s.internalError(r.Context(), err)
-		writeJSON(w, http.StatusInternalServerError, restError{"internal server error"})
+		s.env.InternalError(r.Context(), err)
+		reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
 		return
 	}
 	s.logRefusal(r.Context(), err)
@@ -151,8 +136,8 @@ func (s *Server) tokenRefused(w http.ResponseWriter, r *http.Request, p token.Pr
 	if p.Token == "" {
 		code = ""
 	}
-	w.Header().Set("WWW-Authenticate", s.bearerChallenge(code))
-	writeJSON(w, http.StatusUnauthorized, restError{"invalid token"})
+	w.Header().Set("WWW-Authenticate", s.env.BearerChallenge(code))
+	reply.JSON(w, http.StatusUnauthorized, restError{"invalid token"})
 }
 
 func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
@@ -166,7 +151,7 @@ func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
 	if v.SessionID != "" {
 		s.sessions.Forget(r, w)
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"username": v.User})
+	reply.JSON(w, http.StatusOK, map[string]string{"username": v.User})
 }
 
 // verifyResponse is the body of a successful check.
@@ -196,5 +181,5 @@ func (s *Server) restVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set(HeaderTokenUser, v.User)
 	w.Header().Set(HeaderTokenKind, string(v.Kind))
-	writeJSON(w, http.StatusOK, resp)
+	reply.JSON(w, http.StatusOK, resp)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/soap"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -25,9 +25,9 @@ const (
 )
 
 func (s *Server) routeSpectrumSOAP() {
-	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.internalError,
+	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.env.InternalError,
 		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
-	logout := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.internalError}
+	logout := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.env.InternalError}
 	for _, ns := range []string{NSSpectrum, NSSpectrumPrecisely} {
 		manager.Handle(ns, "getAccessExpiringToken", s.soapGetAccessExpiringToken)
 		manager.Handle(ns, "getAccessSessionToken", s.soapGetAccessSessionToken)
@@ -36,23 +36,8 @@ func (s *Server) routeSpectrumSOAP() {
 	}
 	s.mux.Handle("POST "+wsdl.TokenManager.Path(), manager)
 	s.mux.Handle("POST "+wsdl.TokenLogout.Path(), logout)
-	s.mux.HandleFunc("GET "+wsdl.TokenManager.Path(), s.serveWSDL(wsdl.TokenManager))
-	s.mux.HandleFunc("GET "+wsdl.TokenLogout.Path(), s.serveWSDL(wsdl.TokenLogout))
-}
-
-// serveWSDL answers ?wsdl (any case) with the document whose soap:address is the URL the client used.
-func (s *Server) serveWSDL(svc wsdl.Service) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !strings.EqualFold(r.URL.RawQuery, "wsdl") {
-			w.Header().Set("Allow", "POST")
-			http.Error(w, "POST a SOAP envelope here, or GET "+svc.Path()+"?wsdl for the service description", http.StatusMethodNotAllowed)
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		if err := wsdl.Write(w, svc, s.clients.baseURL(r)); err != nil {
-			s.internalError(r.Context(), err)
-		}
-	}
+	s.mux.HandleFunc("GET "+wsdl.TokenManager.Path(), soapwire.WSDL(s.env, wsdl.TokenManager))
+	s.mux.HandleFunc("GET "+wsdl.TokenLogout.Path(), soapwire.WSDL(s.env, wsdl.TokenLogout))
 }
 
 // tokenInfoResponse is <ns2:{op}Response><return><session/><token/><username/></return>, Spectrum's shape:
@@ -94,58 +79,8 @@ func (e emptyResponse) WriteBody(b *bytes.Buffer) {
 	b.WriteString(`"/>`)
 }
 
-// soapUser authenticates a token request: HTTP Basic, or else a WS-Security UsernameToken in the SOAP header
-// (PasswordText checked like Basic; PasswordDigest against the user's sealed password, with replay protection).
-func (s *Server) soapUser(r *http.Request, env *soap.Envelope) (storage.User, error) {
-	var u storage.User
-	var err error
-	if name, pass, ok := basicAuth(r); ok {
-		u, err = s.authenticate(r, name, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), name, pass) })
-	} else {
-		ut, ferr := soap.UsernameTokenFrom(env)
-		switch {
-		case ferr != nil:
-			return storage.User{}, ferr
-		case ut == nil:
-			return storage.User{}, s.soapAuthFault(env, "authentication required")
-		case ut.Digest && s.deps.Digest == nil:
-			return storage.User{}, s.soapAuthFault(env, "PasswordDigest is not enabled on this server")
-		case ut.Digest:
-			u, err = s.authenticate(r, ut.Username, func() (storage.User, error) {
-				return s.deps.Digest.Verify(r.Context(), ut.Username, ut.Nonce, ut.Created, ut.Password)
-			})
-		default:
-			u, err = s.authenticate(r, ut.Username, func() (storage.User, error) {
-				return s.deps.Auth.Authenticate(r.Context(), ut.Username, ut.Password)
-			})
-		}
-	}
-	var throttled *auth.ThrottledError
-	switch {
-	case errors.Is(err, auth.ErrBadCredentials):
-		return storage.User{}, s.soapAuthFault(env, "invalid user name or password")
-	case errors.As(err, &throttled):
-		h := http.Header{}
-		retryAfter(h, throttled.RetryAfter)
-		return storage.User{}, &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: "too many failed sign-ins; retry later",
-			Status: http.StatusTooManyRequests, Header: h}
-	case errors.Is(err, auth.ErrReplay):
-		return storage.User{}, soap.ClientFault(env.Version, "WS-Security UsernameToken nonce was already used")
-	case errors.Is(err, auth.ErrStale):
-		return storage.User{}, soap.ClientFault(env.Version, "WS-Security UsernameToken Created is outside the accepted time window")
-	case errors.Is(err, auth.ErrNonceCacheFull):
-		return storage.User{}, &soap.Fault{Version: env.Version, Code: soap.CodeServer, String: "too many digest authentications; retry later", Status: http.StatusServiceUnavailable}
-	}
-	return u, err
-}
-
-func (s *Server) soapAuthFault(env *soap.Envelope, msg string) *soap.Fault {
-	return &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: msg, Status: http.StatusUnauthorized,
-		Header: http.Header{"Www-Authenticate": {s.basicChallenge()}}}
-}
-
 func (s *Server) soapGetAccessExpiringToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
-	u, err := s.soapUser(r, env)
+	u, err := s.soapUsers.User(r, env)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +96,7 @@ func (s *Server) soapGetAccessExpiringToken(w http.ResponseWriter, r *http.Reque
 }
 
 func (s *Server) soapGetAccessSessionToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
-	u, err := s.soapUser(r, env)
+	u, err := s.soapUsers.User(r, env)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +108,7 @@ func (s *Server) soapSessionToken(w http.ResponseWriter, r *http.Request, env *s
 	if err != nil {
 		return nil, err
 	}
-	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, dbstore.StorageID(sess), s.clients.host(r), ttl)
+	iss, err := s.deps.Tokens.IssueSessionToken(r.Context(), u.Name, dbstore.StorageID(sess), s.clients.Host(r), ttl)
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}
@@ -183,11 +118,11 @@ func (s *Server) soapSessionToken(w http.ResponseWriter, r *http.Request, env *s
 }
 
 func (s *Server) soapGetAccessToken(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
-	u, err := s.soapUser(r, env)
+	u, err := s.soapUsers.User(r, env)
 	if err != nil {
 		return nil, err
 	}
-	iss, err := s.deps.Tokens.IssueOpenToken(r.Context(), u.Name, s.clients.host(r), 0)
+	iss, err := s.deps.Tokens.IssueOpenToken(r.Context(), u.Name, s.clients.Host(r), 0)
 	if err != nil {
 		return nil, s.issueFault(env, err)
 	}
@@ -211,7 +146,7 @@ func (s *Server) soapLogout(w http.ResponseWriter, r *http.Request, env *soap.En
 		if errors.Is(err, token.ErrInvalid) {
 			s.logRefusal(r.Context(), err)
 			return nil, &soap.Fault{Version: env.Version, Code: soap.CodeClient, String: "invalid token", Status: http.StatusUnauthorized,
-				Header: http.Header{"Www-Authenticate": {s.bearerChallenge("invalid_token")}}}
+				Header: http.Header{"Www-Authenticate": {s.env.BearerChallenge("invalid_token")}}}
 		}
 		return nil, err
 	}

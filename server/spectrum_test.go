@@ -14,6 +14,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -50,7 +51,7 @@ func TestSeedSamplesVerbatim(t *testing.T) {
 				t.Fatal(err)
 			}
 			sample, _ := os.ReadFile(filepath.Join("..", "testdata", "spectrum", op+".response.xml"))
-			resp := s.soapCall(t, tokPath, string(req))
+			resp := s.SOAPCall(t, tokPath, string(req))
 			if resp.Status != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") {
 				t.Fatalf("status %d, content type %q, body %s", resp.Status, resp.Header.Get("Content-Type"), resp.Body)
 			}
@@ -74,7 +75,7 @@ func TestSeedSamplesVerbatim(t *testing.T) {
 					t.Fatalf("Set-Cookie %q does not carry the session %q", resp.Header.Get("Set-Cookie"), sess)
 				}
 			}
-			if v := s.verify(t, tok, sess); v.Status != 200 || v.Header.Get(server.HeaderTokenUser) != "simon0897" {
+			if v := s.Verify(t, tok, sess); v.Status != 200 || v.Header.Get(server.HeaderTokenUser) != "simon0897" {
 				t.Fatalf("verify: %d %s", v.Status, v.Body)
 			}
 		})
@@ -101,11 +102,11 @@ func TestRequestVariantsAccepted(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := map[string]string{"Content-Type": c.contentType, "Authorization": basic("simon0897", "s3cret")}
+			h := map[string]string{"Content-Type": c.contentType, "Authorization": servertest.Basic("simon0897", "s3cret")}
 			if c.action != "" {
 				h["SOAPAction"] = c.action
 			}
-			resp := do(t, "POST", s.URL+tokPath, c.body, h)
+			resp := servertest.Do(t, "POST", s.URL+tokPath, c.body, h)
 			if resp.Status != 200 {
 				t.Fatalf("status %d: %s", resp.Status, resp.Body)
 			}
@@ -127,22 +128,6 @@ func TestRequestVariantsAccepted(t *testing.T) {
 			}
 		})
 	}
-}
-
-func faultString(t *testing.T, body string) (code, msg string) {
-	t.Helper()
-	d := etree.NewDocument()
-	if err := d.ReadFromString(body); err != nil {
-		t.Fatalf("fault body %q: %v", body, err)
-	}
-	if f := d.FindElement("//faultcode"); f != nil {
-		return f.Text(), d.FindElement("//faultstring").Text()
-	}
-	if v := d.FindElement("//Code/Value"); v != nil {
-		return v.Text(), d.FindElement("//Reason/Text").Text()
-	}
-	t.Fatalf("no fault in %s", body)
-	return "", ""
 }
 
 func expiring(ttl string) string {
@@ -178,11 +163,11 @@ func TestFaults(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			resp := do(t, "POST", s.URL+tokPath, c.body, map[string]string{"Content-Type": c.contentType, "Authorization": basic("simon0897", "s3cret")})
+			resp := servertest.Do(t, "POST", s.URL+tokPath, c.body, map[string]string{"Content-Type": c.contentType, "Authorization": servertest.Basic("simon0897", "s3cret")})
 			if resp.Status != c.status {
 				t.Fatalf("status %d, want %d: %s", resp.Status, c.status, resp.Body)
 			}
-			code, msg := faultString(t, resp.Body)
+			code, msg := servertest.FaultString(t, resp.Body)
 			if code != c.code || !strings.Contains(msg, c.msgContains) {
 				t.Fatalf("fault %s %q, want %s containing %q", code, msg, c.code, c.msgContains)
 			}
@@ -190,7 +175,7 @@ func TestFaults(t *testing.T) {
 	}
 	t.Run("body over the limit", func(t *testing.T) {
 		big := expiring("<tokenLifeInMinutes>5</tokenLifeInMinutes>" + strings.Repeat(" ", 65<<10))
-		if resp := s.soapCall(t, tokPath, big); resp.Status != http.StatusRequestEntityTooLarge {
+		if resp := s.SOAPCall(t, tokPath, big); resp.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("status %d, want 413", resp.Status)
 		}
 	})
@@ -214,7 +199,7 @@ func TestBasicAuthRequired(t *testing.T) {
 	s := newStack(t)
 	body := expiring("<tokenLifeInMinutes>5</tokenLifeInMinutes>")
 	for name, authz := range map[string]string{
-		"none": "", "wrong password": basic("simon0897", "nope"), "unknown user": basic("mallory", "x"),
+		"none": "", "wrong password": servertest.Basic("simon0897", "nope"), "unknown user": servertest.Basic("mallory", "x"),
 		"not base64": "Basic !!!", "bearer instead": "Bearer abc",
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -222,11 +207,11 @@ func TestBasicAuthRequired(t *testing.T) {
 			if authz != "" {
 				h["Authorization"] = authz
 			}
-			resp := do(t, "POST", s.URL+tokPath, body, h)
+			resp := servertest.Do(t, "POST", s.URL+tokPath, body, h)
 			if resp.Status != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), `Basic realm="tokenmanager"`) {
 				t.Fatalf("status %d, WWW-Authenticate %q", resp.Status, resp.Header.Get("WWW-Authenticate"))
 			}
-			rest := do(t, "GET", s.URL+"/security/rest/token/access/5", "", h)
+			rest := servertest.Do(t, "GET", s.URL+"/security/rest/token/access/5", "", h)
 			if rest.Status != 401 || rest.Header.Get("WWW-Authenticate") == "" {
 				t.Fatalf("REST: status %d", rest.Status)
 			}
@@ -234,7 +219,7 @@ func TestBasicAuthRequired(t *testing.T) {
 	}
 	// A disabled user's correct password is refused too.
 	s.Store.UpdateUser(context.Background(), "simon0897", func(u *storage.User) error { u.Disabled = true; return nil })
-	if resp := s.soapCall(t, tokPath, body); resp.Status != 401 {
+	if resp := s.SOAPCall(t, tokPath, body); resp.Status != 401 {
 		t.Fatalf("disabled user: status %d", resp.Status)
 	}
 }
@@ -248,11 +233,11 @@ func TestSOAPLogout(t *testing.T) {
 	other := s.restJSON(t, "/security/rest/token/access/60")["access_token"].(string)
 
 	// Logout authenticates with the token, not Basic.
-	noToken := do(t, "POST", s.URL+logoutPath, logoutEnvelope, map[string]string{"Content-Type": "text/xml"})
+	noToken := servertest.Do(t, "POST", s.URL+logoutPath, logoutEnvelope, map[string]string{"Content-Type": "text/xml"})
 	if noToken.Status != 401 {
 		t.Fatalf("logout without a token: %d", noToken.Status)
 	}
-	resp := do(t, "POST", s.URL+logoutPath, logoutEnvelope, map[string]string{
+	resp := servertest.Do(t, "POST", s.URL+logoutPath, logoutEnvelope, map[string]string{
 		"Content-Type": "text/xml", "Authorization": "Bearer " + tok, "Cookie": "SESSION=" + sess})
 	if resp.Status != 200 {
 		t.Fatalf("logout: %d %s", resp.Status, resp.Body)
@@ -261,29 +246,29 @@ func TestSOAPLogout(t *testing.T) {
 		"soap:Envelope{http://schemas.xmlsoap.org/soap/envelope/} soap:Body{http://schemas.xmlsoap.org/soap/envelope/} ns2:logoutResponse{http://token.security.common.server.platform.spectrum.pb.com/}" {
 		t.Fatalf("logout response %v", got)
 	}
-	if v := s.verify(t, tok, sess); v.Status != 401 {
+	if v := s.Verify(t, tok, sess); v.Status != 401 {
 		t.Fatalf("token works after logout: %d", v.Status)
 	}
 	// The token cookie is accepted in place of the Authorization header, and other tokens are untouched.
-	if v := do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Cookie": "spectrum.authentication.token=" + other}); v.Status != 200 {
+	if v := servertest.Do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Cookie": "spectrum.authentication.token=" + other}); v.Status != 200 {
 		t.Fatalf("unrelated open token after logout: %d", v.Status)
 	}
-	resp = do(t, "POST", s.URL+logoutPath, logoutEnvelope, map[string]string{"Content-Type": "text/xml", "Cookie": "spectrum.authentication.token=" + other})
+	resp = servertest.Do(t, "POST", s.URL+logoutPath, logoutEnvelope, map[string]string{"Content-Type": "text/xml", "Cookie": "spectrum.authentication.token=" + other})
 	if resp.Status != 200 {
 		t.Fatalf("logout by token cookie: %d %s", resp.Status, resp.Body)
 	}
-	if v := s.verify(t, other, ""); v.Status != 401 {
+	if v := s.Verify(t, other, ""); v.Status != 401 {
 		t.Fatalf("open token after its logout: %d", v.Status)
 	}
 }
 
 func (s *stack) restJSON(t *testing.T, path string) map[string]any {
 	t.Helper()
-	resp := do(t, "GET", s.URL+path, "", map[string]string{"Authorization": basic("simon0897", "s3cret")})
+	resp := servertest.Do(t, "GET", s.URL+path, "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")})
 	if resp.Status != 200 {
 		t.Fatalf("GET %s: %d %s", path, resp.Status, resp.Body)
 	}
-	return resp.json(t)
+	return resp.JSON(t)
 }
 
 func TestRESTTwins(t *testing.T) {
@@ -292,62 +277,62 @@ func TestRESTTwins(t *testing.T) {
 	if len(sess) != 3 || sess["username"] != "simon0897" || sess["session"] == "" {
 		t.Fatalf("session token JSON %v", sess)
 	}
-	v := s.verify(t, sess["access_token"].(string), sess["session"].(string))
-	if v.Status != 200 || v.json(t)["kind"] != "session" || v.json(t)["expires_at"] != nil {
+	v := s.Verify(t, sess["access_token"].(string), sess["session"].(string))
+	if v.Status != 200 || v.JSON(t)["kind"] != "session" || v.JSON(t)["expires_at"] != nil {
 		t.Fatalf("verify session token: %d %s", v.Status, v.Body)
 	}
 	exp := s.restJSON(t, "/security/rest/token/access/session/30")
-	v = s.verify(t, exp["access_token"].(string), exp["session"].(string))
-	if v.Status != 200 || v.json(t)["kind"] != "expiring" || v.json(t)["expires_at"] == nil {
+	v = s.Verify(t, exp["access_token"].(string), exp["session"].(string))
+	if v.Status != 200 || v.JSON(t)["kind"] != "expiring" || v.JSON(t)["expires_at"] == nil {
 		t.Fatalf("verify expiring token: %d %s", v.Status, v.Body)
 	}
 	open := s.restJSON(t, "/security/rest/token/access/60")
 	if len(open) != 2 || open["username"] != "simon0897" {
 		t.Fatalf("open token JSON %v", open)
 	}
-	if v := s.verify(t, open["access_token"].(string), ""); v.Status != 200 || v.json(t)["kind"] != "open" {
+	if v := s.Verify(t, open["access_token"].(string), ""); v.Status != 200 || v.JSON(t)["kind"] != "open" {
 		t.Fatalf("verify open token: %d %s", v.Status, v.Body)
 	}
 	for _, bad := range []string{"abc", "-1", "1441", "1.5"} {
-		resp := do(t, "GET", s.URL+"/security/rest/token/access/session/"+bad, "", map[string]string{"Authorization": basic("simon0897", "s3cret")})
+		resp := servertest.Do(t, "GET", s.URL+"/security/rest/token/access/session/"+bad, "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")})
 		if resp.Status != 400 {
 			t.Errorf("ttl %q: status %d", bad, resp.Status)
 		}
 	}
 	// REST logout with the session token ends the session: the expiring token of another session lives on.
-	lo := do(t, "GET", s.URL+"/security/rest/token/logout", "", map[string]string{
+	lo := servertest.Do(t, "GET", s.URL+"/security/rest/token/logout", "", map[string]string{
 		"Authorization": "Bearer " + sess["access_token"].(string), "Cookie": "SESSION=" + sess["session"].(string)})
 	if lo.Status != 200 {
 		t.Fatalf("REST logout: %d %s", lo.Status, lo.Body)
 	}
-	if v := s.verify(t, sess["access_token"].(string), sess["session"].(string)); v.Status != 401 {
+	if v := s.Verify(t, sess["access_token"].(string), sess["session"].(string)); v.Status != 401 {
 		t.Fatalf("after REST logout: %d", v.Status)
 	}
-	if v := s.verify(t, exp["access_token"].(string), exp["session"].(string)); v.Status != 200 {
+	if v := s.Verify(t, exp["access_token"].(string), exp["session"].(string)); v.Status != 200 {
 		t.Fatalf("other session after logout: %d", v.Status)
 	}
-	if lo := do(t, "GET", s.URL+"/security/rest/token/logout", "", nil); lo.Status != 401 {
+	if lo := servertest.Do(t, "GET", s.URL+"/security/rest/token/logout", "", nil); lo.Status != 401 {
 		t.Fatalf("REST logout without token: %d", lo.Status)
 	}
 }
 
 func TestVerifyRejections(t *testing.T) {
 	// 127.0.0.1 is a trusted proxy here, so X-Forwarded-For plays the client host.
-	s := newStack(t, func(su *setup) {
+	s := newStack(t, func(su *servertest.Setup) {
 		su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	})
 	issue := func(path, host string) (string, string) {
-		resp := do(t, "GET", s.URL+path, "", map[string]string{"Authorization": basic("simon0897", "s3cret"), "X-Forwarded-For": host})
-		m := resp.json(t)
+		resp := servertest.Do(t, "GET", s.URL+path, "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret"), "X-Forwarded-For": host})
+		m := resp.JSON(t)
 		sess, _ := m["session"].(string)
 		return m["access_token"].(string), sess
 	}
-	check := func(tok, sess, host string) response {
+	check := func(tok, sess, host string) servertest.Response {
 		h := map[string]string{"Authorization": "Bearer " + tok, "X-Forwarded-For": host}
 		if sess != "" {
 			h["Cookie"] = "SESSION=" + sess
 		}
-		return do(t, "GET", s.URL+server.PathVerify, "", h)
+		return servertest.Do(t, "GET", s.URL+server.PathVerify, "", h)
 	}
 	const host = "198.51.100.7"
 	tok, sess := issue("/security/rest/token/access/session/60", host)
@@ -356,13 +341,13 @@ func TestVerifyRejections(t *testing.T) {
 	}
 	_, otherSess := issue("/security/rest/token/access/session/60", host)
 
-	cases := map[string]response{
+	cases := map[string]servertest.Response{
 		"no SESSION":      check(tok, "", host),
 		"wrong SESSION":   check(tok, otherSess, host),
 		"another host":    check(tok, sess, "203.0.113.1"),
 		"garbage token":   check("eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..AAAA.BBBB.CCCC", sess, host),
-		"lower-case name": do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Authorization": "Bearer " + tok, "Cookie": "session=" + sess, "X-Forwarded-For": host}),
-		"no token at all": do(t, "GET", s.URL+server.PathVerify, "", nil),
+		"lower-case name": servertest.Do(t, "GET", s.URL+server.PathVerify, "", map[string]string{"Authorization": "Bearer " + tok, "Cookie": "session=" + sess, "X-Forwarded-For": host}),
+		"no token at all": servertest.Do(t, "GET", s.URL+server.PathVerify, "", nil),
 	}
 	for name, r := range cases {
 		if r.Status != 401 || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer ") {
@@ -413,13 +398,13 @@ func TestVerifyRejections(t *testing.T) {
 }
 
 func TestHostCheckCanBeSwitchedOff(t *testing.T) {
-	s := newStack(t, func(su *setup) {
+	s := newStack(t, func(su *servertest.Setup) {
 		su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 		su.Token.CheckHost = false
 	})
-	resp := do(t, "GET", s.URL+"/security/rest/token/access/session/0", "", map[string]string{"Authorization": basic("simon0897", "s3cret"), "X-Forwarded-For": "198.51.100.7"})
-	m := resp.json(t)
-	r := do(t, "GET", s.URL+server.PathVerify, "", map[string]string{
+	resp := servertest.Do(t, "GET", s.URL+"/security/rest/token/access/session/0", "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret"), "X-Forwarded-For": "198.51.100.7"})
+	m := resp.JSON(t)
+	r := servertest.Do(t, "GET", s.URL+server.PathVerify, "", map[string]string{
 		"Authorization": "Bearer " + m["access_token"].(string), "Cookie": "SESSION=" + m["session"].(string), "X-Forwarded-For": "203.0.113.1"})
 	if r.Status != 200 {
 		t.Fatalf("host checks off, other host: %d", r.Status)
@@ -428,7 +413,7 @@ func TestHostCheckCanBeSwitchedOff(t *testing.T) {
 
 func TestWSDLAddress(t *testing.T) {
 	plain := newStack(t)
-	proxied := newStack(t, func(su *setup) {
+	proxied := newStack(t, func(su *servertest.Setup) {
 		su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	})
 	forwarded := map[string]string{"X-Forwarded-Proto": "https", "X-Forwarded-Host": "tokens.example.com"}
@@ -444,7 +429,7 @@ func TestWSDLAddress(t *testing.T) {
 		{proxied, tokPath + "?wsdl", forwarded, "https://tokens.example.com" + tokPath},
 	}
 	for _, c := range cases {
-		resp := do(t, "GET", c.s.URL+c.path, "", c.header)
+		resp := servertest.Do(t, "GET", c.s.URL+c.path, "", c.header)
 		if resp.Status != 200 {
 			t.Fatalf("GET %s: %d", c.path, resp.Status)
 		}
@@ -462,7 +447,7 @@ func TestWSDLAddress(t *testing.T) {
 			}
 		}
 	}
-	if resp := do(t, "GET", plain.URL+tokPath, "", nil); resp.Status != http.StatusMethodNotAllowed {
+	if resp := servertest.Do(t, "GET", plain.URL+tokPath, "", nil); resp.Status != http.StatusMethodNotAllowed {
 		t.Fatalf("GET without ?wsdl: %d", resp.Status)
 	}
 }

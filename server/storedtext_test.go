@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -24,35 +26,35 @@ var badText = map[string]string{
 // TestCryptolensStoredTextRefused: Activate with a bad MachineCode or FriendlyName, CreateTrialKey and
 // CreateKey with bad text answer Cryptolens' bad-input error and store nothing.
 func TestCryptolensStoredTextRefused(t *testing.T) {
-	cl := newCLStack(t)
+	cl := servertest.NewCLStack(t)
 	ctx := context.Background()
-	k := cl.newKey(t, license.KeySpec{MaxNoOfMachines: 5})
-	tok := cl.token(t, license.TokenSpec{})
+	k := cl.NewKey(t, license.KeySpec{MaxNoOfMachines: 5})
+	tok := cl.Token(t, license.TokenSpec{})
 	for name, v := range badText {
-		mustFail(t, "Activate, MachineCode "+name, cl.post(t, "key/Activate", cl.form(tok, cl.product.ID, k.Key, "MachineCode", v)),
+		servertest.MustFail(t, "Activate, MachineCode "+name, cl.Post(t, "key/Activate", cl.Form(tok, cl.Product.ID, k.Key, "MachineCode", v)),
 			"The input parameters were incorrect.")
-		mustFail(t, "Activate, FriendlyName "+name, cl.post(t, "key/Activate", cl.form(tok, cl.product.ID, k.Key, "MachineCode", "m1",
+		servertest.MustFail(t, "Activate, FriendlyName "+name, cl.Post(t, "key/Activate", cl.Form(tok, cl.Product.ID, k.Key, "MachineCode", "m1",
 			"FriendlyName", v)), "The input parameters were incorrect.")
-		mustFail(t, "CreateTrialKey, MachineCode "+name, cl.post(t, "key/CreateTrialKey", url.Values{"token": {tok},
-			"ProductId": {fmt.Sprint(cl.product.ID)}, "MachineCode": {v}}), "The input parameters were incorrect.")
-		mustFail(t, "CreateKey, customer name "+name, cl.post(t, "key/CreateKey", url.Values{"token": {tok},
-			"ProductId": {fmt.Sprint(cl.product.ID)}, "NewCustomer": {"true"}, "Name": {v}}), "The input parameters were incorrect.")
+		servertest.MustFail(t, "CreateTrialKey, MachineCode "+name, cl.Post(t, "key/CreateTrialKey", url.Values{"token": {tok},
+			"ProductId": {fmt.Sprint(cl.Product.ID)}, "MachineCode": {v}}), "The input parameters were incorrect.")
+		servertest.MustFail(t, "CreateKey, customer name "+name, cl.Post(t, "key/CreateKey", url.Values{"token": {tok},
+			"ProductId": {fmt.Sprint(cl.Product.ID)}, "NewCustomer": {"true"}, "Name": {v}}), "The input parameters were incorrect.")
 	}
-	mustFail(t, "CreateKey, Notes with ESC", cl.post(t, "key/CreateKey", url.Values{"token": {tok},
-		"ProductId": {fmt.Sprint(cl.product.ID)}, "Notes": {"a\x1b]0;x\x07"}}), "The input parameters were incorrect.")
+	servertest.MustFail(t, "CreateKey, Notes with ESC", cl.Post(t, "key/CreateKey", url.Values{"token": {tok},
+		"ProductId": {fmt.Sprint(cl.Product.ID)}, "Notes": {"a\x1b]0;x\x07"}}), "The input parameters were incorrect.")
 	if acts, err := cl.Store.ListActivations(ctx, k.GlobalID); err != nil || len(acts) != 0 {
 		t.Fatalf("refused activations stored %+v (%v)", acts, err)
 	}
-	if keys, err := cl.Store.ListLicenseKeys(ctx, cl.product.ID); err != nil || len(keys) != 1 {
+	if keys, err := cl.Store.ListLicenseKeys(ctx, cl.Product.ID); err != nil || len(keys) != 1 {
 		t.Fatalf("refused CreateKey/CreateTrialKey stored keys: %d (%v)", len(keys), err)
 	}
 	if cs, err := cl.Store.ListCustomers(ctx, "simon0897"); err != nil || len(cs) != 0 {
 		t.Fatalf("refused CreateKey stored customers %v (%v)", cs, err)
 	}
 	// Multi-line fields keep their line breaks; the Mid a client gets back is the machine code it sent.
-	mustOK(t, "CreateKey with two lines of notes", cl.post(t, "key/CreateKey", url.Values{"token": {tok},
-		"ProductId": {fmt.Sprint(cl.product.ID)}, "Notes": {"line 1\r\nline 2\tend"}, "AllowedMachines": {"a\nb"}}))
-	_, lk := verified(t, cl.pubXML, cl.post(t, "key/Activate", cl.form(tok, cl.product.ID, k.Key, "MachineCode", "Ünïcode-mä",
+	servertest.MustOK(t, "CreateKey with two lines of notes", cl.Post(t, "key/CreateKey", url.Values{"token": {tok},
+		"ProductId": {fmt.Sprint(cl.Product.ID)}, "Notes": {"line 1\r\nline 2\tend"}, "AllowedMachines": {"a\nb"}}))
+	_, lk := servertest.Verified(t, cl.PubXML, cl.Post(t, "key/Activate", cl.Form(tok, cl.Product.ID, k.Key, "MachineCode", "Ünïcode-mä",
 		"Sign", "true", "SignMethod", "1")))
 	if ms := lk["ActivatedMachines"].([]any); len(ms) != 1 || ms[0].(map[string]any)["Mid"] != "Ünïcode-mä" {
 		t.Fatalf("ActivatedMachines = %v", ms)
@@ -62,15 +64,15 @@ func TestCryptolensStoredTextRefused(t *testing.T) {
 // TestLicenseSOAPStoredTextRefused: the SOAP LicenseService refuses the same text with a Client fault
 // carrying Cryptolens' message, and stores nothing.
 func TestLicenseSOAPStoredTextRefused(t *testing.T) {
-	l := newLicStack(t)
-	k, err := l.env.Svc.CreateKey(context.Background(), license.Admin(), l.prod.ID, license.KeySpec{MaxNoOfMachines: 5})
+	l := servertest.NewLicStack(t)
+	k, err := l.Env.Svc.CreateKey(context.Background(), license.Admin(), l.Prod.ID, license.KeySpec{MaxNoOfMachines: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for name, v := range map[string]string{"C1 CSI": "mach\u009bine", "DEL": "mach\u007fine", "escaped ESC": "mach&#27;ine"} {
-		inner := fmt.Sprintf("<productId>%d</productId><key>%s</key><machineCode>%s</machineCode>", l.prod.ID, k.Key.Key, v)
-		r := l.call(t, basic("simon0897", "s3cret"), "activate", inner)
-		if code, msg := faultString(t, r.Body); r.Status != 500 || !strings.Contains(code, "Client") ||
+		inner := fmt.Sprintf("<productId>%d</productId><key>%s</key><machineCode>%s</machineCode>", l.Prod.ID, k.Key.Key, v)
+		r := l.Call(t, servertest.Basic("simon0897", "s3cret"), "activate", inner)
+		if code, msg := servertest.FaultString(t, r.Body); r.Status != 500 || !strings.Contains(code, "Client") ||
 			(msg != "The input parameters were incorrect." && name != "escaped ESC") {
 			t.Fatalf("activate, machineCode %s: HTTP %d %s %q", name, r.Status, code, msg)
 		}
@@ -83,10 +85,10 @@ func TestLicenseSOAPStoredTextRefused(t *testing.T) {
 // TestWooStoredTextRefused: a domain with a control character (WordPress's sanitizing removes only NUL) is
 // refused with the plugin's error envelope, and no activation is recorded.
 func TestWooStoredTextRefused(t *testing.T) {
-	w := newWooStack(t, license.WooStoreSpec{Name: "Simon's shop"})
-	k := w.key(t, license.KeySpec{MaxNoOfMachines: 2})
-	r := w.post(t, "activate", wooForm(wooParamsFor(k, "shop\x1b[2J.example", 0)...), nil)
-	wooWantBody(t, "activate with ESC in the domain", r, 500, `{"error":true,"status":500,"errors":{"domain":["Invalid domain."]}}`)
+	w := servertest.NewWooStack(t, woo.StoreSpec{Name: "Simon's shop"})
+	k := w.Key(t, license.KeySpec{MaxNoOfMachines: 2})
+	r := w.Post(t, "activate", servertest.WooForm(servertest.WooParamsFor(k, "shop\x1b[2J.example", 0)...), nil)
+	servertest.WooWantBody(t, "activate with ESC in the domain", r, 500, `{"error":true,"status":500,"errors":{"domain":["Invalid domain."]}}`)
 	if acts, err := w.Store.ListActivations(context.Background(), k.GlobalID); err != nil || len(acts) != 0 {
 		t.Fatalf("refused activation stored %+v (%v)", acts, err)
 	}
@@ -95,19 +97,19 @@ func TestWooStoredTextRefused(t *testing.T) {
 // TestUserAuthLoginStoredTextRefused: userauth/Login refuses a bad DeviceName, VendorAppName or MachineCode
 // with Cryptolens' bad-input error and records no authorization and no device.
 func TestUserAuthLoginStoredTextRefused(t *testing.T) {
-	s := newAppStack(t)
+	s := servertest.NewAppStack(t)
 	good := map[string]string{"MachineCode": "m-1", "DeviceName": "laptop", "VendorAppName": "CLI"}
 	for field := range good {
 		for name, v := range badText {
 			if name == "too long" && field != "MachineCode" {
 				v = strings.Repeat("d", 257)
 			}
-			f := url.Values{"token": {s.parent}, "UserName": {"paul1234"}, "Password": {"pa55"}}
+			f := url.Values{"token": {s.Parent}, "UserName": {"paul1234"}, "Password": {"pa55"}}
 			for k, gv := range good {
 				f.Set(k, gv)
 			}
 			f.Set(field, v)
-			mustFail(t, "Login, "+field+" "+name, s.post(t, "userauth/Login", f), "The input parameters were incorrect.")
+			servertest.MustFail(t, "Login, "+field+" "+name, s.Post(t, "userauth/Login", f), "The input parameters were incorrect.")
 		}
 	}
 	ctx := context.Background()
@@ -122,23 +124,23 @@ func TestUserAuthLoginStoredTextRefused(t *testing.T) {
 // TestCryptolensExtendLicenseBounded: extensions that would carry the expiry past year 9999 are refused with
 // Cryptolens' bad-input error and leave the key as it was; so are bad NoOfDays.
 func TestCryptolensExtendLicenseBounded(t *testing.T) {
-	cl := newCLStack(t)
+	cl := servertest.NewCLStack(t)
 	ctx := context.Background()
-	k := cl.newKey(t, license.KeySpec{Period: 30})
-	tok := cl.token(t, license.TokenSpec{})
+	k := cl.NewKey(t, license.KeySpec{Period: 30})
+	tok := cl.Token(t, license.TokenSpec{})
 	for _, n := range []string{"-1", "36601", "99999999999", "x"} {
-		mustFail(t, "ExtendLicense NoOfDays="+n, cl.post(t, "key/ExtendLicense", cl.form(tok, cl.product.ID, k.Key, "NoOfDays", n)),
+		servertest.MustFail(t, "ExtendLicense NoOfDays="+n, cl.Post(t, "key/ExtendLicense", cl.Form(tok, cl.Product.ID, k.Key, "NoOfDays", n)),
 			"The input parameters were incorrect.")
 	}
 	refused := 0
 	for i := range 100 { // 100 × 36,600 days would be year 12,000
-		m := cl.post(t, "key/ExtendLicense", cl.form(tok, cl.product.ID, k.Key, "NoOfDays", "36600"))
+		m := cl.Post(t, "key/ExtendLicense", cl.Form(tok, cl.Product.ID, k.Key, "NoOfDays", "36600"))
 		if m["result"] == float64(1) {
-			mustFail(t, fmt.Sprintf("extension %d", i), m, "The input parameters were incorrect.")
+			servertest.MustFail(t, fmt.Sprintf("extension %d", i), m, "The input parameters were incorrect.")
 			refused++
 		}
 	}
-	got, err := cl.Store.GetLicenseKey(ctx, cl.product.ID, k.Key)
+	got, err := cl.Store.GetLicenseKey(ctx, cl.Product.ID, k.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

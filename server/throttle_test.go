@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,27 +14,17 @@ import (
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/server"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
-// withThrottle throttles sign-ins on the stack's clock, with X-Forwarded-For playing the client address.
-func withThrottle(c auth.ThrottleConfig) option {
-	return func(su *setup) {
-		su.Server.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-		su.wire = append(su.wire, func(st *stack, d *server.Deps) {
-			c.Now = st.Clock.Now
-			d.Throttle = auth.NewThrottle(c)
-		})
-	}
-}
-
-func restSignIn(t *testing.T, s *stack, user, pass, from string) response {
+func restSignIn(t *testing.T, s *stack, user, pass, from string) servertest.Response {
 	t.Helper()
-	return do(t, "GET", s.URL+"/security/rest/token/access/60", "", map[string]string{
-		"Authorization": basic(user, pass), "X-Forwarded-For": from})
+	return servertest.Do(t, "GET", s.URL+"/security/rest/token/access/60", "", map[string]string{
+		"Authorization": servertest.Basic(user, pass), "X-Forwarded-For": from})
 }
 
 func TestWrongPasswordStormIsThrottledPerAccount(t *testing.T) {
-	s := newStack(t, withThrottle(auth.ThrottleConfig{AccountBurst: 3, AccountEvery: 30 * time.Second, AddressBurst: 100, AddressEvery: time.Second}))
+	s := newStack(t, servertest.WithThrottle(auth.ThrottleConfig{AccountBurst: 3, AccountEvery: 30 * time.Second, AddressBurst: 100, AddressEvery: time.Second}))
 	for i := range 3 {
 		if r := restSignIn(t, s, "simon0897", "guess", "192.0.2.1"); r.Status != 401 {
 			t.Fatalf("wrong password %d: %d", i+1, r.Status)
@@ -46,8 +35,8 @@ func TestWrongPasswordStormIsThrottledPerAccount(t *testing.T) {
 	if r.Status != 429 || r.Header.Get("Retry-After") != "30" || !strings.Contains(r.Body, "too many failed sign-ins") {
 		t.Fatalf("locked account from the failing address: %d Retry-After %q %s", r.Status, r.Header.Get("Retry-After"), r.Body)
 	}
-	soapResp := do(t, "POST", s.URL+tokPath, seedRequest(t, "getAccessToken"), map[string]string{
-		"Content-Type": "text/xml", "Authorization": basic("simon0897", "s3cret"), "X-Forwarded-For": "192.0.2.1"})
+	soapResp := servertest.Do(t, "POST", s.URL+tokPath, seedRequest(t, "getAccessToken"), map[string]string{
+		"Content-Type": "text/xml", "Authorization": servertest.Basic("simon0897", "s3cret"), "X-Forwarded-For": "192.0.2.1"})
 	if soapResp.Status != 429 || soapResp.Header.Get("Retry-After") == "" || !strings.Contains(soapResp.Body, "too many failed sign-ins") {
 		t.Fatalf("SOAP for a locked account: %d %s", soapResp.Status, soapResp.Body)
 	}
@@ -65,7 +54,7 @@ func TestWrongPasswordStormIsThrottledPerAccount(t *testing.T) {
 // TestStormDoesNotLockOutOwner: wrong passwords from 20 addresses lock the account for those addresses only;
 // its owner, from an address that has not failed, signs in at once, and the attackers stay throttled.
 func TestStormDoesNotLockOutOwner(t *testing.T) {
-	s := newStack(t, withThrottle(auth.DefaultThrottle))
+	s := newStack(t, servertest.WithThrottle(auth.DefaultThrottle))
 	attacker := func(i int) string { return fmt.Sprintf("127.0.1.%d", i+1) }
 	for range 3 {
 		for i := range 20 {
@@ -96,8 +85,8 @@ func TestStormDoesNotLockOutOwner(t *testing.T) {
 // window, with the count, not one per request.
 func TestThrottledRefusalsAuditedPerWindow(t *testing.T) {
 	var logs syncBuffer
-	s := newStack(t, withThrottle(auth.ThrottleConfig{AccountBurst: 1, AccountEvery: time.Hour, AddressBurst: 1000, AddressEvery: time.Second}),
-		func(su *setup) { su.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	s := newStack(t, servertest.WithThrottle(auth.ThrottleConfig{AccountBurst: 1, AccountEvery: time.Hour, AddressBurst: 1000, AddressEvery: time.Second}),
+		func(su *servertest.Setup) { su.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
 	restSignIn(t, s, "paul1234", "guess", "192.0.2.9")
 	const windows, perWindow = 3, 60
 	for range windows {
@@ -110,7 +99,7 @@ func TestThrottledRefusalsAuditedPerWindow(t *testing.T) {
 	}
 	restSignIn(t, s, "paul1234", "pa55", "192.0.2.9") // the next refusal writes the last window's count
 	rows, refusals := 0, 0
-	for _, e := range s.auditLog(t) {
+	for _, e := range s.AuditLog(t) {
 		if e.Outcome != "throttled" {
 			continue
 		}
@@ -130,7 +119,7 @@ func TestThrottledRefusalsAuditedPerWindow(t *testing.T) {
 }
 
 func TestSprayFromOneAddressIsThrottledPerAddress(t *testing.T) {
-	s := newStack(t, withThrottle(auth.ThrottleConfig{AccountBurst: 100, AccountEvery: time.Second, AddressBurst: 5, AddressEvery: 10 * time.Second}))
+	s := newStack(t, servertest.WithThrottle(auth.ThrottleConfig{AccountBurst: 100, AccountEvery: time.Second, AddressBurst: 5, AddressEvery: 10 * time.Second}))
 	for _, user := range []string{"a", "b", "c", "d", "e"} {
 		restSignIn(t, s, user, "guess", "192.0.2.66")
 	}
@@ -158,10 +147,10 @@ func TestUnknownUserAndWrongPasswordAnswerAlike(t *testing.T) {
 // answered even from an address that is throttled (a shared NAT).
 func TestClientAndLicenseTokenGuessingThrottled(t *testing.T) {
 	cfg := auth.ThrottleConfig{AccountBurst: 3, AccountEvery: time.Minute, AddressBurst: 5, AddressEvery: time.Minute}
-	st := newOAuthStack(t, oauthSetup{}, withThrottle(cfg))
+	st := newOAuthStack(t, oauthSetup{}, servertest.WithThrottle(cfg))
 	c := st.client(t, apiclient.Spec{ID: "app", Scopes: []string{"Partner"}})
-	tokenReq := func(path, key, from string) response {
-		return send(t, "POST", st.URL+path, "grant_type=client_credentials&token=x", http.Header{
+	tokenReq := func(path, key, from string) servertest.Response {
+		return servertest.Send(t, "POST", st.URL+path, "grant_type=client_credentials&token=x", http.Header{
 			"Authorization": {clientBasic("app", key)}, "Content-Type": {formType}, "X-Forwarded-For": {from}})
 	}
 	for i := range 20 { // from rotating addresses: the client id is never locked
@@ -182,10 +171,10 @@ func TestClientAndLicenseTokenGuessingThrottled(t *testing.T) {
 		t.Fatalf("the right key from a throttled address: %d %s", r.Status, r.Body)
 	}
 
-	cl := newCLStack(t, withThrottle(cfg))
-	valid := cl.token(t, license.TokenSpec{})
-	getKey := func(tok, from string) response {
-		return send(t, "POST", cl.URL+"/api/key/GetKey", "token="+url.QueryEscape(tok)+"&ProductId=1&Key=AAAAA-AAAAA-AAAAA-AAAAA",
+	cl := servertest.NewCLStack(t, servertest.WithThrottle(cfg))
+	valid := cl.Token(t, license.TokenSpec{})
+	getKey := func(tok, from string) servertest.Response {
+		return servertest.Send(t, "POST", cl.URL+"/api/key/GetKey", "token="+url.QueryEscape(tok)+"&ProductId=1&Key=AAAAA-AAAAA-AAAAA-AAAAA",
 			http.Header{"Content-Type": {formType}, "X-Forwarded-For": {from}})
 	}
 	for range 5 {

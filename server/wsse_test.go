@@ -9,6 +9,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
 // wsseEnvelope is getAccessToken with a WCF-style Security header (o:/u: prefixes, mustUnderstand).
@@ -31,10 +32,10 @@ func digestPassword(nonce []byte, created, pw string) string {
 
 func TestWSSecurityUsernameToken(t *testing.T) {
 	s := newStack(t)
-	post := func(env string) response {
-		return do(t, "POST", s.URL+tokPath, env, map[string]string{"Content-Type": "text/xml"}) // no Basic
+	post := func(env string) servertest.Response {
+		return servertest.Do(t, "POST", s.URL+tokPath, env, map[string]string{"Content-Type": "text/xml"}) // no Basic
 	}
-	tokenOf := func(r response) string {
+	tokenOf := func(r servertest.Response) string {
 		d := etree.NewDocument()
 		if err := d.ReadFromString(r.Body); err != nil {
 			t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 // one wrapper element and message per operation and response, one portType, a SOAP 1.1 and a SOAP 1.2 binding
 // with empty soapActions and literal bodies, and both ports on the rewritten address.
 func TestLicenseServiceStructure(t *testing.T) {
-	ops := []string{"activate", "deactivate", "getKey", "createKey", "blockKey", "unblockKey", "extendLicense"}
+	ops := operations(t, LicenseService)
 	root := parse(t, write(t, LicenseService, "https://lic.example.com"))
 	if got := root.SelectAttrValue("targetNamespace", ""); got != LicenseNamespace {
 		t.Fatalf("targetNamespace = %q", got)

@@ -18,7 +18,7 @@ import (
 	"strings"
 )
 
-// Namespace is the targetNamespace of both documents.
+// Namespace is the targetNamespace of the two Spectrum documents, TokenManagerService and TokenLogoutService.
 const Namespace = "http://token.security.common.server.platform.spectrum.pb.com/"
 
 // LicenseNamespace is the targetNamespace of our own LicenseService (no Spectrum counterpart to follow).
@@ -132,4 +132,31 @@ func Raw(s Service) []byte {
 		return nil
 	}
 	return slices.Clone(d.raw)
+}
+
+// Operations returns the operations of the service's portType, in document order: the one list of what a
+// service offers, which its handlers and the tests are checked against.
+func Operations(s Service) ([]string, error) {
+	d, ok := lookup(s)
+	if !ok {
+		return nil, fmt.Errorf("wsdl: unknown service %d", int(s))
+	}
+	var defs struct {
+		PortTypes []struct {
+			Operations []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"operation"`
+		} `xml:"portType"`
+	}
+	if err := xml.Unmarshal(d.raw, &defs); err != nil {
+		return nil, fmt.Errorf("wsdl: %s: %w", s.Path(), err)
+	}
+	if len(defs.PortTypes) != 1 {
+		return nil, fmt.Errorf("wsdl: %s has %d portTypes, want 1", s.Path(), len(defs.PortTypes))
+	}
+	var ops []string
+	for _, op := range defs.PortTypes[0].Operations {
+		ops = append(ops, op.Name)
+	}
+	return ops, nil
 }

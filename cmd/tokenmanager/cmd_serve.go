@@ -28,6 +28,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
+	licwoo "github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
@@ -198,7 +199,7 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 	}
 	st.clients, st.pa = clients, pa
 	licenses := license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})
-	woo := license.NewWoo(licenses, store, license.WooOptions{TokenLifetime: f.wooTokenLifetime})
+	woo := licwoo.New(licenses, store, licwoo.Options{TokenLifetime: f.wooTokenLifetime})
 	st.appAuth = appauth.New(store, licenses, appauth.Options{})
 	recorder := audit.New(store, audit.Options{Log: log})
 	// Closed after the HTTP server has drained (and before the database): writes what is still buffered.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/license"
+	licwoo "github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -45,7 +46,7 @@ example:
 }
 
 // wooRun runs a woo command as the operator.
-type wooRun func(ctx context.Context, inv *invocation, woo *license.Woo, licenses *license.Service) error
+type wooRun func(ctx context.Context, inv *invocation, woo *licwoo.Service, licenses *license.Service) error
 
 // withWoo is withStore for the WooCommerce service.
 func withWoo(fs *flag.FlagSet, run wooRun) runFunc {
@@ -54,7 +55,7 @@ func withWoo(fs *flag.FlagSet, run wooRun) runFunc {
 		if err != nil {
 			return err
 		}
-		return run(ctx, inv, license.NewWoo(licenses, db, license.WooOptions{}), licenses)
+		return run(ctx, inv, licwoo.New(licenses, db, licwoo.Options{}), licenses)
 	})
 }
 
@@ -93,12 +94,12 @@ func parseID(s string) (int64, error) {
 func wooStoreAdd(fs *flag.FlagSet) runFunc {
 	var f storeSettings
 	f.register(fs)
-	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *license.Woo, _ *license.Service) error {
+	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *licwoo.Service, _ *license.Service) error {
 		code, err := f.readCode(inv.stdin)
 		if err != nil {
 			return err
 		}
-		st, err := woo.CreateStore(ctx, license.Admin(), inv.args[0], license.WooStoreSpec{Name: f.name, Code: code,
+		st, err := woo.CreateStore(ctx, license.Admin(), inv.args[0], licwoo.StoreSpec{Name: f.name, Code: code,
 			RequireToken: f.requireToken, ErrorsByCode: f.errorsByCode})
 		if errors.Is(err, storage.ErrConflict) {
 			return errors.New("another store has this code; choose another")
@@ -113,7 +114,7 @@ func wooStoreAdd(fs *flag.FlagSet) runFunc {
 
 func wooStoreList(fs *flag.FlagSet) runFunc {
 	vendor := fs.String("vendor", "", "only this vendor's stores")
-	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *license.Woo, _ *license.Service) error {
+	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *licwoo.Service, _ *license.Service) error {
 		stores, err := woo.ListStores(ctx, license.Admin())
 		if err != nil {
 			return err
@@ -138,12 +139,12 @@ func wooStoreList(fs *flag.FlagSet) runFunc {
 func wooStoreSet(fs *flag.FlagSet) runFunc {
 	var f storeSettings
 	f.register(fs)
-	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *license.Woo, _ *license.Service) error {
+	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *licwoo.Service, _ *license.Service) error {
 		id, err := parseID(inv.args[0])
 		if err != nil {
 			return err
 		}
-		var ch license.WooStoreChange
+		var ch licwoo.StoreChange
 		if inv.given("name") {
 			ch.Name = &f.name
 		}
@@ -170,7 +171,7 @@ func wooStoreSet(fs *flag.FlagSet) runFunc {
 
 func wooSKUSet(fs *flag.FlagSet) runFunc {
 	desktop := fs.Bool("desktop", false, "a desktop product: its activations need no domain and each take a seat")
-	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *license.Woo, _ *license.Service) error {
+	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *licwoo.Service, _ *license.Service) error {
 		store, err := parseID(inv.args[0])
 		if err != nil {
 			return err
@@ -189,7 +190,7 @@ func wooSKUSet(fs *flag.FlagSet) runFunc {
 }
 
 func wooSKUList(fs *flag.FlagSet) runFunc {
-	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *license.Woo, _ *license.Service) error {
+	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *licwoo.Service, _ *license.Service) error {
 		id, err := parseID(inv.args[0])
 		if err != nil {
 			return err
@@ -208,7 +209,7 @@ func wooSKUList(fs *flag.FlagSet) runFunc {
 }
 
 func wooSKURemove(fs *flag.FlagSet) runFunc {
-	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *license.Woo, _ *license.Service) error {
+	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *licwoo.Service, _ *license.Service) error {
 		id, err := parseID(inv.args[0])
 		if err != nil {
 			return err
@@ -222,7 +223,7 @@ func wooSKURemove(fs *flag.FlagSet) runFunc {
 }
 
 func wooKey(fs *flag.FlagSet) runFunc {
-	return withWoo(fs, func(ctx context.Context, inv *invocation, _ *license.Woo, licenses *license.Service) error {
+	return withWoo(fs, func(ctx context.Context, inv *invocation, _ *licwoo.Service, licenses *license.Service) error {
 		id, err := parseID(inv.args[0])
 		if err != nil {
 			return err
@@ -231,7 +232,7 @@ func wooKey(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		printf(inv.stdout, "%s\n", license.WooKey(d.Key))
+		printf(inv.stdout, "%s\n", licwoo.Key(d.Key))
 		return nil
 	})
 }

@@ -1,0 +1,172 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/appauth"
+	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// The admin API over app authorizations and the devices they registered: what every user authorized, and
+// revocation. Same authentication and audit as admin.go; `tokenmanager appauth` does the same at the CLI.
+
+func (s *Server) routeAppAuthAdmin() {
+	if s.deps.Admin == nil || s.deps.AppAuth.Service == nil {
+		return
+	}
+	s.mux.HandleFunc("GET "+pathAdmin+"/app-authorizations", s.admin(s.adminListAppAuths))
+	s.mux.HandleFunc("GET "+pathAdmin+"/app-authorizations/{id}", s.admin(s.adminGetAppAuth))
+	s.mux.HandleFunc("DELETE "+pathAdmin+"/app-authorizations/{id}", s.admin(s.adminRevokeAppAuth))
+	s.mux.HandleFunc("GET "+pathAdmin+"/app-devices", s.admin(s.adminListAppDevices))
+	s.mux.HandleFunc("DELETE "+pathAdmin+"/app-devices", s.admin(s.adminRemoveAppDevice))
+}
+
+type adminAppAuth struct {
+	ID             int64      `json:"id"`
+	User           string     `json:"user"`
+	Vendor         string     `json:"vendor"`
+	State          string     `json:"state"` // approved, denied, revoked, expired, not collected, waiting for the app, active
+	AppName        string     `json:"app_name"`
+	DeviceName     string     `json:"device_name,omitempty"`
+	MachineCode    string     `json:"machine_code,omitempty"`
+	ParentTokenID  int64      `json:"parent_token_id"`
+	Permissions    []string   `json:"permissions"`
+	ProductLock    int64      `json:"product_lock"`
+	KeyLock        int64      `json:"key_lock"`
+	FeatureLock    int64      `json:"feature_lock"`
+	LifetimeDays   float64    `json:"lifetime_days"`
+	DecidedAt      time.Time  `json:"decided_at"`
+	ChildTokenID   int64      `json:"api_token_id,omitempty"`
+	IssuedAt       *time.Time `json:"issued_at,omitempty"`
+	TokenExpiresAt *time.Time `json:"expires_at,omitempty"`
+	RevokedAt      *time.Time `json:"revoked_at,omitempty"`
+}
+
+func (s *Server) toAdminAppAuth(a storage.AppAuthorization) adminAppAuth {
+	revoked := a.RevokedAt
+	if revoked.IsZero() {
+		revoked = a.TokenRevokedAt
+	}
+	perms := a.Permissions
+	if perms == nil {
+		perms = []string{}
+	}
+	return adminAppAuth{ID: a.ID, User: a.User, Vendor: a.Vendor, State: s.deps.AppAuth.Service.State(a), AppName: a.AppName,
+		DeviceName: a.DeviceName, MachineCode: a.MachineCode, ParentTokenID: a.ParentTokenID, Permissions: perms,
+		ProductLock: a.ProductLock, KeyLock: a.KeyLock, FeatureLock: a.FeatureLock, LifetimeDays: a.Lifetime.Hours() / 24,
+		DecidedAt: a.DecidedAt, ChildTokenID: a.ChildTokenID, IssuedAt: optionalTime(a.IssuedAt),
+		TokenExpiresAt: optionalTime(a.TokenExpiresAt), RevokedAt: optionalTime(revoked)}
+}
+
+func (s *Server) adminListAppAuths(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	f := storage.AppAuthorizationFilter{User: q.Get("user"), Vendor: q.Get("vendor")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			reply.JSON(w, http.StatusBadRequest, restError{"limit: want 1 to 10000"})
+			return
+		}
+		f.Limit = n
+	}
+	list, err := s.deps.AppAuth.Service.List(r.Context(), f)
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	out := make([]adminAppAuth, 0, len(list))
+	for _, a := range list {
+		out = append(out, s.toAdminAppAuth(a))
+	}
+	reply.JSON(w, http.StatusOK, map[string]any{"app_authorizations": out})
+}
+
+func (s *Server) adminAppAuthID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		reply.JSON(w, http.StatusNotFound, restError{"not found"})
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) adminGetAppAuth(w http.ResponseWriter, r *http.Request, _ string) {
+	id, ok := s.adminAppAuthID(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.deps.AppAuth.Service.Get(r.Context(), id, "")
+	if err != nil {
+		s.adminAppAuthError(w, r, err)
+		return
+	}
+	reply.JSON(w, http.StatusOK, s.toAdminAppAuth(a))
+}
+
+func (s *Server) adminRevokeAppAuth(w http.ResponseWriter, r *http.Request, admin string) {
+	id, ok := s.adminAppAuthID(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.deps.AppAuth.Service.Revoke(r.Context(), id, "")
+	if err != nil {
+		s.adminAppAuthError(w, r, err)
+		return
+	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.appauth.revoke", Outcome: "ok", Actor: admin, Subject: a.User,
+		ClientHost: s.clients.Host(r), Detail: fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName)})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type adminAppDevice struct {
+	CustomerID   int64     `json:"customer_id"`
+	Vendor       string    `json:"vendor"`
+	User         string    `json:"user"`
+	MachineCode  string    `json:"machine_code"`
+	DeviceName   string    `json:"device_name"`
+	RegisteredAt time.Time `json:"registered_at"`
+}
+
+func (s *Server) adminListAppDevices(w http.ResponseWriter, r *http.Request, _ string) {
+	devs, err := s.deps.AppAuth.Service.Devices(r.Context(), r.URL.Query().Get("user"))
+	if err != nil {
+		s.adminError(w, r, err)
+		return
+	}
+	out := make([]adminAppDevice, 0, len(devs))
+	for _, d := range devs {
+		out = append(out, adminAppDevice{CustomerID: d.CustomerID, Vendor: d.Vendor, User: d.User, MachineCode: d.MachineCode,
+			DeviceName: d.DeviceName, RegisteredAt: d.RegisteredAt})
+	}
+	reply.JSON(w, http.StatusOK, map[string]any{"app_devices": out})
+}
+
+func (s *Server) adminRemoveAppDevice(w http.ResponseWriter, r *http.Request, admin string) {
+	q := r.URL.Query()
+	customer, err := strconv.ParseInt(q.Get("customer"), 10, 64)
+	if err != nil || customer <= 0 || q.Get("machine") == "" {
+		reply.JSON(w, http.StatusBadRequest, restError{"customer (an id) and machine are required"})
+		return
+	}
+	n, err := s.deps.AppAuth.Service.RemoveDevice(r.Context(), customer, q.Get("machine"), "")
+	if err != nil {
+		s.adminAppAuthError(w, r, err)
+		return
+	}
+	s.deps.Audit.Record(storage.AuditEvent{Action: "admin.appauth.device.remove", Outcome: "ok", Actor: admin, ClientHost: s.clients.Host(r),
+		Detail: fmt.Sprintf("customer=%d machine=%q authorizations_revoked=%d", customer, q.Get("machine"), n)})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminAppAuthError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, appauth.ErrNotFound) {
+		reply.JSON(w, http.StatusNotFound, restError{"not found"})
+		return
+	}
+	s.adminError(w, r, err)
+}
