@@ -18,9 +18,11 @@ test-deps:
 		  [ $(NODE_CLIENT)/package-lock.json -nt $(NODE_CLIENT)/node_modules/.package-lock.json ]; }; then \
 		npm ci --prefix $(NODE_CLIENT) --no-audit --no-fund; fi
 
+# gofmt, go vet and staticcheck (a tool dependency in go.mod: go tool staticcheck).
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 test: test-deps vet
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...

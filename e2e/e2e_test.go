@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -73,9 +72,10 @@ func runMain(m *testing.M) int {
 
 // build compiles ./cmd/tokenmanager (cgo on: go-sqlite3) into out.
 func build(out string) error {
+	// go test puts its own GOROOT/bin first on the PATH of the tests it runs, so this finds the go that runs us.
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return fmt.Errorf("no go command on PATH: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
