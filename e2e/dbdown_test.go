@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -412,5 +414,133 @@ func (pg *ownPostgres) run(t *testing.T, prog string, args ...string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		log, _ := os.ReadFile(filepath.Join(pg.dir, "log"))
 		t.Fatalf("%s %s: %v\n%s\nserver log:\n%s", prog, strings.Join(args, " "), err, out, log)
+	}
+}
+
+// TestSQLiteDiskFull fills the disk under a SQLite node (a small tmpfs the test mounts, so it needs root or
+// skips; CI runs as root). Writes are answered 503 with Retry-After while no space is left, tokens already
+// issued keep verifying, issuing works again once space returns, every acknowledged token verifies, and
+// SQLite finds the file whole.
+func TestSQLiteDiskFull(t *testing.T) {
+	t.Parallel()
+	needServer(t)
+	mnt, err := os.MkdirTemp("", "tokenmanager-full-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(mnt) })
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", mnt).CombinedOutput(); err != nil {
+		skipOrFatal(t, "cannot mount a small tmpfs to fill (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", mnt, err, out)
+		}
+	})
+	srv := launchServer(t, &tmServer{DataDir: filepath.Join(mnt, "data"), AdminPassword: "admin-" + randomHex()})
+
+	var acked []string
+	issue := func() response {
+		r, rt := srv.restToken(t, adminUser, srv.AdminPassword, false, 60)
+		if r.Status == http.StatusOK {
+			acked = append(acked, rt.AccessToken)
+		}
+		return r
+	}
+	for range 20 {
+		if r := issue(); r.Status != http.StatusOK {
+			t.Fatalf("issue with space left: %s", r)
+		}
+	}
+
+	filler := filepath.Join(mnt, "filler")
+	fill(t, filler)
+	// SQLite may still append to the room its WAL already has: issue until a write needs more (bounded).
+	var full response
+	for i := 0; ; i++ {
+		if full = issue(); full.Status != http.StatusOK {
+			break
+		}
+		if i == 20000 {
+			t.Fatalf("%d tokens issued on a full disk", i)
+		}
+	}
+	if full.Status != http.StatusServiceUnavailable || full.Header.Get("Retry-After") == "" {
+		t.Fatalf("issue on a full disk: %s; want 503 with Retry-After", full)
+	}
+	if err := jsonField(full, "error", "service temporarily unavailable; retry later"); err != nil {
+		t.Error(err)
+	}
+	for range 5 { // it stays refused, not failed differently
+		if r := issue(); r.Status != http.StatusServiceUnavailable {
+			t.Errorf("issue again on a full disk: %s; want 503", r)
+		}
+	}
+	srv.mustVerify(t, "a token issued before the disk filled", acked[0], "", adminUser, "open")
+	logged, _, _ := strings.Cut(srv.out.String()[max(0, strings.Index(srv.out.String(), "database unavailable")):], "\n")
+	if !strings.Contains(logged, "database or disk is full") {
+		t.Errorf("the log does not say the disk is full: %q", logged)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "issue once space returns", func() error {
+		if r := issue(); r.Status != http.StatusOK {
+			return fmt.Errorf("%s", r)
+		}
+		return nil
+	})
+	for range 20 { // and keeps working: no transaction was left open on the writer
+		if r := issue(); r.Status != http.StatusOK {
+			t.Fatalf("issue after space returned: %s", r)
+		}
+	}
+	for _, tok := range acked {
+		srv.mustVerify(t, "an acknowledged token", tok, "", adminUser, "open")
+	}
+	srv.Stop()
+	checkSQLite(t, filepath.Join(srv.DataDir, "tokenmanager.db"))
+	t.Logf("%d tokens acknowledged around a full disk, all verify; integrity_check ok", len(acked))
+}
+
+// fill writes to path until the file system is full.
+func fill(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !strings.Contains(err.Error(), "no space left") {
+				t.Fatalf("filling the disk: %v", err)
+			}
+			return
+		}
+	}
+}
+
+// checkSQLite runs SQLite's own checks on the database file at path: integrity and foreign keys.
+func checkSQLite(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var integrity string
+	if err := db.QueryRowContext(context.Background(), `PRAGMA integrity_check`).Scan(&integrity); err != nil || integrity != "ok" {
+		t.Fatalf("integrity_check: %q, %v", integrity, err)
+	}
+	rows, err := db.QueryContext(context.Background(), `PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		t.Fatal("foreign_key_check found rows pointing nowhere")
 	}
 }
