@@ -62,8 +62,7 @@ func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, admin stri
 				reply.JSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
 				return
 			case err != nil:
-				s.env.InternalError(r.Context(), err)
-				reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
+				s.restFailure(w, r, err)
 				return
 			}
 			name = u.Name
@@ -259,6 +258,5 @@ func (s *Server) adminError(w http.ResponseWriter, r *http.Request, err error) {
 		reply.JSON(w, http.StatusNotFound, restError{"not found"})
 		return
 	}
-	s.env.InternalError(r.Context(), err)
-	reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
+	s.restFailure(w, r, err)
 }

@@ -90,8 +90,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			s.env.InternalError(r.Context(), err)
-			reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
+			s.restFailure(w, r, err)
 			return
 		}
 		if kinds := splitKinds(q["kind"]); len(kinds) > 0 && !slices.Contains(kinds, id.Kind) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/internal/surface"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -91,7 +92,7 @@ func invalidRequest(desc string) *oauthError {
 }
 
 var errUnavailable = &oauthError{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
-	Description: "the service is temporarily unavailable", RetryAfter: 5 * time.Second}
+	Description: "the service is temporarily unavailable", RetryAfter: surface.RetryAfterUnavailable}
 
 // writeOAuthJSON sends a response that may carry a token or credential: RFC 6749 §5.1 wants
 // Cache-Control: no-store and Pragma: no-cache on those, and the §5.2 example has them on errors too.
@@ -470,6 +471,7 @@ func (s *Server) oauthVerify(w http.ResponseWriter, r *http.Request) {
 	v, refusal, err := s.checkOAuthBearer(r, tok, required)
 	if err != nil {
 		s.env.InternalError(r.Context(), err)
+		reply.RetryAfter(w.Header(), surface.RetryAfterUnavailable)
 		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
 		return
 	}
@@ -518,6 +520,7 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	scopes, err := s.deps.OAuth.Clients.ScopesSupported(r.Context())
 	if err != nil {
 		s.env.InternalError(r.Context(), err)
+		reply.RetryAfter(w.Header(), surface.RetryAfterUnavailable)
 		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
 		return
 	}

@@ -85,7 +85,10 @@ func (s *Server) paUnauthorized(w http.ResponseWriter, message string) {
 }
 
 func (s *Server) paInternal(w http.ResponseWriter, r *http.Request, err error) {
-	s.env.InternalError(r.Context(), err)
+	if status := s.env.Failure(r.Context(), w.Header(), err); status == http.StatusServiceUnavailable {
+		writePAError(w, status, paCodeGeneric, "SERVICE_UNAVAILABLE")
+		return
+	}
 	writePAError(w, http.StatusInternalServerError, paCodeGeneric, "UNKNOWN_ERROR")
 }
 

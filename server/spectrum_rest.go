@@ -58,8 +58,7 @@ func (s *Server) restUser(w http.ResponseWriter, r *http.Request) (storage.User,
 		reply.JSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
 		return storage.User{}, false
 	case err != nil:
-		s.env.InternalError(r.Context(), err)
-		reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
+		s.restFailure(w, r, err)
 		return storage.User{}, false
 	}
 	return u, true
@@ -120,15 +119,13 @@ func (s *Server) restIssueError(w http.ResponseWriter, r *http.Request, err erro
 		reply.JSON(w, http.StatusBadRequest, restError{"ttlInMinutes exceeds the server's maximum"})
 		return
 	}
-	s.env.InternalError(r.Context(), err)
-	reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
+	s.restFailure(w, r, err)
 }
 
 // tokenRefused answers 401 for a refused token (RFC 6750 §3: no error code when no token was sent).
 func (s *Server) tokenRefused(w http.ResponseWriter, r *http.Request, p token.Presented, err error) {
 	if !errors.Is(err, token.ErrInvalid) {
-		s.env.InternalError(r.Context(), err)
-		reply.JSON(w, http.StatusInternalServerError, restError{"internal server error"})
+		s.restFailure(w, r, err)
 		return
 	}
 	s.logRefusal(r.Context(), err)

@@ -25,9 +25,9 @@ const (
 )
 
 func (s *Server) routeSpectrumSOAP() {
-	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.env.InternalError,
+	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, Failure: s.env.Failure,
 		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
-	logout := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, OnError: s.env.InternalError}
+	logout := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, Failure: s.env.Failure}
 	for _, ns := range []string{NSSpectrum, NSSpectrumPrecisely} {
 		manager.Handle(ns, "getAccessExpiringToken", s.soapGetAccessExpiringToken)
 		manager.Handle(ns, "getAccessSessionToken", s.soapGetAccessSessionToken)

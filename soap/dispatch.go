@@ -22,6 +22,10 @@ type Endpoint struct {
 	Understood map[string][]string
 	// OnError receives internal errors; nil drops them.
 	OnError func(ctx context.Context, err error)
+	// Failure, when set, is used instead of OnError: it reports an internal error and returns the HTTP status
+	// of the Server fault sent for it (500, or 503 when the failure will pass), having set any headers, such
+	// as Retry-After, in h.
+	Failure func(ctx context.Context, h http.Header, err error) int
 }
 
 // Handle registers h for the operation {ns}local.
@@ -79,7 +83,12 @@ func (e *Endpoint) fail(w http.ResponseWriter, r *http.Request, v Version, err e
 		WriteFault(w, f)
 		return
 	}
-	if e.OnError != nil {
+	if e.Failure != nil {
+		if status := e.Failure(r.Context(), w.Header(), err); status == http.StatusServiceUnavailable {
+			WriteFault(w, &Fault{Version: v, Code: CodeServer, String: "service temporarily unavailable; retry later", Status: status})
+			return
+		}
+	} else if e.OnError != nil {
 		e.OnError(r.Context(), err)
 	}
 	WriteFault(w, ServerFault(v, "internal server error"))

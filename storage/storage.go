@@ -21,6 +21,12 @@ var (
 	ErrStaleTokenKey = errors.New("storage: the token key is no longer the primary key")
 )
 
+// ErrUnavailable: the database cannot be reached or cannot take writes (the server is down or restarting, the
+// connection broke, the disk is full). Nothing was changed by the failed call, or whether it was is unknown
+// and the caller was told nothing; the same call may succeed later, so the service answers 503 with
+// Retry-After. Backends wrap it around the driver's error.
+var ErrUnavailable = errors.New("storage: database unavailable")
+
 // User is an account that may obtain tokens.
 type User struct {
 	Name         string

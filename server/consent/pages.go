@@ -229,7 +229,10 @@ func (pg *Pages) pageSignOut(w http.ResponseWriter, r *http.Request) {
 func (pg *Pages) csrf() csrfGuard { return csrfGuard{key: pg.CSRFKey} }
 
 func (pg *Pages) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	pg.env.InternalError(r.Context(), err)
+	if status := pg.env.Failure(r.Context(), w.Header(), err); status == http.StatusServiceUnavailable {
+		pg.render(w, status, pageData{Title: "Temporarily unavailable", Error: "The service is temporarily unavailable. Try again in a moment."})
+		return
+	}
 	pg.render(w, http.StatusInternalServerError, pageData{Title: "Something went wrong", Error: "Something went wrong on our side. Try again later."})
 }
 

@@ -96,6 +96,9 @@ const (
 	msgNotActivated    = "Either the machine code was never activated or key activation feature was never set up."
 	msgNoCustomer      = "Customer not found."
 	msgServerError     = "Something went wrong. Please contact support."
+	// msgUnavailable is ours (Cryptolens has none): sent with HTTP 503 and Retry-After while the database is
+	// unavailable, where the SDKs' callers should retry rather than treat the key as invalid.
+	msgUnavailable = "The service is temporarily unavailable. Please try again later."
 )
 
 // message maps a license error to Cryptolens' message; anything else is logged as ours.
@@ -197,6 +200,10 @@ func (api *API) serve(w http.ResponseWriter, r *http.Request) {
 	if limited := (*signlimit.LimitedError)(nil); errors.As(err, &limited) {
 		reply.RetryAfter(w.Header(), limited.Wait)
 		writeError(w, http.StatusTooManyRequests, limited.Message())
+		return
+	}
+	if surface.Unavailable(err) {
+		writeError(w, api.env.Failure(ctx, w.Header(), err), msgUnavailable)
 		return
 	}
 	if err != nil {

@@ -44,7 +44,7 @@ func New(env *surface.Env, users soapwire.Users, licenses *license.Service, sign
 
 // Mount adds the service and its ?wsdl at wsdl.LicenseService's path.
 func (ls *Service) Mount(mux *http.ServeMux) {
-	ep := &soap.Endpoint{MaxBytes: ls.env.MaxBodyBytes, OnError: ls.env.InternalError,
+	ep := &soap.Endpoint{MaxBytes: ls.env.MaxBodyBytes, Failure: ls.env.Failure,
 		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
 	for op, h := range map[string]func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error){
 		"activate":      ls.activate,

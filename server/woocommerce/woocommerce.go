@@ -456,7 +456,8 @@ func (a *API) call(r *http.Request, op string, p params, ajax bool) (body any, s
 }
 
 // failure translates an error of woo.Service: the plugin's refusal, or an internal error that the plugin
-// would answer with a bare {"error":true,"status":500}.
+// would answer with a bare {"error":true,"status":500} (503 with a message and Retry-After while the database
+// is unavailable).
 func (a *API) failure(r *http.Request, err error) (any, int, string) {
 	var we *woo.Errors
 	if errors.As(err, &we) {
@@ -471,6 +472,10 @@ func (a *API) failure(r *http.Request, err error) (any, int, string) {
 		return body, body.Status, challenge
 	}
 	a.env.InternalError(r.Context(), err)
+	if surface.Unavailable(err) {
+		return envelope{Error: true, Status: http.StatusServiceUnavailable, Message: "The service is temporarily unavailable. Please try again later.",
+			retryAfter: surface.RetryAfterUnavailable}, http.StatusServiceUnavailable, ""
+	}
 	return envelope{Error: true, Status: http.StatusInternalServerError}, http.StatusInternalServerError, ""
 }
 

@@ -47,6 +47,9 @@ func IsDSN(dsn string) bool {
 // defaultMaxConns is the least number of connections a store's pool may open, unless the DSN says otherwise.
 const defaultMaxConns = 16
 
+// defaultConnectTimeout bounds a connection attempt, unless the DSN sets connect_timeout.
+const defaultConnectTimeout = 5 * time.Second
+
 // Open connects to the database dsn names and applies pending migrations (under an advisory lock, so that nodes
 // starting at once take turns). Besides libpq's parameters the DSN takes pgxpool's (pool_max_conns=…) and
 // runtime parameters such as search_path.
@@ -60,6 +63,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// pgxpool's default, max(4, CPUs), serializes commits on a small machine: each waits for its WAL flush
 		// alone, where more connections share one (group commit). Issuance nearly doubles with 16 on two cores.
 		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without connect_timeout a connection attempt to a host that drops packets waits for the kernel's TCP
+		// timeout, minutes, and so does every request meanwhile; this way they are answered 503 in seconds.
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -84,7 +92,7 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.pool.Ping(ctx)
+	return markUnavailable(s.pool.Ping(ctx))
 }
 
 // querier is what a pool and a transaction have in common.
@@ -98,12 +106,19 @@ type querier interface {
 const maxAttempts = 5
 
 // tx runs fn in one transaction and commits only if fn succeeds. A transaction PostgreSQL aborted to resolve a
-// deadlock or a serialization failure is run again, after a short random pause, up to maxAttempts times.
+// deadlock or a serialization failure is run again, after a short random pause, up to maxAttempts times; one
+// that failed before anything was sent (SafeToRetry) is run again at once. A connection lost after COMMIT was
+// sent is never retried: whether it committed is unknown, and the caller answers 503 without the result.
 func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginFunc(ctx, s.pool, fn)
-		if err == nil || attempt == maxAttempts || !retryable(err) {
+		if err == nil || attempt == maxAttempts || !(retryable(err) || pgconn.SafeToRetry(err)) || ctx.Err() != nil {
 			return mapErr(err)
+		}
+		if pgconn.SafeToRetry(err) {
+			// Nothing reached the server: a connection that broke while it sat in the pool (the database
+			// restarted). The pool has dropped it; the next attempt gets another or opens a new one.
+			continue
 		}
 		pause := time.Duration(attempt) * time.Duration(1+rand.IntN(10)) * time.Millisecond
 		select {
@@ -140,8 +155,10 @@ func mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict):
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrUnavailable):
 		return err
+	case unavailable(err):
+		return markUnavailable(err)
 	case errors.Is(err, pgx.ErrNoRows):
 		return storage.ErrNotFound
 	case pgCode(err) == codeUniqueViolation:

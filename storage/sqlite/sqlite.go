@@ -138,23 +138,23 @@ func (s *Store) Close() error {
 // Ping checks both pools.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.w.PingContext(ctx); err != nil {
-		return err
+		return mapErr(err)
 	}
-	return s.r.PingContext(ctx)
+	return mapErr(s.r.PingContext(ctx))
 }
 
 // tx runs fn in one write transaction (BEGIN IMMEDIATE) and commits only if fn succeeds.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	t, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return mapErr(fmt.Errorf("begin: %w", err))
 	}
 	if err := fn(t); err != nil {
 		t.Rollback()
 		return err
 	}
 	if err := t.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return mapErr(fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }
@@ -164,8 +164,11 @@ func mapErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrUnavailable) {
 		return err // mapped already
+	}
+	if unavailable(err) {
+		return fmt.Errorf("%w: sqlite: %w", storage.ErrUnavailable, err)
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.ErrNotFound

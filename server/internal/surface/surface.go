@@ -36,10 +36,14 @@ type Env struct {
 }
 
 // InternalError logs err (which never contains a credential) for the operator; a failure because the client
-// went away is no fault of ours and is logged at debug level.
+// went away is no fault of ours and is logged at debug level, an unavailable database as a warning.
 func (e *Env) InternalError(ctx context.Context, err error) {
 	if ctx.Err() != nil {
 		e.Log.DebugContext(ctx, "request abandoned by the client", "err", err)
+		return
+	}
+	if Unavailable(err) {
+		e.Log.WarnContext(ctx, "database unavailable", "err", err) // the operator's to fix, not a bug of ours
 		return
 	}
 	e.Log.ErrorContext(ctx, "internal error", "err", err)
