@@ -23,6 +23,9 @@ type AppAuthDeps struct {
 	Service *appauth.Service
 	// CSRFKey keys the form tokens of the consent and list pages: keys.Derive(master, keys.PurposeCSRF).
 	CSRFKey []byte
+	// CSRFKeys, when set, replaces CSRFKey: the first key makes form tokens, every key is accepted, so that a
+	// form made on a node before a server key rotation is still taken by one after it.
+	CSRFKeys func() [][]byte
 }
 
 // Messages of the app authorization methods. The first is Cryptolens' (its SDKs' users report it); the

@@ -203,7 +203,13 @@ func (s *Server) pageSignOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }
 
-func (s *Server) csrf() csrfGuard { return csrfGuard{key: s.deps.AppAuth.CSRFKey} }
+func (s *Server) csrf() csrfGuard {
+	if s.deps.AppAuth.CSRFKeys != nil {
+		ks := s.deps.AppAuth.CSRFKeys()
+		return csrfGuard{key: ks[0], others: ks[1:]}
+	}
+	return csrfGuard{key: s.deps.AppAuth.CSRFKey}
+}
 
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	s.internalError(r.Context(), err)

@@ -277,6 +277,7 @@ type Store interface {
 	Audit
 	TokenKeys
 	Settings
+	ServerKeys
 	APIClients
 	PowerAuth
 	Licensing

@@ -27,6 +27,9 @@ type storeFlags struct {
 	dataDir string
 	db      string
 	keyFile string
+	// previousKeyFile holds the key the database used before a rotation (or will use, before it): see
+	// checkedServerKeys.
+	previousKeyFile string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -37,6 +40,9 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 		"postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full (one database shared by every node of a cluster)")
 	fs.StringVar(&f.keyFile, "key-file", "", "server key file (default DATA_DIR/server.key, created with mode 0600 on first use); "+
 		"TOKENMANAGER_KEY (base64 of 32 bytes) takes precedence")
+	fs.StringVar(&f.previousKeyFile, "previous-key-file", "", "during a server key rotation, the other key: the one the "+
+		"database uses until 'tokenmanager serverkey rotate', and used before it after; TOKENMANAGER_PREVIOUS_KEY "+
+		"(base64 of 32 bytes) takes precedence")
 }
 
 func (f *storeFlags) open(ctx context.Context) (storage.Store, error) {
