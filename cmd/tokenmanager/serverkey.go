@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"fmt"
 	"io"
 	"os"
@@ -48,14 +49,14 @@ func (f *storeFlags) checkedServerKeys(ctx context.Context, store storage.Settin
 	if !set.Activate(stored) { // fingerprints reveal nothing of the key: a plain comparison will do
 		if previous != nil {
 			return nil, fmt.Errorf("neither the server key from %s (fingerprint %.12s) nor the previous key from %s (fingerprint %.12s) "+
-				"is the key this database uses (fingerprint %.12s): every node and every tokenmanager command on a database must "+
+				"is the key this database was set up with or last rotated to (fingerprint %.12s): every node and every tokenmanager command on a database must "+
 				"have its key; if it was rotated, give the new key as --key-file", f.keySource(), mine, f.previousKeySource(),
 				keys.Fingerprint(previous), stored)
 		}
-		return nil, fmt.Errorf("the server key from %s (fingerprint %.12s) is not the key this database uses "+
-			"(fingerprint %.12s): every node and every tokenmanager command on a database must use the same server key; "+
-			"give the one of the first node (its --key-file, or TOKENMANAGER_KEY), or, if the key was rotated "+
-			"('tokenmanager serverkey rotate'), the new one", f.keySource(), mine, stored)
+		return nil, fmt.Errorf("the server key from %s (fingerprint %.12s) is not the key this database was set up with "+
+			"or last rotated to (fingerprint %.12s): every node and every tokenmanager command on a database must use the "+
+			"same server key; give the one of the first node (its --key-file, or TOKENMANAGER_KEY) or, if the key was "+
+			"rotated ('tokenmanager serverkey rotate'), the new one", f.keySource(), mine, stored)
 	}
 	return set, nil
 }
@@ -84,7 +85,12 @@ func (f *storeFlags) previousKey() ([]byte, error) {
 	if f.previousKeyFile == "" {
 		return nil, nil
 	}
-	return keys.Load(f.previousKeyFile)
+	k, err := keys.Load(f.previousKeyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		// No rotation under way: the flag may stay in a node's configuration, the file there only during one.
+		return nil, nil
+	}
+	return k, err
 }
 
 func (f *storeFlags) previousKeySource() string {
