@@ -88,7 +88,15 @@ func serverKeyRotate(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		if previous == nil {
+			if f := db.flags.previousKeyFile; f != "" {
+				return fmt.Errorf("--previous-key-file %s does not exist; %w", f, errNoPrevious)
+			}
 			return inv.usageError("%s", errNoPrevious)
+		}
+		if _, err := db.ServerKeyFingerprint(ctx); errors.Is(err, storage.ErrNotFound) {
+			return errors.New("no server key has been used with this database yet: nothing to rotate; start the nodes with the new key")
+		} else if err != nil {
+			return err
 		}
 		// The database must use one of the two keys: the previous (a first run) or the new one (a second run, for
 		// what nodes sealed with the previous key before they noticed the change).

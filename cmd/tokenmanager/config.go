@@ -84,11 +84,12 @@ func (db openDB) serverKey(ctx context.Context, inv *invocation) ([]byte, error)
 
 // licenses is the licensing service over the database, as every command but serve uses it.
 func (db openDB) licenses(ctx context.Context, inv *invocation) (*license.Service, error) {
-	master, err := db.serverKey(ctx, inv)
+	// Both keys during a rotation: a product key sealed by a node that has not yet seen the change still opens.
+	set, err := db.flags.checkedServerKeys(ctx, db.Store, inv.stderr)
 	if err != nil {
 		return nil, err
 	}
-	return license.New(db.Store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{}), nil
+	return license.New(db.Store, set.SealerFor(keys.PurposeLicenseSigningKeys), license.Options{}), nil
 }
 
 // sqlitePath is the database file --db names, creating the data directory for the default one.
