@@ -61,6 +61,9 @@ func (s *Store) ResealServerKey(ctx context.Context, from, to string, reseal fun
 		_, err = tx.Exec(ctx, `UPDATE settings SET value = $1 WHERE name = $2`, to, storage.SettingServerKey)
 		return mapErr(err)
 	})
+	// A re-sealed digest password changed a user (the trigger wrote the change feed): this process's caches
+	// hear of it at once, as after any change of a user.
+	s.onChange.Run(ctx, err)
 	return n, err
 }
 

@@ -53,6 +53,9 @@ func (s *Store) ResealServerKey(ctx context.Context, from, to string, reseal fun
 		_, err = tx.ExecContext(ctx, `UPDATE settings SET value = ? WHERE name = ?`, to, storage.SettingServerKey)
 		return mapErr(err)
 	})
+	// A re-sealed digest password changed a user (the trigger wrote the change feed): this process's caches
+	// hear of it at once, as after any change of a user.
+	s.onChange.Run(ctx, err)
 	return n, err
 }
 
