@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // Size is the length of the server key and of every derived key.
@@ -54,43 +55,60 @@ func Parse(s string) ([]byte, error) {
 // LoadOrCreate reads the key file at path, or creates it (mode 0600) with a fresh random key if it does not
 // exist. A file readable by group or others is refused: the key decrypts every token.
 func LoadOrCreate(path string) (key []byte, created bool, err error) {
-	b, err := os.ReadFile(path)
+	key, err = Load(path)
 	if err == nil {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, false, err
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			return nil, false, fmt.Errorf("keys: %s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
-		}
-		k, err := Parse(string(b))
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", path, err)
-		}
-		return k, false, nil
+		return key, false, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, false, err
 	}
 	key = make([]byte, Size)
 	rand.Read(key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, false, err
-	}
-	// O_EXCL: if another process created it meanwhile, read theirs instead of overwriting it.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	if err := Create(path, key); errors.Is(err, fs.ErrExist) {
+		// Another process created it meanwhile: read theirs instead of overwriting it.
 		return LoadOrCreate(path)
-	}
-	if err != nil {
+	} else if err != nil {
 		return nil, false, err
+	}
+	return key, true, nil
+}
+
+// Load reads the key file at path; a file readable by group or others is refused.
+func Load(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("keys: %s is readable by others (mode %v); chmod 600 it", path, fi.Mode().Perm())
+	}
+	k, err := Parse(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// Create writes key to a new file at path (mode 0600, its directory made 0700 if missing); fs.ErrExist if
+// there is one already.
+func Create(path string, key []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
 	}
 	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
 	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
 		os.Remove(path)
-		return nil, false, err
+		return err
 	}
-	return key, true, nil
+	return nil
 }
 
 // Derive returns the subkey of master for purpose (HKDF-SHA256).
@@ -108,8 +126,15 @@ func Derive(master []byte, purpose string) []byte {
 func Fingerprint(master []byte) string { return hex.EncodeToString(Derive(master, PurposeFingerprint)) }
 
 // Sealer encrypts small secrets for storage (AES-256-GCM, random nonce). The associated data binds a sealed
-// value to its row, so a value copied into another row does not open.
-type Sealer struct{ aead cipher.AEAD }
+// value to its row, so a value copied into another row does not open. A Sealer made from a Set seals with the
+// set's active key and opens with either.
+type Sealer struct {
+	aead cipher.AEAD // a Sealer of one key
+
+	set    *Set // a Sealer over a Set
+	derive func(master []byte) []byte
+	cache  atomic.Pointer[setAEADs]
+}
 
 // NewSealer makes a Sealer from the server key.
 func NewSealer(master []byte) *Sealer { return NewSealerFor(master, PurposeSeal) }
@@ -117,7 +142,11 @@ func NewSealer(master []byte) *Sealer { return NewSealerFor(master, PurposeSeal)
 // NewSealerFor makes a Sealer whose key is derived for purpose, so secrets of one kind cannot be opened with
 // the key of another.
 func NewSealerFor(master []byte, purpose string) *Sealer {
-	block, err := aes.NewCipher(Derive(master, purpose))
+	return &Sealer{aead: newAEAD(Derive(master, purpose))}
+}
+
+func newAEAD(key []byte) cipher.AEAD {
+	block, err := aes.NewCipher(key)
 	if err != nil {
 		panic(err)
 	}
@@ -125,21 +154,29 @@ func NewSealerFor(master []byte, purpose string) *Sealer {
 	if err != nil {
 		panic(err)
 	}
-	return &Sealer{aead: aead}
+	return aead
 }
 
 // Seal returns nonce ‖ ciphertext.
 func (s *Sealer) Seal(plaintext []byte, associated string) []byte {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plaintext)+s.aead.Overhead())
+	aead := s.aeads()[0]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
 	rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, plaintext, []byte(associated))
+	return aead.Seal(nonce, nonce, plaintext, []byte(associated))
 }
 
-// Open reverses Seal.
+// Open reverses Seal, with any key of the Sealer.
 func (s *Sealer) Open(sealed []byte, associated string) ([]byte, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return nil, errors.New("keys: sealed value too short")
+	var err error
+	for _, aead := range s.aeads() {
+		n := aead.NonceSize()
+		if len(sealed) < n {
+			return nil, errors.New("keys: sealed value too short")
+		}
+		var p []byte
+		if p, err = aead.Open(nil, sealed[:n], sealed[n:], []byte(associated)); err == nil {
+			return p, nil
+		}
 	}
-	return s.aead.Open(nil, sealed[:n], sealed[n:], []byte(associated))
+	return nil, err
 }

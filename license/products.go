@@ -178,3 +178,7 @@ func (s *Service) signer(p storage.Product) (*rsa.PrivateKey, error) {
 	s.remember(p, priv)
 	return priv, nil
 }
+
+// SigningKeyAD is the associated data the product productID's private key is sealed with, for re-sealing it
+// under another server key.
+func SigningKeyAD(productID int64) string { return sealContext(productID) }

@@ -393,3 +393,12 @@ func (s *Service) CollectGarbage(ctx context.Context, batch int) (int, error) {
 		}
 	}
 }
+
+// SealedSecretAD is the associated data a token's secret is sealed with, for re-sealing it under another server
+// key.
+func SealedSecretAD(tokenID, activationID string) string {
+	return sealedSecretAD(tokenID, activationID)
+}
+
+// SecretKey is the key, derived from the server key master, that the Sealer of token secrets is made of.
+func SecretKey(master []byte) []byte { return keys.Derive(master, keys.PurposePowerAuthTokens) }

@@ -99,6 +99,9 @@ type AppAuthDeps struct {
 	Service *appauth.Service
 	// CSRFKey keys the form tokens of the consent and list pages: keys.Derive(master, keys.PurposeCSRF).
 	CSRFKey []byte
+	// CSRFKeys, when set, replaces CSRFKey: the first key makes form tokens, every key is accepted, so that a
+	// form made on a node before a server key rotation is still taken by one after it.
+	CSRFKeys func() [][]byte
 }
 
 // Probe is what the health and metrics endpoints read from storage.
@@ -222,7 +225,8 @@ func (s *Server) licensingSurfaces() []surface.Surface {
 	}
 	if s.deps.AppAuth.Service != nil {
 		out = append(out, consent.New(s.env, consent.Deps{AppAuth: s.deps.AppAuth.Service, CSRFKey: s.deps.AppAuth.CSRFKey,
-			Auth: s.deps.Auth, Sessions: s.deps.Sessions, HostCheck: s.deps.Tokens == nil || s.deps.Tokens.CheckHost(),
+			CSRFKeys: s.deps.AppAuth.CSRFKeys,
+			Auth:     s.deps.Auth, Sessions: s.deps.Sessions, HostCheck: s.deps.Tokens == nil || s.deps.Tokens.CheckHost(),
 			SecureCookies: s.cfg.SecureCookies}))
 	}
 	return out

@@ -201,11 +201,12 @@ const (
 	KeyRetired TokenKeyState = "retired" // its tokens are refused
 )
 
-// OriginalTokenKey is the id under which the original token key (derived from the server key, never stored)
-// is listed once keys have been rotated.
+// OriginalTokenKey is the id under which the original token key (derived from the server key; stored only from
+// the first server key rotation on, sealed with the new key) is listed once keys have been rotated.
 const OriginalTokenKey = "original"
 
-// TokenKey is a token encryption key. Sealed is the key sealed with the server key; nil for the original key.
+// TokenKey is a token encryption key. Sealed is the key sealed with the server key; nil for the original key
+// until the server key is rotated (storage.ServerKeys).
 type TokenKey struct {
 	ID        string
 	Sealed    []byte
@@ -283,6 +284,7 @@ type Store interface {
 	Audit
 	TokenKeys
 	Settings
+	ServerKeys
 	APIClients
 	PowerAuth
 	Licensing

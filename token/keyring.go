@@ -12,18 +12,30 @@ import (
 )
 
 // Keyring builds the Codec from the token key ring in storage: every node mints with the same primary key and
-// opens the tokens of every key that is not retired. The original key is derived from the server key and never
-// stored; rotated keys are random and stored sealed with the server key.
+// opens the tokens of every key that is not retired. The original key is derived from the server key and not
+// stored until the server key changes (then it is stored sealed with the new one, so that the tokens it sealed
+// keep opening); rotated keys are random and stored sealed with the server key.
 type Keyring struct {
 	store  storage.TokenKeys
-	master []byte
+	set    *keys.Set
 	sealer *keys.Sealer
 }
 
 // NewKeyring reads the ring from store; master is the server key.
 func NewKeyring(store storage.TokenKeys, master []byte) *Keyring {
-	return &Keyring{store: store, master: master, sealer: keys.NewSealer(master)}
+	return NewKeyringSet(store, keys.NewSet(master, nil))
 }
+
+// NewKeyringSet reads the ring from store, opening it with either key of set.
+func NewKeyringSet(store storage.TokenKeys, set *keys.Set) *Keyring {
+	return &Keyring{store: store, set: set, sealer: set.SealerFor(keys.PurposeSeal)}
+}
+
+// OriginalKey is the secret of the original token key of the server key master, before that is rotated.
+func OriginalKey(master []byte) []byte { return keys.Derive(master, keys.PurposeTokenEncryption) }
+
+// SealedKeyAD is the associated data of the sealed token key id (storage.TokenKey.Sealed).
+func SealedKeyAD(id string) string { return sealedKeyAD(id) }
 
 func sealedKeyAD(id string) string { return "token-key:" + id }
 
@@ -33,7 +45,7 @@ func (k *Keyring) Load(ctx context.Context) (*Codec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("token: load key ring: %w", err)
 	}
-	original := Key{Secret: keys.Derive(k.master, keys.PurposeTokenEncryption)}
+	original := Key{Secret: OriginalKey(k.set.Active())}
 	if len(list) == 0 {
 		return NewRing(original)
 	}
@@ -44,12 +56,15 @@ func (k *Keyring) Load(ctx context.Context) (*Codec, error) {
 			continue
 		}
 		key := original
-		if sk.ID != storage.OriginalTokenKey {
+		if sk.ID != storage.OriginalTokenKey || sk.Sealed != nil {
 			secret, err := k.sealer.Open(sk.Sealed, sealedKeyAD(sk.ID))
 			if err != nil {
 				return nil, fmt.Errorf("token: key %s does not open with this server key: %w", sk.ID, err)
 			}
 			key = Key{ID: sk.ID, Secret: secret}
+			if sk.ID == storage.OriginalTokenKey {
+				key.ID = "" // the id its tokens carry
+			}
 		}
 		if sk.State == storage.KeyPrimary {
 			primary = &key

@@ -140,7 +140,8 @@ type stack struct {
 	clients *apiclient.Service
 	pa      *powerauth.Service
 	appAuth *appauth.Service
-	closers []func() // in the order to run them
+	keys    *keys.Set // the server key, with the other key during a rotation
+	closers []func()  // in the order to run them
 }
 
 func (st *stack) close() {
@@ -174,10 +175,12 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 		st.store = c
 	}
 	store := st.store
-	master, err := f.checkedServerKey(ctx, db, stderr)
+	set, err := f.checkedServerKeys(ctx, db, stderr)
 	if err != nil {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
+	st.keys = set
+	master := set.Active()
 	authn := auth.New(store, auth.Options{CacheKey: keys.Derive(master, keys.PurposeCredentialCache), CacheTTL: f.credCacheTTL, HashConcurrency: f.signInHashing})
 	if err := bootstrapAdmin(ctx, store, authn.Params(), f.dataDir, log); err != nil {
 		return nil, err
@@ -186,19 +189,19 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 		IdleTimeout: f.idleTimeout, MaxLifetime: f.sessionLifetime, TouchInterval: f.touchInterval}, nil)
 	st.tokens = token.NewService(nil, store, sessions, token.Config{
 		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
-	if err := st.tokens.UseKeyring(ctx, token.NewKeyring(store, master)); err != nil {
+	if err := st.tokens.UseKeyring(ctx, token.NewKeyringSet(store, set)); err != nil {
 		return nil, err
 	}
 	oauthDeps, clients, err := f.oauth.deps(store)
 	if err != nil {
 		return nil, err
 	}
-	pa, err := f.pa.service(store, master)
+	pa, err := f.pa.service(store, set)
 	if err != nil {
 		return nil, err
 	}
 	st.clients, st.pa = clients, pa
-	licenses := license.New(store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{})
+	licenses := license.New(store, set.SealerFor(keys.PurposeLicenseSigningKeys), license.Options{})
 	woo := licwoo.New(licenses, store, licwoo.Options{TokenLifetime: f.wooTokenLifetime})
 	st.appAuth = appauth.New(store, licenses, appauth.Options{})
 	recorder := audit.New(store, audit.Options{Log: log})
@@ -210,8 +213,8 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 		MetricsElsewhere: f.metricsAddr != "",
 	}, server.Deps{Auth: authn, Tokens: st.tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(cfg.throttle),
 		Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
-		Digest:  auth.NewDigestVerifier(store, keys.NewSealer(master), auth.DigestOptions{}),
-		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: st.appAuth, CSRFKey: keys.Derive(master, keys.PurposeCSRF)}})
+		Digest:  auth.NewDigestVerifier(store, set.SealerFor(keys.PurposeSeal), auth.DigestOptions{}),
+		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: st.appAuth, CSRFKeys: csrfKeys(set)}})
 	return st, nil
 }
 
@@ -255,6 +258,7 @@ func (f *serveFlags) runListeners(ctx context.Context, cfg serveConfig, st *stac
 
 	// Background jobs, each safe to run on every node at once.
 	go every(ctx, keyReloadInterval, log, "token key reload", func(ctx context.Context) error { return st.tokens.Reload(ctx) })
+	go f.followServerKey(ctx, st, log)
 	go every(ctx, f.gcInterval, log, "garbage collection", func(ctx context.Context) error {
 		return collectGarbage(ctx, st.tokens, st.store, st.clients, st.pa, st.appAuth, f.auditRetention, log)
 	})

@@ -59,11 +59,11 @@ func tokenKeyList(fs *flag.FlagSet) runFunc {
 
 func tokenKeyRotate(fs *flag.FlagSet) runFunc {
 	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
-		master, err := db.serverKey(ctx, inv)
+		set, err := db.flags.checkedServerKeys(ctx, db.Store, inv.stderr)
 		if err != nil {
 			return err
 		}
-		ring := token.NewKeyring(db, master)
+		ring := token.NewKeyringSet(db, set)
 		if _, err := ring.Load(ctx); err != nil { // refuse to rotate a ring this server key cannot read
 			return err
 		}

@@ -27,6 +27,9 @@ type storeFlags struct {
 	dataDir string
 	db      string
 	keyFile string
+	// previousKeyFile holds the key the database used before a rotation (or will use, before it): see
+	// checkedServerKeys.
+	previousKeyFile string
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
@@ -37,6 +40,9 @@ func (f *storeFlags) register(fs *flag.FlagSet) {
 		"postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full (one database shared by every node of a cluster)")
 	fs.StringVar(&f.keyFile, "key-file", "", "server key file (default DATA_DIR/server.key, created with mode 0600 on first use); "+
 		"TOKENMANAGER_KEY (base64 of 32 bytes) takes precedence")
+	fs.StringVar(&f.previousKeyFile, "previous-key-file", "", "during a server key rotation, the other key: the one the "+
+		"database uses until 'tokenmanager serverkey rotate', and used before it after; TOKENMANAGER_PREVIOUS_KEY "+
+		"(base64 of 32 bytes) takes precedence")
 }
 
 func (f *storeFlags) open(ctx context.Context) (storage.Store, error) {
@@ -78,11 +84,12 @@ func (db openDB) serverKey(ctx context.Context, inv *invocation) ([]byte, error)
 
 // licenses is the licensing service over the database, as every command but serve uses it.
 func (db openDB) licenses(ctx context.Context, inv *invocation) (*license.Service, error) {
-	master, err := db.serverKey(ctx, inv)
+	// Both keys during a rotation: a product key sealed by a node that has not yet seen the change still opens.
+	set, err := db.flags.checkedServerKeys(ctx, db.Store, inv.stderr)
 	if err != nil {
 		return nil, err
 	}
-	return license.New(db.Store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{}), nil
+	return license.New(db.Store, set.SealerFor(keys.PurposeLicenseSigningKeys), license.Options{}), nil
 }
 
 // sqlitePath is the database file --db names, creating the data directory for the default one.

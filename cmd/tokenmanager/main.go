@@ -7,6 +7,7 @@
 //	tokenmanager audit --since 24h --user NAME
 //	tokenmanager token list|show|revoke|revoke-user, session list|end
 //	tokenmanager tokenkey rotate|retire ID|list  token encryption keys
+//	tokenmanager serverkey generate FILE|rotate|fingerprint   the server key and its rotation
 //	tokenmanager client add|list|show|regenerate-key|disable|enable|remove   API clients (OAuth 2.0, SkyKick keys)
 //	tokenmanager powerauth activation|token ...
 //	tokenmanager vendor|product|customer|key|activation|apitoken ...   licensing (Cryptolens-compatible API)
@@ -38,7 +39,7 @@ var root = &command{
 --config a file of name = value lines; the command line wins over both, the environment over the file.`,
 	subs: []*command{
 		serveCommand, configCommand, userCommand, backupCommand, restoreCommand, migrateCommand, migrateDBCommand, auditCommand,
-		tokenCommand, sessionCommand, tokenKeyCommand, clientCommand, powerAuthCommand,
+		tokenCommand, sessionCommand, tokenKeyCommand, serverKeyCommand, clientCommand, powerAuthCommand,
 		vendorCommand, productCommand, customerCommand, keyCommand, activationCommand, apiTokenCommand,
 		wooCommand, appAuthCommand, versionCommand,
 	},

@@ -33,6 +33,7 @@ type serveFlags struct {
 	cacheTTL         time.Duration
 	cacheSync        time.Duration
 	gcInterval       time.Duration
+	keyCheck         time.Duration // how often the database's server key fingerprint is read (server key rotation)
 	secureCookies    bool
 	cookieSameSite   string
 	corsOrigins      string
@@ -83,6 +84,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 		"(revocations still take effect at once; 0 = read the database on every check)")
 	fs.DurationVar(&f.cacheSync, "cache-sync-interval", 100*time.Millisecond, "how often the cache reads the database's revocation feed: "+
 		"the longest a revocation made by another node or by the CLI takes to reach this one")
+	fs.DurationVar(&f.keyCheck, "key-check-interval", 5*time.Second, "how often a node reads which server key the database "+
+		"uses, to seal with the new one soon after 'tokenmanager serverkey rotate' (SIGHUP re-reads --key-file and --previous-key-file)")
 	fs.DurationVar(&f.gcInterval, "gc-interval", 5*time.Minute, "how often expired tokens and sessions are deleted")
 	fs.BoolVar(&f.secureCookies, "secure-cookies", false, "mark the SESSION cookie Secure even on plain HTTP (behind a TLS proxy)")
 	fs.StringVar(&f.cookieSameSite, "cookie-samesite", "lax", "SameSite of the SESSION cookie: lax, strict or none (none: pages on other sites may "+
@@ -151,12 +154,12 @@ func (f *powerAuthFlags) register(fs *flag.FlagSet) {
 		"the same for versions 3.2 and 3.3, whose clients synchronize their clock (PowerAuth: requestExpiration)")
 }
 
-// service builds the PowerAuth service over store, sealing secrets with a subkey of master.
-func (f *powerAuthFlags) service(store storage.Store, master []byte) (*powerauth.Service, error) {
+// service builds the PowerAuth service over store, sealing secrets with a subkey of the server key.
+func (f *powerAuthFlags) service(store storage.Store, set *keys.Set) (*powerauth.Service, error) {
 	if f.maxAge <= 0 || f.maxFuture <= 0 || f.maxFutureV32 <= 0 {
 		return nil, errors.New("--powerauth-max-age, --powerauth-max-future and --powerauth-max-future-v32 must be positive")
 	}
-	sealer := keys.NewSealer(keys.Derive(master, keys.PurposePowerAuthTokens))
+	sealer := set.SealerWith(func(master []byte) []byte { return keys.Derive(powerauth.SecretKey(master), keys.PurposeSeal) })
 	cfg := powerauth.Config{MaxAge: f.maxAge, MaxFuture: f.maxFuture, MaxFutureV32: f.maxFutureV32}
 	return powerauth.NewService(store, sealer, cfg, nil), nil
 }

@@ -21,11 +21,16 @@ const csrfCookie = "TM_CSRF"
 // maxCSRFLen bounds a presented token before it is compared.
 const maxCSRFLen = 128
 
-type csrfGuard struct{ key []byte }
+type csrfGuard struct {
+	key    []byte
+	others [][]byte // also accepted: the other server key's during a rotation
+}
 
 // token is the form token for binding.
-func (g csrfGuard) token(binding string) string {
-	m := hmac.New(sha256.New, g.key)
+func (g csrfGuard) token(binding string) string { return formToken(g.key, binding) }
+
+func formToken(key []byte, binding string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte("tokenmanager form token v1\x00"))
 	m.Write([]byte(binding))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -36,7 +41,11 @@ func (g csrfGuard) valid(binding, presented string) bool {
 	if binding == "" || len(g.key) == 0 || presented == "" || len(presented) > maxCSRFLen {
 		return false
 	}
-	return hmac.Equal([]byte(g.token(binding)), []byte(presented))
+	ok := hmac.Equal([]byte(g.token(binding)), []byte(presented))
+	for _, k := range g.others {
+		ok = hmac.Equal([]byte(formToken(k, binding)), []byte(presented)) || ok
+	}
+	return ok
 }
 
 // sessionBinding binds a form token to a session's storage id.

@@ -47,7 +47,10 @@ const (
 type Deps struct {
 	AppAuth *appauth.Service
 	// CSRFKey keys the form tokens of the consent and list pages: keys.Derive(master, keys.PurposeCSRF).
-	CSRFKey  []byte
+	CSRFKey []byte
+	// CSRFKeys, when set, replaces CSRFKey: the first key makes form tokens, every key is accepted, so that a
+	// form made on a node before a server key rotation is still taken by one after it.
+	CSRFKeys func() [][]byte
 	Auth     *auth.Authenticator // the sign-in form's passwords
 	Sessions *session.Manager    // page sessions
 	// HostCheck binds a page session to the client host that signed in (--host-check).
@@ -226,7 +229,13 @@ func (pg *Pages) pageSignOut(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, r.URL.RequestURI(), http.StatusSeeOther)
 }
 
-func (pg *Pages) csrf() csrfGuard { return csrfGuard{key: pg.CSRFKey} }
+func (pg *Pages) csrf() csrfGuard {
+	if pg.CSRFKeys != nil {
+		ks := pg.CSRFKeys()
+		return csrfGuard{key: ks[0], others: ks[1:]}
+	}
+	return csrfGuard{key: pg.CSRFKey}
+}
 
 func (pg *Pages) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	if status := pg.env.Failure(r.Context(), w.Header(), err); status == http.StatusServiceUnavailable {
