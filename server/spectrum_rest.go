@@ -154,11 +154,23 @@ func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, map[string]string{"username": v.User})
 }
 
-// verifyResponse is the body of a successful check.
+// verifyResponse is the body of a successful check. ExpiresAt is when the token dies if it is not used again
+// (absent: never); for session-bound tokens the session's two deadlines are given too.
 type verifyResponse struct {
-	Username  string            `json:"username"`
-	Kind      storage.TokenKind `json:"kind"`
-	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	Username         string            `json:"username"`
+	Kind             storage.TokenKind `json:"kind"`
+	ExpiresAt        *time.Time        `json:"expires_at,omitempty"`
+	IdleExpiresAt    *time.Time        `json:"idle_expires_at,omitempty"`
+	SessionExpiresAt *time.Time        `json:"session_expires_at,omitempty"`
+}
+
+// timeOrNil is t in UTC, or nil for the zero time (omitted from the JSON).
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
 // Headers a successful check sets, for proxies (nginx auth_request) that copy them to the upstream request.
@@ -175,10 +187,8 @@ func (s *Server) restVerify(w http.ResponseWriter, r *http.Request) {
 		s.tokenRefused(w, r, p, err)
 		return
 	}
-	resp := verifyResponse{Username: v.User, Kind: v.Kind}
-	if !v.ExpiresAt.IsZero() {
-		resp.ExpiresAt = &v.ExpiresAt
-	}
+	resp := verifyResponse{Username: v.User, Kind: v.Kind, ExpiresAt: timeOrNil(v.Deadline()),
+		IdleExpiresAt: timeOrNil(v.IdleExpiresAt), SessionExpiresAt: timeOrNil(v.SessionExpiresAt)}
 	w.Header().Set(HeaderTokenUser, v.User)
 	w.Header().Set(HeaderTokenKind, string(v.Kind))
 	reply.JSON(w, http.StatusOK, resp)
