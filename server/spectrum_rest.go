@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
@@ -11,6 +12,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/token"
+	"github.com/tokenmanager/tokenmanager/wsdl"
 )
 
 // Spectrum's REST twins of the token operations, and the check endpoint other services call.
@@ -27,6 +29,21 @@ func (s *Server) routeSpectrumREST() {
 	s.mux.HandleFunc("GET "+pathRESTOpen, s.restOpenToken)
 	s.mux.HandleFunc("GET "+pathRESTLogout, s.restLogout)
 	s.mux.HandleFunc("GET "+PathVerify, s.restVerify)
+	s.mux.HandleFunc("GET "+wsdl.RESTPath, s.restWADL)
+}
+
+// restWADL answers ?_wadl (the convention of Spectrum's REST stack, and its "Getting a Token" page) and ?wadl
+// (its "Logging Off" page) with the WADL whose resources base is the URL the client used, as ?wsdl does.
+func (s *Server) restWADL(w http.ResponseWriter, r *http.Request) {
+	first, _, _ := strings.Cut(r.URL.RawQuery, "&") // e.g. ?_wadl&_type=xml
+	if key, _, _ := strings.Cut(first, "="); !strings.EqualFold(key, "_wadl") && !strings.EqualFold(key, "wadl") {
+		reply.JSON(w, http.StatusNotFound, restError{"GET " + wsdl.RESTPath + "?_wadl for the service description"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	if err := wsdl.WriteWADL(w, s.clients.BaseURL(r)); err != nil {
+		s.env.InternalError(r.Context(), err)
+	}
 }
 
 type restToken struct {
