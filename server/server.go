@@ -134,7 +134,7 @@ type Server struct {
 	metrics  *metrics
 	bodies   bodyBudget
 	mux      *http.ServeMux
-	handler  http.Handler // mux behind CORS
+	handler  http.Handler // mux behind CORS, behind gzip (compression.go)
 	signIn   *signin.Guard
 	env      *surface.Env // what the surfaces share with the server
 	// soapUsers authenticates the SOAP services' callers.
@@ -190,7 +190,7 @@ func New(cfg Config, deps Deps) *Server {
 	if err != nil {
 		panic("server.New: " + err.Error())
 	}
-	s.handler = cors.wrap(s.mux, browserAPI)
+	s.handler = gzipAnswers(cors.wrap(s.mux, browserAPI))
 	var live *liveCounter
 	if deps.Probe != nil {
 		live = &liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now, every: liveCountInterval}
@@ -293,6 +293,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	if r.Body != nil && r.Body != http.NoBody {
+		if !s.decodeBody(rec, r) {
+			return
+		}
+		// The budget counts what handlers read: decoded bytes.
 		body, ok := s.limitBody(rec, r)
 		defer body.release()
 		if !ok {

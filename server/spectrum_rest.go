@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/auth"
@@ -11,6 +12,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/token"
+	"github.com/tokenmanager/tokenmanager/wsdl"
 )
 
 // Spectrum's REST twins of the token operations, and the check endpoint other services call.
@@ -27,6 +29,21 @@ func (s *Server) routeSpectrumREST() {
 	s.mux.HandleFunc("GET "+pathRESTOpen, s.restOpenToken)
 	s.mux.HandleFunc("GET "+pathRESTLogout, s.restLogout)
 	s.mux.HandleFunc("GET "+PathVerify, s.restVerify)
+	s.mux.HandleFunc("GET "+wsdl.RESTPath, s.restWADL)
+}
+
+// restWADL answers ?_wadl (the convention of Spectrum's REST stack, and its "Getting a Token" page) and ?wadl
+// (its "Logging Off" page) with the WADL whose resources base is the URL the client used, as ?wsdl does.
+func (s *Server) restWADL(w http.ResponseWriter, r *http.Request) {
+	first, _, _ := strings.Cut(r.URL.RawQuery, "&") // e.g. ?_wadl&_type=xml
+	if key, _, _ := strings.Cut(first, "="); !strings.EqualFold(key, "_wadl") && !strings.EqualFold(key, "wadl") {
+		reply.JSON(w, http.StatusNotFound, restError{"GET " + wsdl.RESTPath + "?_wadl for the service description"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	if err := wsdl.WriteWADL(w, s.clients.BaseURL(r)); err != nil {
+		s.env.InternalError(r.Context(), err)
+	}
 }
 
 type restToken struct {
@@ -151,11 +168,23 @@ func (s *Server) restLogout(w http.ResponseWriter, r *http.Request) {
 	reply.JSON(w, http.StatusOK, map[string]string{"username": v.User})
 }
 
-// verifyResponse is the body of a successful check.
+// verifyResponse is the body of a successful check. ExpiresAt is when the token dies if it is not used again
+// (absent: never); for session-bound tokens the session's two deadlines are given too.
 type verifyResponse struct {
-	Username  string            `json:"username"`
-	Kind      storage.TokenKind `json:"kind"`
-	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+	Username         string            `json:"username"`
+	Kind             storage.TokenKind `json:"kind"`
+	ExpiresAt        *time.Time        `json:"expires_at,omitempty"`
+	IdleExpiresAt    *time.Time        `json:"idle_expires_at,omitempty"`
+	SessionExpiresAt *time.Time        `json:"session_expires_at,omitempty"`
+}
+
+// timeOrNil is t in UTC, or nil for the zero time (omitted from the JSON).
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
 // Headers a successful check sets, for proxies (nginx auth_request) that copy them to the upstream request.
@@ -172,10 +201,8 @@ func (s *Server) restVerify(w http.ResponseWriter, r *http.Request) {
 		s.tokenRefused(w, r, p, err)
 		return
 	}
-	resp := verifyResponse{Username: v.User, Kind: v.Kind}
-	if !v.ExpiresAt.IsZero() {
-		resp.ExpiresAt = &v.ExpiresAt
-	}
+	resp := verifyResponse{Username: v.User, Kind: v.Kind, ExpiresAt: timeOrNil(v.Deadline()),
+		IdleExpiresAt: timeOrNil(v.IdleExpiresAt), SessionExpiresAt: timeOrNil(v.SessionExpiresAt)}
 	w.Header().Set(HeaderTokenUser, v.User)
 	w.Header().Set(HeaderTokenKind, string(v.Kind))
 	reply.JSON(w, http.StatusOK, resp)

@@ -158,6 +158,16 @@ func (m *Manager) Live(s storage.Session) error {
 	return nil
 }
 
+// Deadlines are when s dies: idle unless it is used again before (as recorded: activity is written at most
+// once per touch interval), and absolute (zero when there is no cap).
+func (m *Manager) Deadlines(s storage.Session) (idle, absolute time.Time) {
+	idle = s.LastSeenAt.Add(m.cfg.IdleTimeout)
+	if m.cfg.MaxLifetime > 0 {
+		absolute = s.CreatedAt.Add(m.cfg.MaxLifetime)
+	}
+	return idle, absolute
+}
+
 // EndUser ends every session of user and revokes the tokens bound to them: what a disabled account or a
 // changed password must do, so that whoever held the old credentials loses the sessions they opened.
 func (m *Manager) EndUser(ctx context.Context, user string) (int, error) {

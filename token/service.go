@@ -63,7 +63,15 @@ type Config struct {
 	CheckHost bool
 	// TouchInterval throttles last-used writes per token.
 	TouchInterval time.Duration
+	// SessionCookieLenient accepts a session-bound token presented without its SESSION cookie (none, or the
+	// literal "null") when it comes from the host that obtained it, whatever CheckHost says: Precisely's own
+	// clients keep only the token of getAccessExpiringToken. A SESSION cookie naming another session is still
+	// refused, and the session's idle and absolute limits still apply.
+	SessionCookieLenient bool
 }
+
+// nullSession is what Spectrum Spatial Analyst sends as its SESSION cookie when it kept no session id.
+const nullSession = "null"
 
 // Store is the storage the service needs.
 type Store interface {
@@ -270,7 +278,24 @@ type Verified struct {
 	User      string
 	Kind      storage.TokenKind
 	SessionID string
-	ExpiresAt time.Time
+	ExpiresAt time.Time // the token's own expiry; zero: none
+	// For session-bound tokens, when the session dies: IdleExpiresAt unless it is used again before (each use
+	// moves it on, recorded at most once per touch interval), SessionExpiresAt (the absolute cap, zero: none)
+	// in any case.
+	IdleExpiresAt    time.Time
+	SessionExpiresAt time.Time
+}
+
+// Deadline is the earliest moment the token dies if it is not used again: its own expiry, its session's idle
+// deadline or its session's absolute cap. Zero: never (an open token without expiry).
+func (v Verified) Deadline() time.Time {
+	var d time.Time
+	for _, t := range []time.Time{v.ExpiresAt, v.IdleExpiresAt, v.SessionExpiresAt} {
+		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
+			d = t
+		}
+	}
+	return d
 }
 
 // Verify accepts a token only if it decrypts with our key, has not expired, was not revoked or logged out,
@@ -290,7 +315,15 @@ func (s *Service) Verify(ctx context.Context, p Presented) (Verified, error) {
 	}
 	bound := c.Kind != storage.KindOpen
 	if bound {
-		if p.Session == "" || subtle.ConstantTimeCompare([]byte(session.ID(p.Session)), []byte(c.Session)) != 1 {
+		noCookie := p.Session == "" || p.Session == nullSession
+		switch {
+		case noCookie && s.cfg.SessionCookieLenient:
+			// Without its cookie the token alone would be a bearer credential: the host binding is what
+			// stands in for the session id, so it applies even with host checks off.
+			if c.Host != p.ClientHost {
+				return Verified{}, ErrHostMismatch
+			}
+		case noCookie || subtle.ConstantTimeCompare([]byte(session.ID(p.Session)), []byte(c.Session)) != 1:
 			return Verified{}, ErrSessionMismatch
 		}
 		if s.cfg.CheckHost && c.Host != p.ClientHost {
@@ -307,8 +340,9 @@ func (s *Service) Verify(ctx context.Context, p Presented) (Verified, error) {
 	if rec.Revoked() {
 		return Verified{}, ErrRevoked
 	}
+	var sess storage.Session
 	if bound {
-		if _, err := s.sessions.CheckID(ctx, c.Session); err != nil {
+		if sess, err = s.sessions.CheckID(ctx, c.Session); err != nil {
 			if errors.Is(err, session.ErrNotUsable) {
 				return Verified{}, fmt.Errorf("%w (%v)", ErrSessionGone, err)
 			}
@@ -327,7 +361,11 @@ func (s *Service) Verify(ctx context.Context, p Presented) (Verified, error) {
 			return Verified{}, fmt.Errorf("token: touch: %w", err)
 		}
 	}
-	return Verified{TokenID: rec.ID, User: rec.User, Kind: rec.Kind, SessionID: rec.SessionID, ExpiresAt: rec.ExpiresAt}, nil
+	v := Verified{TokenID: rec.ID, User: rec.User, Kind: rec.Kind, SessionID: rec.SessionID, ExpiresAt: rec.ExpiresAt}
+	if bound {
+		v.IdleExpiresAt, v.SessionExpiresAt = s.sessions.Deadlines(sess)
+	}
+	return v, nil
 }
 
 // Logout verifies the presented token and then ends it: a session-bound token ends its whole session (and so

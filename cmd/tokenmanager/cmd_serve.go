@@ -96,6 +96,11 @@ func (f *serveFlags) check() (serveConfig, error) {
 	if f.maxBodyMemory <= 0 || f.maxBodyMemory < f.maxBody {
 		return cfg, fmt.Errorf("--max-body-memory (%d) must be at least --max-body-bytes (%d)", f.maxBodyMemory, f.maxBody)
 	}
+	switch f.sessionCookie {
+	case "required", "lenient":
+	default:
+		return cfg, fmt.Errorf("--session-cookie must be required or lenient, not %q", f.sessionCookie)
+	}
 	if err := cfg.logLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return cfg, fmt.Errorf("--log-level: %w", err)
 	}
@@ -188,7 +193,8 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 	sessions := session.NewManager(store, session.Config{
 		IdleTimeout: f.idleTimeout, MaxLifetime: f.sessionLifetime, TouchInterval: f.touchInterval}, nil)
 	st.tokens = token.NewService(nil, store, sessions, token.Config{
-		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval}, nil)
+		MaxLifetime: f.maxTokenLifetime, CheckHost: f.hostCheck, TouchInterval: f.touchInterval,
+		SessionCookieLenient: f.sessionCookie == "lenient"}, nil)
 	if err := st.tokens.UseKeyring(ctx, token.NewKeyringSet(store, set)); err != nil {
 		return nil, err
 	}

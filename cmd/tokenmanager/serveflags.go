@@ -23,6 +23,7 @@ type serveFlags struct {
 	addrFile         string
 	trustedProxies   string
 	hostCheck        bool
+	sessionCookie    string
 	idleTimeout      time.Duration
 	sessionLifetime  time.Duration
 	touchInterval    time.Duration
@@ -70,6 +71,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.addrFile, "addr-file", "", "write the bound host:port here once listening (for tests and supervisors)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs whose X-Forwarded-For/-Proto/-Host are believed")
 	fs.BoolVar(&f.hostCheck, "host-check", true, "bind session tokens to the client host that obtained them")
+	fs.StringVar(&f.sessionCookie, "session-cookie", "required", "required: session tokens need their SESSION cookie; "+
+		"lenient: without it (or with SESSION=null) they are accepted from the host that obtained them, as Precisely's own clients send them")
 	fs.DurationVar(&f.idleTimeout, "idle-timeout", session.DefaultConfig.IdleTimeout, "a session and its tokens die after this long without use")
 	fs.DurationVar(&f.sessionLifetime, "session-max-lifetime", session.DefaultConfig.MaxLifetime, "absolute cap on a session's life (0 = none)")
 	fs.DurationVar(&f.touchInterval, "touch-interval", session.DefaultConfig.TouchInterval, "record session activity at most this often")

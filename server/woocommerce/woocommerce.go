@@ -54,10 +54,10 @@ func (a *API) Mount(mux *http.ServeMux) {
 		mux.HandleFunc("GET "+restBase+op, h)
 		mux.HandleFunc("POST "+restBase+op, h)
 	}
-	mux.HandleFunc(restBase, func(w http.ResponseWriter, r *http.Request) {
-		reply.JSON(w, http.StatusNotFound, wpError{Code: "rest_no_route",
-			Message: "No route was found matching the URL and request method.", Data: wpErrorData{Status: http.StatusNotFound}})
-	})
+	// The namespace's route index, with and without the trailing slash (WordPress routes both alike).
+	mux.HandleFunc(indexPath, a.serveIndex)
+	mux.HandleFunc(restBase+"{$}", a.serveIndex)
+	mux.HandleFunc(restBase, func(w http.ResponseWriter, r *http.Request) { noRoute(w) })
 	mux.HandleFunc("GET "+ajaxPath, a.ajax)
 	mux.HandleFunc("POST "+ajaxPath, a.ajax)
 }
@@ -489,6 +489,12 @@ func requestError(w http.ResponseWriter, err error) {
 	}
 	reply.JSON(w, http.StatusBadRequest, wpError{Code: "rest_invalid_json", Message: "Invalid JSON body passed.",
 		Data: wpErrorData{Status: http.StatusBadRequest}})
+}
+
+// noRoute is WordPress's answer for a path or method no route serves.
+func noRoute(w http.ResponseWriter) {
+	reply.JSON(w, http.StatusNotFound, wpError{Code: "rest_no_route",
+		Message: "No route was found matching the URL and request method.", Data: wpErrorData{Status: http.StatusNotFound}})
 }
 
 // rest serves one REST route.
