@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"OddKeysNotFound", testOddKeysNotFound},
 		{"CacheChanges", testCacheChanges},
 	}
+	tests = append(tests, dataObjectTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)
