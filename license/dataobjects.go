@@ -441,9 +441,12 @@ func (s *Service) UploadValues(ctx context.Context, a *Access, ref DataRef, ups 
 		id := u.ID
 		if id == 0 {
 			if id = byName[u.Name]; id == 0 {
-				o, err := s.pickData(ctx, a, DataSelector{Ref: ref, Name: u.Name})
-				if err != nil {
+				if err := checkDataName(u.Name); err != nil {
 					return err
+				}
+				o, err := s.store.FindDataObject(ctx, owner, u.Name)
+				if err != nil {
+					return fmt.Errorf("%w: %q", notFoundAsData(err), u.Name)
 				}
 				id, byName[u.Name] = o.ID, o.ID
 			}
