@@ -37,7 +37,7 @@ func TestCryptolensNodeClient(t *testing.T) {
 	if len(keys) != 2 {
 		t.Fatalf("key create --count 2 printed %q", keys)
 	}
-	token := strings.TrimSpace(srv.mustCLI(t, "", "apitoken", "create", "--vendor", adminUser, "--methods", "Activate,Deactivate,GetKey",
+	token := strings.TrimSpace(srv.mustCLI(t, "", "apitoken", "create", "--vendor", adminUser, "--methods", "Activate,Deactivate,GetKey,AddDataObject,ListDataObjects",
 		"--product-lock", product, "--name", "node e2e"))
 	pubFile := filepath.Join(t.TempDir(), "pub.xml")
 	otherPubFile := filepath.Join(t.TempDir(), "other.xml")
@@ -76,6 +76,11 @@ func TestCryptolensNodeClient(t *testing.T) {
 			Key               string
 			ActivatedMachines []map[string]any
 		}
+		DataObjects []struct {
+			ID       int64 `json:"Id"`
+			Name     string
+			IntValue int
+		} `json:"dataObjects"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("no JSON report (%v; run: %v)\nstdout:\n%s\nstderr:\n%s", err, runErr, stdout.String(), stderr.String())
@@ -94,6 +99,25 @@ func TestCryptolensNodeClient(t *testing.T) {
 	// Independently of the script: what the server recorded, seen through the CLI.
 	if rep.License.Key != keys[0] || len(rep.License.ActivatedMachines) != 1 || rep.License.ActivatedMachines[0]["IP"] != "127.0.0.1" {
 		t.Errorf("license the client received: %+v", rep.License)
+	}
+	// The data objects the client added, read back over the API.
+	res, err := httpClient.PostForm(srv.URL+"/api/data/ListDataObjectsToKey", url.Values{"token": {token}, "ProductId": {product}, "Key": {keys[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed struct {
+		Result      int
+		DataObjects []struct {
+			ID       int64 `json:"id"`
+			Name     string
+			IntValue int `json:"intValue"`
+		} `json:"dataObjects"`
+	}
+	err = json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&listed)
+	res.Body.Close()
+	if err != nil || listed.Result != 0 || len(listed.DataObjects) != 2 || len(rep.DataObjects) != 2 ||
+		listed.DataObjects[0].ID != rep.DataObjects[0].ID || listed.DataObjects[0].Name != "usage" || listed.DataObjects[0].IntValue != 3 {
+		t.Errorf("data objects listed %+v (%v), the client saw %+v", listed, err, rep.DataObjects)
 	}
 	acts := srv.mustCLI(t, "", "activation", "list", "--product", product, keys[0])
 	if !strings.Contains(acts, "machine-B") || strings.Contains(acts, "machine-A") {
@@ -114,7 +138,7 @@ func TestCryptolensNodeClient(t *testing.T) {
 		t.Fatalf("apitoken list:\n%s", tokens)
 	}
 	srv.mustCLI(t, "", "apitoken", "revoke", id[1])
-	res, err := httpClient.PostForm(srv.URL+"/api/key/GetKey", url.Values{"token": {token}, "ProductId": {product}, "Key": {keys[0]}})
+	res, err = httpClient.PostForm(srv.URL+"/api/key/GetKey", url.Values{"token": {token}, "ProductId": {product}, "Key": {keys[0]}})
 	if err != nil {
 		t.Fatal(err)
 	}

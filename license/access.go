@@ -39,6 +39,24 @@ const (
 var Methods = []Method{MethodActivate, MethodDeactivate, MethodGetKey, MethodCreateKey, MethodCreateTrialKey,
 	MethodBlockKey, MethodUnblockKey, MethodExtendLicense, MethodAddCustomer, MethodGetToken, MethodGetLicenseKeys}
 
+// Data-object methods (dataobjects.go): one permission per group, as Cryptolens names them; each covers the
+// method's …ToKey and …ToMachineCode variants. UploadValuesToKey takes IncrementIntValue and/or
+// DecrementIntValue, after the changes it carries.
+const (
+	MethodAddDataObject     Method = "AddDataObject"
+	MethodListDataObjects   Method = "ListDataObjects"
+	MethodRemoveDataObject  Method = "RemoveDataObject"
+	MethodSetIntValue       Method = "SetIntValue"
+	MethodIncrementIntValue Method = "IncrementIntValue"
+	MethodDecrementIntValue Method = "DecrementIntValue"
+	MethodSetStringValue    Method = "SetStringValue"
+)
+
+func init() {
+	Methods = append(Methods, MethodAddDataObject, MethodListDataObjects, MethodRemoveDataObject, MethodSetIntValue,
+		MethodIncrementIntValue, MethodDecrementIntValue, MethodSetStringValue)
+}
+
 // ParseMethod returns the method named s, ignoring case.
 func ParseMethod(s string) (Method, error) {
 	for _, m := range Methods {

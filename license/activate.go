@@ -41,7 +41,9 @@ type License struct {
 	// the calling machine (Cryptolens lists no other floating machines), or only the calling machine when the
 	// mask hides ActivatedMachines.
 	Machines []storage.Activation
-	Hidden   FieldMask
+	// DataObjects are the key's own data objects (not its machines'), none when the mask hides them.
+	DataObjects []storage.DataObject
+	Hidden      FieldMask
 	// Counts for Cryptolens' metadata.
 	NodeLocked     int // node-locked machines
 	FloatingInUse  int // floating machines whose time has not run out
@@ -297,6 +299,10 @@ func (s *Service) view(p storage.Product, k storage.LicenseKey, acts []storage.A
 }
 
 func (s *Service) withCustomer(ctx context.Context, l License) (License, error) {
+	l, err := s.withDataObjects(ctx, l)
+	if err != nil {
+		return License{}, err
+	}
 	if l.Key.CustomerID == 0 {
 		return l, nil
 	}

@@ -67,6 +67,7 @@ const (
 type Store interface {
 	storage.Licensing
 	storage.Users
+	dataStore // dataobjects.go
 }
 
 // Options configure a Service.

@@ -27,30 +27,30 @@ type Signed struct {
 // them), and the objects inside may carry no extra keys (it passes them to constructors as **kwargs).
 // Hidden fields are null where Cryptolens' clients model them as nullable, empty otherwise.
 type signedKey struct {
-	ProductID         int64             `json:"ProductId"`
-	ID                *int64            `json:"ID"`
-	Key               *string           `json:"Key"`
-	Created           int64             `json:"Created"`
-	Expires           int64             `json:"Expires"`
-	Period            int               `json:"Period"`
-	F1                bool              `json:"F1"`
-	F2                bool              `json:"F2"`
-	F3                bool              `json:"F3"`
-	F4                bool              `json:"F4"`
-	F5                bool              `json:"F5"`
-	F6                bool              `json:"F6"`
-	F7                bool              `json:"F7"`
-	F8                bool              `json:"F8"`
-	Notes             *string           `json:"Notes"`
-	Block             bool              `json:"Block"`
-	GlobalID          *int64            `json:"GlobalId"`
-	Customer          *signedCustomer   `json:"Customer"`
-	ActivatedMachines []signedMachine   `json:"ActivatedMachines"`
-	TrialActivation   bool              `json:"TrialActivation"`
-	MaxNoOfMachines   *int              `json:"MaxNoOfMachines"`
-	AllowedMachines   string            `json:"AllowedMachines"`
-	DataObjects       []json.RawMessage `json:"DataObjects"`
-	SignDate          int64             `json:"SignDate"`
+	ProductID         int64              `json:"ProductId"`
+	ID                *int64             `json:"ID"`
+	Key               *string            `json:"Key"`
+	Created           int64              `json:"Created"`
+	Expires           int64              `json:"Expires"`
+	Period            int                `json:"Period"`
+	F1                bool               `json:"F1"`
+	F2                bool               `json:"F2"`
+	F3                bool               `json:"F3"`
+	F4                bool               `json:"F4"`
+	F5                bool               `json:"F5"`
+	F6                bool               `json:"F6"`
+	F7                bool               `json:"F7"`
+	F8                bool               `json:"F8"`
+	Notes             *string            `json:"Notes"`
+	Block             bool               `json:"Block"`
+	GlobalID          *int64             `json:"GlobalId"`
+	Customer          *signedCustomer    `json:"Customer"`
+	ActivatedMachines []signedMachine    `json:"ActivatedMachines"`
+	TrialActivation   bool               `json:"TrialActivation"`
+	MaxNoOfMachines   *int               `json:"MaxNoOfMachines"`
+	AllowedMachines   string             `json:"AllowedMachines"`
+	DataObjects       []signedDataObject `json:"DataObjects"`
+	SignDate          int64              `json:"SignDate"`
 }
 
 type signedCustomer struct {
@@ -59,6 +59,14 @@ type signedCustomer struct {
 	Email       string `json:"Email"`
 	CompanyName string `json:"CompanyName"`
 	Created     int64  `json:"Created"`
+}
+
+// signedDataObject is Cryptolens' DataObject: exactly these keys (the Python SDK builds objects from them).
+type signedDataObject struct {
+	ID          int64  `json:"Id"`
+	Name        string `json:"Name"`
+	StringValue string `json:"StringValue"`
+	IntValue    int64  `json:"IntValue"`
 }
 
 type signedMachine struct {
@@ -96,7 +104,7 @@ func LicenseJSON(l License, signDate time.Time) ([]byte, error) {
 		Notes: show(h.Has(HideNotes), k.Notes), Block: k.Blocked || l.BlockedExpired,
 		GlobalID: show(h.Has(HideGlobalID), k.GlobalID), ActivatedMachines: []signedMachine{},
 		TrialActivation: k.TrialActivation, MaxNoOfMachines: show(h.Has(HideMaxNoOfMachines), k.MaxNoOfMachines),
-		DataObjects: []json.RawMessage{}, SignDate: unix(signDate),
+		DataObjects: []signedDataObject{}, SignDate: unix(signDate),
 	}
 	if !h.Has(HideAllowedMachines) {
 		out.AllowedMachines = k.AllowedMachines
@@ -104,6 +112,9 @@ func LicenseJSON(l License, signDate time.Time) ([]byte, error) {
 	if l.Customer != nil && !h.Has(HideCustomer) {
 		c := l.Customer
 		out.Customer = &signedCustomer{ID: c.ID, Name: c.Name, Email: c.Email, CompanyName: c.Company, Created: unix(c.CreatedAt)}
+	}
+	for _, o := range l.DataObjects {
+		out.DataObjects = append(out.DataObjects, signedDataObject{ID: o.ID, Name: o.Name, StringValue: o.StringValue, IntValue: o.IntValue})
 	}
 	for _, m := range l.Machines {
 		out.ActivatedMachines = append(out.ActivatedMachines, signedMachine{Mid: Mid(m), FriendlyName: m.FriendlyName,

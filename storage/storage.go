@@ -290,6 +290,7 @@ type Store interface {
 	Licensing
 	WooCommerce
 	AppAuthorizations
+	DataObjects
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

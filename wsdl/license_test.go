@@ -24,7 +24,7 @@ func TestLicenseServiceStructure(t *testing.T) {
 	if got := names(schema, nsXS, "element"); !equal(got, elems) {
 		t.Errorf("schema elements = %q, want %q", got, elems)
 	}
-	if got := names(schema, nsXS, "complexType"); !equal(got, []string{"license", "customer", "machine", "newCustomer", "createdKey"}) {
+	if got := names(schema, nsXS, "complexType"); !equal(got, []string{"license", "customer", "machine", "newCustomer", "createdKey", "dataObject"}) {
 		t.Errorf("schema types = %q", got)
 	}
 	if got := names(root, nsWSDL, "message"); !equal(got, elems) {

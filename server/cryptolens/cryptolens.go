@@ -27,12 +27,13 @@ import (
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
-// Bounds on a Cryptolens request. Real calls are a few hundred bytes; AllowedMachines is the longest value.
+// Bounds on a Cryptolens request. Real calls are a few hundred bytes; a data object's StringValue (10,000
+// characters, up to 4 bytes each) is the longest value, then AllowedMachines.
 const (
-	maxBody     = 64 << 10
+	maxBody     = 160 << 10
 	maxParams   = 64
 	maxNameLen  = 64
-	maxValueLen = license.MaxAllowedMachinesLen
+	maxValueLen = max(license.MaxAllowedMachinesLen, license.MaxDataObjectStringLen*4)
 )
 
 // method answers one method; it returns the success body (without result and message) or an error
@@ -116,6 +117,9 @@ func (api *API) message(ctx context.Context, err error) string {
 // Message is Cryptolens' message for a licensing error, the one translation the Cryptolens wire and the
 // SOAP LicenseService share; false for an error that is not the caller's (a failure of ours).
 func Message(err error) (string, bool) {
+	if msg, ok := dataMessage(err); ok {
+		return msg, true
+	}
 	switch {
 	case errors.Is(err, license.ErrUnauthenticated):
 		return MsgUnauthenticated, true

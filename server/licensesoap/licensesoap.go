@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func New(env *surface.Env, users soapwire.Users, licenses *license.Service, sign
 func (ls *Service) Mount(mux *http.ServeMux) {
 	ep := &soap.Endpoint{MaxBytes: ls.env.MaxBodyBytes, Failure: ls.env.Failure,
 		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
-	for op, h := range map[string]func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error){
+	ops := map[string]func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error){
 		"activate":      ls.activate,
 		"deactivate":    ls.deactivate,
 		"getKey":        ls.getKey,
@@ -54,7 +55,9 @@ func (ls *Service) Mount(mux *http.ServeMux) {
 		"blockKey":      ls.block(true),
 		"unblockKey":    ls.block(false),
 		"extendLicense": ls.extend,
-	} {
+	}
+	maps.Copy(ops, ls.dataOperations()) // data.go
+	for op, h := range ops {
 		ep.Handle(wsdl.LicenseNamespace, op, func(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
 			a, err := ls.access(r, env)
 			if err != nil {
@@ -275,6 +278,9 @@ func writeLicenseXML(x *xmlWriter, l license.License, signed license.Signed) err
 	}
 	if !h.Has(license.HideAllowedMachines) {
 		x.elem("allowedMachines", k.AllowedMachines)
+	}
+	for _, o := range l.DataObjects {
+		writeDataObject(x, "dataObject", o)
 	}
 	x.time("signDate", time.Unix(stamp.SignDate, 0))
 	x.elem("licenseKey", base64.StdEncoding.EncodeToString(signed.LicenseKey))

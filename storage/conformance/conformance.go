@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ServerKeyReseal", testServerKeyReseal},
 		{"ServerKeyResealRing", testServerKeyResealRing},
 	}
+	tests = append(tests, dataObjectTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStore(t)

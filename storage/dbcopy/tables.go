@@ -43,6 +43,8 @@ var Tables = []Table{
 	{Name: "app_devices"},
 	{Name: "cache_changes"},
 	{Name: "settings"},
+	// Data objects.
+	{Name: "license_data_objects"},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.

@@ -6,8 +6,9 @@
 //          --pubkey FILE --other-pubkey FILE          (access token in the env TM_CL_TOKEN)
 //
 // The key must allow one machine. Activates, re-activates, refuses a second machine, deactivates, activates
-// the second machine, checks signatures (also against the wrong public key and after tampering), and a
-// floating activation. Prints one JSON object to stdout and exits 0 only if every check passed.
+// the second machine, checks signatures (also against the wrong public key and after tampering), a
+// floating activation, and data objects on the key (Data.AddDataObjectToKey; features by name in a signed
+// license's DataObjects, Helpers.HasFeature). Prints one JSON object to stdout and exits 0 only if every check passed.
 'use strict';
 
 const util = require('util');
@@ -16,10 +17,11 @@ console.log = (...a) => process.stderr.write(util.format(...a) + '\n');
 console.warn = console.log;
 
 const fs = require('fs');
-const { Key, Helpers } = require('cryptolens');
+const { Key, Helpers, Data } = require('cryptolens');
 const libVersion = require('cryptolens/package.json').version;
 
 const LIMIT = 'Cannot activate the new device as the limit has been reached.';
+const DUPLICATE = 'A data object with the same name already exists.';
 const NOT_ACTIVATED = 'Either the machine code was never activated or key activation feature was never set up.';
 
 const checks = [];
@@ -121,6 +123,29 @@ async function main() {
   }
   r = await activate('float-2', pub, a['floating-key'], 100);
   check('second floating machine refused', !r.ok && r.error === LIMIT, r);
+
+  // 8. Data objects on the key: the library resolves AddDataObjectToKey with the new object's id.
+  const addData = (check, name, stringValue, intValue) =>
+    outcome(Data.AddDataObjectToKey(a.token, a.product, a.key, check, name, stringValue, intValue, a.url));
+  r = await addData(true, 'usage', null, 3);
+  check('AddDataObjectToKey', r.ok && Number.isInteger(r.value) && r.value > 0, r.ok ? r.value : r.error);
+  const usageId = r.ok ? r.value : null;
+  r = await addData(true, 'usage', null, 1);
+  check('AddDataObjectToKey refuses a duplicate name', !r.ok && r.error === DUPLICATE, r);
+  r = await addData(false, 'cryptolens_features', JSON.stringify(['f1', ['f2', ['voice', 'video']]]), 0);
+  check('AddDataObjectToKey with a string value', r.ok, r.error);
+  // The signed license now carries them; the library verified the signature before resolving.
+  r = await outcome(Key.GetKey(a.token, pub, a.product, a.key, 0, false, a.url));
+  if (check('GetKey with data objects', r.ok, r.error)) {
+    const lic = r.value;
+    const objs = (lic.DataObjects || []).map((o) => ({ Id: o.Id, Name: o.Name, IntValue: o.IntValue }));
+    check('DataObjects listed', objs.length === 2 && objs[0].Id === usageId && objs[0].Name === 'usage' && objs[0].IntValue === 3, objs);
+    check('HasFeature(f2.voice) from DataObjects', Helpers.HasFeature(lic, 'f2.voice') === true, lic.DataObjects);
+    check('HasFeature(f3) is false', Helpers.HasFeature(lic, 'f3') === false);
+    const saved = Helpers.SaveAsString(lic);
+    check('LoadFromString keeps the data objects', (Helpers.LoadFromString(pub, saved) || {}).DataObjects.length === 2);
+    report.dataObjects = objs;
+  }
 
   report.checks = checks;
   report.failed = checks.filter((c) => !c.ok).map((c) => c.name);

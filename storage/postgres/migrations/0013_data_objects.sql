@@ -1,0 +1,16 @@
+-- Data objects: named values (an int32 and a string) a vendor attaches to its account (referencer 0), a product
+-- (1, referencer_id the product's id), a license key (2, the key's global id) or a machine on a key (3, the key's
+-- global id and machine_code). There is no foreign key on referencer_id, which names rows of different tables;
+-- the service checks it. The int32 range is a CHECK as well, so that no write path can leave it.
+CREATE TABLE license_data_objects (
+	id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	vendor        TEXT COLLATE "C" NOT NULL REFERENCES license_vendors(user_name),
+	referencer    SMALLINT NOT NULL CHECK (referencer BETWEEN 0 AND 3),
+	referencer_id BIGINT NOT NULL,
+	machine_code  TEXT COLLATE "C" NOT NULL DEFAULT '',
+	name          TEXT COLLATE "C" NOT NULL DEFAULT '',
+	string_value  TEXT NOT NULL DEFAULT '',
+	int_value     BIGINT NOT NULL DEFAULT 0 CHECK (int_value BETWEEN -2147483648 AND 2147483647),
+	created_at    TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX license_data_objects_owner ON license_data_objects(vendor, referencer, referencer_id, machine_code, name);
