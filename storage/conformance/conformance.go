@@ -73,6 +73,13 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"TimePrecision", testTimePrecision},
 		{"OddKeysNotFound", testOddKeysNotFound},
 		{"CacheChanges", testCacheChanges},
+		// Customer settings and end-user accounts.
+		{"CustomerSettings", testCustomerSettings},
+		{"CustomerQuery", testCustomerQuery},
+		{"DeleteCustomer", testDeleteCustomer},
+		{"EndUsers", testEndUsers},
+		{"EndUserRegisterRace", testEndUserRegisterRace},
+		{"EndUserResetRace", testEndUserResetRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
