@@ -58,10 +58,10 @@ func CustomerMessage(err error) (string, bool) {
 	switch {
 	case errors.Is(err, license.ErrEndUserExists):
 		return msgUserExists, true
+	case errors.Is(err, license.ErrPasswordNotChanged): // before: it may wrap ErrBadUserCredentials
+		return msgPasswordNotSaved, true
 	case errors.Is(err, license.ErrBadUserCredentials), errors.Is(err, auth.ErrBadCredentials):
 		return msgBadUser, true
-	case errors.Is(err, license.ErrPasswordNotChanged):
-		return msgPasswordNotSaved, true
 	case errors.Is(err, license.ErrEndUserNotFound):
 		return msgNoUser, true
 	}
