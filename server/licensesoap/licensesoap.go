@@ -46,7 +46,7 @@ func New(env *surface.Env, users soapwire.Users, licenses *license.Service, sign
 func (ls *Service) Mount(mux *http.ServeMux) {
 	ep := &soap.Endpoint{MaxBytes: ls.env.MaxBodyBytes, OnError: ls.env.InternalError,
 		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
-	for op, h := range map[string]func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error){
+	ops := map[string]func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error){
 		"activate":      ls.activate,
 		"deactivate":    ls.deactivate,
 		"getKey":        ls.getKey,
@@ -54,7 +54,12 @@ func (ls *Service) Mount(mux *http.ServeMux) {
 		"blockKey":      ls.block(true),
 		"unblockKey":    ls.block(false),
 		"extendLicense": ls.extend,
-	} {
+	}
+	// The customer operations (customers.go).
+	for op, h := range ls.customerOps() {
+		ops[op] = h
+	}
+	for op, h := range ops {
 		ep.Handle(wsdl.LicenseNamespace, op, func(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
 			a, err := ls.access(r, env)
 			if err != nil {
