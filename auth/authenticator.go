@@ -179,3 +179,21 @@ func (a *Authenticator) remember(key [sha256.Size]byte, hash string) {
 	}
 	a.cache[key] = cacheEntry{hash: hash, expires: now.Add(a.cacheTTL)}
 }
+
+// HashPassword hashes a new password with the Authenticator's cost, within its hashing slots: for accounts
+// kept elsewhere (a vendor's end users) that share this server's bound on hashing.
+func (a *Authenticator) HashPassword(password string) (string, error) {
+	a.slots <- struct{}{}
+	defer func() { <-a.slots }()
+	return HashPassword(password, a.params)
+}
+
+// VerifyHash checks password against hash within the hashing slots. An empty hash (an unknown account) is
+// checked against a dummy hash, so that it costs as much as a known one, and reports false.
+func (a *Authenticator) VerifyHash(hash, password string) (bool, error) {
+	if hash == "" {
+		a.verify(a.dummy, password)
+		return false, nil
+	}
+	return a.verify(hash, password)
+}

@@ -334,3 +334,20 @@ func (s *Service) KeyLock(ctx context.Context, a *Access, productID int64, key s
 	issued, err := s.issue(ctx, child)
 	return issued, k.ID, err
 }
+
+// Customers and the vendors' end-user accounts (customer/ and userauth/), Cryptolens' permission names.
+// UserAuthNormal signs users in and changes their passwords; UserAuthAdmin does that and manages the accounts.
+const (
+	MethodGetCustomers                Method = "GetCustomers"
+	MethodEditCustomer                Method = "EditCustomer"
+	MethodRemoveCustomer              Method = "RemoveCustomer"
+	MethodGetCustomerLicenses         Method = "GetCustomerLicenses"
+	MethodGetCustomerLicensesBySecret Method = "GetCustomerLicensesBySecret"
+	MethodUserAuthNormal              Method = "UserAuthNormal"
+	MethodUserAuthAdmin               Method = "UserAuthAdmin"
+)
+
+func init() {
+	Methods = append(Methods, MethodGetCustomers, MethodEditCustomer, MethodRemoveCustomer, MethodGetCustomerLicenses,
+		MethodGetCustomerLicensesBySecret, MethodUserAuthNormal, MethodUserAuthAdmin)
+}

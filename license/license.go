@@ -68,6 +68,7 @@ type Store interface {
 	storage.Licensing
 	storage.Users
 	dataStore // dataobjects.go
+	storage.CustomerAccounts
 }
 
 // Options configure a Service.
@@ -77,6 +78,9 @@ type Options struct {
 	// GenerateKey makes a new product's key pair; nil means RSA-2048 from crypto/rand. Cryptolens clients
 	// expect 2048-bit keys (the Python client decodes signatures as exactly 256 bytes).
 	GenerateKey func() (*rsa.PrivateKey, error)
+	// Passwords hashes and checks end users' passwords (userauth/); nil means argon2id with the default
+	// cost, unbounded in concurrency.
+	Passwords Passwords
 }
 
 // signerEntry is an opened private key with the sealed bytes it came from: when another node rotates the
@@ -95,6 +99,9 @@ type Service struct {
 
 	mu      sync.Mutex
 	signers map[int64]signerEntry // opened product keys by product id
+
+	pw     Passwords // end users' passwords; see passwords()
+	pwOnce sync.Once
 }
 
 // New returns a Service over store. sealer seals the products' private keys; make it with
@@ -106,7 +113,8 @@ func New(store Store, sealer *keys.Sealer, o Options) *Service {
 	if o.GenerateKey == nil {
 		o.GenerateKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
 	}
-	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]signerEntry{}}
+	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]signerEntry{},
+		pw: o.Passwords}
 }
 
 // Now is the service's clock, for callers that stamp what they return (a signature's date).

@@ -39,7 +39,22 @@ type Customer struct {
 	MaxNoOfDevices int    // devices the customer's own login may use; 0 = unlimited
 	User           string // linked user account; empty if none
 	CreatedAt      time.Time
+
+	// Cryptolens' customer settings (customer/AddCustomer, customer/EditCustomer).
+	Notes string
+	// SecretHash is the hex SHA-256 of the customer secret (GetCustomerLicensesBySecret); "": none.
+	SecretHash string
+	// Flags are CustomerAssociation, CustomerActivationManagement and CustomerMultipleUsers.
+	Flags int
 }
+
+// Customer flags, Cryptolens' EnableCustomerAssociation, AllowActivationManagement and
+// AllowMultipleUserAssociation. They are kept and answered; no customer portal acts on them.
+const (
+	CustomerAssociation          = 1 << 0
+	CustomerActivationManagement = 1 << 1
+	CustomerMultipleUsers        = 1 << 2
+)
 
 // LicenseKey is one key of a product.
 type LicenseKey struct {

@@ -291,6 +291,7 @@ type Store interface {
 	WooCommerce
 	AppAuthorizations
 	DataObjects
+	CustomerAccounts
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

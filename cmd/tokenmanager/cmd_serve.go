@@ -207,7 +207,7 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 		return nil, err
 	}
 	st.clients, st.pa = clients, pa
-	licenses := license.New(store, set.SealerFor(keys.PurposeLicenseSigningKeys), license.Options{})
+	licenses := license.New(store, set.SealerFor(keys.PurposeLicenseSigningKeys), license.Options{Passwords: authn})
 	woo := licwoo.New(licenses, store, licwoo.Options{TokenLifetime: f.wooTokenLifetime})
 	st.appAuth = appauth.New(store, licenses, appauth.Options{})
 	recorder := audit.New(store, audit.Options{Log: log})

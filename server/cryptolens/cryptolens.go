@@ -59,7 +59,7 @@ var methods = map[string]struct {
 	"auth/getchallenge":   {license.MethodGetToken, (*API).getChallenge},
 	"auth/gettoken":       {license.MethodGetToken, (*API).getToken},
 	"user/getlicensekeys": {license.MethodGetLicenseKeys, (*API).getLicenseKeys},
-	"userauth/login":      {license.MethodGetToken, (*API).userLogin},
+	// customer/ and userauth/ (customers.go, userauth.go) add theirs at init.
 }
 
 // Deps are the core services behind the API.

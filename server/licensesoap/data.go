@@ -11,8 +11,6 @@ import (
 
 // The data-object operations: Cryptolens' data/…ToKey methods, and with machineCode its …ToMachineCode ones.
 
-type operation = func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error)
-
 func (ls *Service) dataOperations() map[string]operation {
 	return map[string]operation{
 		"listDataObjects":   ls.listDataObjects,

@@ -29,6 +29,9 @@ import (
 	"github.com/tokenmanager/tokenmanager/wsdl"
 )
 
+// operation answers one SOAP operation with the caller's licensing authority.
+type operation = func(*http.Request, *soap.Envelope, *license.Access) (soap.Response, error)
+
 // Service is the SOAP LicenseService over the licensing core.
 type Service struct {
 	env        *surface.Env
@@ -57,6 +60,7 @@ func (ls *Service) Mount(mux *http.ServeMux) {
 		"extendLicense": ls.extend,
 	}
 	maps.Copy(ops, ls.dataOperations()) // data.go
+	maps.Copy(ops, ls.customerOps())    // customers.go
 	for op, h := range ops {
 		ep.Handle(wsdl.LicenseNamespace, op, func(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
 			a, err := ls.access(r, env)

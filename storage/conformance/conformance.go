@@ -75,6 +75,13 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CacheChanges", testCacheChanges},
 		{"ServerKeyReseal", testServerKeyReseal},
 		{"ServerKeyResealRing", testServerKeyResealRing},
+		// Customer settings and end-user accounts.
+		{"CustomerSettings", testCustomerSettings},
+		{"CustomerQuery", testCustomerQuery},
+		{"DeleteCustomer", testDeleteCustomer},
+		{"EndUsers", testEndUsers},
+		{"EndUserRegisterRace", testEndUserRegisterRace},
+		{"EndUserResetRace", testEndUserResetRace},
 	}
 	tests = append(tests, dataObjectTests...)
 	for _, tc := range tests {

@@ -103,8 +103,8 @@ func seed(t *testing.T) string {
 		`INSERT INTO token_keys VALUES ('k0',NULL,'verify',T0,0), ('k1',X'05','primary',T0,0)`,
 		`INSERT INTO license_vendors VALUES ('alice',T0)`,
 		`INSERT INTO license_products VALUES (7,'alice','App',X'01',X'02',1,T0), (9,'alice','Other',X'03',X'04',0,T0)`,
-		`INSERT INTO license_customers VALUES (3,'alice','C','c@example.com','Co',2,'bob',T0),
-			(4,'alice','D','d@example.com','',0,NULL,T0)`,
+		`INSERT INTO license_customers VALUES (3,'alice','C','c@example.com','Co',2,'bob',T0,'n','5ecae7',5),
+			(4,'alice','D','d@example.com','',0,NULL,T0,'',NULL,0)`,
 		`INSERT INTO license_keys VALUES (11,7,1,'AAAAA-BBBBB',T0,30,FUTURE,5,'notes',0,3,1,T0,2,'m1,m2',''),
 			(12,9,1,'CCCCC-DDDDD',T0,0,0,0,'',1,NULL,0,0,0,'','trial-machine')`,
 		`INSERT INTO license_activations VALUES (11,'m1',0,0,'desk','192.0.2.1',T0,0), (11,'m2',1,1,'','',T0,FUTURE)`,
@@ -116,6 +116,8 @@ func seed(t *testing.T) string {
 		`INSERT INTO app_authorizations VALUES (2,X'ee',1,'alice','alice','approved','app','dev','mc',X'ff',
 			'Activate,GetKey',7,0,0,3600,T0,NULL,0,2,T0,0)`,
 		`INSERT INTO app_devices VALUES (3,'mc','dev','alice',T0)`,
+		`INSERT INTO license_end_users VALUES (5,'alice','Eve','eve','eve@example.com','$argon2id$h',3,'7e5e7',FUTURE,T0,T0),
+			(6,'alice','frank','frank','','$argon2id$h',NULL,NULL,0,T0,T0)`,
 		`INSERT INTO cache_changes VALUES (40,'token','t3',T0)`,
 		`INSERT INTO settings VALUES ('server_key_fingerprint','fp-of-the-key')`,
 	}
@@ -134,7 +136,7 @@ var liveRows = map[string]int64{
 	"powerauth_activations": 1, "powerauth_tokens": 1, "powerauth_nonces": 1, "token_keys": 2,
 	"license_vendors": 1, "license_products": 2, "license_customers": 2, "license_keys": 2,
 	"license_activations": 2, "license_api_tokens": 2, "woo_stores": 1, "woo_skus": 1, "woo_tokens": 1,
-	"app_authorizations": 1, "app_devices": 1, "cache_changes": 1, "settings": 1,
+	"app_authorizations": 1, "app_devices": 1, "cache_changes": 1, "license_end_users": 2, "settings": 1,
 }
 
 func checkReport(t *testing.T, rep *Report) {

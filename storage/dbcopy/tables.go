@@ -41,6 +41,7 @@ var Tables = []Table{
 	{Name: "woo_tokens", Live: `expires_at >= ?`},
 	{Name: "app_authorizations", Lists: map[string]string{"permissions": ","}},
 	{Name: "app_devices"},
+	{Name: "license_end_users"},
 	{Name: "cache_changes"},
 	{Name: "settings"},
 	// Data objects.

@@ -84,7 +84,8 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storag
 
 func (s *Store) CreateCustomer(ctx context.Context, c storage.Customer) (storage.Customer, error) {
 	err := s.pool.QueryRow(ctx, stmt.InsertCustomer+` RETURNING id`,
-		c.Vendor, c.Name, c.Email, c.Company, c.MaxNoOfDevices, sqlmap.Nullable(c.User), ts(c.CreatedAt)).Scan(&c.ID)
+		c.Vendor, c.Name, c.Email, c.Company, c.MaxNoOfDevices, sqlmap.Nullable(c.User), ts(c.CreatedAt),
+		c.Notes, sqlmap.Nullable(c.SecretHash), c.Flags).Scan(&c.ID)
 	if err != nil {
 		return storage.Customer{}, mapRefErr(err)
 	}

@@ -83,7 +83,8 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storag
 
 func (s *Store) CreateCustomer(ctx context.Context, c storage.Customer) (storage.Customer, error) {
 	res, err := s.w.ExecContext(ctx, stmt.InsertCustomer,
-		c.Vendor, c.Name, c.Email, c.Company, c.MaxNoOfDevices, sqlmap.Nullable(c.User), toMicros(c.CreatedAt))
+		c.Vendor, c.Name, c.Email, c.Company, c.MaxNoOfDevices, sqlmap.Nullable(c.User), toMicros(c.CreatedAt),
+		c.Notes, sqlmap.Nullable(c.SecretHash), c.Flags)
 	if err != nil {
 		return storage.Customer{}, mapRefErr(err)
 	}

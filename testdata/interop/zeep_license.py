@@ -7,7 +7,8 @@ Usage: /usr/bin/python3 zeep_license.py --url http://127.0.0.1:PORT --user VENDO
 
 Loads the LicenseService WSDL from the running server and, as the vendor (HTTP Basic), creates a key with a
 new customer, reads it, activates it up to its limit, deactivates, blocks and unblocks it and extends it,
-over SOAP 1.1 and once over SOAP 1.2; checks the faults' messages; then calls with the access token (Bearer),
+over SOAP 1.1 and once over SOAP 1.2; checks the faults' messages; manages a customer (add, list, edit with a
+new secret, its licenses by id and by secret, remove); then calls with the access token (Bearer),
 whose permissions must hold. Prints one JSON object (including the signed license, which the Go test verifies
 with the product's public key) and exits 0 only if every check passed.
 """
@@ -142,6 +143,30 @@ def run(base, user, password, product_id, token):
         check("SOAP 1.2 getKey", False, repr(e))
     f = fault_of(s12.getKey, productId=product_id, key="AAAAA-AAAAA-AAAAA-AAAAA")
     check("SOAP 1.2 fault", f.get("message") == "Could not find the key.", f)
+
+    # --- customers ------------------------------------------------------------------------------------------
+    added = svc.addCustomer(name="Grace", email="grace@example.com", companyName="Compilers", notes="by zeep",
+                            maxNoOfDevices=3, allowActivationManagement=True)
+    check("addCustomer returns an id and a secret", added.customerId and isinstance(added.secret, str)
+          and len(added.secret) == 36, str(added))
+    listed = svc.getCustomers(search="compil")
+    check("getCustomers finds the customer", [c.name for c in listed] == ["Grace"] and listed[0].maxNoOfDevices == 3
+          and listed[0].allowActivationManagement is True and isinstance(listed[0].created, datetime.datetime),
+          str(listed))
+    edited = svc.editCustomer(customerId=added.customerId, name="Grace H", newSecret=True)
+    check("editCustomer with newSecret makes another secret", edited.secret and edited.secret != added.secret,
+          str(edited))
+    check("getCustomers by id shows the edit", [c.name for c in svc.getCustomers(customerId=added.customerId)] == ["Grace H"])
+    gk = svc.createKey(productId=product_id, period=7, customerId=added.customerId)
+    owned = svc.getCustomerLicensesBySecret(secret=edited.secret)
+    check("getCustomerLicensesBySecret lists the customer's key", [k.key for k in owned] == [gk.key]
+          and owned[0].period == 7, str(owned))
+    check("getCustomerLicenses lists the same", [k.key for k in svc.getCustomerLicenses(customerId=added.customerId)] == [gk.key])
+    f = fault_of(svc.getCustomerLicensesBySecret, secret=added.secret)
+    check("the replaced secret: customer-not-found fault", f.get("message") == "Customer not found.", f)
+    check("removeCustomer returns nothing", svc.removeCustomer(customerId=added.customerId) is None)
+    f = fault_of(svc.removeCustomer, customerId=added.customerId)
+    check("removeCustomer twice: customer-not-found fault", f.get("message") == "Customer not found.", f)
 
     # --- the access token ---------------------------------------------------------------------------------
     if token:

@@ -52,7 +52,8 @@ func WithLicense(svc **license.Service) Option {
 			var mu sync.Mutex
 			n := 0
 			*svc = license.New(st.Store, keys.NewSealerFor(ServerKey, keys.PurposeLicenseSigningKeys), license.Options{
-				Now: st.Clock.Now,
+				Now:       st.Clock.Now,
+				Passwords: d.Auth,
 				GenerateKey: func() (*rsa.PrivateKey, error) {
 					mu.Lock()
 					defer mu.Unlock()

@@ -216,11 +216,13 @@ func (d *Dialect) ScanProduct(row Row) (storage.Product, error) {
 	return p, d.MapErr(err)
 }
 
-const CustomerColumns = `id, vendor, name, email, company, max_devices, coalesce(user_name, ''), created_at`
+const CustomerColumns = `id, vendor, name, email, company, max_devices, coalesce(user_name, ''), created_at,
+	notes, coalesce(secret_hash, ''), flags`
 
 func (d *Dialect) ScanCustomer(row Row) (storage.Customer, error) {
 	var c storage.Customer
-	err := row.Scan(&c.ID, &c.Vendor, &c.Name, &c.Email, &c.Company, &c.MaxNoOfDevices, &c.User, d.Time(&c.CreatedAt))
+	err := row.Scan(&c.ID, &c.Vendor, &c.Name, &c.Email, &c.Company, &c.MaxNoOfDevices, &c.User, d.Time(&c.CreatedAt),
+		&c.Notes, &c.SecretHash, &c.Flags)
 	return c, d.MapErr(err)
 }
 

@@ -80,8 +80,8 @@ var shared = Statements{
 	UpdateProduct: `UPDATE license_products SET name = ?, block_expired = ?, public_key = ?, sealed_private_key = ? WHERE id = ?`,
 	SealProduct:   `UPDATE license_products SET sealed_private_key = ? WHERE id = ?`,
 	// The backend appends what returns the new ID, if its database needs that.
-	InsertCustomer: `INSERT INTO license_customers (vendor, name, email, company, max_devices, user_name, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	InsertCustomer: `INSERT INTO license_customers (vendor, name, email, company, max_devices, user_name, created_at,
+		notes, secret_hash, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	SelectCustomer:   `SELECT ` + CustomerColumns + ` FROM license_customers WHERE id = ?`,
 	NextLicenseKeyID: `SELECT coalesce(max(id), 0) + 1 FROM license_keys WHERE product_id = ?`,
 	// The backend appends what returns the new global ID, if its database needs that.
