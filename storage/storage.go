@@ -282,6 +282,7 @@ type Store interface {
 	Licensing
 	WooCommerce
 	AppAuthorizations
+	LicenseActivity
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

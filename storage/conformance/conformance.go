@@ -73,6 +73,13 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"TimePrecision", testTimePrecision},
 		{"OddKeysNotFound", testOddKeysNotFound},
 		{"CacheChanges", testCacheChanges},
+		// Licensing activity (activity.go).
+		{"LicenseMessages", testLicenseMessages},
+		{"LicenseMessageLimitRace", testLicenseMessageLimitRace},
+		{"LicenseEvents", testLicenseEvents},
+		{"WebAPILog", testWebAPILog},
+		{"LicenseActivityPruning", testLicenseActivityPruning},
+		{"KeyUsageRace", testKeyUsageRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,2 @@
+-- Placeholder keeping the migration numbers without gaps on this branch; replaced by the real 0014 when merged.
+SELECT 1;
