@@ -67,6 +67,7 @@ const (
 type Store interface {
 	storage.Licensing
 	storage.Users
+	storage.LicenseActivity
 }
 
 // Options configure a Service.
@@ -76,6 +77,10 @@ type Options struct {
 	// GenerateKey makes a new product's key pair; nil means RSA-2048 from crypto/rand. Cryptolens clients
 	// expect 2048-bit keys (the Python client decodes signatures as exactly 256 bytes).
 	GenerateKey func() (*rsa.PrivateKey, error)
+	// Audit receives the licensing changes (nil: none are recorded).
+	Audit Auditor
+	// CallLog receives the web API log, one entry per licensing call (nil: none is kept).
+	CallLog CallLogger
 }
 
 // signerEntry is an opened private key with the sealed bytes it came from: when another node rotates the
@@ -91,6 +96,8 @@ type Service struct {
 	sealer *keys.Sealer
 	now    func() time.Time
 	genKey func() (*rsa.PrivateKey, error)
+	audit  Auditor
+	calls  CallLogger
 
 	mu      sync.Mutex
 	signers map[int64]signerEntry // opened product keys by product id
@@ -105,7 +112,8 @@ func New(store Store, sealer *keys.Sealer, o Options) *Service {
 	if o.GenerateKey == nil {
 		o.GenerateKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
 	}
-	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]signerEntry{}}
+	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]signerEntry{},
+		audit: o.Audit, calls: o.CallLog}
 }
 
 // Now is the service's clock, for callers that stamp what they return (a signature's date).
@@ -123,7 +131,9 @@ func (s *Service) AddVendor(ctx context.Context, user string) error {
 	if u.Disabled {
 		return fmt.Errorf("%w: user %q is disabled", ErrNotVendor, user)
 	}
-	return s.store.AddVendor(ctx, storage.Vendor{Name: user, CreatedAt: s.now()})
+	err = s.store.AddVendor(ctx, storage.Vendor{Name: user, CreatedAt: s.now()})
+	s.record(ctx, Admin(), user, "license.vendor.add", "", err)
+	return err
 }
 
 // ListVendors returns every vendor.
