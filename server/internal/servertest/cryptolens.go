@@ -209,3 +209,12 @@ func Verified(t *testing.T, pubXML string, m map[string]any) ([]byte, map[string
 	}
 	return raw, lk
 }
+
+// Values is a form of name, value pairs, as an SDK posts it.
+func Values(kv ...string) url.Values {
+	f := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Set(kv[i], kv[i+1])
+	}
+	return f
+}
