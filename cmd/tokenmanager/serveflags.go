@@ -48,16 +48,16 @@ type serveFlags struct {
 	maxConns         int
 	maxBodyMemory    int64
 
-	auditRetention    time.Duration
+	auditRetention time.Duration
 	// The licensing web API log and registered events: how long they are kept, and at most how many rows of each.
 	licenseLogRetention time.Duration
 	licenseLogMaxRows   int
-	redirectHTTP      string
-	hstsMaxAge        time.Duration
-	readHeaderTimeout time.Duration
-	readTimeout       time.Duration
-	writeTimeout      time.Duration
-	httpIdleTimeout   time.Duration
+	redirectHTTP        string
+	hstsMaxAge          time.Duration
+	readHeaderTimeout   time.Duration
+	readTimeout         time.Duration
+	writeTimeout        time.Duration
+	httpIdleTimeout     time.Duration
 
 	oauth            oauthFlags
 	pa               powerAuthFlags
