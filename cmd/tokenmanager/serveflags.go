@@ -48,20 +48,21 @@ type serveFlags struct {
 	maxConns         int
 	maxBodyMemory    int64
 
-	auditRetention time.Duration
-	// The licensing web API log and registered events: how long they are kept, and at most how many rows of each.
-	licenseLogRetention time.Duration
-	licenseLogMaxRows   int
-	redirectHTTP        string
-	hstsMaxAge          time.Duration
-	readHeaderTimeout   time.Duration
-	readTimeout         time.Duration
-	writeTimeout        time.Duration
-	httpIdleTimeout     time.Duration
+	auditRetention    time.Duration
+	redirectHTTP      string
+	hstsMaxAge        time.Duration
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	httpIdleTimeout   time.Duration
 
 	oauth            oauthFlags
 	pa               powerAuthFlags
 	wooTokenLifetime time.Duration
+
+	// The licensing web API log and registered events: how long they are kept, and at most how many rows of each.
+	licenseLogRetention time.Duration
+	licenseLogMaxRows   int
 }
 
 // register declares serve's flags into fs; `config print` declares the same.
