@@ -25,19 +25,35 @@ type Options struct {
 	Log      *slog.Logger     // where write failures go (default discard)
 }
 
-// Recorder buffers events and writes them in batches.
-type Recorder struct {
-	store   storage.Audit
+// Batcher buffers records of type T and writes them in batches from one goroutine. The audit log is one
+// (Recorder); the licensing web API log, written on every licensing call, is another.
+type Batcher[T any] struct {
+	write   func(context.Context, []T) error
+	stamp   func(*T, time.Time) // gives a record without a time the current one
+	what    string              // names the records in the log
 	o       Options
-	events  chan storage.AuditEvent
+	events  chan T
 	flushes chan chan struct{}
 	done    chan struct{}
 	closing sync.Once
 	dropped atomic.Uint64
 }
 
+// Recorder buffers audit events and writes them in batches.
+type Recorder = Batcher[storage.AuditEvent]
+
 // New starts a Recorder writing to store.
 func New(store storage.Audit, o Options) *Recorder {
+	return NewBatcher("audit", store.AppendAudit, func(e *storage.AuditEvent, now time.Time) {
+		if e.At.IsZero() {
+			e.At = now
+		}
+	}, o)
+}
+
+// NewBatcher starts a Batcher writing with write; stamp (if set) gives a record the time it is recorded at
+// when it has none, and what names the records in the log.
+func NewBatcher[T any](what string, write func(context.Context, []T) error, stamp func(*T, time.Time), o Options) *Batcher[T] {
 	if o.Buffer <= 0 {
 		o.Buffer = 4096
 	}
@@ -53,20 +69,20 @@ func New(store storage.Audit, o Options) *Recorder {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	r := &Recorder{store: store, o: o, events: make(chan storage.AuditEvent, o.Buffer),
+	r := &Batcher[T]{write: write, stamp: stamp, what: what, o: o, events: make(chan T, o.Buffer),
 		flushes: make(chan chan struct{}), done: make(chan struct{})}
 	go r.run()
 	return r
 }
 
 // Record queues e (stamped now if it has no time). It never blocks: with the buffer full, e is dropped and
-// counted. A nil Recorder records nothing.
-func (r *Recorder) Record(e storage.AuditEvent) {
+// counted. A nil Batcher records nothing.
+func (r *Batcher[T]) Record(e T) {
 	if r == nil {
 		return
 	}
-	if e.At.IsZero() {
-		e.At = r.o.Now()
+	if r.stamp != nil {
+		r.stamp(&e, r.o.Now())
 	}
 	select {
 	case r.events <- e:
@@ -76,10 +92,10 @@ func (r *Recorder) Record(e storage.AuditEvent) {
 }
 
 // Dropped is how many events were lost to a full buffer or a failed write.
-func (r *Recorder) Dropped() uint64 { return r.dropped.Load() }
+func (r *Batcher[T]) Dropped() uint64 { return r.dropped.Load() }
 
 // Flush returns once every event recorded before the call has been written (or dropped).
-func (r *Recorder) Flush(ctx context.Context) error {
+func (r *Batcher[T]) Flush(ctx context.Context) error {
 	ack := make(chan struct{})
 	select {
 	case r.flushes <- ack:
@@ -95,16 +111,16 @@ func (r *Recorder) Flush(ctx context.Context) error {
 }
 
 // Close writes what is buffered and stops the Recorder.
-func (r *Recorder) Close() {
+func (r *Batcher[T]) Close() {
 	r.closing.Do(func() {
 		close(r.events)
 		<-r.done
 	})
 }
 
-func (r *Recorder) run() {
+func (r *Batcher[T]) run() {
 	defer close(r.done)
-	batch := make([]storage.AuditEvent, 0, r.o.Batch)
+	batch := make([]T, 0, r.o.Batch)
 	timer := time.NewTimer(r.o.Interval)
 	timer.Stop()
 	write := func() {
@@ -112,11 +128,11 @@ func (r *Recorder) run() {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := r.store.AppendAudit(ctx, batch)
+		err := r.write(ctx, batch)
 		cancel()
 		if err != nil {
 			r.dropped.Add(uint64(len(batch)))
-			r.o.Log.Error("audit: events lost", "count", len(batch), "err", err)
+			r.o.Log.Error(r.what+": records lost", "count", len(batch), "err", err)
 		}
 		batch = batch[:0]
 	}

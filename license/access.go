@@ -57,6 +57,22 @@ func init() {
 		MethodIncrementIntValue, MethodDecrementIntValue, MethodSetStringValue)
 }
 
+// Messages, events, the web API log and metered usage (activity.go).
+const (
+	MethodGetMessages   Method = "GetMessages"
+	MethodCreateMessage Method = "CreateMessage"
+	MethodRemoveMessage Method = "RemoveMessage"
+	MethodRegisterEvent Method = "RegisterEvent" // RegisterEvents too
+	MethodGetEvents     Method = "GetEvents"
+	MethodGetWebAPILog  Method = "GetWebAPILog"
+	MethodRecordUsage   Method = "RecordUsage"
+)
+
+func init() {
+	Methods = append(Methods, MethodGetMessages, MethodCreateMessage, MethodRemoveMessage, MethodRegisterEvent, MethodGetEvents,
+		MethodGetWebAPILog, MethodRecordUsage)
+}
+
 // ParseMethod returns the method named s, ignoring case.
 func ParseMethod(s string) (Method, error) {
 	for _, m := range Methods {
@@ -76,6 +92,15 @@ type Access struct {
 	tokenID int64  // 0 unless an API token
 	token   storage.APIToken
 	all     bool // every method (operator, signed-in vendor)
+}
+
+// vendorOf is the vendor whose records a vendor-wide call reaches (customers and their users, messages,
+// events, the web API log): the operator has none and must act as a vendor.
+func vendorOf(a *Access) (string, error) {
+	if a.vendor == "" {
+		return "", invalid("call with a vendor's access: customers, users, messages, events and the web API log belong to one vendor")
+	}
+	return a.vendor, nil
 }
 
 // Admin is the operator's authority at the command line: every method on every vendor's products.
@@ -214,8 +239,11 @@ func (s *Service) CreateAPIToken(ctx context.Context, vendor string, spec TokenS
 			perms = append(perms, string(m))
 		}
 	}
-	return s.issue(ctx, storage.APIToken{Vendor: vendor, Name: spec.Name, Permissions: perms,
+	issued, err := s.issue(ctx, storage.APIToken{Vendor: vendor, Name: spec.Name, Permissions: perms,
 		ProductLock: spec.ProductLock, KeyLock: spec.KeyLock, FeatureLock: spec.FeatureLock, ExpiresAt: spec.ExpiresAt})
+	s.record(ctx, Admin(), vendor, "license.token.create", fmt.Sprintf("id=%d methods=%s product_lock=%d key_lock=%d", issued.Record.ID,
+		strings.Join(perms, ","), spec.ProductLock, spec.KeyLock), err)
+	return issued, err
 }
 
 // issue stores t with a fresh secret and returns the token string.
@@ -309,7 +337,9 @@ func (s *Service) RevokeAPIToken(ctx context.Context, vendor string, id int64) e
 	if err != nil {
 		return err
 	}
-	return s.store.RevokeAPIToken(ctx, id, s.now())
+	err = s.store.RevokeAPIToken(ctx, id, s.now())
+	s.record(ctx, Admin(), t.Vendor, "license.token.revoke", fmt.Sprintf("id=%d", id), err)
+	return err
 }
 
 // KeyLock implements auth/KeyLock: for a token whose key lock is KeyLockAny, a new token with the same
@@ -332,6 +362,7 @@ func (s *Service) KeyLock(ctx context.Context, a *Access, productID int64, key s
 	child.Permissions = slices.DeleteFunc(slices.Clone(child.Permissions), func(p string) bool { return p == string(MethodGetToken) })
 	child.ProductLock, child.KeyLock = p.ID, k.ID
 	issued, err := s.issue(ctx, child)
+	s.record(ctx, a, p.Vendor, "license.token.keylock", fmt.Sprintf("id=%d parent=%d %s", issued.Record.ID, a.tokenID, keyDetail(p.ID, key)), err)
 	return issued, k.ID, err
 }
 

@@ -133,7 +133,8 @@ func AllowedMachine(k storage.LicenseKey, mc string) bool {
 // even at the limit. Floating activations (FloatingInterval > 0) hold a seat until they run out, and renewing
 // one extends it. The seat decision and its write are one transaction: of two machines racing for the last
 // seat, one gets it and the other ErrMachineLimit.
-func (s *Service) Activate(ctx context.Context, a *Access, req ActivateRequest) (License, error) {
+func (s *Service) Activate(ctx context.Context, a *Access, req ActivateRequest) (_ License, err error) {
+	defer func() { s.recordActivation(ctx, a, "license.activate", req.ProductID, req.Key, req.MachineCode, err) }()
 	if err := a.allow(MethodActivate); err != nil {
 		return License{}, err
 	}
@@ -338,7 +339,8 @@ type DeactivateRequest struct {
 }
 
 // Deactivate removes a machine from a key.
-func (s *Service) Deactivate(ctx context.Context, a *Access, req DeactivateRequest) error {
+func (s *Service) Deactivate(ctx context.Context, a *Access, req DeactivateRequest) (err error) {
+	defer func() { s.recordActivation(ctx, a, "license.deactivate", req.ProductID, req.Key, req.MachineCode, err) }()
 	if err := a.allow(MethodDeactivate); err != nil {
 		return err
 	}
@@ -379,7 +381,8 @@ func (s *Service) Deactivate(ctx context.Context, a *Access, req DeactivateReque
 
 // RemoveActivation is the vendor's or operator's removal of a machine (the CLI's "activation remove"): like a
 // node-locked or floating Deactivate, but also on blocked keys, and only with a vendor's or operator's access.
-func (s *Service) RemoveActivation(ctx context.Context, a *Access, productID int64, key, machineCode string, floating bool) error {
+func (s *Service) RemoveActivation(ctx context.Context, a *Access, productID int64, key, machineCode string, floating bool) (err error) {
+	defer func() { s.recordActivation(ctx, a, "license.activation.remove", productID, key, machineCode, err) }()
 	if !a.all || a.tokenID != 0 {
 		return fmt.Errorf("%w: removing activations needs vendor access", ErrAccessDenied)
 	}
@@ -403,4 +406,14 @@ func (s *Service) RemoveActivation(ctx context.Context, a *Access, productID int
 		return ErrKeyNotFound
 	}
 	return err
+}
+
+// recordActivation audits an activation or a deactivation, granted or refused: refusals (a machine over the
+// limit) are what a vendor looks for when a customer calls.
+func (s *Service) recordActivation(ctx context.Context, a *Access, action string, productID int64, key, machine string, err error) {
+	vendor := ""
+	if a != nil {
+		vendor = a.vendor
+	}
+	s.recordAny(ctx, a, vendor, action, fmt.Sprintf("%s machine=%q", keyDetail(productID, key), machine), err)
 }

@@ -51,14 +51,6 @@ func hashCustomerSecret(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// vendorOf is the vendor whose customers and end users the access manages: the operator has none.
-func vendorOf(a *Access) (string, error) {
-	if a.vendor == "" {
-		return "", invalid("name a vendor: customers and users belong to one")
-	}
-	return a.vendor, nil
-}
-
 func (c CustomerSettings) check() error {
 	if err := c.CustomerSpec.check(); err != nil {
 		return err

@@ -43,6 +43,7 @@ func (s *Service) CreateCustomer(ctx context.Context, a *Access, vendor string, 
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Customer{}, invalid("no user %q to link", spec.User)
 	}
+	s.record(ctx, a, vendor, "license.customer.create", fmt.Sprintf("customer=%d", c.ID), err)
 	return c, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -72,7 +73,7 @@ func (s *Service) CreateKey(ctx context.Context, a *Access, productID int64, spe
 	var out CreatedKey
 	switch {
 	case spec.NewCustomer != nil:
-		c, err := s.CreateCustomer(ctx, Admin(), p.Vendor, *spec.NewCustomer)
+		c, err := s.CreateCustomer(ctx, a, p.Vendor, *spec.NewCustomer)
 		if err != nil {
 			return CreatedKey{}, err
 		}
@@ -91,6 +92,8 @@ func (s *Service) CreateKey(ctx context.Context, a *Access, productID int64, spe
 		Features: spec.Features, Notes: spec.Notes, Blocked: spec.Blocked, CustomerID: spec.CustomerID,
 		TrialActivation: spec.TrialActivation, MaxNoOfMachines: spec.MaxNoOfMachines, AllowedMachines: spec.AllowedMachines}
 	out.Key, err = s.insertKey(ctx, k)
+	s.record(ctx, a, p.Vendor, "license.key.create", fmt.Sprintf("%s id=%d customer=%d", keyDetail(p.ID, out.Key.Key), out.Key.ID,
+		spec.CustomerID), err)
 	return out, err
 }
 
@@ -194,8 +197,10 @@ func (s *Service) CreateTrialKey(ctx context.Context, a *Access, productID int64
 	if err != nil {
 		return storage.LicenseKey{}, err
 	}
-	return s.insertKey(ctx, storage.LicenseKey{ProductID: p.ID, CreatedAt: now, Period: length,
+	k, err := s.insertKey(ctx, storage.LicenseKey{ProductID: p.ID, CreatedAt: now, Period: length,
 		ExpiresAt: expires, MaxNoOfMachines: 1, AllowedMachines: machineCode, TrialMachine: machineCode})
+	s.record(ctx, a, p.Vendor, "license.key.create_trial", fmt.Sprintf("%s id=%d days=%d", keyDetail(p.ID, k.Key), k.ID, length), err)
+	return k, err
 }
 
 // ListKeys returns the product's keys.
@@ -260,8 +265,10 @@ func (s *Service) updateKey(ctx context.Context, a *Access, m Method, productID 
 		return storage.ActivationChanges{Key: &k}, nil
 	})
 	if errors.Is(err, storage.ErrNotFound) {
-		return ErrKeyNotFound
+		err = ErrKeyNotFound
 	}
+	// One event per method that changes a key: license.key.blockkey, license.key.extendlicense, …
+	s.record(ctx, a, p.Vendor, "license.key."+strings.ToLower(string(m)), keyDetail(p.ID, key), err)
 	return err
 }
 

@@ -69,6 +69,7 @@ type Store interface {
 	storage.Users
 	dataStore // dataobjects.go
 	storage.CustomerAccounts
+	storage.LicenseActivity
 }
 
 // Options configure a Service.
@@ -81,6 +82,10 @@ type Options struct {
 	// Passwords hashes and checks end users' passwords (userauth/); nil means argon2id with the default
 	// cost, unbounded in concurrency.
 	Passwords Passwords
+	// Audit receives the licensing changes (nil: none are recorded).
+	Audit Auditor
+	// CallLog receives the web API log, one entry per licensing call (nil: none is kept).
+	CallLog CallLogger
 }
 
 // signerEntry is an opened private key with the sealed bytes it came from: when another node rotates the
@@ -96,6 +101,8 @@ type Service struct {
 	sealer *keys.Sealer
 	now    func() time.Time
 	genKey func() (*rsa.PrivateKey, error)
+	audit  Auditor
+	calls  CallLogger
 
 	mu      sync.Mutex
 	signers map[int64]signerEntry // opened product keys by product id
@@ -114,7 +121,7 @@ func New(store Store, sealer *keys.Sealer, o Options) *Service {
 		o.GenerateKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
 	}
 	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]signerEntry{},
-		pw: o.Passwords}
+		pw: o.Passwords, audit: o.Audit, calls: o.CallLog}
 }
 
 // Now is the service's clock, for callers that stamp what they return (a signature's date).
@@ -132,7 +139,9 @@ func (s *Service) AddVendor(ctx context.Context, user string) error {
 	if u.Disabled {
 		return fmt.Errorf("%w: user %q is disabled", ErrNotVendor, user)
 	}
-	return s.store.AddVendor(ctx, storage.Vendor{Name: user, CreatedAt: s.now()})
+	err = s.store.AddVendor(ctx, storage.Vendor{Name: user, CreatedAt: s.now()})
+	s.record(ctx, Admin(), user, "license.vendor.add", "", err)
+	return err
 }
 
 // ListVendors returns every vendor.

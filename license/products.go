@@ -50,6 +50,7 @@ func (s *Service) CreateProduct(ctx context.Context, a *Access, vendor string, s
 		return storage.Product{}, err
 	}
 	s.remember(p, priv)
+	s.record(ctx, a, vendor, "license.product.create", fmt.Sprintf("product=%d name=%q", p.ID, p.Name), nil)
 	return p, nil
 }
 
@@ -76,6 +77,7 @@ func (s *Service) RotateProductKey(ctx context.Context, a *Access, id int64) (st
 		return storage.Product{}, err
 	}
 	s.remember(p, priv)
+	s.record(ctx, a, p.Vendor, "license.product.rotate_key", fmt.Sprintf("product=%d", p.ID), nil)
 	return p, nil
 }
 
@@ -119,10 +121,12 @@ func (s *Service) SetBlockExpired(ctx context.Context, a *Access, id int64, on b
 	if _, err := s.product(ctx, a, id); err != nil {
 		return storage.Product{}, err
 	}
-	return s.store.UpdateProduct(ctx, id, func(p *storage.Product) error {
+	p, err := s.store.UpdateProduct(ctx, id, func(p *storage.Product) error {
 		p.BlockExpired = on
 		return nil
 	})
+	s.record(ctx, a, p.Vendor, "license.product.block_expired", fmt.Sprintf("product=%d on=%v", id, on), err)
+	return p, err
 }
 
 // PublicKey returns the product's public key.

@@ -22,6 +22,8 @@ type metrics struct {
 	duration *prometheus.HistogramVec // route
 	issued   *prometheus.CounterVec   // kind
 	checks   *prometheus.CounterVec   // result: ok or the refusal reason
+	// licensing counts licensing API calls by method (the lower-case path of the method table) and result.
+	licensing *prometheus.CounterVec
 }
 
 // latencyBuckets reach down to 100 µs: a token check takes well under a millisecond.
@@ -44,7 +46,10 @@ func newMetrics(live *liveCounter, rec *audit.Recorder) *metrics {
 			Name: "tokenmanager_token_checks_total", Help: "Token checks (verify, logout), by result: ok or the reason for refusal.",
 		}, []string{"result"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.issued, m.checks,
+	m.licensing = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tokenmanager_licensing_calls_total", Help: "Licensing API calls by method and result (ok, bad_input, denied, not_found, …).",
+	}, []string{"method", "result"})
+	m.registry.MustRegister(m.requests, m.duration, m.issued, m.checks, m.licensing,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if live != nil {
 		m.registry.MustRegister(live)

@@ -170,7 +170,8 @@ func New(cfg Config, deps Deps) *Server {
 		bodies: newBodyBudget(cfg.MaxBodyMemory)}
 	s.signIn = signin.New(deps.Throttle, deps.Audit, deps.Log, deps.Now, s.clients.Host)
 	s.env = &surface.Env{Log: deps.Log, Now: deps.Now, Audit: deps.Audit, Clients: s.clients, SignIn: s.signIn,
-		Realm: cfg.Realm, MaxBodyBytes: cfg.MaxBodyBytes, Issued: s.recordIssue}
+		Realm: cfg.Realm, MaxBodyBytes: cfg.MaxBodyBytes, Issued: s.recordIssue,
+		LicensingCall: func(method, result string) { s.metrics.licensing.WithLabelValues(method, result).Inc() }}
 	s.soapUsers = soapwire.Users{Env: s.env, Auth: deps.Auth, Digest: deps.Digest}
 	limits := SignLimits{Token: DefaultSignLimitToken, Address: DefaultSignLimitAddress}
 	if cfg.SignLimits != nil {

@@ -292,6 +292,7 @@ type Store interface {
 	AppAuthorizations
 	DataObjects
 	CustomerAccounts
+	LicenseActivity
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

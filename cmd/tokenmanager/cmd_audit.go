@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -97,4 +98,24 @@ func cliActor() string {
 func auditCLI(ctx context.Context, store storage.Audit, action, subject, detail string) error {
 	return store.AppendAudit(ctx, []storage.AuditEvent{{At: time.Now(), Action: action, Outcome: "ok",
 		Actor: cliActor(), Subject: subject, Detail: detail}})
+}
+
+// cliAuditor records the licensing changes made with the CLI at once, naming whoever runs it.
+type cliAuditor struct {
+	store  storage.Audit
+	stderr io.Writer
+}
+
+func (a cliAuditor) Record(e storage.AuditEvent) {
+	if e.Actor == "" {
+		e.Actor = cliActor()
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.store.AppendAudit(ctx, []storage.AuditEvent{e}); err != nil {
+		printf(a.stderr, "audit: %s not recorded: %v\n", e.Action, err)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 
 	"github.com/tokenmanager/tokenmanager/license"
@@ -124,9 +123,6 @@ func productRotateKey(fs *flag.FlagSet) runFunc {
 		}
 		p, err := l.svc.RotateProductKey(ctx, l.admin, id)
 		if err != nil {
-			return err
-		}
-		if err := auditCLI(ctx, l.db, "license.product.rotate_key", p.Vendor, fmt.Sprintf("product=%d", p.ID)); err != nil {
 			return err
 		}
 		pub, err := license.PublicKey(p)

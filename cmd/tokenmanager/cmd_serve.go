@@ -146,7 +146,8 @@ type stack struct {
 	pa      *powerauth.Service
 	appAuth *appauth.Service
 	keys    *keys.Set // the server key, with the other key during a rotation
-	closers []func()  // in the order to run them
+	license *license.Service
+	closers []func() // in the order to run them
 }
 
 func (st *stack) close() {
@@ -207,12 +208,16 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 		return nil, err
 	}
 	st.clients, st.pa = clients, pa
-	licenses := license.New(store, set.SealerFor(keys.PurposeLicenseSigningKeys), license.Options{Passwords: authn})
+	recorder := audit.New(store, audit.Options{Log: log})
+	// The web API log is written on every licensing call: in batches, as the audit log.
+	calls := audit.NewBatcher("web API log", store.AppendWebAPILog, nil, audit.Options{Log: log})
+	// Closed after the HTTP server has drained (and before the database): write what is still buffered.
+	st.closers = append([]func(){calls.Close, recorder.Close}, st.closers...)
+	licenses := license.New(store, set.SealerFor(keys.PurposeLicenseSigningKeys),
+		license.Options{Passwords: authn, Audit: recorder, CallLog: calls})
+	st.license = licenses
 	woo := licwoo.New(licenses, store, licwoo.Options{TokenLifetime: f.wooTokenLifetime})
 	st.appAuth = appauth.New(store, licenses, appauth.Options{})
-	recorder := audit.New(store, audit.Options{Log: log})
-	// Closed after the HTTP server has drained (and before the database): writes what is still buffered.
-	st.closers = append([]func(){recorder.Close}, st.closers...)
 	st.handler = server.New(server.Config{
 		MaxBodyBytes: f.maxBody, MaxBodyMemory: f.maxBodyMemory, TrustedProxies: cfg.proxies, MaxTokenLifetime: f.maxTokenLifetime,
 		SecureCookies: f.secureCookies, CookieSameSite: cfg.sameSite, CORSOrigins: cfg.origins, SignLimits: &cfg.signLimits,
@@ -267,6 +272,13 @@ func (f *serveFlags) runListeners(ctx context.Context, cfg serveConfig, st *stac
 	go f.followServerKey(ctx, st, log)
 	go every(ctx, f.gcInterval, log, "garbage collection", func(ctx context.Context) error {
 		return collectGarbage(ctx, st.tokens, st.store, st.clients, st.pa, st.appAuth, f.auditRetention, log)
+	})
+	go every(ctx, f.gcInterval, log, "licensing activity pruning", func(ctx context.Context) error {
+		n, err := st.license.PruneActivity(ctx, f.licenseLogRetention, f.licenseLogMaxRows)
+		if n > 0 {
+			log.Info("garbage collected", "license_activity", n)
+		}
+		return err
 	})
 	errc := make(chan error, 1)
 	go func() {

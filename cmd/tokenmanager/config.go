@@ -89,7 +89,8 @@ func (db openDB) licenses(ctx context.Context, inv *invocation) (*license.Servic
 	if err != nil {
 		return nil, err
 	}
-	return license.New(db.Store, set.SealerFor(keys.PurposeLicenseSigningKeys), license.Options{}), nil
+	return license.New(db.Store, set.SealerFor(keys.PurposeLicenseSigningKeys),
+		license.Options{Audit: cliAuditor{store: db.Store, stderr: inv.stderr}}), nil
 }
 
 // sqlitePath is the database file --db names, creating the data directory for the default one.

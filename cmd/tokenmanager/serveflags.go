@@ -61,6 +61,10 @@ type serveFlags struct {
 	oauth            oauthFlags
 	pa               powerAuthFlags
 	wooTokenLifetime time.Duration
+
+	// The licensing web API log and registered events: how long they are kept, and at most how many rows of each.
+	licenseLogRetention time.Duration
+	licenseLogMaxRows   int
 }
 
 // register declares serve's flags into fs; `config print` declares the same.
@@ -107,6 +111,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.signLimitToken, "sign-limit-token", burstString(server.DefaultSignLimitToken), "signed licenses (Sign=true) per licensing access token (or vendor) at once / then one more per interval (0: off)")
 	fs.StringVar(&f.signLimitAddress, "sign-limit-address", burstString(server.DefaultSignLimitAddress), "signed licenses (Sign=true) per client address (IPv6: per /64) at once / then one more per interval (0: off)")
 	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
+	fs.DurationVar(&f.licenseLogRetention, "license-log-retention", 30*24*time.Hour, "keep the licensing web API log and registered events this long (0 = forever)")
+	fs.IntVar(&f.licenseLogMaxRows, "license-log-max-rows", 1_000_000, "keep at most this many of the newest web API log entries, and of registered events (0 = no cap)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this loopback host:port instead of on --listen (default: on --listen)")
 	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")

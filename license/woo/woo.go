@@ -644,6 +644,9 @@ func (w *Service) CreateStore(ctx context.Context, a *license.Access, vendor str
 	if errors.Is(err, storage.ErrConflict) {
 		return storage.WooStore{}, fmt.Errorf("%w: another store has this code", storage.ErrConflict)
 	}
+	if err == nil {
+		w.svc.Record(ctx, a, vendor, "woo.store.create", fmt.Sprintf("store=%d name=%q", st.ID, st.Name))
+	}
 	return st, err
 }
 
@@ -665,7 +668,8 @@ type StoreChange struct {
 
 // UpdateStore changes a store's settings.
 func (w *Service) UpdateStore(ctx context.Context, a *license.Access, id int64, ch StoreChange) (storage.WooStore, error) {
-	if _, err := w.storeAccess(ctx, a, id); err != nil {
+	st, err := w.storeAccess(ctx, a, id)
+	if err != nil {
 		return storage.WooStore{}, err
 	}
 	if ch.Code != nil {
@@ -678,7 +682,7 @@ func (w *Service) UpdateStore(ctx context.Context, a *license.Access, id int64, 
 			return storage.WooStore{}, err
 		}
 	}
-	return w.store.UpdateWooStore(ctx, id, func(st *storage.WooStore) error {
+	updated, err := w.store.UpdateWooStore(ctx, id, func(st *storage.WooStore) error {
 		if ch.Name != nil {
 			st.Name = strings.TrimSpace(*ch.Name)
 		}
@@ -693,6 +697,12 @@ func (w *Service) UpdateStore(ctx context.Context, a *license.Access, id int64, 
 		}
 		return nil
 	})
+	if err == nil {
+		// What changed, never the new code itself: it is the store's secret.
+		w.svc.Record(ctx, a, st.Vendor, "woo.store.update", fmt.Sprintf("store=%d name_changed=%v code_changed=%v require_token=%v errors_by_code=%v",
+			id, ch.Name != nil, ch.Code != nil, updated.RequireToken, updated.ErrorsByCode))
+	}
+	return updated, err
 }
 
 // SetSKU makes the store sell the product under sku (replacing what the SKU named before).
@@ -714,7 +724,11 @@ func (w *Service) SetSKU(ctx context.Context, a *license.Access, storeID int64, 
 	if err != nil {
 		return err
 	}
-	return w.store.PutWooSKU(ctx, storage.WooSKU{StoreID: st.ID, SKU: sku, ProductID: productID, Desktop: desktop})
+	err = w.store.PutWooSKU(ctx, storage.WooSKU{StoreID: st.ID, SKU: sku, ProductID: productID, Desktop: desktop})
+	if err == nil {
+		w.svc.Record(ctx, a, st.Vendor, "woo.sku.set", fmt.Sprintf("store=%d sku=%q product=%d desktop=%v", st.ID, sku, productID, desktop))
+	}
+	return err
 }
 
 // ListSKUs returns the store's SKUs.
@@ -727,8 +741,13 @@ func (w *Service) ListSKUs(ctx context.Context, a *license.Access, storeID int64
 
 // RemoveSKU stops the store selling under sku.
 func (w *Service) RemoveSKU(ctx context.Context, a *license.Access, storeID int64, sku string) error {
-	if _, err := w.storeAccess(ctx, a, storeID); err != nil {
+	st, err := w.storeAccess(ctx, a, storeID)
+	if err != nil {
 		return err
 	}
-	return w.store.DeleteWooSKU(ctx, storeID, sku)
+	err = w.store.DeleteWooSKU(ctx, storeID, sku)
+	if err == nil {
+		w.svc.Record(ctx, a, st.Vendor, "woo.sku.remove", fmt.Sprintf("store=%d sku=%q", st.ID, sku))
+	}
+	return err
 }

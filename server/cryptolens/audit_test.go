@@ -23,7 +23,7 @@ func TestLicenseActivationsAreAudited(t *testing.T) {
 
 	var got []string
 	for _, e := range cl.AuditLog(t) {
-		if strings.HasPrefix(e.Action, "license.") {
+		if e.Action == "license.activate" || e.Action == "license.deactivate" {
 			got = append([]string{e.Action + " " + e.Outcome + " " + e.Actor}, got...)
 			if strings.Contains(e.Detail, k.Key) || !strings.Contains(e.Detail, k.Key[:5]+"-…") {
 				t.Errorf("detail %q: want the key's first block only", e.Detail)

@@ -24,7 +24,6 @@ import (
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
 	"github.com/tokenmanager/tokenmanager/server/internal/surface"
-	"github.com/tokenmanager/tokenmanager/storage"
 )
 
 // Bounds on a Cryptolens request. Real calls are a few hundred bytes; a data object's StringValue (10,000
@@ -170,21 +169,24 @@ func (api *API) serve(w http.ResponseWriter, r *http.Request) {
 	name := strings.ToLower(strings.Trim(strings.TrimPrefix(r.URL.Path, "/api/"), "/"))
 	m, ok := methods[name]
 	if !ok {
+		api.count("other", "no_such_method")
 		writeError(w, http.StatusNotFound, "No such method.")
 		return
 	}
 	params, err := api.readParams(w, r)
 	if err != nil {
+		api.count(name, "bad_input")
 		writeError(w, http.StatusOK, MsgBadInput)
 		return
 	}
-	ctx := r.Context()
+	ctx := license.WithClient(r.Context(), api.env.Clients.Host(r))
 	c := &call{params: params, clientIP: api.env.Clients.Host(r), r: r}
 	// Guessing access tokens is throttled per client address (no account: a token names none). Only failures
 	// count, and the token is checked first (a hash and one indexed read), so a valid token is answered even from
 	// an address, such as a shared NAT, where others have failed.
 	if c.access, err = api.License.Authenticate(ctx, params["token"]); errors.Is(err, license.ErrUnauthenticated) {
 		if te := api.env.SignIn.Throttled(r, "", ""); te != nil {
+			api.count(name, "throttled")
 			reply.RetryAfter(w.Header(), te.RetryAfter)
 			writeError(w, http.StatusTooManyRequests, MsgUnauthenticated)
 			return
@@ -201,6 +203,7 @@ func (api *API) serve(w http.ResponseWriter, r *http.Request) {
 	if err == nil && c.err != nil {
 		err = c.err
 	}
+	api.logCall(name, c, err)
 	if limited := (*signlimit.LimitedError)(nil); errors.As(err, &limited) {
 		reply.RetryAfter(w.Header(), limited.Wait)
 		writeError(w, http.StatusTooManyRequests, limited.Message())
@@ -460,26 +463,10 @@ func (api *API) activate(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	l, err := api.License.Activate(ctx, c.access, req)
-	api.auditLicense(c, "license.activate", req.ProductID, req.Key, req.MachineCode, err)
 	if err != nil {
 		return nil, err
 	}
 	return api.licenseAnswer(ans, l)
-}
-
-// auditLicense records an activation or deactivation, refused or not, naming the key only by its first block
-// (a whole license key is a secret of the customer's).
-func (api *API) auditLicense(c *call, action string, product int64, key, machine string, err error) {
-	outcome := "ok"
-	if err != nil {
-		outcome = "refused: " + err.Error()
-	}
-	prefix, _, _ := strings.Cut(key, "-")
-	if len(prefix) > 5 {
-		prefix = prefix[:5]
-	}
-	api.env.Audit.Record(storage.AuditEvent{Action: action, Outcome: outcome, Actor: c.access.VendorName(), ClientHost: c.clientIP,
-		Detail: fmt.Sprintf("product=%d key=%s-… machine=%q", product, prefix, machine)})
 }
 
 func (api *API) getKey(ctx context.Context, c *call) (any, error) {
@@ -505,9 +492,7 @@ func (api *API) deactivate(ctx context.Context, c *call) (any, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
-	err := api.License.Deactivate(ctx, c.access, req)
-	api.auditLicense(c, "license.deactivate", req.ProductID, req.Key, req.MachineCode, err)
-	return result{}, err
+	return result{}, api.License.Deactivate(ctx, c.access, req)
 }
 
 type createKeyResult struct {

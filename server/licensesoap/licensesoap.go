@@ -67,7 +67,8 @@ func (ls *Service) Mount(mux *http.ServeMux) {
 			if err != nil {
 				return nil, err
 			}
-			return h(r, env, a)
+			// The audit events of the licensing changes name the caller's address.
+			return h(r.WithContext(license.WithClient(r.Context(), ls.env.Clients.Host(r))), env, a)
 		})
 	}
 	mux.Handle("POST "+wsdl.LicenseService.Path(), ep)

@@ -82,6 +82,13 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"EndUsers", testEndUsers},
 		{"EndUserRegisterRace", testEndUserRegisterRace},
 		{"EndUserResetRace", testEndUserResetRace},
+		// Licensing activity (activity.go).
+		{"LicenseMessages", testLicenseMessages},
+		{"LicenseMessageLimitRace", testLicenseMessageLimitRace},
+		{"LicenseEvents", testLicenseEvents},
+		{"WebAPILog", testWebAPILog},
+		{"LicenseActivityPruning", testLicenseActivityPruning},
+		{"KeyUsageRace", testKeyUsageRace},
 	}
 	tests = append(tests, dataObjectTests...)
 	for _, tc := range tests {

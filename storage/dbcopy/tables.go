@@ -46,6 +46,11 @@ var Tables = []Table{
 	{Name: "settings"},
 	// Data objects.
 	{Name: "license_data_objects"},
+	// Licensing activity: messages, events, the web API log and metered usage.
+	{Name: "license_messages"},
+	{Name: "license_events"},
+	{Name: "license_api_log"},
+	{Name: "license_key_usage"},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/server"
@@ -41,19 +42,27 @@ var PooledKeys = sync.OnceValue(func() []*rsa.PrivateKey {
 type CLStack struct {
 	*Stack
 	Svc     *license.Service
+	Calls   *audit.Batcher[storage.WebAPILogEntry] // the web API log's writer
 	Product storage.Product
 	PubXML  string // the product's key as `tokenmanager product pubkey` prints it
 }
 
 // WithLicense wires a license service (on the stack's clock) into the server and hands it back.
-func WithLicense(svc **license.Service) Option {
+func WithLicense(svc **license.Service) Option { return withLicense(svc, nil) }
+
+// withLicense is WithLicense, keeping the web API log with a batcher handed back in calls (the caller closes it).
+func withLicense(svc **license.Service, calls **audit.Batcher[storage.WebAPILogEntry]) Option {
 	return func(su *Setup) {
 		su.Wire = append(su.Wire, func(st *Stack, d *server.Deps) {
 			var mu sync.Mutex
 			n := 0
+			var log license.CallLogger
+			if calls != nil {
+				*calls = audit.NewBatcher("web API log", st.Store.AppendWebAPILog, nil, audit.Options{Now: st.Clock.Now})
+				log = *calls
+			}
 			*svc = license.New(st.Store, keys.NewSealerFor(ServerKey, keys.PurposeLicenseSigningKeys), license.Options{
-				Now:       st.Clock.Now,
-				Passwords: d.Auth,
+				Now: st.Clock.Now, Passwords: d.Auth, Audit: st.Audit, CallLog: log,
 				GenerateKey: func() (*rsa.PrivateKey, error) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -68,14 +77,16 @@ func WithLicense(svc **license.Service) Option {
 func NewCLStack(t *testing.T, opts ...Option) *CLStack {
 	t.Helper()
 	var svc *license.Service
-	st := NewStack(t, append(opts, WithLicense(&svc))...)
+	var calls *audit.Batcher[storage.WebAPILogEntry]
+	st := NewStack(t, append(opts, withLicense(&svc, &calls))...)
+	t.Cleanup(calls.Close)
 	ctx := context.Background()
 	for _, v := range []string{"simon0897", "paul1234"} {
 		if err := svc.AddVendor(ctx, v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cl := &CLStack{Stack: st, Svc: svc}
+	cl := &CLStack{Stack: st, Svc: svc, Calls: calls}
 	cl.Product = cl.NewProduct(t, "simon0897")
 	pub, err := license.PublicKey(cl.Product)
 	if err != nil {
@@ -197,4 +208,13 @@ func Verified(t *testing.T, pubXML string, m map[string]any) ([]byte, map[string
 		t.Fatal(err)
 	}
 	return raw, lk
+}
+
+// Values is a form of name, value pairs, as an SDK posts it.
+func Values(kv ...string) url.Values {
+	f := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Set(kv[i], kv[i+1])
+	}
+	return f
 }

@@ -39,7 +39,7 @@ func WithLicenseStack(env *LicEnv, wooTTL time.Duration) Option {
 	return func(su *Setup) {
 		su.Wire = append(su.Wire, func(st *Stack, d *server.Deps) {
 			env.Svc = license.New(st.Store, keys.NewSealerFor(ServerKey, keys.PurposeLicenseSigningKeys),
-				license.Options{Now: st.Clock.Now, GenerateKey: func() (*rsa.PrivateKey, error) { return LicStackKey(), nil }})
+				license.Options{Now: st.Clock.Now, Audit: st.Audit, GenerateKey: func() (*rsa.PrivateKey, error) { return LicStackKey(), nil }})
 			env.Woo = woo.New(env.Svc, st.Store, woo.Options{TokenLifetime: wooTTL})
 			d.License, d.Woo = env.Svc, env.Woo
 		})

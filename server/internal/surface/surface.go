@@ -33,6 +33,9 @@ type Env struct {
 	// Issued records a token of any kind handed out to who (a user or an API client), in the metrics and the
 	// audit log; detail names the record, never the token.
 	Issued func(r *http.Request, kind, who, detail string)
+	// LicensingCall counts a licensing call in the metrics by method (the lower-case path of a fixed table) and
+	// result (ok, bad_input, denied, not_found, …); nil counts nothing.
+	LicensingCall func(method, result string)
 }
 
 // InternalError logs err (which never contains a credential) for the operator; a failure because the client
