@@ -282,6 +282,8 @@ type Store interface {
 	Licensing
 	WooCommerce
 	AppAuthorizations
+	// Limits: state shared by the request limits of several nodes.
+	Limits
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

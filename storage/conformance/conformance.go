@@ -73,6 +73,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"TimePrecision", testTimePrecision},
 		{"OddKeysNotFound", testOddKeysNotFound},
 		{"CacheChanges", testCacheChanges},
+		{"LimitCounters", testLimitCounters},
+		{"WSSENonces", testWSSENonces},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
