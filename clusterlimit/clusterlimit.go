@@ -312,6 +312,17 @@ func (b *Bucket) Wait(key string, now time.Time) time.Duration {
 	return time.Duration(over / b.rate * float64(time.Second))
 }
 
+// Saturated reports whether the Sync had no room for a counter lately: then a key may lack its counter, and
+// callers fall back to what they keep themselves.
+func (b *Bucket) Saturated() bool {
+	if b == nil {
+		return false
+	}
+	b.s.mu.Lock()
+	defer b.s.mu.Unlock()
+	return b.s.full
+}
+
 // Add counts n against key (in memory; the next flush writes it).
 func (b *Bucket) Add(key string, n float64) { b.change(key, change{n: n}) }
 
