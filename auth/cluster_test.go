@@ -195,3 +195,33 @@ func TestDigestNonceAcrossNodes(t *testing.T) {
 		t.Fatalf("replay of a nonce accepted on the first node: %v", err)
 	}
 }
+
+// BenchmarkThrottleRefused is the cost of a refused sign-in check on one node (in memory) and on a node of a
+// cluster (its shared counters looked up in memory too; no database call on this path).
+func BenchmarkThrottleRefused(b *testing.B) {
+	cfg := ThrottleConfig{AccountBurst: 10, AccountEvery: time.Minute, AddressBurst: 50, AddressEvery: time.Minute}
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "t.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for _, shared := range []bool{false, true} {
+		name := "memory"
+		c := cfg
+		if shared {
+			name, c.Shared = "shared", clusterlimit.New(s, clusterlimit.Options{})
+		}
+		b.Run(name, func(b *testing.B) {
+			th := NewThrottle(c)
+			for range 60 {
+				th.Failed("alice", "203.0.113.9")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := th.Check("alice", "203.0.113.9"); ok {
+					b.Fatal("let through")
+				}
+			}
+		})
+	}
+}
