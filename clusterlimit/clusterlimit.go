@@ -173,7 +173,7 @@ func (s *Sync) Flush(ctx context.Context) error {
 	s.mu.Lock()
 	var adds []storage.LimitAdd
 	for k, e := range s.m {
-		if e.pending.empty() {
+		if e.pending.empty() || e.stored.Rate <= 0 {
 			continue
 		}
 		e.inflight, e.pending = e.pending, change{}
