@@ -29,6 +29,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tokenmanager/tokenmanager/clusterlimit"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -111,9 +112,11 @@ func (e *RateLimitError) Error() string {
 // Config tunes the service.
 type Config struct {
 	// RateInterval and RateBurst limit token issuance per client (a token bucket of RateBurst tokens, refilled
-	// one per RateInterval). RateInterval 0 disables the limit. The limit is per node.
+	// one per RateInterval). RateInterval 0 disables the limit. The limit is per node, unless Shared is set.
 	RateInterval time.Duration
 	RateBurst    int
+	// Shared, when set, makes the rate limit hold across every node syncing through the same database.
+	Shared *clusterlimit.Sync
 }
 
 // Service manages API clients and issues, checks and revokes their access tokens. Safe for concurrent use.
@@ -129,7 +132,7 @@ func New(store storage.APIClients, cfg Config, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{store: store, now: now, limits: newLimiter(cfg.RateInterval, cfg.RateBurst)}
+	s := &Service{store: store, now: now, limits: newLimiter(cfg.RateInterval, cfg.RateBurst, cfg.Shared)}
 	s.dummy = storage.APIClient{PrimaryKeyHash: HashKey(randomHex(keyBytes)), SecondaryKeyHash: HashKey(randomHex(keyBytes))}
 	return s
 }

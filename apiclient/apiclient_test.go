@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/clusterlimit"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 )
@@ -426,5 +427,36 @@ func TestCollectGarbage(t *testing.T) {
 	}
 	if _, err := f.svc.Verify(ctx, live2.Token); err != nil {
 		t.Errorf("unexpired token collected: %v", err)
+	}
+}
+
+// Two nodes on one database share each client's rate limit: the burst is spent across both, not once per node.
+func TestRateLimitAcrossNodes(t *testing.T) {
+	f := newFixture(t, apiclient.Config{})
+	ctx := context.Background()
+	var nodes []*apiclient.Service
+	var syncs []*clusterlimit.Sync
+	for range 2 {
+		s := clusterlimit.New(f.store, clusterlimit.Options{Now: f.clk.Now})
+		syncs = append(syncs, s)
+		nodes = append(nodes, apiclient.New(f.store, apiclient.Config{RateInterval: time.Minute, RateBurst: 4, Shared: s}, f.clk.Now))
+	}
+	c := f.create(t, apiclient.Spec{ID: "api"})
+	a := f.auth(t, "api", c.PrimaryKey)
+	granted := 0
+	for i := range 12 {
+		if _, err := nodes[i%2].Issue(ctx, a, ""); err == nil {
+			granted++
+		} else if !errors.As(err, new(*apiclient.RateLimitError)) {
+			t.Fatal(err)
+		}
+		for _, s := range append(syncs, syncs[0]) {
+			if err := s.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if granted != 4 {
+		t.Fatalf("%d tokens granted over two nodes; the burst is 4", granted)
 	}
 }

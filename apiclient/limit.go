@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/tokenmanager/tokenmanager/clusterlimit"
 )
 
 // maxLimiters bounds the limiter map. Entries are made only for authenticated clients, so it stays at the
@@ -14,19 +16,22 @@ const maxLimiters = 10_000
 // limiter is a token bucket per client id. SkyKick has "strict rate limits on the auth operation" so that
 // integrators cache their tokens; this is ours.
 type limiter struct {
-	every time.Duration
-	burst int
+	every  time.Duration
+	burst  int
+	shared *clusterlimit.Bucket // the cluster's count of each client's tokens; nil on one node
 
 	mu sync.Mutex
 	m  map[string]*rate.Limiter
 }
 
 // newLimiter returns nil (no limit) for every <= 0.
-func newLimiter(every time.Duration, burst int) *limiter {
+func newLimiter(every time.Duration, burst int, shared *clusterlimit.Sync) *limiter {
 	if every <= 0 {
 		return nil
 	}
-	return &limiter{every: every, burst: max(burst, 1), m: make(map[string]*rate.Limiter)}
+	burst = max(burst, 1)
+	return &limiter{every: every, burst: burst, m: make(map[string]*rate.Limiter),
+		shared: shared.Bucket("oauth-client", float64(burst), every)}
 }
 
 // reserve takes one token from id's bucket at now, or returns how long until one is available (taking none).
@@ -36,6 +41,9 @@ func (l *limiter) reserve(id string, now time.Time) time.Duration {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if d := l.shared.Wait(id, now); d > 0 {
+		return d // refused by the cluster's count: nothing taken, nothing written
+	}
 	lim, ok := l.m[id]
 	if !ok {
 		if len(l.m) >= maxLimiters {
@@ -52,6 +60,7 @@ func (l *limiter) reserve(id string, now time.Time) time.Duration {
 		r.CancelAt(now)
 		return d
 	}
+	l.shared.Add(id, 1)
 	return 0
 }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/tokenmanager/tokenmanager/clusterlimit"
 )
 
 // ThrottledError refuses an attempt without looking at the password: too many failures for the account or from
@@ -34,10 +36,21 @@ func (e *ThrottledError) Error() string {
 // new one would not); it never drops one that is limiting. When every bucket is in use, new keys share one
 // overflow bucket, and address marks fall back to "this address failed recently for any account": an attack
 // big enough to fill the maps is limited more coarsely, never forgotten.
+//
+// With a clusterlimit.Sync (several nodes on one database) every bucket and mark also has a cluster-wide twin,
+// and an attempt is refused when either refuses: the node's own buckets count exactly what it saw, the twins
+// what the whole cluster saw, up to one sync interval ago.
 type Throttle struct {
 	accounts, addresses, networks *buckets
 	marks                         *marks // account+address pairs that failed recently
 	now                           func() time.Time
+	shared                        sharedThrottle
+}
+
+// sharedThrottle is the cluster-wide twin of each bucket, and of the marks: a mark is a bucket set to 1 that
+// drains in the marks' ttl. All nil on a single node.
+type sharedThrottle struct {
+	accounts, addresses, networks, marks *clusterlimit.Bucket
 }
 
 // ThrottleConfig sets the buckets. Burst failures are allowed at once; then one more per Every.
@@ -47,6 +60,8 @@ type ThrottleConfig struct {
 	AddressBurst int
 	AddressEvery time.Duration
 	Now          func() time.Time // clock; nil means time.Now
+	// Shared, when set, makes the limits hold across every node syncing through the same database.
+	Shared *clusterlimit.Sync
 }
 
 // DefaultThrottle allows 10 quick failures per account, then one every 30 s; 50 per address (many users may
@@ -74,6 +89,14 @@ func NewThrottle(c ThrottleConfig) *Throttle {
 	if t.accounts != nil {
 		t.marks = &marks{ttl: time.Duration(c.AccountBurst) * c.AccountEvery, m: map[string]time.Time{}}
 	}
+	if c.Shared != nil {
+		t.shared.addresses = c.Shared.Bucket("signin-address", float64(c.AddressBurst), c.AddressEvery)
+		t.shared.networks = c.Shared.Bucket("signin-network", float64(c.AddressBurst*networkFactor), c.AddressEvery/networkFactor)
+		if t.accounts != nil {
+			t.shared.accounts = c.Shared.Bucket("signin-account", float64(c.AccountBurst), c.AccountEvery)
+			t.shared.marks = c.Shared.Bucket("signin-mark", 1, t.marks.ttl)
+		}
+	}
 	return t
 }
 
@@ -83,14 +106,19 @@ func (t *Throttle) Check(account, addr string) (retryAfter time.Duration, ok boo
 	now := t.now()
 	account = accountKey(account)
 	key, network := addressKeys(addr)
-	retryAfter = t.addresses.wait(key, now)
+	retryAfter = max(t.addresses.wait(key, now), t.shared.addresses.Wait(key, now))
 	if network != "" {
-		retryAfter = max(retryAfter, t.networks.wait(network, now))
+		retryAfter = max(retryAfter, t.networks.wait(network, now), t.shared.networks.Wait(network, now))
 	}
 	if account != "" && t.accounts != nil && t.failedFrom(account, key, now) {
-		if w := t.accounts.wait(account, now); w > 0 {
-			// An address that keeps trying while refused stays marked, rather than come back clean later.
-			t.marks.mark(pairKey(account, key), now)
+		if w := max(t.accounts.wait(account, now), t.shared.accounts.Wait(account, now)); w > 0 {
+			// An address that keeps trying while refused stays marked, rather than come back clean later. The
+			// cluster's mark is renewed only once half drained: a storm of refusals writes nothing per request.
+			pair := pairKey(account, key)
+			t.marks.mark(pair, now)
+			if t.shared.marks != nil && t.shared.marks.Level(pair, now) < 0.5 {
+				t.shared.marks.Set(pair, 1)
+			}
 			retryAfter = max(retryAfter, w)
 		}
 	}
@@ -105,10 +133,14 @@ func (t *Throttle) Failed(account, addr string) {
 	if account != "" && t.accounts != nil {
 		t.accounts.take(account, now)
 		t.marks.mark(pairKey(account, key), now)
+		t.shared.accounts.Add(account, 1)
+		t.shared.marks.Set(pairKey(account, key), 1)
 	}
 	t.addresses.take(key, now)
+	t.shared.addresses.Add(key, 1)
 	if network != "" {
 		t.networks.take(network, now)
+		t.shared.networks.Add(network, 1)
 	}
 }
 
@@ -118,13 +150,28 @@ func (t *Throttle) Succeeded(account, addr string) {
 		return
 	}
 	key, _ := addressKeys(addr)
-	t.marks.clear(pairKey(accountKey(account), key))
+	pair := pairKey(accountKey(account), key)
+	t.marks.clear(pair)
+	if t.shared.marks != nil && t.shared.marks.Level(pair, t.now()) > 0 {
+		t.shared.marks.Set(pair, 0) // written only when there is a mark to clear
+	}
 }
 
 // failedFrom reports whether the address (key) failed for account recently: only then does the account's own
 // bucket apply to it.
 func (t *Throttle) failedFrom(account, key string, now time.Time) bool {
-	marked, known := t.marks.marked(pairKey(account, key), now)
+	pair := pairKey(account, key)
+	if t.shared.marks != nil {
+		// Every mark this node makes is also the cluster's, at once (until the next sync, in memory), and a good
+		// sign-in on any node clears it there: the cluster's mark decides, unless it had no room to keep one.
+		if t.shared.marks.Level(pair, now) > 0 {
+			return true
+		}
+		if !t.shared.marks.Saturated() {
+			return false
+		}
+	}
+	marked, known := t.marks.marked(pair, now)
 	if known {
 		return marked
 	}

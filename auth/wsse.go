@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -69,21 +70,31 @@ type DigestOptions struct {
 	// MaxNonces bounds the replay cache; 0 means 100000. When it is full of unexpired nonces, new digests are
 	// refused with ErrNonceCacheFull.
 	MaxNonces int
+	// Nonces, when set, is the record of accepted nonces every node of a cluster shares: a nonce accepted by one
+	// node is refused by all. Each accepted digest costs one write there; a replay caught in this node's own
+	// cache costs none.
+	Nonces NonceStore
+}
+
+// NonceStore records WS-Security nonces (by digest) across nodes; storage.Limits provides it.
+type NonceStore interface {
+	// UseWSSENonce records nonce until expires, or returns storage.ErrConflict if it is recorded and unexpired.
+	UseWSSENonce(ctx context.Context, nonce []byte, expires, now time.Time) error
 }
 
 // DigestVerifier checks WS-Security UsernameToken PasswordDigest credentials:
 // PasswordDigest = Base64(SHA-1(nonce ‖ created ‖ password)), computed against the user's password as sealed in
 // storage.User.DigestSecret, with Created inside ±Window of now and each nonce accepted once.
 //
-// The replay cache is per process: a digest replayed to another node of a cluster within the window is accepted
-// there. Moving it to shared storage is a separate change; until then, run digest clients against one node or
-// accept that limit.
+// The replay cache is per process; with DigestOptions.Nonces it is backed by the database every node shares, so
+// a digest replayed to another node of a cluster within the window is refused there too.
 type DigestVerifier struct {
 	users     storage.Users
 	sealer    *keys.Sealer
 	window    time.Duration
 	now       func() time.Time
 	maxNonces int
+	shared    NonceStore
 	dummy     []byte // a sealed secret opened for unknown users and users without one, so they cost the same
 
 	mu     sync.Mutex
@@ -103,7 +114,7 @@ func NewDigestVerifier(users storage.Users, sealer *keys.Sealer, o DigestOptions
 		o.MaxNonces = 100_000
 	}
 	return &DigestVerifier{
-		users: users, sealer: sealer, window: o.Window, now: o.Now, maxNonces: o.MaxNonces,
+		users: users, sealer: sealer, window: o.Window, now: o.Now, maxNonces: o.MaxNonces, shared: o.Nonces,
 		dummy: sealer.Seal([]byte("tokenmanager dummy password"), SealedPasswordAD("")),
 		seen:  make(map[string]time.Time),
 	}
@@ -155,7 +166,7 @@ func (d *DigestVerifier) Verify(ctx context.Context, username string, nonce []by
 		return storage.User{}, ErrBadCredentials
 	}
 	// The digest is valid: remember the nonce whatever happens next, so it is never accepted twice.
-	rerr := d.remember(string(nonce), c.Add(d.window), now)
+	rerr := d.remember(ctx, string(nonce), c.Add(d.window), now)
 	if u.Disabled {
 		return storage.User{}, ErrBadCredentials
 	}
@@ -174,8 +185,30 @@ func (d *DigestVerifier) dummyWork(nonce []byte, created string, got []byte) {
 	subtle.ConstantTimeCompare(got, want[:])
 }
 
-// remember records nonce until expires, or reports ErrReplay if it is already recorded and unexpired.
-func (d *DigestVerifier) remember(nonce string, expires, now time.Time) error {
+// remember records nonce until expires, or reports ErrReplay if it is already recorded and unexpired: in this
+// node's cache, or (with a shared store) by any node. The nonce goes into the cache before the shared store is
+// asked, so two requests on this node with one nonce never both reach it, and the lock is not held meanwhile.
+func (d *DigestVerifier) remember(ctx context.Context, nonce string, expires, now time.Time) error {
+	if err := d.rememberLocal(nonce, expires, now); err != nil || d.shared == nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte(nonce))
+	switch err := d.shared.UseWSSENonce(ctx, sum[:], expires, now); {
+	case errors.Is(err, storage.ErrConflict):
+		return ErrReplay // accepted by another node: it stays in this cache too
+	case err != nil:
+		// Not known to be recorded anywhere: forget it here too, so the database decides a retry.
+		d.mu.Lock()
+		if d.seen[nonce].Equal(expires) {
+			delete(d.seen, nonce)
+		}
+		d.mu.Unlock()
+		return fmt.Errorf("auth: record WS-Security nonce: %w", err)
+	}
+	return nil
+}
+
+func (d *DigestVerifier) rememberLocal(nonce string, expires, now time.Time) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for len(d.expiry) > 0 && d.expiry[0].expires.Before(now) {

@@ -293,6 +293,8 @@ type Store interface {
 	DataObjects
 	CustomerAccounts
 	LicenseActivity
+	// Limits: state shared by the request limits of several nodes.
+	Limits
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

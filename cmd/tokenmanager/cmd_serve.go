@@ -26,6 +26,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/audit"
 	"github.com/tokenmanager/tokenmanager/auth"
+	"github.com/tokenmanager/tokenmanager/clusterlimit"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
 	licwoo "github.com/tokenmanager/tokenmanager/license/woo"
@@ -34,6 +35,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/storage/cached"
+	"github.com/tokenmanager/tokenmanager/storage/postgres"
 	"github.com/tokenmanager/tokenmanager/token"
 )
 
@@ -199,7 +201,13 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 	if err := st.tokens.UseKeyring(ctx, token.NewKeyringSet(store, set)); err != nil {
 		return nil, err
 	}
-	oauthDeps, clients, err := f.oauth.deps(store)
+	shared := f.startLimitSync(ctx, st, log)
+	cfg.throttle.Shared, cfg.signLimits.Shared = shared, shared
+	var nonces auth.NonceStore
+	if shared != nil {
+		nonces = db // WS-Security nonces: one record for the cluster, written past the cache
+	}
+	oauthDeps, clients, err := f.oauth.deps(store, shared)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +224,7 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 	licenses := license.New(store, set.SealerFor(keys.PurposeLicenseSigningKeys),
 		license.Options{Passwords: authn, Audit: recorder, CallLog: calls})
 	st.license = licenses
-	woo := licwoo.New(licenses, store, licwoo.Options{TokenLifetime: f.wooTokenLifetime})
+	woo := licwoo.New(licenses, store, licwoo.Options{TokenLifetime: f.wooTokenLifetime, Shared: shared})
 	st.appAuth = appauth.New(store, licenses, appauth.Options{})
 	st.handler = server.New(server.Config{
 		MaxBodyBytes: f.maxBody, MaxBodyMemory: f.maxBodyMemory, TrustedProxies: cfg.proxies, MaxTokenLifetime: f.maxTokenLifetime,
@@ -224,9 +232,27 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 		MetricsElsewhere: f.metricsAddr != "",
 	}, server.Deps{Auth: authn, Tokens: st.tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(cfg.throttle),
 		Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
-		Digest:  auth.NewDigestVerifier(store, set.SealerFor(keys.PurposeSeal), auth.DigestOptions{}),
+		Digest:  auth.NewDigestVerifier(store, set.SealerFor(keys.PurposeSeal), auth.DigestOptions{Nonces: nonces}),
 		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: st.appAuth, CSRFKeys: csrfKeys(set)}})
 	return st, nil
+}
+
+// startLimitSync starts sharing the limits' counts through the database when it is PostgreSQL (nodes may be
+// several) and --limit-sync-interval is not 0; nil otherwise: one SQLite node limits in memory alone. The sync
+// stops, after a last write, before the database closes.
+func (f *serveFlags) startLimitSync(ctx context.Context, st *stack, log *slog.Logger) *clusterlimit.Sync {
+	if !postgres.IsDSN(f.db) || f.limitSync <= 0 {
+		return nil
+	}
+	s := clusterlimit.New(st.store, clusterlimit.Options{Interval: f.limitSync, Log: log})
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Run(ctx)
+	}()
+	st.closers = append([]func(){func() { cancel(); <-done }}, st.closers...)
+	return s
 }
 
 // runListeners serves the stack on --listen (and --redirect-http, --metrics-addr, --pprof-addr), runs the
@@ -398,6 +424,8 @@ func collectGarbage(ctx context.Context, tokens *token.Service, store storage.St
 	nn, perr := pa.CollectGarbage(ctx, 1000)
 	nap, aperr := appAuth.CollectGarbage(ctx, 1000)
 	nch, cherr := store.DeleteChanges(ctx, time.Now().Add(-changeRetention), 10_000)
+	nlc, lcerr := store.DeleteLimitCounts(ctx, time.Now(), 10_000)
+	nwn, wnerr := store.DeleteWSSENonces(ctx, time.Now(), 10_000)
 	var nau int
 	for auditRetention > 0 && ctx.Err() == nil {
 		n, derr := store.DeleteAudit(ctx, time.Now().Add(-auditRetention), 1000)
@@ -410,10 +438,10 @@ func collectGarbage(ctx context.Context, tokens *token.Service, store storage.St
 		log.Info("garbage collected", "tokens", nt, "sessions", ns, "access_tokens", na, "powerauth_nonces", nn, "audit_events", nau,
 			"app_authorizations", nap)
 	}
-	if nch > 0 {
-		log.Debug("garbage collected", "cache_changes", nch)
+	if nch+nlc+nwn > 0 {
+		log.Debug("garbage collected", "cache_changes", nch, "limit_counters", nlc, "wsse_nonces", nwn)
 	}
-	return errors.Join(err, aerr, perr, aperr, cherr)
+	return errors.Join(err, aerr, perr, aperr, cherr, lcerr, wnerr)
 }
 
 // changeRetention is how long the cache change feed keeps a change: far longer than any node goes without

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/clusterlimit"
 	"github.com/tokenmanager/tokenmanager/keys"
 	licwoo "github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
@@ -65,6 +66,8 @@ type serveFlags struct {
 	// The licensing web API log and registered events: how long they are kept, and at most how many rows of each.
 	licenseLogRetention time.Duration
 	licenseLogMaxRows   int
+	// Cluster-wide limits (PostgreSQL).
+	limitSync time.Duration
 }
 
 // register declares serve's flags into fs; `config print` declares the same.
@@ -118,6 +121,8 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")
 	fs.DurationVar(&f.wooTokenLifetime, "woo-token-lifetime", licwoo.DefaultTokenLifetime, "lifetime of the WooCommerce License Keys token endpoint's access tokens")
 	f.oauth.register(fs)
+	fs.DurationVar(&f.limitSync, "limit-sync-interval", clusterlimit.DefaultInterval, "on PostgreSQL, how often each node shares its "+
+		"sign-in throttle, rate limit and signing limit counts with the others through the database (0: each node limits on its own)")
 }
 
 // oauthFlags configure the API-client surface (OAuth 2.0 client credentials, SkyKick style).
@@ -129,13 +134,13 @@ type oauthFlags struct {
 
 func (f *oauthFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.rateInterval, "client-rate-interval", time.Minute,
-		"API clients get one more access token per this interval beyond their burst (0 = no limit; per node)")
+		"API clients get one more access token per this interval beyond their burst (0 = no limit; cluster-wide on PostgreSQL)")
 	fs.IntVar(&f.rateBurst, "client-rate-burst", 10, "access tokens an API client may obtain in a burst")
 	fs.StringVar(&f.issuer, "oauth-issuer", "",
 		"OAuth issuer URL for the RFC 8414 metadata (https, no query; default: derived from each request)")
 }
 
-func (f *oauthFlags) deps(store storage.Store) (server.OAuthDeps, *apiclient.Service, error) {
+func (f *oauthFlags) deps(store storage.Store, shared *clusterlimit.Sync) (server.OAuthDeps, *apiclient.Service, error) {
 	if f.issuer != "" {
 		if err := server.ValidIssuer(f.issuer); err != nil {
 			return server.OAuthDeps{}, nil, fmt.Errorf("--oauth-issuer: %w", err)
@@ -144,7 +149,7 @@ func (f *oauthFlags) deps(store storage.Store) (server.OAuthDeps, *apiclient.Ser
 	if f.rateInterval < 0 || f.rateBurst < 1 {
 		return server.OAuthDeps{}, nil, fmt.Errorf("--client-rate-interval must be >= 0 and --client-rate-burst >= 1")
 	}
-	clients := apiclient.New(store, apiclient.Config{RateInterval: f.rateInterval, RateBurst: f.rateBurst}, nil)
+	clients := apiclient.New(store, apiclient.Config{RateInterval: f.rateInterval, RateBurst: f.rateBurst, Shared: shared}, nil)
 	return server.OAuthDeps{Clients: clients, Issuer: f.issuer}, clients, nil
 }
 

@@ -34,6 +34,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tokenmanager/tokenmanager/clusterlimit"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
@@ -105,6 +106,8 @@ func (e *Errors) Has(code int) bool {
 type Options struct {
 	// TokenLifetime is how long a token of the token endpoint lives (default 10 minutes).
 	TokenLifetime time.Duration
+	// Shared, when set, makes the per-key token limit hold across every node syncing through the same database.
+	Shared *clusterlimit.Sync
 }
 
 // DefaultTokenLifetime is the lifetime of the token endpoint's tokens unless configured.
@@ -140,7 +143,7 @@ func New(svc *license.Service, store Store, o Options) *Service {
 	if o.TokenLifetime <= 0 {
 		o.TokenLifetime = DefaultTokenLifetime
 	}
-	return &Service{svc: svc, store: store, ttl: o.TokenLifetime, issues: newKeyRate(TokenBurst, TokenEvery)}
+	return &Service{svc: svc, store: store, ttl: o.TokenLifetime, issues: newKeyRate(TokenBurst, TokenEvery, o.Shared)}
 }
 
 // TokenLifetime is the lifetime of the token endpoint's tokens.

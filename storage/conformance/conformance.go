@@ -89,6 +89,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"WebAPILog", testWebAPILog},
 		{"LicenseActivityPruning", testLicenseActivityPruning},
 		{"KeyUsageRace", testKeyUsageRace},
+		{"LimitCounters", testLimitCounters},
+		{"WSSENonces", testWSSENonces},
 	}
 	tests = append(tests, dataObjectTests...)
 	for _, tc := range tests {

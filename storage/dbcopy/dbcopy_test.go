@@ -120,6 +120,8 @@ func seed(t *testing.T) string {
 			(6,'alice','frank','frank','','$argon2id$h',NULL,NULL,0,T0,T0)`,
 		`INSERT INTO cache_changes VALUES (40,'token','t3',T0)`,
 		`INSERT INTO settings VALUES ('server_key_fingerprint','fp-of-the-key')`,
+		`INSERT INTO limit_counters VALUES (X'01',2.5,0.1,T0,FUTURE), (X'02',1,1,T0,PAST)`,
+		`INSERT INTO wsse_nonces VALUES (X'03',FUTURE), (X'04',PAST)`,
 	}
 	db := rawSQLite(t, path)
 	for _, q := range stmts {
@@ -137,6 +139,7 @@ var liveRows = map[string]int64{
 	"license_vendors": 1, "license_products": 2, "license_customers": 2, "license_keys": 2,
 	"license_activations": 2, "license_api_tokens": 2, "woo_stores": 1, "woo_skus": 1, "woo_tokens": 1,
 	"app_authorizations": 1, "app_devices": 1, "cache_changes": 1, "license_end_users": 2, "settings": 1,
+	"limit_counters": 1, "wsse_nonces": 1,
 }
 
 func checkReport(t *testing.T, rep *Report) {

@@ -51,6 +51,10 @@ var Tables = []Table{
 	{Name: "license_events"},
 	{Name: "license_api_log"},
 	{Name: "license_key_usage"},
+	// Shared limits: a counter while it has not decayed to zero, a WS-Security nonce while a replay of it could
+	// still be accepted.
+	{Name: "limit_counters", Live: `idle_us >= ?`},
+	{Name: "wsse_nonces", Live: `expires_at >= ?`},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.

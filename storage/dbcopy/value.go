@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,6 +24,7 @@ const (
 	kBool              // INTEGER 0 or 1 / BOOLEAN
 	kTime              // INTEGER Unix microseconds, 0 not set / TIMESTAMPTZ, '-infinity' not set
 	kList              // TEXT items joined with a separator / TEXT[]
+	kFloat             // REAL / DOUBLE PRECISION
 )
 
 // kindOf maps a column's PostgreSQL type (information_schema's data_type and udt_name) to its kind.
@@ -36,6 +38,8 @@ func kindOf(dataType, udt string) (kind, error) {
 		return kInt, nil
 	case "boolean":
 		return kBool, nil
+	case "double precision":
+		return kFloat, nil
 	case "timestamp with time zone":
 		return kTime, nil
 	case "ARRAY":
@@ -107,6 +111,13 @@ func (c column) convert(v any, sum *rowSum) (any, error) {
 		}
 		sum.int('B', n)
 		return n == 1, nil
+	case kFloat:
+		f, ok := v.(float64)
+		if !ok {
+			return nil, fmt.Errorf("holds %T, not a real number", v)
+		}
+		sum.int('F', int64(math.Float64bits(f)))
+		return f, nil
 	case kTime:
 		us, ok := v.(int64)
 		if !ok {
@@ -150,6 +161,8 @@ func (c column) dest() any {
 		return new(pgtype.Bool)
 	case kTime:
 		return new(pgtype.Timestamptz)
+	case kFloat:
+		return new(pgtype.Float8)
 	default:
 		return new([]string)
 	}
@@ -185,6 +198,12 @@ func (c column) sumDest(d any, sum *rowSum) error {
 			sum.int('B', 1)
 		default:
 			sum.int('B', 0)
+		}
+	case *pgtype.Float8:
+		if !d.Valid {
+			sum.null()
+		} else {
+			sum.int('F', int64(math.Float64bits(d.Float64)))
 		}
 	case *pgtype.Timestamptz:
 		switch {

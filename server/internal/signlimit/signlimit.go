@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/tokenmanager/tokenmanager/clusterlimit"
 	"github.com/tokenmanager/tokenmanager/license"
 )
 
@@ -25,6 +26,8 @@ import (
 type Limits struct {
 	Token   Limit // per access token, or per vendor signed in with a password
 	Address Limit // per client address (IPv6: per /64)
+	// Shared, when set, makes both limits hold across every node syncing through the same database.
+	Shared *clusterlimit.Sync
 }
 
 // Limit is one bucket's size: Burst signed answers at once, then one more per Every. Every <= 0 switches
@@ -45,22 +48,26 @@ var (
 const maxSignBuckets = 20_000
 
 type signBuckets struct {
-	limit Limit
-	m     map[string]*rate.Limiter
+	limit  Limit
+	m      map[string]*rate.Limiter
+	shared *clusterlimit.Bucket // the cluster's count per key; nil on one node
 }
 
-func newSignBuckets(l Limit) *signBuckets {
+func newSignBuckets(name string, l Limit, shared *clusterlimit.Sync) *signBuckets {
 	if l.Every <= 0 {
 		return nil
 	}
 	l.Burst = max(l.Burst, 1)
-	return &signBuckets{limit: l, m: map[string]*rate.Limiter{}}
+	return &signBuckets{limit: l, m: map[string]*rate.Limiter{}, shared: shared.Bucket(name, float64(l.Burst), l.Every)}
 }
 
 // wait is how long until key has a signature left (0: now); a key without a bucket has a full one.
 func (b *signBuckets) wait(key string, now time.Time) time.Duration {
 	if b == nil {
 		return 0
+	}
+	if d := b.shared.Wait(key, now); d > 0 {
+		return d
 	}
 	l := b.m[key]
 	if l == nil {
@@ -80,6 +87,7 @@ func (b *signBuckets) take(key string, now time.Time) {
 	if b == nil {
 		return
 	}
+	b.shared.Add(key, 1)
 	l := b.m[key]
 	if l == nil {
 		l = rate.NewLimiter(rate.Every(b.limit.Every), b.limit.Burst)
@@ -108,7 +116,8 @@ type Limiter struct {
 
 // New returns the limiter of l; its refusals are logged at debug level to log.
 func New(l Limits, log *slog.Logger) *Limiter {
-	return &Limiter{log: log, token: newSignBuckets(l.Token), address: newSignBuckets(l.Address)}
+	return &Limiter{log: log, token: newSignBuckets("sign-token", l.Token, l.Shared),
+		address: newSignBuckets("sign-address", l.Address, l.Shared)}
 }
 
 // allow takes a signature for the caller and the address, or returns how long until one would be granted.
