@@ -288,6 +288,8 @@ type Store interface {
 	Licensing
 	WooCommerce
 	AppAuthorizations
+	// JWT access tokens' signing keys.
+	OAuthKeys
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

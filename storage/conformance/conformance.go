@@ -73,6 +73,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"TimePrecision", testTimePrecision},
 		{"OddKeysNotFound", testOddKeysNotFound},
 		{"CacheChanges", testCacheChanges},
+		// JWT access tokens' signing keys.
+		{"OAuthKeys", testOAuthKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

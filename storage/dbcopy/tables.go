@@ -43,6 +43,8 @@ var Tables = []Table{
 	{Name: "app_devices"},
 	{Name: "cache_changes"},
 	{Name: "settings"},
+	// JWT access tokens' signing keys, sealed: they open only with the same server key, which the copy checks.
+	{Name: "oauth_keys"},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.
