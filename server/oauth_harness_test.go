@@ -22,6 +22,8 @@ type oauthStack struct {
 type oauthSetup struct {
 	Limits apiclient.Config
 	Issuer string
+	// JWT gives the service signing keys (sealed with a fixed test server key), so that clients can get JWTs.
+	JWT bool
 }
 
 // newOAuthStack builds a stack whose Deps carry an apiclient.Service over the stack's store and clock.
@@ -30,7 +32,14 @@ func newOAuthStack(t *testing.T, o oauthSetup, opts ...servertest.Option) *oauth
 	var svc *apiclient.Service
 	opts = append(opts, func(su *servertest.Setup) {
 		su.Wire = append(su.Wire, func(st *servertest.Stack, d *server.Deps) {
-			svc = apiclient.New(st.Store, o.Limits, st.Clock.Now)
+			cfg := o.Limits
+			if o.JWT {
+				cfg.Signing = apiclient.NewSigningKeys(st.Store, make([]byte, 32), st.Clock.Now)
+			}
+			svc = apiclient.New(st.Store, cfg, st.Clock.Now)
+			if err := svc.EnsureSigningKey(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			d.OAuth = server.OAuthDeps{Clients: svc, Issuer: o.Issuer}
 		})
 	})

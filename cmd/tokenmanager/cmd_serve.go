@@ -189,7 +189,7 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 	if err := st.tokens.UseKeyring(ctx, token.NewKeyring(store, master)); err != nil {
 		return nil, err
 	}
-	oauthDeps, clients, err := f.oauth.deps(store)
+	oauthDeps, clients, err := f.oauth.deps(ctx, store, master)
 	if err != nil {
 		return nil, err
 	}

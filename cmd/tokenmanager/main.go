@@ -41,6 +41,7 @@ var root = &command{
 		tokenCommand, sessionCommand, tokenKeyCommand, clientCommand, powerAuthCommand,
 		vendorCommand, productCommand, customerCommand, keyCommand, activationCommand, apiTokenCommand,
 		wooCommand, appAuthCommand, versionCommand,
+		oauthKeyCommand,
 	},
 }
 
