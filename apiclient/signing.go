@@ -152,6 +152,9 @@ func (k *SigningKeys) primary(ctx context.Context) (signingKey, error) {
 	if err != nil {
 		return signingKey{}, fmt.Errorf("apiclient: load signing keys: %w", err)
 	}
+	k.mu.Lock()
+	k.list, k.loadedAt = list, k.now() // what this node signs with, its JWKS publishes
+	k.mu.Unlock()
 	for _, sk := range list {
 		if sk.State == storage.KeyPrimary {
 			return k.open(sk)
@@ -207,8 +210,11 @@ func (k *SigningKeys) verifier(ctx context.Context, id string) (signingKey, bool
 
 // JWKS returns the public keys that verify tokens now: the primary and the keys it replaced whose tokens may
 // not have expired yet (RFC 7517 key set).
+//
+// It reads the keys at most a second old: a resource server that meets a new kid fetches the JWKS at once, and
+// must find the key even when another node made it.
 func (k *SigningKeys) JWKS(ctx context.Context) (jose.JSONWebKeySet, error) {
-	list, err := k.cached(ctx, false)
+	list, err := k.cached(ctx, true)
 	if err != nil {
 		return jose.JSONWebKeySet{}, err
 	}
