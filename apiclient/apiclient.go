@@ -13,6 +13,10 @@
 // must have at least 32 characters. Access tokens are opaque (32 random bytes) and stored by SHA-256 as well.
 // An opaque token rather than a sealed JWE: every use must look the token up anyway (revocation, a disabled
 // client, a regenerated key), so a self-contained token would only add length and a key to manage.
+//
+// A client may instead get JWT access tokens (RFC 9068, jwt.go), for resource servers that verify them offline
+// through the JWKS and accept that they see revocation only at exp. Their jti is stored like an opaque token, so
+// that everything that looks tokens up here treats both formats alike.
 package apiclient
 
 import (

@@ -62,10 +62,3 @@ func (c *cache) remove(el *list.Element) {
 	delete(c.items, key)
 	delete(c.vals, key)
 }
-
-// len is the number of entries, for tests.
-func (c *cache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
