@@ -13,6 +13,10 @@
 // must have at least 32 characters. Access tokens are opaque (32 random bytes) and stored by SHA-256 as well.
 // An opaque token rather than a sealed JWE: every use must look the token up anyway (revocation, a disabled
 // client, a regenerated key), so a self-contained token would only add length and a key to manage.
+//
+// A client may instead get JWT access tokens (RFC 9068, jwt.go), for resource servers that verify them offline
+// through the JWKS and accept that they see revocation only at exp. Their jti is stored like an opaque token, so
+// that everything that looks tokens up here treats both formats alike.
 package apiclient
 
 import (
@@ -117,10 +121,20 @@ type Config struct {
 	RateBurst    int
 	// Shared, when set, makes the rate limit hold across every node syncing through the same database.
 	Shared *clusterlimit.Sync
+
+	// JWT access tokens (RFC 9068). DefaultFormat is the format of clients that have none of their own
+	// (FormatOpaque when empty); Signing signs and verifies JWTs (nil: JWTs are off, and clients set to them
+	// are refused tokens); SigningAlg is the algorithm of keys made by rotation (AlgES256 when empty); Audience
+	// is the aud claim (the issuer when empty).
+	DefaultFormat string
+	Signing       *SigningKeys
+	SigningAlg    string
+	Audience      string
 }
 
 // Service manages API clients and issues, checks and revokes their access tokens. Safe for concurrent use.
 type Service struct {
+	cfg    Config
 	store  storage.APIClients
 	now    func() time.Time
 	limits *limiter
@@ -132,7 +146,7 @@ func New(store storage.APIClients, cfg Config, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{store: store, now: now, limits: newLimiter(cfg.RateInterval, cfg.RateBurst, cfg.Shared)}
+	s := &Service{cfg: cfg, store: store, now: now, limits: newLimiter(cfg.RateInterval, cfg.RateBurst, cfg.Shared)}
 	s.dummy = storage.APIClient{PrimaryKeyHash: HashKey(randomHex(keyBytes)), SecondaryKeyHash: HashKey(randomHex(keyBytes))}
 	return s
 }
@@ -172,6 +186,8 @@ type Spec struct {
 	// TokenLifetime of issued tokens; 0 means DefaultTokenLifetime.
 	TokenLifetime          time.Duration
 	RequireSubscriptionKey bool
+	// TokenFormat is FormatJWT, FormatOpaque, or "" for the server's default.
+	TokenFormat string
 	// PrimaryKey and SecondaryKey import existing keys (at least MinImportedKeyLen characters); empty ones are
 	// generated.
 	PrimaryKey, SecondaryKey string
@@ -206,6 +222,9 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Created, error) {
 	if spec.TokenLifetime < MinTokenLifetime || spec.TokenLifetime > MaxTokenLifetime {
 		return Created{}, fmt.Errorf("%w: token lifetime %v is outside %v..%v", ErrInvalidSpec, spec.TokenLifetime, MinTokenLifetime, MaxTokenLifetime)
 	}
+	if err := ValidFormat(spec.TokenFormat); err != nil {
+		return Created{}, err
+	}
 	scopes, err := validScopeList(spec.Scopes)
 	if err != nil {
 		return Created{}, err
@@ -230,6 +249,7 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Created, error) {
 		PrimaryKeyHash: HashKey(keys[0]), SecondaryKeyHash: HashKey(keys[1]), PrimaryKeySetAt: now, SecondaryKeySetAt: now,
 		Scopes: scopes, GrantTypes: slices.Compact(slices.Clone(spec.GrantTypes)), Introspect: spec.Introspect,
 		TokenLifetime: spec.TokenLifetime, RequireSubscriptionKey: spec.RequireSubscriptionKey, CreatedAt: now, UpdatedAt: now,
+		TokenFormat: spec.TokenFormat,
 	}
 	if err := s.store.CreateAPIClient(ctx, c); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
@@ -433,11 +453,17 @@ type Issued struct {
 	Scope     string // Scopes joined by spaces, as the scope response parameter has it
 	ExpiresIn time.Duration
 	ExpiresAt time.Time
+	Format    string // FormatOpaque or FormatJWT
 }
 
 // Issue mints an access token for a client authenticated for the client_credentials grant. scope is the
 // request's scope parameter ("" when absent, which grants every scope the client has).
 func (s *Service) Issue(ctx context.Context, a Authenticated, scope string) (Issued, error) {
+	return s.IssueFor(ctx, a, scope, "")
+}
+
+// IssueFor is Issue with the issuer identifier that JWT access tokens name (their iss claim).
+func (s *Service) IssueFor(ctx context.Context, a Authenticated, scope, issuer string) (Issued, error) {
 	c := a.Client
 	if !slices.Contains(c.GrantTypes, GrantClientCredentials) {
 		return Issued{}, ErrUnauthorizedClient
@@ -459,11 +485,24 @@ func (s *Service) Issue(ctx context.Context, a Authenticated, scope string) (Iss
 	if wait := s.limits.reserve(c.ID, now); wait > 0 {
 		return Issued{}, &RateLimitError{RetryAfter: wait}
 	}
-	b := make([]byte, tokenBytes)
-	rand.Read(b)
-	tok := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	rec := storage.AccessToken{ID: tokenID(tok), ClientID: c.ID, Scopes: granted, KeyHash: a.keyHash,
-		CreatedAt: now, ExpiresAt: now.Add(c.TokenLifetime)}
+	format := s.formatOf(c)
+	rec := storage.AccessToken{ClientID: c.ID, Scopes: granted, KeyHash: a.keyHash,
+		// Whole seconds: a JWT's exp and iat are, and the record must say what the token says.
+		CreatedAt: now.Truncate(time.Second), ExpiresAt: now.Truncate(time.Second).Add(c.TokenLifetime)}
+	var tok string
+	if format == FormatJWT {
+		jti := newJTI()
+		rec.ID = tokenID(jti)
+		var err error
+		if tok, err = s.signJWT(ctx, rec, jti, issuer); err != nil {
+			return Issued{}, err
+		}
+	} else {
+		b := make([]byte, tokenBytes)
+		rand.Read(b)
+		tok = TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+		rec.ID = tokenID(tok)
+	}
 	// The token reaches the client only after its record is committed, so revocation always finds it.
 	if err := s.store.CreateAccessToken(ctx, rec); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
@@ -472,14 +511,14 @@ func (s *Service) Issue(ctx context.Context, a Authenticated, scope string) (Iss
 		return Issued{}, fmt.Errorf("apiclient: store token: %w", err)
 	}
 	return Issued{Token: tok, ClientID: c.ID, Scopes: granted, Scope: strings.Join(granted, " "),
-		ExpiresIn: c.TokenLifetime, ExpiresAt: rec.ExpiresAt}, nil
+		ExpiresIn: c.TokenLifetime, ExpiresAt: rec.ExpiresAt, Format: format}, nil
 }
 
-// IsAccessToken reports whether s has the shape of our access tokens (it may still be invalid).
-func IsAccessToken(s string) bool { return strings.HasPrefix(s, TokenPrefix) }
+// IsAccessToken reports whether s has the shape of our access tokens, opaque or JWT (it may still be invalid).
+func IsAccessToken(s string) bool { return strings.HasPrefix(s, TokenPrefix) || IsJWT(s) }
 
 func wellFormed(tok string) bool {
-	if len(tok) != tokenLen || !IsAccessToken(tok) {
+	if len(tok) != tokenLen || !strings.HasPrefix(tok, TokenPrefix) {
 		return false
 	}
 	_, err := base64.RawURLEncoding.DecodeString(tok[len(TokenPrefix):])
@@ -509,15 +548,9 @@ func (v Verified) HasScopes(want []string) bool {
 // key it was obtained with is still one of the client's keys. The subscription-key header rule is the
 // caller's to apply with CheckSubscriptionKey(v.Client, header).
 func (s *Service) Verify(ctx context.Context, tok string) (Verified, error) {
-	if !wellFormed(tok) {
-		return Verified{}, ErrMalformedToken
-	}
-	rec, err := s.store.GetAccessToken(ctx, tokenID(tok))
-	if errors.Is(err, storage.ErrNotFound) {
-		return Verified{}, ErrUnknownToken
-	}
+	rec, err := s.record(ctx, tok)
 	if err != nil {
-		return Verified{}, fmt.Errorf("apiclient: load token: %w", err)
+		return Verified{}, err
 	}
 	if rec.Revoked() {
 		return Verified{}, ErrRevokedToken
@@ -561,15 +594,12 @@ func (s *Service) Introspect(ctx context.Context, caller storage.APIClient, tok 
 // Revoke revokes tok on behalf of caller (RFC 7009). Unknown, malformed, expired and already revoked tokens
 // are not errors; a token issued to another client is ErrNotOwner.
 func (s *Service) Revoke(ctx context.Context, caller storage.APIClient, tok string) error {
-	if !wellFormed(tok) {
-		return nil
-	}
-	rec, err := s.store.GetAccessToken(ctx, tokenID(tok))
-	if errors.Is(err, storage.ErrNotFound) {
+	rec, err := s.record(ctx, tok)
+	if errors.Is(err, ErrInvalidToken) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("apiclient: load token: %w", err)
+		return err
 	}
 	if rec.ClientID != caller.ID {
 		return ErrNotOwner
@@ -578,6 +608,24 @@ func (s *Service) Revoke(ctx context.Context, caller storage.APIClient, tok stri
 		return fmt.Errorf("apiclient: revoke: %w", err)
 	}
 	return nil
+}
+
+// record returns the stored record of an opaque or JWT access token; a JWT's signature is checked first.
+func (s *Service) record(ctx context.Context, tok string) (storage.AccessToken, error) {
+	if IsJWT(tok) {
+		return s.jwtRecord(ctx, tok)
+	}
+	if !wellFormed(tok) {
+		return storage.AccessToken{}, ErrMalformedToken
+	}
+	rec, err := s.store.GetAccessToken(ctx, tokenID(tok))
+	if errors.Is(err, storage.ErrNotFound) {
+		return rec, ErrUnknownToken
+	}
+	if err != nil {
+		return rec, fmt.Errorf("apiclient: load token: %w", err)
+	}
+	return rec, nil
 }
 
 // ScopesSupported returns every scope some client may request, sorted, for the server metadata.

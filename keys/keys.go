@@ -34,6 +34,8 @@ const (
 	PurposeLicenseSigningKeys = "tokenmanager/v1/license-signing-keys"
 	// PurposeCSRF keys the HMAC form tokens of the server's HTML pages (the consent page).
 	PurposeCSRF = "tokenmanager/v1/csrf"
+	// PurposeOAuthSigningKeys seals the private keys that sign JWT access tokens.
+	PurposeOAuthSigningKeys = "tokenmanager/v1/oauth-signing-keys"
 	// PurposeFingerprint names the key's fingerprint (see Fingerprint).
 	PurposeFingerprint = "tokenmanager/v1/fingerprint"
 )

@@ -24,6 +24,8 @@ const PathForwardAuth = "/auth/forward"
 
 func (s *Server) routeForwardAuth() {
 	s.mux.HandleFunc(PathForwardAuth, s.forwardAuth)
+	// Envoy's ext_authz HTTP service appends the original request's path to its path_prefix.
+	s.mux.HandleFunc(PathForwardAuth+"/", s.forwardAuth)
 }
 
 // forwardIdentity is who a credential speaks for.
@@ -108,9 +110,9 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request) {
 		scope := strings.Join(id.Scopes, " ")
 		w.Header().Set(HeaderTokenUser, id.User)
 		w.Header().Set(HeaderTokenKind, id.Kind)
-		if scope != "" {
-			w.Header().Set(HeaderTokenScope, scope)
-		}
+		// Always sent, empty when there is no scope: proxies that copy it upstream (Traefik authResponseHeaders,
+		// Envoy allowed_upstream_headers) then replace a client's own X-Token-Scope rather than keep it.
+		w.Header().Set(HeaderTokenScope, scope)
 		reply.JSON(w, http.StatusOK, map[string]string{"user": id.User, "kind": id.Kind, "scope": scope})
 		return
 	}

@@ -119,3 +119,23 @@ func TestForwardAuthWithoutOAuth(t *testing.T) {
 		t.Errorf("token endpoint without API clients configured: %d, want 404", r.Status)
 	}
 }
+
+// Envoy's ext_authz HTTP service asks path_prefix + the original path; the answer is the same, and the scope
+// header is present (empty) for tokens without scopes so that a proxy copying it replaces the client's own.
+func TestForwardAuthUnderPathPrefix(t *testing.T) {
+	st, c := plainStack(t)
+	tok := st.mustToken(t, "app", c.PrimaryKey, "Partner")
+	r := forward(t, st.URL, "POST", "/reports/2026?x=1", http.Header{"Authorization": {"Bearer " + tok}})
+	if r.Status != http.StatusOK || r.Header.Get(server.HeaderTokenUser) != "app" || r.Header.Get(server.HeaderTokenScope) != "Partner" {
+		t.Fatalf("under the prefix: %d %v", r.Status, r.Header)
+	}
+	if r := forward(t, st.URL, "GET", "/x", nil); r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("no credential under the prefix: %d", r.Status)
+	}
+	simon := map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")}
+	open := servertest.Do(t, "GET", st.URL+"/security/rest/token/access/60", "", simon).JSON(t)["access_token"].(string)
+	r = forward(t, st.URL, "GET", "/x", http.Header{"Authorization": {"Bearer " + open}})
+	if vals, ok := r.Header[server.HeaderTokenScope]; r.Status != http.StatusOK || !ok || len(vals) != 1 || vals[0] != "" {
+		t.Fatalf("a token without scopes: %d, X-Token-Scope %q present %v", r.Status, vals, ok)
+	}
+}

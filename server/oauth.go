@@ -28,6 +28,9 @@ const (
 	// PathOAuthVerify is a protected resource for bearer tokens: it answers whose token it is, or the RFC 6750
 	// error. A required scope may be given as ?scope=A+B.
 	PathOAuthVerify = "/oauth2/verify"
+	// PathOAuthJWKS publishes the public keys that verify JWT access tokens (RFC 7517), for resource servers
+	// that check them offline.
+	PathOAuthJWKS = "/oauth2/jwks.json"
 	// PathOAuthMetadata is the RFC 8414 well-known location; an issuer with a path appends it.
 	PathOAuthMetadata = "/.well-known/oauth-authorization-server"
 )
@@ -70,6 +73,7 @@ func (s *Server) routeOAuth() {
 	s.mux.HandleFunc(PathOAuthIntrospect, s.oauthIntrospect)
 	s.mux.HandleFunc("GET "+PathOAuthVerify, s.oauthVerify)
 	s.mux.HandleFunc("POST "+PathOAuthVerify, s.oauthVerify)
+	s.mux.HandleFunc("GET "+PathOAuthJWKS, s.oauthJWKS)
 	s.mux.HandleFunc("GET "+PathOAuthMetadata, s.oauthMetadata)
 	s.mux.HandleFunc("GET "+PathOAuthMetadata+"/{path...}", s.oauthMetadata)
 }
@@ -213,7 +217,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		s.writeOAuthError(w, oe)
 		return
 	}
-	iss, err := s.deps.OAuth.Clients.Issue(r.Context(), a, form["scope"])
+	iss, err := s.deps.OAuth.Clients.IssueFor(r.Context(), a, form["scope"], s.oauthIssuer(r))
 	var limited *apiclient.RateLimitError
 	switch {
 	case errors.As(err, &limited):
@@ -501,13 +505,42 @@ type asMetadata struct {
 	IntrospectionEndpoint          string   `json:"introspection_endpoint"`
 	IntrospectionEndpointAuthMeths []string `json:"introspection_endpoint_auth_methods_supported"`
 	ScopesSupported                []string `json:"scopes_supported,omitempty"`
+	JWKSURI                        string   `json:"jwks_uri,omitempty"`
+}
+
+// oauthIssuer is the issuer identifier: the configured one, or scheme://host of the request.
+func (s *Server) oauthIssuer(r *http.Request) string {
+	if s.deps.OAuth.Issuer != "" {
+		return s.deps.OAuth.Issuer
+	}
+	return s.clients.BaseURL(r)
+}
+
+// oauthJWKS serves the key set that verifies JWT access tokens: the signing key and the keys it replaced
+// while tokens they signed may live. Public, and cached briefly by clients: a resource server that meets an
+// unknown kid fetches it again.
+func (s *Server) oauthJWKS(w http.ResponseWriter, r *http.Request) {
+	signing := s.deps.OAuth.Clients.Signing()
+	if signing == nil {
+		http.NotFound(w, r)
+		return
+	}
+	set, err := signing.JWKS(r.Context())
+	if err != nil {
+		s.env.InternalError(r.Context(), err)
+		reply.RetryAfter(w.Header(), surface.RetryAfterUnavailable)
+		reply.JSON(w, http.StatusServiceUnavailable, restError{"temporarily unavailable"})
+		return
+	}
+	w.Header().Set("Cache-Control", "max-age=60")
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	if err := json.NewEncoder(w).Encode(set); err != nil {
+		s.deps.Log.DebugContext(r.Context(), "JWKS not sent", "err", err)
+	}
 }
 
 func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
-	issuer := s.deps.OAuth.Issuer
-	if issuer == "" {
-		issuer = s.clients.BaseURL(r)
-	}
+	issuer := s.oauthIssuer(r)
 	// RFC 8414 §3: for issuer https://h/p the document is at /.well-known/oauth-authorization-server/p. The bare
 	// location is served too, for clients that append the suffix to the issuer (the proxy maps /p/ to us).
 	if suffix := r.PathValue("path"); suffix != "" {
@@ -531,6 +564,9 @@ func (s *Server) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 		RevocationEndpoint: issuer + PathOAuthRevoke, RevocationEndpointAuthMethods: methods,
 		IntrospectionEndpoint: issuer + PathOAuthIntrospect, IntrospectionEndpointAuthMeths: methods,
 		ScopesSupported: scopes,
+	}
+	if s.deps.OAuth.Clients.Signing() != nil {
+		md.JWKSURI = issuer + PathOAuthJWKS
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "max-age=300")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
+	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
@@ -22,6 +23,8 @@ type oauthStack struct {
 type oauthSetup struct {
 	Limits apiclient.Config
 	Issuer string
+	// JWT gives the service signing keys (sealed with a fixed test server key), so that clients can get JWTs.
+	JWT bool
 }
 
 // newOAuthStack builds a stack whose Deps carry an apiclient.Service over the stack's store and clock.
@@ -30,7 +33,14 @@ func newOAuthStack(t *testing.T, o oauthSetup, opts ...servertest.Option) *oauth
 	var svc *apiclient.Service
 	opts = append(opts, func(su *servertest.Setup) {
 		su.Wire = append(su.Wire, func(st *servertest.Stack, d *server.Deps) {
-			svc = apiclient.New(st.Store, o.Limits, st.Clock.Now)
+			cfg := o.Limits
+			if o.JWT {
+				cfg.Signing = apiclient.NewSigningKeys(st.Store, keys.NewSealerFor(make([]byte, 32), keys.PurposeOAuthSigningKeys), st.Clock.Now)
+			}
+			svc = apiclient.New(st.Store, cfg, st.Clock.Now)
+			if err := svc.EnsureSigningKey(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			d.OAuth = server.OAuthDeps{Clients: svc, Issuer: o.Issuer}
 		})
 	})

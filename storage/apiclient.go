@@ -32,6 +32,9 @@ type APIClient struct {
 	Disabled               bool
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+
+	// TokenFormat is "jwt" (RFC 9068 signed JWTs), "opaque" (tmat_ strings), or "" for the server's default.
+	TokenFormat string
 }
 
 // AccessToken is the server-side record of an opaque OAuth 2.0 access token. The token itself is never

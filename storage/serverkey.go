@@ -14,6 +14,7 @@ const (
 	SealedDigestPassword  SealedKind = "digest-password"     // ID: the user's name
 	SealedSigningKey      SealedKind = "license-signing-key" // ID: the product's id, in decimal
 	SealedPowerAuthSecret SealedKind = "powerauth-secret"    // ID: the token's id; Owner: its activation's id
+	SealedOAuthKey        SealedKind = "oauth-signing-key"   // ID: the JWT signing key's id (its kid)
 )
 
 // SealedValue is one value sealed with the server key, as ResealServerKey hands it out.

@@ -295,6 +295,8 @@ type Store interface {
 	LicenseActivity
 	// Limits: state shared by the request limits of several nodes.
 	Limits
+	// JWT access tokens' signing keys.
+	OAuthKeys
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

@@ -23,6 +23,8 @@ var clientCommand = &command{
   tokenmanager client add billing-api --grant-types "" --introspect --description "billing resource server"
   echo "$OLD_KEY" | tokenmanager client add 4f3d7c7bd74649b9a798ab8f8e8c6b81 --scope Partner --import-keys
   tokenmanager client regenerate-key 4f3d7c7bd74649b9a798ab8f8e8c6b81 secondary
+  tokenmanager client add reports-api --scope Reports --token-format jwt --token-lifetime 10m
+  tokenmanager client token-format 4f3d7c7bd74649b9a798ab8f8e8c6b81 jwt
   tokenmanager client disable 4f3d7c7bd74649b9a798ab8f8e8c6b81 --data-dir /var/lib/tokenmanager
 
 Rotating a key without downtime: regenerate the key the integrator is not using, hand it over, let them switch,
@@ -37,6 +39,8 @@ wait one token lifetime, then regenerate the other.`,
 		{name: "disable", args: "ID", nargs: 1, setup: clientSetDisabled, short: "refuse the client's credentials and tokens at once"},
 		{name: "enable", args: "ID", nargs: 1, setup: clientSetDisabled, short: "undo disable"},
 		{name: "remove", args: "ID", nargs: 1, setup: clientRemove, short: "delete the client and every token issued to it"},
+		{name: "token-format", args: "ID jwt|opaque|default", nargs: 2, setup: clientTokenFormat,
+			short: "set the format of the client's future access tokens (default: serve's --oauth-token-format); issued tokens keep theirs"},
 	},
 }
 
@@ -66,11 +70,12 @@ func clientAdd(fs *flag.FlagSet) runFunc {
 		`"" for a resource server that only introspects`)
 	introspect := fs.Bool("introspect", false, "let it introspect every token (resource servers), not only its own")
 	description := fs.String("description", "", "a note for operators")
+	format := fs.String("token-format", "", "jwt (RFC 9068, verifiable offline) or opaque; default: serve's --oauth-token-format")
 	importKeys := fs.Bool("import-keys", false, "read existing keys from standard input instead of generating them: the primary "+
 		"on the first line, optionally the secondary on the second (at least 32 characters each)")
 	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
 		spec := apiclient.Spec{Scopes: scopes, TokenLifetime: *lifetime, RequireSubscriptionKey: *requireKey,
-			Introspect: *introspect, Description: *description,
+			Introspect: *introspect, Description: *description, TokenFormat: *format,
 			GrantTypes: strings.FieldsFunc(*grants, func(r rune) bool { return r == ',' || r == ' ' })}
 		if len(inv.args) == 1 {
 			spec.ID = inv.args[0]
@@ -184,6 +189,7 @@ func showClient(w io.Writer, c storage.APIClient) error {
 		{"grant_types", strings.Join(c.GrantTypes, " ")},
 		{"introspect", yesNo(c.Introspect, "any token", "own tokens")},
 		{"token_lifetime", c.TokenLifetime.String()},
+		{"token_format", formatName(c.TokenFormat)},
 		{"subscription_key_header", yesNo(c.RequireSubscriptionKey, "required", "not required")},
 		{"primary_key_set", c.PrimaryKeySetAt.Format(time.RFC3339)},
 		{"secondary_key_set", c.SecondaryKeySetAt.Format(time.RFC3339)},
@@ -203,4 +209,26 @@ func yesNo(b bool, yes, no string) string {
 		return yes
 	}
 	return no
+}
+
+func clientTokenFormat(fs *flag.FlagSet) runFunc {
+	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
+		id, format := inv.args[0], inv.args[1]
+		if format == "default" {
+			format = ""
+		}
+		if err := svc.SetTokenFormat(ctx, id, format); err != nil {
+			return err
+		}
+		printf(inv.stdout, "client %s: token format %s\n", id, formatName(format))
+		return nil
+	})
+}
+
+// formatName names a client's token format, "" being the server's default.
+func formatName(f string) string {
+	if f == "" {
+		return "default"
+	}
+	return f
 }

@@ -207,7 +207,7 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 	if shared != nil {
 		nonces = db // WS-Security nonces: one record for the cluster, written past the cache
 	}
-	oauthDeps, clients, err := f.oauth.deps(store, shared)
+	oauthDeps, clients, err := f.oauth.deps(ctx, store, set, shared)
 	if err != nil {
 		return nil, err
 	}

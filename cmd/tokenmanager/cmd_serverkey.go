@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"strconv"
 
+	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
@@ -135,6 +136,8 @@ func resealer(old, next []byte) func(storage.SealedValue) ([]byte, error) {
 		storage.SealedSigningKey: {keys.NewSealerFor(old, keys.PurposeLicenseSigningKeys),
 			keys.NewSealerFor(next, keys.PurposeLicenseSigningKeys)},
 		storage.SealedPowerAuthSecret: {keys.NewSealer(powerauth.SecretKey(old)), keys.NewSealer(powerauth.SecretKey(next))},
+		storage.SealedOAuthKey: {keys.NewSealerFor(old, keys.PurposeOAuthSigningKeys),
+			keys.NewSealerFor(next, keys.PurposeOAuthSigningKeys)},
 	}
 	return func(v storage.SealedValue) ([]byte, error) {
 		s, ok := sealers[v.Kind]
@@ -155,6 +158,8 @@ func resealer(old, next []byte) func(storage.SealedValue) ([]byte, error) {
 			ad = license.SigningKeyAD(id)
 		case storage.SealedPowerAuthSecret:
 			ad = powerauth.SealedSecretAD(v.ID, v.Owner)
+		case storage.SealedOAuthKey:
+			ad = apiclient.SealedOAuthKeyAD(v.ID)
 		}
 		if v.Value == nil { // the original token key, derived from the old server key until now
 			return s.next.Seal(token.OriginalKey(old), ad), nil

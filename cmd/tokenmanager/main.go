@@ -42,6 +42,7 @@ var root = &command{
 		tokenCommand, sessionCommand, tokenKeyCommand, serverKeyCommand, clientCommand, powerAuthCommand,
 		vendorCommand, productCommand, customerCommand, keyCommand, activationCommand, apiTokenCommand,
 		wooCommand, appAuthCommand, versionCommand,
+		oauthKeyCommand,
 	},
 }
 

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/clusterlimit"
@@ -130,6 +133,9 @@ type oauthFlags struct {
 	rateInterval time.Duration
 	rateBurst    int
 	issuer       string
+	tokenFormat  string
+	jwtAlg       string
+	jwtAudience  string
 }
 
 func (f *oauthFlags) register(fs *flag.FlagSet) {
@@ -138,9 +144,13 @@ func (f *oauthFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.rateBurst, "client-rate-burst", 10, "access tokens an API client may obtain in a burst")
 	fs.StringVar(&f.issuer, "oauth-issuer", "",
 		"OAuth issuer URL for the RFC 8414 metadata (https, no query; default: derived from each request)")
+	fs.StringVar(&f.tokenFormat, "oauth-token-format", apiclient.FormatOpaque,
+		"access token format of API clients without one of their own: opaque (tmat_…) or jwt (RFC 9068, verifiable offline through /oauth2/jwks.json)")
+	fs.StringVar(&f.jwtAlg, "oauth-jwt-alg", apiclient.AlgES256, "algorithm of new JWT signing keys: ES256 or RS256")
+	fs.StringVar(&f.jwtAudience, "oauth-jwt-audience", "", "aud claim of JWT access tokens (default: the issuer)")
 }
 
-func (f *oauthFlags) deps(store storage.Store, shared *clusterlimit.Sync) (server.OAuthDeps, *apiclient.Service, error) {
+func (f *oauthFlags) deps(ctx context.Context, store storage.Store, set *keys.Set, shared *clusterlimit.Sync) (server.OAuthDeps, *apiclient.Service, error) {
 	if f.issuer != "" {
 		if err := server.ValidIssuer(f.issuer); err != nil {
 			return server.OAuthDeps{}, nil, fmt.Errorf("--oauth-issuer: %w", err)
@@ -149,7 +159,22 @@ func (f *oauthFlags) deps(store storage.Store, shared *clusterlimit.Sync) (serve
 	if f.rateInterval < 0 || f.rateBurst < 1 {
 		return server.OAuthDeps{}, nil, fmt.Errorf("--client-rate-interval must be >= 0 and --client-rate-burst >= 1")
 	}
-	clients := apiclient.New(store, apiclient.Config{RateInterval: f.rateInterval, RateBurst: f.rateBurst, Shared: shared}, nil)
+	if f.tokenFormat != apiclient.FormatOpaque && f.tokenFormat != apiclient.FormatJWT {
+		return server.OAuthDeps{}, nil, fmt.Errorf("--oauth-token-format %q: want opaque or jwt", f.tokenFormat)
+	}
+	if err := apiclient.ValidAlg(f.jwtAlg); err != nil {
+		return server.OAuthDeps{}, nil, fmt.Errorf("--oauth-jwt-alg: %w", err)
+	}
+	if strings.ContainsFunc(f.jwtAudience, unicode.IsControl) {
+		return server.OAuthDeps{}, nil, fmt.Errorf("--oauth-jwt-audience has control characters")
+	}
+	clients := apiclient.New(store, apiclient.Config{RateInterval: f.rateInterval, RateBurst: f.rateBurst, Shared: shared,
+		DefaultFormat: f.tokenFormat, Signing: apiclient.NewSigningKeys(store, set.SealerFor(keys.PurposeOAuthSigningKeys), nil), SigningAlg: f.jwtAlg,
+		Audience: f.jwtAudience}, nil)
+	// The first signing key, made once for the database: a client switched to JWTs later needs no restart.
+	if err := clients.EnsureSigningKey(ctx); err != nil {
+		return server.OAuthDeps{}, nil, err
+	}
 	return server.OAuthDeps{Clients: clients, Issuer: f.issuer}, clients, nil
 }
 

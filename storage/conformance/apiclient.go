@@ -20,6 +20,7 @@ func mustAPIClient(t *testing.T, s storage.Store, id string) storage.APIClient {
 		PrimaryKeyHash: hash32(1), SecondaryKeyHash: hash32(2), PrimaryKeySetAt: base, SecondaryKeySetAt: base,
 		Scopes: []string{"Partner", "Distributor"}, GrantTypes: []string{"client_credentials"},
 		TokenLifetime: time.Hour, RequireSubscriptionKey: true, CreatedAt: base, UpdatedAt: base,
+		TokenFormat: "jwt",
 	}
 	if err := s.CreateAPIClient(context.Background(), c); err != nil {
 		t.Fatalf("CreateAPIClient(%q): %v", id, err)
@@ -33,7 +34,8 @@ func sameAPIClient(a, b storage.APIClient) bool {
 		a.PrimaryKeySetAt.Equal(b.PrimaryKeySetAt) && a.SecondaryKeySetAt.Equal(b.SecondaryKeySetAt) &&
 		slices.Equal(a.Scopes, b.Scopes) && slices.Equal(a.GrantTypes, b.GrantTypes) && a.Introspect == b.Introspect &&
 		a.TokenLifetime == b.TokenLifetime && a.RequireSubscriptionKey == b.RequireSubscriptionKey &&
-		a.Disabled == b.Disabled && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt)
+		a.Disabled == b.Disabled && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
+		a.TokenFormat == b.TokenFormat
 }
 
 func testAPIClientCRUD(t *testing.T, s storage.Store) {
@@ -59,6 +61,7 @@ func testAPIClientCRUD(t *testing.T, s storage.Store) {
 		c.Scopes, c.GrantTypes, c.Introspect = nil, nil, true
 		c.TokenLifetime, c.RequireSubscriptionKey, c.Disabled = 90*time.Second, false, true
 		c.Description, c.UpdatedAt = "", later
+		c.TokenFormat = "opaque"
 		return nil
 	})
 	if err != nil {
@@ -69,6 +72,7 @@ func testAPIClientCRUD(t *testing.T, s storage.Store) {
 	want.Scopes, want.GrantTypes, want.Introspect = nil, nil, true
 	want.TokenLifetime, want.RequireSubscriptionKey, want.Disabled = 90*time.Second, false, true
 	want.Description, want.UpdatedAt = "", later
+	want.TokenFormat = "opaque"
 	if !sameAPIClient(got, want) || len(got.Scopes) != 0 || len(got.GrantTypes) != 0 {
 		t.Fatalf("after update: %+v, want %+v", got, want)
 	}

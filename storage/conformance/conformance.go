@@ -91,6 +91,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"KeyUsageRace", testKeyUsageRace},
 		{"LimitCounters", testLimitCounters},
 		{"WSSENonces", testWSSENonces},
+		// JWT access tokens' signing keys.
+		{"OAuthKeys", testOAuthKeys},
 	}
 	tests = append(tests, dataObjectTests...)
 	for _, tc := range tests {

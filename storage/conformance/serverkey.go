@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
 )
@@ -29,6 +30,10 @@ func testServerKeyReseal(t *testing.T, s storage.Store) {
 	p := mustProduct(t, s, "vendor", "app")
 	mustActivation(t, s, "act1", "digest", base)
 	mustPowerAuthToken(t, s, "tok1", "act1")
+	if err := s.AddOAuthKey(ctx, storage.OAuthKey{ID: "ok1", Alg: "ES256", Sealed: []byte("sealed-ok1"), State: storage.KeyPrimary,
+		CreatedAt: base}, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
 	pid := strconv.FormatInt(p.ID, 10)
 
 	snapshot := func() map[string]string {
@@ -61,6 +66,13 @@ func testServerKeyReseal(t *testing.T, s storage.Store) {
 		} else {
 			got["powerauth"] = string(tok.SealedSecret)
 		}
+		oks, err := s.ListOAuthKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range oks {
+			got["oauth "+k.ID] = string(k.Sealed)
+		}
 		return got
 	}
 	prefix := func(v storage.SealedValue) ([]byte, error) {
@@ -76,7 +88,7 @@ func testServerKeyReseal(t *testing.T, s storage.Store) {
 	var seen []storage.SealedValue
 	_, err := s.ResealServerKey(ctx, "old", "new", func(v storage.SealedValue) ([]byte, error) {
 		seen = append(seen, v)
-		if len(seen) == 4 {
+		if len(seen) == 5 {
 			return nil, boom
 		}
 		return prefix(v)
@@ -92,6 +104,7 @@ func testServerKeyReseal(t *testing.T, s storage.Store) {
 		{Kind: storage.SealedDigestPassword, ID: "digest", Value: []byte("sealed-pw")},
 		{Kind: storage.SealedSigningKey, ID: pid, Value: []byte("sealed-" + pid)},
 		{Kind: storage.SealedPowerAuthSecret, ID: "tok1", Owner: "act1", Value: []byte("sealed:tok1")},
+		{Kind: storage.SealedOAuthKey, ID: "ok1", Value: []byte("sealed-ok1")},
 	}
 	if !equalSealed(seen, want) {
 		t.Fatalf("handed out %+v, want %+v", seen, want)
@@ -107,8 +120,8 @@ func testServerKeyReseal(t *testing.T, s storage.Store) {
 	}
 
 	n, err := s.ResealServerKey(ctx, "old", "new", prefix)
-	if err != nil || n != 4 {
-		t.Fatalf("ResealServerKey = %d, %v; want 4 values", n, err)
+	if err != nil || n != 5 {
+		t.Fatalf("ResealServerKey = %d, %v; want 5 values", n, err)
 	}
 	wantAfter := map[string]string{
 		"fingerprint":  "new",
@@ -116,6 +129,7 @@ func testServerKeyReseal(t *testing.T, s storage.Store) {
 		"user":         "new:sealed-pw",
 		"product":      "new:sealed-" + pid,
 		"powerauth":    "new:sealed:tok1",
+		"oauth ok1":    "new:sealed-ok1",
 	}
 	if got := snapshot(); !equalMaps(got, wantAfter) {
 		t.Fatalf("after the re-seal:\n%v\nwant\n%v", got, wantAfter)
@@ -136,7 +150,7 @@ func testServerKeyReseal(t *testing.T, s storage.Store) {
 		}
 		return nil, nil
 	})
-	if err != nil || n != 1 || len(seen) != 4 || string(seen[0].Value) != "new:original" {
+	if err != nil || n != 1 || len(seen) != 5 || string(seen[0].Value) != "new:original" {
 		t.Fatalf("second pass = %d, %v, handed out %+v", n, err, seen)
 	}
 	if got := snapshot()["powerauth"]; got != "again" {

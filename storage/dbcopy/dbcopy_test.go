@@ -94,8 +94,8 @@ func seed(t *testing.T) string {
 			('t4','alice','open',NULL,'10.0.0.1',T0,PAST,T0,0)`,
 		`INSERT INTO audit_events VALUES (1,T0,'a','ok','alice','x','h','d'), (2,T0,'b','ok','alice','y','h',''),
 			(5,T0,'c','denied','bob','z','h','é')`,
-		`INSERT INTO api_clients VALUES ('c1','first',X'aa',X'bb',T0,T0,'read write','client_credentials',1,3600000000,0,0,T0,T0),
-			('c2','',X'',X'cc',T0,0,'','',0,1,1,1,T0,T0)`,
+		`INSERT INTO api_clients VALUES ('c1','first',X'aa',X'bb',T0,T0,'read write','client_credentials',1,3600000000,0,0,T0,T0,'jwt'),
+			('c2','',X'',X'cc',T0,0,'','',0,1,1,1,T0,T0,'')`,
 		`INSERT INTO access_tokens VALUES ('a1','c1','read',X'01',T0,FUTURE,0), ('a2','c1','',X'02',T0,PAST,0)`,
 		`INSERT INTO powerauth_activations VALUES ('pa1','alice','phone','ACTIVE',T0,T0)`,
 		`INSERT INTO powerauth_tokens VALUES ('pt1','pa1',X'0a0b',T0)`,
@@ -122,6 +122,7 @@ func seed(t *testing.T) string {
 		`INSERT INTO settings VALUES ('server_key_fingerprint','fp-of-the-key')`,
 		`INSERT INTO limit_counters VALUES (X'01',2.5,0.1,T0,FUTURE), (X'02',1,1,T0,PAST)`,
 		`INSERT INTO wsse_nonces VALUES (X'03',FUTURE), (X'04',PAST)`,
+		`INSERT INTO oauth_keys VALUES ('j0','RS256',X'06','verify',T0,FUTURE,0), ('j1','ES256',X'07','primary',T0,0,0)`,
 	}
 	db := rawSQLite(t, path)
 	for _, q := range stmts {
@@ -139,7 +140,7 @@ var liveRows = map[string]int64{
 	"license_vendors": 1, "license_products": 2, "license_customers": 2, "license_keys": 2,
 	"license_activations": 2, "license_api_tokens": 2, "woo_stores": 1, "woo_skus": 1, "woo_tokens": 1,
 	"app_authorizations": 1, "app_devices": 1, "cache_changes": 1, "license_end_users": 2, "settings": 1,
-	"limit_counters": 1, "wsse_nonces": 1,
+	"limit_counters": 1, "wsse_nonces": 1, "oauth_keys": 2,
 }
 
 func checkReport(t *testing.T, rep *Report) {
@@ -214,6 +215,7 @@ func TestCopyToPostgres(t *testing.T) {
 	same("access tokens", func(st storage.Store) (any, error) { return st.ListAccessTokens(ctx, "c1", now, 0) })
 	same("powerauth", func(st storage.Store) (any, error) { return st.ListPowerAuthTokens(ctx, "pa1") })
 	same("token keys", func(st storage.Store) (any, error) { return st.ListTokenKeys(ctx) })
+	same("oauth keys", func(st storage.Store) (any, error) { return st.ListOAuthKeys(ctx) })
 	same("products", func(st storage.Store) (any, error) { return st.ListProducts(ctx, "") })
 	same("customers", func(st storage.Store) (any, error) { return st.ListCustomers(ctx, "") })
 	same("keys", func(st storage.Store) (any, error) { return st.ListLicenseKeys(ctx, 7) })

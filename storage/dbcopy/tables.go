@@ -55,6 +55,8 @@ var Tables = []Table{
 	// still be accepted.
 	{Name: "limit_counters", Live: `idle_us >= ?`},
 	{Name: "wsse_nonces", Live: `expires_at >= ?`},
+	// JWT access tokens' signing keys, sealed: they open only with the same server key, which the copy checks.
+	{Name: "oauth_keys"},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.

@@ -15,7 +15,7 @@ func (s *Store) CreateAPIClient(ctx context.Context, c storage.APIClient) error 
 	_, err := s.pool.Exec(ctx, stmt.InsertAPIClient,
 		c.ID, c.Description, c.PrimaryKeyHash, c.SecondaryKeyHash, ts(c.PrimaryKeySetAt), ts(c.SecondaryKeySetAt),
 		list(c.Scopes), list(c.GrantTypes), c.Introspect, c.TokenLifetime.Microseconds(), c.RequireSubscriptionKey,
-		c.Disabled, ts(c.CreatedAt), ts(c.UpdatedAt))
+		c.Disabled, ts(c.CreatedAt), ts(c.UpdatedAt), c.TokenFormat)
 	return mapErr(err)
 }
 
@@ -41,7 +41,7 @@ func (s *Store) UpdateAPIClient(ctx context.Context, id string, update func(*sto
 		_, err = tx.Exec(ctx, stmt.UpdateAPIClient,
 			c.Description, c.PrimaryKeyHash, c.SecondaryKeyHash, ts(c.PrimaryKeySetAt), ts(c.SecondaryKeySetAt),
 			list(c.Scopes), list(c.GrantTypes), c.Introspect, c.TokenLifetime.Microseconds(),
-			c.RequireSubscriptionKey, c.Disabled, ts(c.UpdatedAt), id)
+			c.RequireSubscriptionKey, c.Disabled, ts(c.UpdatedAt), c.TokenFormat, id)
 		return mapErr(err)
 	})
 }

@@ -86,6 +86,7 @@ func sealedValues(ctx context.Context, tx pgx.Tx) ([]storage.SealedValue, error)
 		{storage.SealedDigestPassword, `SELECT name, '', digest_secret FROM users WHERE digest_secret IS NOT NULL ORDER BY name FOR UPDATE`},
 		{storage.SealedSigningKey, `SELECT id::text, '', sealed_private_key FROM license_products ORDER BY id FOR UPDATE`},
 		{storage.SealedPowerAuthSecret, `SELECT id, activation_id, sealed_secret FROM powerauth_tokens ORDER BY id FOR UPDATE`},
+		{storage.SealedOAuthKey, `SELECT id, '', sealed FROM oauth_keys ORDER BY id FOR UPDATE`},
 	}
 	for _, q := range queries {
 		rows, err := tx.Query(ctx, q.q)
@@ -137,6 +138,8 @@ func storeSealed(ctx context.Context, tx pgx.Tx, v storage.SealedValue, sealed [
 		return mapErr(err)
 	case storage.SealedPowerAuthSecret:
 		q = `UPDATE powerauth_tokens SET sealed_secret = $1 WHERE id = $2`
+	case storage.SealedOAuthKey:
+		q = `UPDATE oauth_keys SET sealed = $1 WHERE id = $2`
 	default:
 		return fmt.Errorf("postgres: no sealed values of kind %q", v.Kind)
 	}

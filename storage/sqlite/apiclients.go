@@ -19,7 +19,7 @@ func (s *Store) CreateAPIClient(ctx context.Context, c storage.APIClient) error 
 	_, err := s.w.ExecContext(ctx, stmt.InsertAPIClient,
 		c.ID, c.Description, c.PrimaryKeyHash, c.SecondaryKeyHash, toMicros(c.PrimaryKeySetAt), toMicros(c.SecondaryKeySetAt),
 		joinList(c.Scopes, sqlmap.ScopeSep), joinList(c.GrantTypes, sqlmap.ScopeSep), c.Introspect, c.TokenLifetime.Microseconds(),
-		c.RequireSubscriptionKey, c.Disabled, toMicros(c.CreatedAt), toMicros(c.UpdatedAt))
+		c.RequireSubscriptionKey, c.Disabled, toMicros(c.CreatedAt), toMicros(c.UpdatedAt), c.TokenFormat)
 	return mapErr(err)
 }
 
@@ -39,7 +39,7 @@ func (s *Store) UpdateAPIClient(ctx context.Context, id string, update func(*sto
 		_, err = tx.ExecContext(ctx, stmt.UpdateAPIClient,
 			c.Description, c.PrimaryKeyHash, c.SecondaryKeyHash, toMicros(c.PrimaryKeySetAt), toMicros(c.SecondaryKeySetAt),
 			joinList(c.Scopes, sqlmap.ScopeSep), joinList(c.GrantTypes, sqlmap.ScopeSep), c.Introspect, c.TokenLifetime.Microseconds(),
-			c.RequireSubscriptionKey, c.Disabled, toMicros(c.UpdatedAt), id)
+			c.RequireSubscriptionKey, c.Disabled, toMicros(c.UpdatedAt), c.TokenFormat, id)
 		return mapErr(err)
 	})
 }

@@ -77,6 +77,7 @@ func sealedValues(ctx context.Context, tx *sql.Tx) ([]storage.SealedValue, error
 		{storage.SealedDigestPassword, `SELECT name, '', digest_secret FROM users WHERE digest_secret IS NOT NULL ORDER BY name`},
 		{storage.SealedSigningKey, `SELECT id, '', sealed_private_key FROM license_products ORDER BY id`},
 		{storage.SealedPowerAuthSecret, `SELECT id, activation_id, sealed_secret FROM powerauth_tokens ORDER BY id`},
+		{storage.SealedOAuthKey, `SELECT id, '', sealed FROM oauth_keys ORDER BY id`},
 	}
 	for _, q := range queries {
 		rows, err := tx.QueryContext(ctx, q.q)
@@ -128,6 +129,8 @@ func storeSealed(ctx context.Context, tx *sql.Tx, v storage.SealedValue, sealed 
 		res, err = tx.ExecContext(ctx, `UPDATE license_products SET sealed_private_key = ? WHERE id = ?`, sealed, v.ID)
 	case storage.SealedPowerAuthSecret:
 		res, err = tx.ExecContext(ctx, `UPDATE powerauth_tokens SET sealed_secret = ? WHERE id = ?`, sealed, v.ID)
+	case storage.SealedOAuthKey:
+		res, err = tx.ExecContext(ctx, `UPDATE oauth_keys SET sealed = ? WHERE id = ?`, sealed, v.ID)
 	default:
 		return fmt.Errorf("sqlite: no sealed values of kind %q", v.Kind)
 	}

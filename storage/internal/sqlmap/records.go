@@ -128,6 +128,14 @@ func (d *Dialect) ScanTokenKey(row Row) (storage.TokenKey, error) {
 	return k, d.MapErr(err)
 }
 
+const OAuthKeyColumns = `id, alg, sealed, state, created_at, verify_until, retired_at`
+
+func (d *Dialect) ScanOAuthKey(row Row) (storage.OAuthKey, error) {
+	var k storage.OAuthKey
+	err := row.Scan(&k.ID, &k.Alg, &k.Sealed, &k.State, d.Time(&k.CreatedAt), d.Time(&k.VerifyUntil), d.Time(&k.RetiredAt))
+	return k, d.MapErr(err)
+}
+
 const ChangeColumns = `seq, kind, key, at`
 
 func (d *Dialect) ScanChange(row Row) (storage.Change, error) {
@@ -143,14 +151,14 @@ func (d *Dialect) ScanChange(row Row) (storage.Change, error) {
 const ScopeSep = " "
 
 const APIClientColumns = `id, description, primary_key_hash, secondary_key_hash, primary_key_set_at, secondary_key_set_at,
-	scopes, grant_types, introspect, token_lifetime_us, require_subscription_key, disabled, created_at, updated_at`
+	scopes, grant_types, introspect, token_lifetime_us, require_subscription_key, disabled, created_at, updated_at, token_format`
 
 func (d *Dialect) ScanAPIClient(row Row) (storage.APIClient, error) {
 	var c storage.APIClient
 	var lifetime int64
 	err := row.Scan(&c.ID, &c.Description, &c.PrimaryKeyHash, &c.SecondaryKeyHash,
 		d.Time(&c.PrimaryKeySetAt), d.Time(&c.SecondaryKeySetAt), d.List(&c.Scopes, ScopeSep), d.List(&c.GrantTypes, ScopeSep),
-		&c.Introspect, &lifetime, &c.RequireSubscriptionKey, &c.Disabled, d.Time(&c.CreatedAt), d.Time(&c.UpdatedAt))
+		&c.Introspect, &lifetime, &c.RequireSubscriptionKey, &c.Disabled, d.Time(&c.CreatedAt), d.Time(&c.UpdatedAt), &c.TokenFormat)
 	c.Scopes, c.GrantTypes = orNil(c.Scopes), orNil(c.GrantTypes)
 	c.TokenLifetime = time.Duration(lifetime) * time.Microsecond
 	return c, d.MapErr(err)

@@ -29,6 +29,8 @@ type Statements struct {
 
 	CountTokenKeys, DemotePrimaryTokenKey, InsertPrimaryTokenKey, SelectTokenKeyState, RetireTokenKey string
 	LastChange, SchemaVersion                                                                         string
+
+	ListOAuthKeys, DemotePrimaryOAuthKey, InsertPrimaryOAuthKey, SelectOAuthKeyState, RetireOAuthKey string
 }
 
 var shared = Statements{
@@ -46,11 +48,11 @@ var shared = Statements{
 	InsertSession: `INSERT INTO sessions (` + SessionColumns + `) VALUES (?, ?, ?, ?, ?, ?)`,
 	SelectSession: `SELECT ` + SessionColumns + ` FROM sessions WHERE id = ?`,
 
-	InsertAPIClient: `INSERT INTO api_clients (` + APIClientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	InsertAPIClient: `INSERT INTO api_clients (` + APIClientColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	SelectAPIClient: `SELECT ` + APIClientColumns + ` FROM api_clients WHERE id = ?`,
 	UpdateAPIClient: `UPDATE api_clients SET description = ?, primary_key_hash = ?, secondary_key_hash = ?,
 		primary_key_set_at = ?, secondary_key_set_at = ?, scopes = ?, grant_types = ?, introspect = ?, token_lifetime_us = ?,
-		require_subscription_key = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+		require_subscription_key = ?, disabled = ?, updated_at = ?, token_format = ? WHERE id = ?`,
 	ListAPIClients:           `SELECT ` + APIClientColumns + ` FROM api_clients ORDER BY id`,
 	DeleteAPIClient:          `DELETE FROM api_clients WHERE id = ?`,
 	InsertAccessToken:        `INSERT INTO access_tokens (` + AccessTokenColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -135,6 +137,12 @@ var shared = Statements{
 	InsertPrimaryTokenKey: `INSERT INTO token_keys (id, sealed, state, created_at) VALUES (?, ?, 'primary', ?)`,
 	SelectTokenKeyState:   `SELECT state FROM token_keys WHERE id = ?`,
 	RetireTokenKey:        `UPDATE token_keys SET state = 'retired', retired_at = ? WHERE id = ?`,
+
+	ListOAuthKeys:         `SELECT ` + OAuthKeyColumns + ` FROM oauth_keys ORDER BY created_at, id`,
+	DemotePrimaryOAuthKey: `UPDATE oauth_keys SET state = 'verify', verify_until = ? WHERE state = 'primary'`,
+	InsertPrimaryOAuthKey: `INSERT INTO oauth_keys (id, alg, sealed, state, created_at) VALUES (?, ?, ?, 'primary', ?)`,
+	SelectOAuthKeyState:   `SELECT state FROM oauth_keys WHERE id = ?`,
+	RetireOAuthKey:        `UPDATE oauth_keys SET state = 'retired', retired_at = ? WHERE id = ?`,
 
 	LastChange:    `SELECT coalesce(max(seq), 0) FROM cache_changes`,
 	SchemaVersion: `SELECT coalesce(max(version), 0) FROM schema_migrations`,
