@@ -280,6 +280,7 @@ type Store interface {
 	APIClients
 	PowerAuth
 	Licensing
+	LicenseCatalog
 	WooCommerce
 	AppAuthorizations
 	// Ping reports whether the database answers.
