@@ -312,3 +312,22 @@ func (s *Service) KeyLock(ctx context.Context, a *Access, productID int64, key s
 	issued, err := s.issue(ctx, child)
 	return issued, k.ID, err
 }
+
+// Key changes, license templates and product listings (key/AddFeature … key/CreateKeyFromTemplate,
+// product/GetProducts, product/GetKeys), each its own permission as Cryptolens names them.
+const (
+	MethodAddFeature            Method = "AddFeature"
+	MethodRemoveFeature         Method = "RemoveFeature"
+	MethodChangeNotes           Method = "ChangeNotes"
+	MethodChangeCustomer        Method = "ChangeCustomer"
+	MethodChangeReseller        Method = "ChangeReseller"
+	MethodMachineLockLimit      Method = "MachineLockLimit"
+	MethodCreateKeyFromTemplate Method = "CreateKeyFromTemplate"
+	MethodGetProducts           Method = "GetProducts"
+	MethodGetKeys               Method = "GetKeys"
+)
+
+func init() {
+	Methods = append(Methods, MethodAddFeature, MethodRemoveFeature, MethodChangeNotes, MethodChangeCustomer,
+		MethodChangeReseller, MethodMachineLockLimit, MethodCreateKeyFromTemplate, MethodGetProducts, MethodGetKeys)
+}
