@@ -54,6 +54,16 @@ var cryptolensMethods = map[string]struct {
 	"auth/gettoken":       {license.MethodGetToken, (*Server).clGetToken},
 	"user/getlicensekeys": {license.MethodGetLicenseKeys, (*Server).clGetLicenseKeys},
 	"userauth/login":      {license.MethodGetToken, (*Server).clUserLogin},
+	// Key changes, templates, product listings (cryptolens_keys.go).
+	"key/addfeature":            {license.MethodAddFeature, (*Server).clAddFeature},
+	"key/removefeature":         {license.MethodRemoveFeature, (*Server).clRemoveFeature},
+	"key/changenotes":           {license.MethodChangeNotes, (*Server).clChangeNotes},
+	"key/changecustomer":        {license.MethodChangeCustomer, (*Server).clChangeCustomer},
+	"key/changereseller":        {license.MethodChangeReseller, (*Server).clChangeReseller},
+	"key/machinelocklimit":      {license.MethodMachineLockLimit, (*Server).clMachineLockLimit},
+	"key/createkeyfromtemplate": {license.MethodCreateKeyFromTemplate, (*Server).clCreateKeyFromTemplate},
+	"product/getproducts":       {license.MethodGetProducts, (*Server).clGetProducts},
+	"product/getkeys":           {license.MethodGetKeys, (*Server).clGetKeys},
 }
 
 func (s *Server) routeCryptolens() {
@@ -111,6 +121,11 @@ func licenseMessage(err error) (string, bool) {
 		return clMsgNotActivated, true
 	case errors.Is(err, license.ErrCustomerNotFound):
 		return clMsgNoCustomer, true
+	// Resellers and license templates (cryptolens_keys.go).
+	case errors.Is(err, license.ErrResellerNotFound):
+		return clMsgNoReseller, true
+	case errors.Is(err, license.ErrTemplateNotFound):
+		return clMsgNoTemplate, true
 	}
 	return "", false
 }
@@ -479,27 +494,24 @@ func (s *Server) clDeactivate(ctx context.Context, c *cryptolensCall) (any, erro
 }
 
 type clCreateKeyResult struct {
-	Result     int    `json:"result"`
-	Message    string `json:"message"`
-	Key        string `json:"key"`
-	CustomerID int64  `json:"customerId,omitempty"`
+	Result     int      `json:"result"`
+	Message    string   `json:"message"`
+	Key        string   `json:"key"`
+	Keys       []string `json:"keys,omitempty"` // NoOfKeys > 1: every key, the first also in key
+	CustomerID int64    `json:"customerId,omitempty"`
 }
 
 func (s *Server) clCreateKey(ctx context.Context, c *cryptolensCall) (any, error) {
 	pid := c.productID()
 	spec := license.KeySpec{Period: c.int("Period", 0), Notes: c.str("Notes"), Blocked: c.bool("Block"),
 		CustomerID: c.int64("CustomerId", 0), TrialActivation: c.bool("TrialActivation"),
-		MaxNoOfMachines: c.int("MaxNoOfMachines", 0), AllowedMachines: c.str("AllowedMachines")}
+		MaxNoOfMachines: c.int("MaxNoOfMachines", 0), AllowedMachines: c.str("AllowedMachines"),
+		NoOfKeys: c.int("NoOfKeys", 1), AddOrUseExistingCustomer: c.bool("AddOrUseExistingCustomer"),
+		ResellerID: c.int64("ResellerId", 0)}
 	for i := range spec.Features {
 		spec.Features[i] = c.bool(fmt.Sprintf("F%d", i+1))
 	}
-	if n := c.int("NoOfKeys", 1); n != 1 && n != 0 {
-		c.fail("NoOfKeys", strconv.Itoa(n)) // one key per call
-	}
-	if c.bool("AddOrUseExistingCustomer") {
-		c.fail("AddOrUseExistingCustomer", "true") // not supported; NewCustomer is
-	}
-	if c.bool("NewCustomer") {
+	if c.bool("NewCustomer") || spec.AddOrUseExistingCustomer {
 		spec.NewCustomer = &license.CustomerSpec{Name: c.str("Name"), Email: c.str("Email"), Company: c.str("CompanyName")}
 	}
 	if c.err != nil {
@@ -509,7 +521,13 @@ func (s *Server) clCreateKey(ctx context.Context, c *cryptolensCall) (any, error
 	if err != nil {
 		return nil, err
 	}
+	s.auditKeyChange(c, "license.key.create", pid, created.Key.Key, fmt.Sprintf("keys=%d", len(created.Keys)))
 	out := clCreateKeyResult{Key: created.Key.Key}
+	if len(created.Keys) > 1 {
+		for _, k := range created.Keys {
+			out.Keys = append(out.Keys, k.Key)
+		}
+	}
 	if created.Customer != nil {
 		out.CustomerID = created.Customer.ID
 	}
