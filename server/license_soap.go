@@ -36,6 +36,9 @@ func (s *Server) routeLicenseSOAP() {
 		"blockKey":      s.licBlock(true),
 		"unblockKey":    s.licBlock(false),
 		"extendLicense": s.licExtend,
+		// Product listings (license_soap_keys.go).
+		"getKeys":     s.licGetKeys,
+		"getProducts": s.licGetProducts,
 	} {
 		ep.Handle(wsdl.LicenseNamespace, op, func(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
 			a, err := s.licenseAccess(r, env)

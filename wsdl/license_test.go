@@ -8,7 +8,8 @@ import (
 // one wrapper element and message per operation and response, one portType, a SOAP 1.1 and a SOAP 1.2 binding
 // with empty soapActions and literal bodies, and both ports on the rewritten address.
 func TestLicenseServiceStructure(t *testing.T) {
-	ops := []string{"activate", "deactivate", "getKey", "createKey", "blockKey", "unblockKey", "extendLicense"}
+	ops := []string{"activate", "deactivate", "getKey", "createKey", "blockKey", "unblockKey", "extendLicense",
+		"getKeys", "getProducts"}
 	root := parse(t, write(t, LicenseService, "https://lic.example.com"))
 	if got := root.SelectAttrValue("targetNamespace", ""); got != LicenseNamespace {
 		t.Fatalf("targetNamespace = %q", got)
@@ -24,7 +25,8 @@ func TestLicenseServiceStructure(t *testing.T) {
 	if got := names(schema, nsXS, "element"); !equal(got, elems) {
 		t.Errorf("schema elements = %q, want %q", got, elems)
 	}
-	if got := names(schema, nsXS, "complexType"); !equal(got, []string{"license", "customer", "machine", "newCustomer", "createdKey"}) {
+	if got := names(schema, nsXS, "complexType"); !equal(got, []string{"license", "customer", "machine", "newCustomer", "createdKey",
+		"keysPage", "listedKey", "product"}) {
 		t.Errorf("schema types = %q", got)
 	}
 	if got := names(root, nsWSDL, "message"); !equal(got, elems) {
