@@ -41,6 +41,8 @@ var root = &command{
 		tokenCommand, sessionCommand, tokenKeyCommand, clientCommand, powerAuthCommand,
 		vendorCommand, productCommand, customerCommand, keyCommand, activationCommand, apiTokenCommand,
 		wooCommand, appAuthCommand, versionCommand,
+		// Resellers and license templates.
+		resellerCommand, templateCommand,
 	},
 }
 
