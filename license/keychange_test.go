@@ -243,3 +243,24 @@ func TestGetKeysPaging(t *testing.T) {
 		t.Fatalf("GetProducts = %d, %v", len(ps), err)
 	}
 }
+
+// BenchmarkGetKeys: one page of a search over a product of 5,000 keys (every key is read and matched; the page's
+// activations are read per key).
+func BenchmarkGetKeys(b *testing.B) {
+	f := newFixture(b)
+	ctx := context.Background()
+	p := f.product(b, "acme")
+	acme, _ := f.svc.Vendor(ctx, "acme")
+	for range 5 {
+		if _, err := f.svc.CreateKey(ctx, acme, p.ID, license.KeySpec{NoOfKeys: 1000, Notes: "bulk"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	req := license.KeysRequest{ProductID: p.ID, Page: 3, OrderBy: "Expires descending", SearchQuery: `Notes.Contains("bul") && !F8`}
+	b.ResetTimer()
+	for b.Loop() {
+		if pg, err := f.svc.GetKeys(ctx, acme, req); err != nil || pg.Returned != license.KeysPageSize {
+			b.Fatal(pg.Returned, err)
+		}
+	}
+}
