@@ -90,7 +90,7 @@ func TestCryptolensNodeClient(t *testing.T) {
 		t.Fatalf("no JSON report (%v; run: %v)\nstdout:\n%s\nstderr:\n%s", err, runErr, stdout.String(), stderr.String())
 	}
 	t.Logf("cryptolens %s, node %s, %d checks", rep.CryptolensVersion, rep.NodeVersion, len(rep.Checks))
-	if runErr != nil || !rep.OK || len(rep.Failed) > 0 || len(rep.Checks) < 34 {
+	if runErr != nil || !rep.OK || len(rep.Failed) > 0 || len(rep.Checks) < 42 {
 		var details []string
 		for _, c := range rep.Checks {
 			if !c.OK {

@@ -140,8 +140,10 @@ func (s *Service) CreateReseller(ctx context.Context, a *Access, vendor string, 
 			return storage.Reseller{}, err
 		}
 	}
-	return s.store.CreateReseller(ctx, storage.Reseller{Vendor: vendor, Name: spec.Name, Email: spec.Email,
+	r, err := s.store.CreateReseller(ctx, storage.Reseller{Vendor: vendor, Name: spec.Name, Email: spec.Email,
 		Phone: spec.Phone, URL: spec.URL, Description: spec.Description, CreatedAt: s.now()})
+	s.record(ctx, a, vendor, "license.reseller.create", fmt.Sprintf("reseller=%d", r.ID), err)
+	return r, err
 }
 
 // ListResellers returns the resellers the access reaches (every vendor's for the operator).
@@ -194,9 +196,11 @@ func (s *Service) CreateTemplate(ctx context.Context, a *Access, productID int64
 		}
 	}
 	k := spec.Key
-	return s.store.CreateLicenseTemplate(ctx, storage.LicenseTemplate{ProductID: p.ID, Name: spec.Name, Period: k.Period,
+	t, err := s.store.CreateLicenseTemplate(ctx, storage.LicenseTemplate{ProductID: p.ID, Name: spec.Name, Period: k.Period,
 		Features: k.Features, Notes: k.Notes, Blocked: k.Blocked, TrialActivation: k.TrialActivation,
 		MaxNoOfMachines: k.MaxNoOfMachines, AllowedMachines: k.AllowedMachines, ResellerID: k.ResellerID, CreatedAt: s.now()})
+	s.record(ctx, a, p.Vendor, "license.template.create", fmt.Sprintf("product=%d template=%d", p.ID, t.ID), err)
+	return t, err
 }
 
 // ListTemplates returns the product's license templates.
@@ -232,13 +236,15 @@ func (s *Service) RemoveTemplate(ctx context.Context, a *Access, id int64) error
 	if a.tokenID != 0 {
 		return fmt.Errorf("%w: templates are removed by the vendor, not an API token", ErrAccessDenied)
 	}
-	if _, _, err := s.template(ctx, a, id); err != nil {
+	_, p, err := s.template(ctx, a, id)
+	if err != nil {
 		return err
 	}
-	err := s.store.DeleteLicenseTemplate(ctx, id)
+	err = s.store.DeleteLicenseTemplate(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("%w: %d", ErrTemplateNotFound, id)
+		err = fmt.Errorf("%w: %d", ErrTemplateNotFound, id)
 	}
+	s.record(ctx, a, p.Vendor, "license.template.remove", fmt.Sprintf("product=%d template=%d", p.ID, id), err)
 	return err
 }
 

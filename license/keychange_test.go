@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tokenmanager/tokenmanager/license"
@@ -262,5 +263,72 @@ func BenchmarkGetKeys(b *testing.B) {
 		if pg, err := f.svc.GetKeys(ctx, acme, req); err != nil || pg.Returned != license.KeysPageSize {
 			b.Fatal(pg.Returned, err)
 		}
+	}
+}
+
+// TestKeyCatalogChangesAudited: resellers, templates, key batches, keys from a template and the key changes are
+// recorded by the core as the other key changes are (license.key.<method>), naming keys only by their first block.
+func TestKeyCatalogChangesAudited(t *testing.T) {
+	a := newAudited(t)
+	ctx := license.WithClient(context.Background(), "192.0.2.7")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := license.Admin()
+	p, err := a.svc.CreateProduct(ctx, admin, "acme", license.ProductSpec{Name: "Editor"})
+	must(err)
+	acme, err := a.svc.Vendor(ctx, "acme")
+	must(err)
+	r, err := a.svc.CreateReseller(ctx, acme, "acme", license.ResellerSpec{Name: "Shop"})
+	must(err)
+	tpl, err := a.svc.CreateTemplate(ctx, acme, p.ID, license.TemplateSpec{Name: "Pro", Key: license.KeySpec{Period: 5}})
+	must(err)
+	issued, err := a.svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Name: "app", Methods: license.Methods})
+	must(err)
+	tok, err := a.svc.Authenticate(ctx, issued.Token)
+	must(err)
+	batch, err := a.svc.CreateKey(ctx, tok, p.ID, license.KeySpec{NoOfKeys: 3, ResellerID: r.ID})
+	must(err)
+	k, _, err := a.svc.CreateKeyFromTemplate(ctx, tok, tpl.ID)
+	must(err)
+	must(a.svc.AddFeature(ctx, tok, p.ID, k.Key, 2, true))
+	must(a.svc.ChangeReseller(ctx, tok, p.ID, k.Key, r.ID))
+	must(a.svc.MachineLockLimit(ctx, tok, p.ID, batch.Key.Key, 3))
+	must(a.svc.RemoveTemplate(ctx, acme, tpl.ID))
+	notesOnly, err := a.svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Name: "notes", Methods: []license.Method{license.MethodChangeNotes},
+		ProductLock: p.ID, KeyLock: k.ID})
+	must(err)
+	locked, err := a.svc.Authenticate(ctx, notesOnly.Token)
+	must(err)
+	if err := a.svc.ChangeNotes(ctx, locked, p.ID, batch.Key.Key, "x"); !errors.Is(err, license.ErrAccessDenied) {
+		t.Fatalf("ChangeNotes outside the key lock: %v", err)
+	}
+
+	var got []string
+	details := map[string]string{}
+	for _, e := range a.events(t) {
+		if strings.HasPrefix(e.Action, "license.key.") || strings.HasPrefix(e.Action, "license.reseller.") ||
+			strings.HasPrefix(e.Action, "license.template.") {
+			got = append(got, e.Action+" "+e.Outcome)
+			details[e.Action] = e.Detail
+			if strings.Contains(e.Detail, k.Key) || strings.Contains(e.Detail, batch.Key.Key) || e.ClientHost != "192.0.2.7" {
+				t.Errorf("event %s: detail %q, client %q", e.Action, e.Detail, e.ClientHost)
+			}
+		}
+	}
+	want := "license.reseller.create ok,license.template.create ok,license.key.create ok,license.key.createkeyfromtemplate ok," +
+		"license.key.addfeature ok,license.key.changereseller ok,license.key.machinelocklimit ok,license.template.remove ok," +
+		"license.key.changenotes refused: license: access denied"
+	if strings.Join(got, ",") != want {
+		t.Fatalf("audit:\n%s\nwant\n%s", strings.Join(got, ","), want)
+	}
+	if d := details["license.key.create"]; !strings.Contains(d, "keys=3") || !strings.Contains(d, fmt.Sprintf("reseller=%d", r.ID)) {
+		t.Errorf("batch detail %q", d)
+	}
+	if d := details["license.key.createkeyfromtemplate"]; !strings.Contains(d, fmt.Sprintf("template=%d", tpl.ID)) {
+		t.Errorf("template key detail %q", d)
 	}
 }
