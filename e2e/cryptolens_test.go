@@ -17,7 +17,8 @@ import (
 
 // TestCryptolensNodeClient: the vendor sets up a product, keys and an API token with the CLI; Cryptolens'
 // official Node client (npm "cryptolens"), pointed at the built binary, activates, re-activates and
-// deactivates machines and verifies every signed answer with the product's exported <RSAKeyValue>.
+// deactivates machines and verifies every signed answer with the product's exported <RSAKeyValue>; it changes
+// features and notes, creates a key from a template the vendor stored with the CLI, and lists keys and products.
 func TestCryptolensNodeClient(t *testing.T) {
 	srv := startServer(t)
 	node, err := exec.LookPath("node")
@@ -37,7 +38,10 @@ func TestCryptolensNodeClient(t *testing.T) {
 	if len(keys) != 2 {
 		t.Fatalf("key create --count 2 printed %q", keys)
 	}
-	token := strings.TrimSpace(srv.mustCLI(t, "", "apitoken", "create", "--vendor", adminUser, "--methods", "Activate,Deactivate,GetKey,AddDataObject,ListDataObjects",
+	template := createdID(t, srv.mustCLI(t, "", "template", "add", "--product", product, "--name", "Pro", "--period", "365",
+		"--features", "3"), "template")
+	token := strings.TrimSpace(srv.mustCLI(t, "", "apitoken", "create", "--vendor", adminUser, "--methods",
+		"Activate,Deactivate,GetKey,AddDataObject,ListDataObjects,AddFeature,RemoveFeature,ChangeNotes,CreateKeyFromTemplate,GetKeys,GetProducts",
 		"--product-lock", product, "--name", "node e2e"))
 	pubFile := filepath.Join(t.TempDir(), "pub.xml")
 	otherPubFile := filepath.Join(t.TempDir(), "other.xml")
@@ -54,7 +58,7 @@ func TestCryptolensNodeClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "cryptolens_client.js"), "--url", srv.URL, "--product", product,
-		"--key", keys[0], "--floating-key", keys[1], "--pubkey", pubFile, "--other-pubkey", otherPubFile)
+		"--key", keys[0], "--floating-key", keys[1], "--pubkey", pubFile, "--other-pubkey", otherPubFile, "--template", template)
 	cmd.Dir = repoRoot
 	cmd.Env = childEnv("TM_CL_TOKEN=" + token)
 	cmd.WaitDelay = 5 * time.Second
@@ -86,7 +90,7 @@ func TestCryptolensNodeClient(t *testing.T) {
 		t.Fatalf("no JSON report (%v; run: %v)\nstdout:\n%s\nstderr:\n%s", err, runErr, stdout.String(), stderr.String())
 	}
 	t.Logf("cryptolens %s, node %s, %d checks", rep.CryptolensVersion, rep.NodeVersion, len(rep.Checks))
-	if runErr != nil || !rep.OK || len(rep.Failed) > 0 || len(rep.Checks) < 15 {
+	if runErr != nil || !rep.OK || len(rep.Failed) > 0 || len(rep.Checks) < 42 {
 		var details []string
 		for _, c := range rep.Checks {
 			if !c.OK {

@@ -382,3 +382,22 @@ func init() {
 	Methods = append(Methods, MethodGetCustomers, MethodEditCustomer, MethodRemoveCustomer, MethodGetCustomerLicenses,
 		MethodGetCustomerLicensesBySecret, MethodUserAuthNormal, MethodUserAuthAdmin)
 }
+
+// Key changes, license templates and product listings (key/AddFeature … key/CreateKeyFromTemplate,
+// product/GetProducts, product/GetKeys), each its own permission as Cryptolens names them.
+const (
+	MethodAddFeature            Method = "AddFeature"
+	MethodRemoveFeature         Method = "RemoveFeature"
+	MethodChangeNotes           Method = "ChangeNotes"
+	MethodChangeCustomer        Method = "ChangeCustomer"
+	MethodChangeReseller        Method = "ChangeReseller"
+	MethodMachineLockLimit      Method = "MachineLockLimit"
+	MethodCreateKeyFromTemplate Method = "CreateKeyFromTemplate"
+	MethodGetProducts           Method = "GetProducts"
+	MethodGetKeys               Method = "GetKeys"
+)
+
+func init() {
+	Methods = append(Methods, MethodAddFeature, MethodRemoveFeature, MethodChangeNotes, MethodChangeCustomer,
+		MethodChangeReseller, MethodMachineLockLimit, MethodCreateKeyFromTemplate, MethodGetProducts, MethodGetKeys)
+}

@@ -37,6 +37,7 @@ type License struct {
 	Product  storage.Product
 	Key      storage.LicenseKey
 	Customer *storage.Customer // nil if none
+	Reseller *storage.Reseller // nil if none
 	// Machines are the activations the answer lists: the node-locked ones, or for a floating activation only
 	// the calling machine (Cryptolens lists no other floating machines), or only the calling machine when the
 	// mask hides ActivatedMachines.
@@ -299,10 +300,20 @@ func (s *Service) view(p storage.Product, k storage.LicenseKey, acts []storage.A
 	return l
 }
 
+// withCustomer adds the key's data objects, customer and reseller, when it has them and they are still the vendor's.
 func (s *Service) withCustomer(ctx context.Context, l License) (License, error) {
 	l, err := s.withDataObjects(ctx, l)
 	if err != nil {
 		return License{}, err
+	}
+	if l.Key.ResellerID != 0 {
+		r, err := s.reseller(ctx, l.Product.Vendor, l.Key.ResellerID)
+		switch {
+		case err == nil:
+			l.Reseller = &r
+		case !errors.Is(err, ErrResellerNotFound):
+			return License{}, err
+		}
 	}
 	if l.Key.CustomerID == 0 {
 		return l, nil

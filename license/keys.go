@@ -23,6 +23,13 @@ type KeySpec struct {
 	AllowedMachines string
 	// NewCustomer, if set, creates a customer for the key (needs the AddCustomer permission).
 	NewCustomer *CustomerSpec
+	// AddOrUseExistingCustomer, with NewCustomer, first looks for the vendor's customer with NewCustomer's
+	// e-mail address and uses it; only if there is none is one created.
+	AddOrUseExistingCustomer bool
+	// ResellerID links the keys to a reseller of the vendor; 0 for none.
+	ResellerID int64
+	// NoOfKeys is how many keys to make alike (0 counts as 1), all or none.
+	NoOfKeys int
 }
 
 func (k KeySpec) check() error {
@@ -38,15 +45,22 @@ func (k KeySpec) check() error {
 	if k.MaxNoOfMachines < 0 || k.MaxNoOfMachines > MaxMachines {
 		return invalid("MaxNoOfMachines %d", k.MaxNoOfMachines)
 	}
-	if k.CustomerID < 0 {
-		return invalid("customer id %d", k.CustomerID)
+	if k.CustomerID < 0 || k.ResellerID < 0 {
+		return invalid("customer id %d, reseller id %d", k.CustomerID, k.ResellerID)
+	}
+	if k.NoOfKeys < 0 || k.NoOfKeys > MaxKeysPerCall {
+		return invalid("NoOfKeys %d: from 1 to %d", k.NoOfKeys, MaxKeysPerCall)
+	}
+	if k.AddOrUseExistingCustomer && (k.NewCustomer == nil || strings.TrimSpace(k.NewCustomer.Email) == "") {
+		return invalid("AddOrUseExistingCustomer needs the customer's e-mail")
 	}
 	return checkLines("allowed machines", k.AllowedMachines, MaxAllowedMachinesLen)
 }
 
-// CreatedKey is a new key, and the customer made for it if one was.
+// CreatedKey is a new key, and the customer made (or, with AddOrUseExistingCustomer, found) for it if one was.
 type CreatedKey struct {
 	Key      storage.LicenseKey
+	Keys     []storage.LicenseKey // every key made, Key first
 	Customer *storage.Customer
 }
 
@@ -71,7 +85,24 @@ func (s *Service) CreateKey(ctx context.Context, a *Access, productID int64, spe
 		return CreatedKey{}, err
 	}
 	var out CreatedKey
+	if spec.ResellerID != 0 {
+		if _, err := s.reseller(ctx, p.Vendor, spec.ResellerID); err != nil {
+			return CreatedKey{}, err
+		}
+	}
 	switch {
+	case spec.NewCustomer != nil && spec.AddOrUseExistingCustomer:
+		if err := spec.NewCustomer.check(); err != nil {
+			return CreatedKey{}, err
+		}
+		c, err := s.store.FindCustomerByEmail(ctx, p.Vendor, spec.NewCustomer.Email)
+		if errors.Is(err, storage.ErrNotFound) {
+			c, err = s.CreateCustomer(ctx, a, p.Vendor, *spec.NewCustomer)
+		}
+		if err != nil {
+			return CreatedKey{}, err
+		}
+		out.Customer, spec.CustomerID = &c, c.ID
 	case spec.NewCustomer != nil:
 		c, err := s.CreateCustomer(ctx, a, p.Vendor, *spec.NewCustomer)
 		if err != nil {
@@ -90,11 +121,43 @@ func (s *Service) CreateKey(ctx context.Context, a *Access, productID int64, spe
 	}
 	k := storage.LicenseKey{ProductID: p.ID, CreatedAt: now, Period: spec.Period, ExpiresAt: expires,
 		Features: spec.Features, Notes: spec.Notes, Blocked: spec.Blocked, CustomerID: spec.CustomerID,
-		TrialActivation: spec.TrialActivation, MaxNoOfMachines: spec.MaxNoOfMachines, AllowedMachines: spec.AllowedMachines}
-	out.Key, err = s.insertKey(ctx, k)
-	s.record(ctx, a, p.Vendor, "license.key.create", fmt.Sprintf("%s id=%d customer=%d", keyDetail(p.ID, out.Key.Key), out.Key.ID,
-		spec.CustomerID), err)
-	return out, err
+		TrialActivation: spec.TrialActivation, MaxNoOfMachines: spec.MaxNoOfMachines, AllowedMachines: spec.AllowedMachines,
+		ResellerID: spec.ResellerID}
+	if spec.NoOfKeys > 1 {
+		out.Keys, err = s.insertKeys(ctx, k, spec.NoOfKeys)
+	} else {
+		k, err = s.insertKey(ctx, k)
+		out.Keys = []storage.LicenseKey{k}
+	}
+	if err == nil {
+		out.Key = out.Keys[0]
+	}
+	s.record(ctx, a, p.Vendor, "license.key.create", fmt.Sprintf("%s id=%d customer=%d reseller=%d keys=%d",
+		keyDetail(p.ID, out.Key.Key), out.Key.ID, spec.CustomerID, spec.ResellerID, len(out.Keys)), err)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	return out, nil
+}
+
+// insertKeys stores n copies of k under fresh key strings in one transaction, drawing again on a clash.
+func (s *Service) insertKeys(ctx context.Context, k storage.LicenseKey, n int) ([]storage.LicenseKey, error) {
+	batch := make([]storage.LicenseKey, n)
+	for range 5 {
+		seen := make(map[string]bool, n)
+		for i := range batch {
+			batch[i] = k
+			for batch[i].Key = NewKeyString(); seen[batch[i].Key]; batch[i].Key = NewKeyString() {
+			}
+			seen[batch[i].Key] = true
+		}
+		created, err := s.store.CreateLicenseKeys(ctx, batch)
+		if errors.Is(err, storage.ErrConflict) {
+			continue
+		}
+		return created, err
+	}
+	return nil, errors.New("license: could not draw unused key strings")
 }
 
 // insertKey stores k under a fresh random key string, drawing again on the (astronomically unlikely) clash.

@@ -66,6 +66,7 @@ const (
 // Store is the storage the service needs.
 type Store interface {
 	storage.Licensing
+	storage.LicenseCatalog
 	storage.Users
 	dataStore // dataobjects.go
 	storage.CustomerAccounts

@@ -51,6 +51,21 @@ type signedKey struct {
 	AllowedMachines   string             `json:"AllowedMachines"`
 	DataObjects       []signedDataObject `json:"DataObjects"`
 	SignDate          int64              `json:"SignDate"`
+	Reseller          *signedReseller    `json:"Reseller,omitempty"`
+}
+
+// signedReseller is Cryptolens' Reseller model, every key of it (the Python SDK passes it as **kwargs).
+// InviteId and ResellerUserId are Cryptolens' account links; a reseller here is a record, so they are 0.
+type signedReseller struct {
+	ID             int64  `json:"Id"`
+	InviteID       int64  `json:"InviteId"`
+	ResellerUserID int64  `json:"ResellerUserId"`
+	Created        int64  `json:"Created"`
+	Name           string `json:"Name"`
+	URL            string `json:"Url"`
+	Email          string `json:"Email"`
+	Phone          string `json:"Phone"`
+	Description    string `json:"Description"`
 }
 
 type signedCustomer struct {
@@ -112,6 +127,10 @@ func LicenseJSON(l License, signDate time.Time) ([]byte, error) {
 	if l.Customer != nil && !h.Has(HideCustomer) {
 		c := l.Customer
 		out.Customer = &signedCustomer{ID: c.ID, Name: c.Name, Email: c.Email, CompanyName: c.Company, Created: unix(c.CreatedAt)}
+	}
+	if r := l.Reseller; r != nil {
+		out.Reseller = &signedReseller{ID: r.ID, Created: unix(r.CreatedAt), Name: r.Name, URL: r.URL, Email: r.Email,
+			Phone: r.Phone, Description: r.Description}
 	}
 	for _, o := range l.DataObjects {
 		out.DataObjects = append(out.DataObjects, signedDataObject{ID: o.ID, Name: o.Name, StringValue: o.StringValue, IntValue: o.IntValue})

@@ -80,6 +80,8 @@ type LicenseKey struct {
 	AllowedMachines string
 	// TrialMachine is the machine code a trial key was made for (CreateTrialKey); empty for other keys.
 	TrialMachine string
+	// ResellerID links the key to a reseller of the same vendor; 0 = none.
+	ResellerID int64
 }
 
 // Activation is one machine using a key: node-locked until deactivated, or floating until FloatingExpiresAt.

@@ -288,6 +288,7 @@ type Store interface {
 	APIClients
 	PowerAuth
 	Licensing
+	LicenseCatalog
 	WooCommerce
 	AppAuthorizations
 	DataObjects

@@ -23,7 +23,7 @@ var keyCommand = &command{
   tokenmanager key create --product 1 --count 1000 --period 30 > keys.txt`,
 	subs: []*command{
 		{name: "create", args: "--product ID [--count N] [--period DAYS] [--features 1,3] [--notes TEXT] [--block] " +
-			"[--customer ID] [--trial-activation] [--max-machines N] [--allowed-machines A,B]", setup: keyCreate,
+			"[--customer ID] [--reseller ID] [--trial-activation] [--max-machines N] [--allowed-machines A,B]", setup: keyCreate,
 			short: "create license keys, printed one a line (a progress bar on stderr for --count > 1)"},
 		{name: "list", args: "--product ID", setup: keyList, short: "list a product's keys"},
 		{name: "show", args: "--product ID KEY", nargs: 1, setup: keyShow, short: "show a key"},
@@ -42,15 +42,8 @@ const maxKeysPerRun = 1_000_000
 func keyCreate(fs *flag.FlagSet) runFunc {
 	product := productFlag(fs)
 	count := fs.Int("count", 1, "how many keys to create")
-	var spec license.KeySpec
-	fs.IntVar(&spec.Period, "period", 0, "days the key is valid (from creation, or from the first activation with --trial-activation)")
-	fs.StringVar(&spec.Notes, "notes", "", "key notes (at most 500 characters)")
-	fs.BoolVar(&spec.Blocked, "block", false, "create the keys blocked")
-	fs.Int64Var(&spec.CustomerID, "customer", 0, "customer id")
-	fs.BoolVar(&spec.TrialActivation, "trial-activation", false, "start the period at the first activation")
-	fs.IntVar(&spec.MaxNoOfMachines, "max-machines", 0, "machines that may activate the key (0: not recorded, any number)")
-	features := fs.String("features", "", "features to switch on, e.g. 1,3 for F1 and F3")
-	allowed := fs.String("allowed-machines", "", "comma-separated machine codes that may activate even at the limit")
+	spec := keySpecFlags(fs)
+	fs.Int64Var(&spec.spec.CustomerID, "customer", 0, "customer id")
 	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
 		if err := inv.require("product", *product > 0); err != nil {
 			return err
@@ -58,25 +51,54 @@ func keyCreate(fs *flag.FlagSet) runFunc {
 		if *count < 1 || *count > maxKeysPerRun {
 			return fmt.Errorf("--count must be 1..%d", maxKeysPerRun)
 		}
-		for _, s := range strings.Split(*features, ",") {
-			if s = strings.TrimPrefix(strings.TrimSpace(s), "F"); s == "" {
-				continue
-			}
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 || n > 8 {
-				return fmt.Errorf("--features: %q is not a feature number 1..8", s)
-			}
-			spec.Features[n-1] = true
+		ks, err := spec.parse()
+		if err != nil {
+			return err
 		}
-		var machines []string
-		for _, m := range strings.Split(*allowed, ",") {
-			if m = strings.TrimSpace(m); m != "" {
-				machines = append(machines, m)
-			}
-		}
-		spec.AllowedMachines = strings.Join(machines, "\n")
-		return createKeys(ctx, inv, l, *product, *count, spec)
+		return createKeys(ctx, inv, l, *product, *count, ks)
 	})
+}
+
+// keySpecFlags declares the flags of a key's parameters that `key create` and `template add` share.
+func keySpecFlags(fs *flag.FlagSet) *keySpecFlagValues {
+	v := &keySpecFlagValues{}
+	fs.IntVar(&v.spec.Period, "period", 0, "days the key is valid (from creation, or from the first activation with --trial-activation)")
+	fs.StringVar(&v.spec.Notes, "notes", "", "key notes (at most 500 characters)")
+	fs.BoolVar(&v.spec.Blocked, "block", false, "create the keys blocked")
+	fs.BoolVar(&v.spec.TrialActivation, "trial-activation", false, "start the period at the first activation")
+	fs.IntVar(&v.spec.MaxNoOfMachines, "max-machines", 0, "machines that may activate the key (0: not recorded, any number)")
+	fs.Int64Var(&v.spec.ResellerID, "reseller", 0, "reseller id (tokenmanager reseller list)")
+	v.features = fs.String("features", "", "features to switch on, e.g. 1,3 for F1 and F3")
+	v.allowed = fs.String("allowed-machines", "", "comma-separated machine codes that may activate even at the limit")
+	return v
+}
+
+type keySpecFlagValues struct {
+	spec              license.KeySpec
+	features, allowed *string
+}
+
+// parse completes the spec with --features and --allowed-machines.
+func (v *keySpecFlagValues) parse() (license.KeySpec, error) {
+	spec := v.spec
+	for _, s := range strings.Split(*v.features, ",") {
+		if s = strings.TrimPrefix(strings.TrimSpace(s), "F"); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 8 {
+			return license.KeySpec{}, fmt.Errorf("--features: %q is not a feature number 1..8", s)
+		}
+		spec.Features[n-1] = true
+	}
+	var machines []string
+	for _, m := range strings.Split(*v.allowed, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			machines = append(machines, m)
+		}
+	}
+	spec.AllowedMachines = strings.Join(machines, "\n")
+	return spec, nil
 }
 
 // createKeys creates count keys of spec, printing each, with a progress bar on stderr for more than one.

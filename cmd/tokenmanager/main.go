@@ -43,6 +43,8 @@ var root = &command{
 		vendorCommand, productCommand, customerCommand, keyCommand, activationCommand, apiTokenCommand,
 		wooCommand, appAuthCommand, versionCommand,
 		oauthKeyCommand,
+		// Resellers and license templates.
+		resellerCommand, templateCommand,
 	},
 }
 

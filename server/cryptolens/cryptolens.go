@@ -119,6 +119,9 @@ func Message(err error) (string, bool) {
 	if msg, ok := dataMessage(err); ok {
 		return msg, true
 	}
+	if msg, ok := keyMessage(err); ok { // keys.go
+		return msg, true
+	}
 	switch {
 	case errors.Is(err, license.ErrUnauthenticated):
 		return MsgUnauthenticated, true
@@ -496,27 +499,24 @@ func (api *API) deactivate(ctx context.Context, c *call) (any, error) {
 }
 
 type createKeyResult struct {
-	Result     int    `json:"result"`
-	Message    string `json:"message"`
-	Key        string `json:"key"`
-	CustomerID int64  `json:"customerId,omitempty"`
+	Result     int      `json:"result"`
+	Message    string   `json:"message"`
+	Key        string   `json:"key"`
+	Keys       []string `json:"keys,omitempty"` // NoOfKeys > 1: every key, the first also in key
+	CustomerID int64    `json:"customerId,omitempty"`
 }
 
 func (api *API) createKey(ctx context.Context, c *call) (any, error) {
 	pid := c.productID()
 	spec := license.KeySpec{Period: c.int("Period", 0), Notes: c.str("Notes"), Blocked: c.bool("Block"),
 		CustomerID: c.int64("CustomerId", 0), TrialActivation: c.bool("TrialActivation"),
-		MaxNoOfMachines: c.int("MaxNoOfMachines", 0), AllowedMachines: c.str("AllowedMachines")}
+		MaxNoOfMachines: c.int("MaxNoOfMachines", 0), AllowedMachines: c.str("AllowedMachines"),
+		NoOfKeys: c.int("NoOfKeys", 1), AddOrUseExistingCustomer: c.bool("AddOrUseExistingCustomer"),
+		ResellerID: c.int64("ResellerId", 0)}
 	for i := range spec.Features {
 		spec.Features[i] = c.bool(fmt.Sprintf("F%d", i+1))
 	}
-	if n := c.int("NoOfKeys", 1); n != 1 && n != 0 {
-		c.fail("NoOfKeys", strconv.Itoa(n)) // one key per call
-	}
-	if c.bool("AddOrUseExistingCustomer") {
-		c.fail("AddOrUseExistingCustomer", "true") // not supported; NewCustomer is
-	}
-	if c.bool("NewCustomer") {
+	if c.bool("NewCustomer") || spec.AddOrUseExistingCustomer {
 		spec.NewCustomer = &license.CustomerSpec{Name: c.str("Name"), Email: c.str("Email"), Company: c.str("CompanyName")}
 	}
 	if c.err != nil {
@@ -527,6 +527,11 @@ func (api *API) createKey(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	out := createKeyResult{Key: created.Key.Key}
+	if len(created.Keys) > 1 {
+		for _, k := range created.Keys {
+			out.Keys = append(out.Keys, k.Key)
+		}
+	}
 	if created.Customer != nil {
 		out.CustomerID = created.Customer.ID
 	}

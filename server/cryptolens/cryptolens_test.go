@@ -270,7 +270,7 @@ func TestCryptolensErrors(t *testing.T) {
 		{"negative interval", "key/Activate", cl.Form(tok, pid, k.Key, "MachineCode", "m1", "FloatingTimeInterval", "-5"), "The input parameters were incorrect."},
 		{"node-locked without machine code", "key/Activate", cl.Form(tok, pid, k.Key), "The input parameters were incorrect."},
 		{"notes too long", "key/CreateKey", cl.Form(tok, pid, "", "Notes", strings.Repeat("n", 501)), "The input parameters were incorrect."},
-		{"several keys at once", "key/CreateKey", cl.Form(tok, pid, "", "NoOfKeys", "5"), "The input parameters were incorrect."},
+		{"too many keys at once", "key/CreateKey", cl.Form(tok, pid, "", "NoOfKeys", "1001"), "The input parameters were incorrect."},
 		{"no such product", "key/GetKey", cl.Form(tok, 9999, k.Key), "Could not find the product."},
 		{"another vendor's product", "key/GetKey", cl.Form(tok, other.ID, otherKey.Key), "Could not find the product."},
 		{"no such key", "key/Activate", cl.Form(tok, pid, "AAAAA-AAAAA-AAAAA-AAAAA", "MachineCode", "m"), "Could not find the key."},

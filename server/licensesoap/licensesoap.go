@@ -61,6 +61,7 @@ func (ls *Service) Mount(mux *http.ServeMux) {
 	}
 	maps.Copy(ops, ls.dataOperations()) // data.go
 	maps.Copy(ops, ls.customerOps())    // customers.go
+	maps.Copy(ops, ls.keyOps())         // keys.go
 	for op, h := range ops {
 		ep.Handle(wsdl.LicenseNamespace, op, func(w http.ResponseWriter, r *http.Request, env *soap.Envelope) (soap.Response, error) {
 			a, err := ls.access(r, env)

@@ -33,6 +33,9 @@ var Tables = []Table{
 	{Name: "license_vendors"},
 	{Name: "license_products"},
 	{Name: "license_customers"},
+	// Resellers and templates (both before the keys and templates that point to resellers).
+	{Name: "license_resellers"},
+	{Name: "license_templates"},
 	{Name: "license_keys"},
 	{Name: "license_activations"},
 	{Name: "license_api_tokens", Lists: map[string]string{"permissions": ","}},

@@ -110,23 +110,36 @@ func (s *Store) ListCustomers(ctx context.Context, vendor string) ([]storage.Cus
 // at once for one product (on any node) take the next numbers in turn instead of colliding on one.
 func (s *Store) CreateLicenseKey(ctx context.Context, k storage.LicenseKey) (storage.LicenseKey, error) {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM license_products WHERE id = $1 FOR UPDATE`, k.ProductID).Scan(&one); err != nil {
-			return mapErr(err) // no such product: ErrNotFound
+		if err := lockProduct(ctx, tx, k.ProductID); err != nil {
+			return err
 		}
-		if err := tx.QueryRow(ctx, stmt.NextLicenseKeyID, k.ProductID).Scan(&k.ID); err != nil {
-			return mapErr(err)
-		}
-		err := tx.QueryRow(ctx, stmt.InsertLicenseKey+` RETURNING global_id`,
-			k.ProductID, k.ID, k.Key, ts(k.CreatedAt), k.Period, ts(k.ExpiresAt), sqlmap.FeatureBits(k.Features),
-			k.Notes, k.Blocked, sqlmap.NullableID(k.CustomerID), k.TrialActivation, ts(k.TrialStartedAt),
-			k.MaxNoOfMachines, k.AllowedMachines, k.TrialMachine).Scan(&k.GlobalID)
-		return mapRefErr(err)
+		return insertLicenseKey(ctx, tx, &k)
 	})
 	if err != nil {
 		return storage.LicenseKey{}, err
 	}
 	return k, nil
+}
+
+// lockProduct locks the product's row for the transaction: key numbering within it is serialized.
+func lockProduct(ctx context.Context, tx pgx.Tx, productID int64) error {
+	var one int
+	if err := tx.QueryRow(ctx, `SELECT 1 FROM license_products WHERE id = $1 FOR UPDATE`, productID).Scan(&one); err != nil {
+		return mapErr(err) // no such product: ErrNotFound
+	}
+	return nil
+}
+
+// insertLicenseKey stores k with the next ID within its (locked) product and sets its IDs.
+func insertLicenseKey(ctx context.Context, tx pgx.Tx, k *storage.LicenseKey) error {
+	if err := tx.QueryRow(ctx, stmt.NextLicenseKeyID, k.ProductID).Scan(&k.ID); err != nil {
+		return mapErr(err)
+	}
+	err := tx.QueryRow(ctx, stmt.InsertLicenseKey+` RETURNING global_id`,
+		k.ProductID, k.ID, k.Key, ts(k.CreatedAt), k.Period, ts(k.ExpiresAt), sqlmap.FeatureBits(k.Features),
+		k.Notes, k.Blocked, sqlmap.NullableID(k.CustomerID), k.TrialActivation, ts(k.TrialStartedAt),
+		k.MaxNoOfMachines, k.AllowedMachines, k.TrialMachine, sqlmap.NullableID(k.ResellerID)).Scan(&k.GlobalID)
+	return mapRefErr(err)
 }
 
 func (s *Store) GetLicenseKey(ctx context.Context, productID int64, key string) (storage.LicenseKey, error) {
@@ -184,7 +197,7 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 			if _, err := tx.Exec(ctx, stmt.UpdateLicenseKey,
 				n.Period, ts(n.ExpiresAt), sqlmap.FeatureBits(n.Features), n.Notes, n.Blocked, sqlmap.NullableID(n.CustomerID),
 				n.TrialActivation, ts(n.TrialStartedAt), n.MaxNoOfMachines, n.AllowedMachines, n.TrialMachine,
-				k.GlobalID); err != nil {
+				sqlmap.NullableID(n.ResellerID), k.GlobalID); err != nil {
 				return mapRefErr(err)
 			}
 		}

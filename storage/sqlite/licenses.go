@@ -104,24 +104,27 @@ func (s *Store) ListCustomers(ctx context.Context, vendor string) ([]storage.Cus
 // --- license keys ---
 
 func (s *Store) CreateLicenseKey(ctx context.Context, k storage.LicenseKey) (storage.LicenseKey, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, stmt.NextLicenseKeyID, k.ProductID).Scan(&k.ID); err != nil {
-			return mapErr(err)
-		}
-		res, err := tx.ExecContext(ctx, stmt.InsertLicenseKey,
-			k.ProductID, k.ID, k.Key, toMicros(k.CreatedAt), k.Period, toMicros(k.ExpiresAt), sqlmap.FeatureBits(k.Features),
-			k.Notes, k.Blocked, sqlmap.NullableID(k.CustomerID), k.TrialActivation, toMicros(k.TrialStartedAt),
-			k.MaxNoOfMachines, k.AllowedMachines, k.TrialMachine)
-		if err != nil {
-			return mapRefErr(err)
-		}
-		k.GlobalID, err = res.LastInsertId()
-		return mapErr(err)
-	})
+	err := s.tx(ctx, func(tx *sql.Tx) error { return insertLicenseKey(ctx, tx, &k) })
 	if err != nil {
 		return storage.LicenseKey{}, err
 	}
 	return k, nil
+}
+
+// insertLicenseKey stores k with the next ID within its product and sets its IDs.
+func insertLicenseKey(ctx context.Context, tx *sql.Tx, k *storage.LicenseKey) error {
+	if err := tx.QueryRowContext(ctx, stmt.NextLicenseKeyID, k.ProductID).Scan(&k.ID); err != nil {
+		return mapErr(err)
+	}
+	res, err := tx.ExecContext(ctx, stmt.InsertLicenseKey,
+		k.ProductID, k.ID, k.Key, toMicros(k.CreatedAt), k.Period, toMicros(k.ExpiresAt), sqlmap.FeatureBits(k.Features),
+		k.Notes, k.Blocked, sqlmap.NullableID(k.CustomerID), k.TrialActivation, toMicros(k.TrialStartedAt),
+		k.MaxNoOfMachines, k.AllowedMachines, k.TrialMachine, sqlmap.NullableID(k.ResellerID))
+	if err != nil {
+		return mapRefErr(err)
+	}
+	k.GlobalID, err = res.LastInsertId()
+	return mapErr(err)
 }
 
 func (s *Store) GetLicenseKey(ctx context.Context, productID int64, key string) (storage.LicenseKey, error) {
@@ -172,7 +175,7 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 			if _, err := tx.ExecContext(ctx, stmt.UpdateLicenseKey,
 				n.Period, toMicros(n.ExpiresAt), sqlmap.FeatureBits(n.Features), n.Notes, n.Blocked, sqlmap.NullableID(n.CustomerID),
 				n.TrialActivation, toMicros(n.TrialStartedAt), n.MaxNoOfMachines, n.AllowedMachines, n.TrialMachine,
-				k.GlobalID); err != nil {
+				sqlmap.NullableID(n.ResellerID), k.GlobalID); err != nil {
 				return mapRefErr(err)
 			}
 		}

@@ -235,18 +235,41 @@ func (d *Dialect) ScanCustomer(row Row) (storage.Customer, error) {
 }
 
 const LicenseKeyColumns = `global_id, product_id, id, key, created_at, period, expires_at, features, notes, blocked,
-	coalesce(customer_id, 0), trial_activation, trial_started_at, max_machines, allowed_machines, trial_machine`
+	coalesce(customer_id, 0), trial_activation, trial_started_at, max_machines, allowed_machines, trial_machine,
+	coalesce(reseller_id, 0)`
 
 func (d *Dialect) ScanLicenseKey(row Row) (storage.LicenseKey, error) {
 	var k storage.LicenseKey
 	var features int64
 	err := row.Scan(&k.GlobalID, &k.ProductID, &k.ID, &k.Key, d.Time(&k.CreatedAt), &k.Period, d.Time(&k.ExpiresAt),
 		&features, &k.Notes, &k.Blocked, &k.CustomerID, &k.TrialActivation, d.Time(&k.TrialStartedAt),
-		&k.MaxNoOfMachines, &k.AllowedMachines, &k.TrialMachine)
+		&k.MaxNoOfMachines, &k.AllowedMachines, &k.TrialMachine, &k.ResellerID)
 	for i := range k.Features {
 		k.Features[i] = features&(1<<i) != 0
 	}
 	return k, d.MapErr(err)
+}
+
+const ResellerColumns = `id, vendor, name, email, phone, url, description, created_at`
+
+func (d *Dialect) ScanReseller(row Row) (storage.Reseller, error) {
+	var r storage.Reseller
+	err := row.Scan(&r.ID, &r.Vendor, &r.Name, &r.Email, &r.Phone, &r.URL, &r.Description, d.Time(&r.CreatedAt))
+	return r, d.MapErr(err)
+}
+
+const LicenseTemplateColumns = `id, product_id, name, period, features, notes, blocked, trial_activation, max_machines,
+	allowed_machines, coalesce(reseller_id, 0), created_at`
+
+func (d *Dialect) ScanLicenseTemplate(row Row) (storage.LicenseTemplate, error) {
+	var t storage.LicenseTemplate
+	var features int64
+	err := row.Scan(&t.ID, &t.ProductID, &t.Name, &t.Period, &features, &t.Notes, &t.Blocked, &t.TrialActivation,
+		&t.MaxNoOfMachines, &t.AllowedMachines, &t.ResellerID, d.Time(&t.CreatedAt))
+	for i := range t.Features {
+		t.Features[i] = features&(1<<i) != 0
+	}
+	return t, d.MapErr(err)
 }
 
 // FeatureBits packs F1..F8 into bits 0..7, as the features column holds them.

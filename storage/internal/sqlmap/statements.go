@@ -27,6 +27,10 @@ type Statements struct {
 
 	ListTokenKeys string
 
+	// Resellers and license templates.
+	InsertReseller, SelectReseller, InsertLicenseTemplate, SelectLicenseTemplate, ListLicenseTemplates string
+	DeleteLicenseTemplate, FindCustomerByEmail                                                         string
+
 	CountTokenKeys, DemotePrimaryTokenKey, InsertPrimaryTokenKey, SelectTokenKeyState, RetireTokenKey string
 	LastChange, SchemaVersion                                                                         string
 
@@ -88,15 +92,15 @@ var shared = Statements{
 	NextLicenseKeyID: `SELECT coalesce(max(id), 0) + 1 FROM license_keys WHERE product_id = ?`,
 	// The backend appends what returns the new global ID, if its database needs that.
 	InsertLicenseKey: `INSERT INTO license_keys (product_id, id, key, created_at, period, expires_at, features, notes, blocked,
-		customer_id, trial_activation, trial_started_at, max_machines, allowed_machines, trial_machine)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		customer_id, trial_activation, trial_started_at, max_machines, allowed_machines, trial_machine, reseller_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	SelectLicenseKey: `SELECT ` + LicenseKeyColumns + ` FROM license_keys WHERE product_id = ? AND key = ?`,
 	FindTrialKey: `SELECT ` + LicenseKeyColumns + ` FROM license_keys
 		WHERE product_id = ? AND trial_machine = ? ORDER BY id DESC LIMIT 1`,
 	ListLicenseKeys: `SELECT ` + LicenseKeyColumns + ` FROM license_keys WHERE product_id = ? ORDER BY id`,
 	UpdateLicenseKey: `UPDATE license_keys SET period = ?, expires_at = ?, features = ?, notes = ?, blocked = ?,
 		customer_id = ?, trial_activation = ?, trial_started_at = ?, max_machines = ?, allowed_machines = ?,
-		trial_machine = ? WHERE global_id = ?`,
+		trial_machine = ?, reseller_id = ? WHERE global_id = ?`,
 	ListActivations: `SELECT ` + ActivationColumns + ` FROM license_activations WHERE key_global_id = ?
 		ORDER BY floating, activated_at, machine_code`,
 	DeleteActivation: `DELETE FROM license_activations WHERE key_global_id = ? AND floating = ? AND machine_code = ?`,
@@ -130,6 +134,19 @@ var shared = Statements{
 	SelectLicenseKeyByGlobalID: `SELECT ` + LicenseKeyColumns + ` FROM license_keys WHERE global_id = ?`,
 	InsertWooToken:             `INSERT INTO woo_tokens (` + WooTokenColumns + `) VALUES (?, ?, ?, ?)`,
 	SelectWooToken:             `SELECT ` + WooTokenColumns + ` FROM woo_tokens WHERE hash = ?`,
+
+	// The backend appends what returns the new ID, if its database needs that.
+	InsertReseller: `INSERT INTO license_resellers (vendor, name, email, phone, url, description, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	SelectReseller: `SELECT ` + ResellerColumns + ` FROM license_resellers WHERE id = ?`,
+	// The backend appends what returns the new ID, if its database needs that.
+	InsertLicenseTemplate: `INSERT INTO license_templates (product_id, name, period, features, notes, blocked,
+		trial_activation, max_machines, allowed_machines, reseller_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	SelectLicenseTemplate: `SELECT ` + LicenseTemplateColumns + ` FROM license_templates WHERE id = ?`,
+	ListLicenseTemplates:  `SELECT ` + LicenseTemplateColumns + ` FROM license_templates WHERE product_id = ? ORDER BY id`,
+	DeleteLicenseTemplate: `DELETE FROM license_templates WHERE id = ?`,
+	FindCustomerByEmail: `SELECT ` + CustomerColumns + ` FROM license_customers WHERE vendor = ? AND email = ?
+		ORDER BY id LIMIT 1`,
 
 	ListTokenKeys:         `SELECT ` + TokenKeyColumns + ` FROM token_keys ORDER BY created_at, id`,
 	CountTokenKeys:        `SELECT count(*) FROM token_keys`,

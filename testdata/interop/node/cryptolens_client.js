@@ -3,12 +3,14 @@
 // Node client (npm "cryptolens", pinned in package.json), its LicenseServerUrl argument pointed at us.
 //
 // Usage: node cryptolens_client.js --url http://127.0.0.1:PORT --product ID --key KEY --floating-key KEY
-//          --pubkey FILE --other-pubkey FILE          (access token in the env TM_CL_TOKEN)
+//          --pubkey FILE --other-pubkey FILE --template ID     (access token in the env TM_CL_TOKEN)
 //
-// The key must allow one machine. Activates, re-activates, refuses a second machine, deactivates, activates
-// the second machine, checks signatures (also against the wrong public key and after tampering), a
-// floating activation, and data objects on the key (Data.AddDataObjectToKey; features by name in a signed
-// license's DataObjects, Helpers.HasFeature). Prints one JSON object to stdout and exits 0 only if every check passed.
+// The key must allow one machine and have F1 only; the template must give F3 and a 365-day period. Activates,
+// re-activates, refuses a second machine, deactivates, activates the second machine, checks signatures (also
+// against the wrong public key and after tampering), a floating activation, and data objects on the key
+// (Data.AddDataObjectToKey; features by name in a signed license's DataObjects, Helpers.HasFeature); then changes
+// features and notes, creates a key from the template and lists the product's keys and the products. Prints one
+// JSON object to stdout and exits 0 only if every check passed.
 'use strict';
 
 const util = require('util');
@@ -18,6 +20,9 @@ console.warn = console.log;
 
 const fs = require('fs');
 const { Key, Helpers, Data } = require('cryptolens');
+// The published client (1.0.11) has no Product class yet; Cryptolens' own source sends GetKeys and GetProducts
+// through this helper with the form below, so the calls here are the SDK's, on the library's transport.
+const CallAPI = require('cryptolens/internal/HelperMethods.js').CallAPI;
 const libVersion = require('cryptolens/package.json').version;
 
 const LIMIT = 'Cannot activate the new device as the limit has been reached.';
@@ -37,7 +42,7 @@ function parseArgs(argv) {
     if (!k.startsWith('--') || i + 1 >= argv.length) throw new Error('bad argument ' + k);
     a[k.slice(2)] = argv[i + 1];
   }
-  for (const k of ['url', 'product', 'key', 'floating-key', 'pubkey', 'other-pubkey']) {
+  for (const k of ['url', 'product', 'key', 'floating-key', 'pubkey', 'other-pubkey', 'template']) {
     if (!a[k]) throw new Error('missing --' + k);
   }
   a.token = process.env.TM_CL_TOKEN || '';
@@ -146,6 +151,51 @@ async function main() {
     check('LoadFromString keeps the data objects', (Helpers.LoadFromString(pub, saved) || {}).DataObjects.length === 2);
     report.dataObjects = objs;
   }
+
+  // 9. Features and notes (key/AddFeature, key/RemoveFeature, key/ChangeNotes), read back with GetKey.
+  const getKey = (key) => outcome(Key.GetKey(a.token, pub, a.product, key, 0, false, a.url));
+  r = await outcome(Key.AddFeature(a.token, a.product, a.key, 2, a.url));
+  check('AddFeature(2)', r.ok && r.value.result === 0, r);
+  r = await outcome(Key.AddFeature(a.token, a.product, a.key, 5, a.url));
+  check('AddFeature(5)', r.ok, r);
+  r = await outcome(Key.RemoveFeature(a.token, a.product, a.key, 5, a.url));
+  check('RemoveFeature(5)', r.ok, r);
+  r = await outcome(Key.ChangeNotes(a.token, a.product, a.key, 'changed by node', a.url));
+  check('ChangeNotes', r.ok, r);
+  r = await getKey(a.key);
+  check('GetKey after the changes', r.ok && Helpers.HasFeature(r.value, 2) && !Helpers.HasFeature(r.value, 5) &&
+    Helpers.HasFeature(r.value, 1) && r.value.Notes === 'changed by node', r.ok ? { F2: r.value.F2, F5: r.value.F5, Notes: r.value.Notes } : r);
+  r = await outcome(Key.AddFeature(a.token, a.product, a.key, 9, a.url));
+  check('AddFeature(9) refused', !r.ok && r.error === 'The input parameters were incorrect.', r);
+
+  // 10. CreateKeyFromTemplate resolves the new key string.
+  r = await outcome(Key.CreateKeyFromTemplate(a.token, Number(a.template), a.url));
+  let fromTemplate = null;
+  if (check('CreateKeyFromTemplate', r.ok && /^[A-Z]{5}(-[A-Z]{5}){3}$/.test(r.value), r)) {
+    fromTemplate = r.value;
+    r = await getKey(fromTemplate);
+    check('the template\'s key', r.ok && Helpers.HasFeature(r.value, 3) && !Helpers.HasFeature(r.value, 1) && r.value.Period === 365,
+      r.ok ? { F1: r.value.F1, F3: r.value.F3, Period: r.value.Period } : r);
+  }
+  r = await outcome(Key.CreateKeyFromTemplate(a.token, 999999, a.url));
+  check('CreateKeyFromTemplate of no template refused', !r.ok && r.error === 'Could not find the license template.', r);
+
+  // 11. GetKeys (page, orderBy, searchQuery, globalId as the SDK's Product.GetKeys sends them) and GetProducts.
+  const getKeys = (page, orderBy, searchQuery) => outcome(CallAPI(`${a.url}/api/product/GetKeys`,
+    { token: a.token, productId: a.product, page, orderBy, searchQuery, globalId: 0 }));
+  r = await getKeys(1, '', '');
+  check('GetKeys lists every key', r.ok && r.value.total === 3 && r.value.returned === 3 && r.value.pageCount === 1 &&
+    r.value.licenseKeys.length === 3, r.ok ? { total: r.value.total, returned: r.value.returned } : r);
+  r = await getKeys(1, 'ID descending', 'F2 == true && Notes.Contains("node")');
+  check('GetKeys searches', r.ok && r.value.total === 1 && r.value.licenseKeys[0].Key === a.key, r.ok ? r.value.total : r);
+  if (fromTemplate) {
+    r = await getKeys(1, '', `Key == "${fromTemplate}"`);
+    check('GetKeys finds the template\'s key', r.ok && r.value.total === 1 && r.value.licenseKeys[0].F3 === true, r.ok ? r.value.total : r);
+  }
+  r = await getKeys(1, '', 'Notes.Length > 1');
+  check('GetKeys refuses an unsupported query', !r.ok && r.error === 'The input parameters were incorrect.', r);
+  r = await outcome(CallAPI(`${a.url}/api/product/GetProducts`, { token: a.token }));
+  check('GetProducts', r.ok && r.value.products.length === 1 && r.value.products[0].Id === a.product, r.ok ? r.value.products : r);
 
   report.checks = checks;
   report.failed = checks.filter((c) => !c.ok).map((c) => c.name);
