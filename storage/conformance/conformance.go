@@ -75,6 +75,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CacheChanges", testCacheChanges},
 		{"ServerKeyReseal", testServerKeyReseal},
 		{"ServerKeyResealRing", testServerKeyResealRing},
+		// management API
+		{"AdminTokens", testAdminTokens},
+		{"DeleteUser", testDeleteUser},
+		{"DeleteProduct", testDeleteProduct},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,6 +43,8 @@ var Tables = []Table{
 	{Name: "app_devices"},
 	{Name: "cache_changes"},
 	{Name: "settings"},
+	// management API
+	{Name: "admin_tokens"},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.
