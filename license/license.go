@@ -67,6 +67,7 @@ const (
 type Store interface {
 	storage.Licensing
 	storage.Users
+	storage.Removals // deleting a product
 }
 
 // Options configure a Service.
