@@ -42,6 +42,8 @@ var root = &command{
 		tokenCommand, sessionCommand, tokenKeyCommand, serverKeyCommand, clientCommand, powerAuthCommand,
 		vendorCommand, productCommand, customerCommand, keyCommand, activationCommand, apiTokenCommand,
 		wooCommand, appAuthCommand, versionCommand,
+		adminTokenCommand, // management API
+
 	},
 }
 
