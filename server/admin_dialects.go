@@ -12,6 +12,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/manage"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -98,7 +99,7 @@ type adminOAuthToken struct {
 func (s *Server) adminListOAuthTokens(w http.ResponseWriter, r *http.Request, _ string) {
 	q, err := parseAdminQuery(r)
 	if err != nil {
-		reply.JSON(w, http.StatusBadRequest, restError{err.Error()})
+		manage.Problem(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	var liveAt time.Time
@@ -167,10 +168,10 @@ func (s *Server) adminActivation(op string) func(http.ResponseWriter, *http.Requ
 		}
 		switch {
 		case errors.Is(err, powerauth.ErrActivationState):
-			reply.JSON(w, http.StatusConflict, restError{err.Error()})
+			manage.Problem(w, http.StatusConflict, err.Error())
 			return
 		case errors.Is(err, powerauth.ErrNoActivation):
-			reply.JSON(w, http.StatusNotFound, restError{"not found"})
+			manage.Problem(w, http.StatusNotFound, "")
 			return
 		case err != nil:
 			s.adminError(w, r, err)
@@ -204,7 +205,7 @@ func (s *Server) adminRemovePAToken(w http.ResponseWriter, r *http.Request, admi
 	id := r.PathValue("id")
 	if _, err := s.deps.PowerAuth.RemoveToken(r.Context(), "", id, ""); err != nil {
 		if errors.Is(err, powerauth.ErrNoToken) {
-			reply.JSON(w, http.StatusNotFound, restError{"not found"})
+			manage.Problem(w, http.StatusNotFound, "")
 			return
 		}
 		s.adminError(w, r, err)
@@ -223,7 +224,7 @@ func licenseQuery(w http.ResponseWriter, r *http.Request) (int64, string, bool) 
 	q := r.URL.Query()
 	pid, err := strconv.ParseInt(q.Get("product"), 10, 64)
 	if err != nil || pid <= 0 || q.Get("key") == "" {
-		reply.JSON(w, http.StatusBadRequest, restError{"want ?product=ID&key=KEY"})
+		manage.Problem(w, http.StatusBadRequest, "want ?product=ID&key=KEY")
 		return 0, "", false
 	}
 	return pid, q.Get("key"), true
@@ -232,9 +233,9 @@ func licenseQuery(w http.ResponseWriter, r *http.Request) (int64, string, bool) 
 func (s *Server) licenseAdminError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, license.ErrProductNotFound), errors.Is(err, license.ErrKeyNotFound), errors.Is(err, license.ErrNotActivated):
-		reply.JSON(w, http.StatusNotFound, restError{"not found"})
+		manage.Problem(w, http.StatusNotFound, "")
 	case errors.Is(err, license.ErrInvalidInput):
-		reply.JSON(w, http.StatusBadRequest, restError{"invalid key"})
+		manage.Problem(w, http.StatusBadRequest, "invalid key")
 	default:
 		s.adminError(w, r, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/tokenmanager/tokenmanager/admin"
 	"io"
 	"log/slog"
 	"net/http"
@@ -122,6 +123,7 @@ func NewStack(t testing.TB, opts ...Option) *Stack {
 	rec := audit.New(store, audit.Options{Now: clk.Now})
 	t.Cleanup(rec.Close)
 	deps.Audit = rec
+	deps.Manage.Admin = admin.New(store, func(_ context.Context, e storage.AuditEvent) error { rec.Record(e); return nil }, clk.Now)
 	st := &Stack{Store: store, Clock: clk, Audit: rec}
 	for _, w := range su.Wire {
 		w(st, &deps)
