@@ -128,7 +128,7 @@ func NewStack(t testing.TB, opts ...Option) *Stack {
 	for _, w := range su.Wire {
 		w(st, &deps)
 	}
-	ts := httptest.NewServer(server.New(su.Server, deps))
+	ts := httptest.NewServer(checkOpenAPI(t, server.New(su.Server, deps)))
 	t.Cleanup(ts.Close)
 	st.URL = ts.URL
 	return st
