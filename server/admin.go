@@ -39,12 +39,12 @@ func (s *Server) routeAdmin() {
 	if s.deps.Admin == nil {
 		return
 	}
-	s.mux.HandleFunc("GET "+pathAdmin+"/tokens", s.admin(s.adminListTokens))
-	s.mux.HandleFunc("GET "+pathAdmin+"/tokens/{id}", s.admin(s.adminGetToken))
-	s.mux.HandleFunc("DELETE "+pathAdmin+"/tokens/{id}", s.admin(s.adminRevokeToken))
-	s.mux.HandleFunc("POST "+pathAdmin+"/users/{name}/revoke-tokens", s.admin(s.adminRevokeUser))
-	s.mux.HandleFunc("GET "+pathAdmin+"/sessions", s.admin(s.adminListSessions))
-	s.mux.HandleFunc("DELETE "+pathAdmin+"/sessions/{id}", s.admin(s.adminEndSession))
+	s.manage.Handle(s.mux, "GET /tokens", s.admin(s.adminListTokens))
+	s.manage.Handle(s.mux, "GET /tokens/{id}", s.admin(s.adminGetToken))
+	s.manage.Handle(s.mux, "DELETE /tokens/{id}", s.admin(s.adminRevokeToken))
+	s.manage.Handle(s.mux, "POST /users/{name}/revoke-tokens", s.admin(s.adminRevokeUser))
+	s.manage.Handle(s.mux, "GET /sessions", s.admin(s.adminListSessions))
+	s.manage.Handle(s.mux, "DELETE /sessions/{id}", s.admin(s.adminEndSession))
 }
 
 // admin wraps h with authentication and the admin check (package manage: HTTP Basic, an admin API token, or

@@ -20,11 +20,11 @@ func (s *Server) routeAppAuthAdmin() {
 	if s.deps.Admin == nil || s.deps.AppAuth.Service == nil {
 		return
 	}
-	s.mux.HandleFunc("GET "+pathAdmin+"/app-authorizations", s.admin(s.adminListAppAuths))
-	s.mux.HandleFunc("GET "+pathAdmin+"/app-authorizations/{id}", s.admin(s.adminGetAppAuth))
-	s.mux.HandleFunc("DELETE "+pathAdmin+"/app-authorizations/{id}", s.admin(s.adminRevokeAppAuth))
-	s.mux.HandleFunc("GET "+pathAdmin+"/app-devices", s.admin(s.adminListAppDevices))
-	s.mux.HandleFunc("DELETE "+pathAdmin+"/app-devices", s.admin(s.adminRemoveAppDevice))
+	s.manage.Handle(s.mux, "GET /app-authorizations", s.admin(s.adminListAppAuths))
+	s.manage.Handle(s.mux, "GET /app-authorizations/{id}", s.admin(s.adminGetAppAuth))
+	s.manage.Handle(s.mux, "DELETE /app-authorizations/{id}", s.admin(s.adminRevokeAppAuth))
+	s.manage.Handle(s.mux, "GET /app-devices", s.admin(s.adminListAppDevices))
+	s.manage.Handle(s.mux, "DELETE /app-devices", s.admin(s.adminRemoveAppDevice))
 }
 
 type adminAppAuth struct {

@@ -24,23 +24,23 @@ func (s *Server) routeAdminDialects() {
 		return
 	}
 	if s.deps.OAuth.Clients != nil {
-		s.mux.HandleFunc("GET "+pathAdmin+"/clients", s.admin(s.adminListClients))
-		s.mux.HandleFunc("POST "+pathAdmin+"/clients/{id}/disable", s.admin(s.adminSetClientDisabled(true)))
-		s.mux.HandleFunc("POST "+pathAdmin+"/clients/{id}/enable", s.admin(s.adminSetClientDisabled(false)))
-		s.mux.HandleFunc("GET "+pathAdmin+"/oauth-tokens", s.admin(s.adminListOAuthTokens))
-		s.mux.HandleFunc("DELETE "+pathAdmin+"/oauth-tokens/{id}", s.admin(s.adminRevokeOAuthToken))
+		s.manage.Handle(s.mux, "GET /clients", s.admin(s.adminListClients))
+		s.manage.Handle(s.mux, "POST /clients/{id}/disable", s.admin(s.adminSetClientDisabled(true)))
+		s.manage.Handle(s.mux, "POST /clients/{id}/enable", s.admin(s.adminSetClientDisabled(false)))
+		s.manage.Handle(s.mux, "GET /oauth-tokens", s.admin(s.adminListOAuthTokens))
+		s.manage.Handle(s.mux, "DELETE /oauth-tokens/{id}", s.admin(s.adminRevokeOAuthToken))
 	}
 	if s.deps.License != nil {
-		s.mux.HandleFunc("GET "+pathAdmin+"/license/activations", s.admin(s.adminListLicenseActivations))
-		s.mux.HandleFunc("DELETE "+pathAdmin+"/license/activations", s.admin(s.adminRemoveLicenseActivation))
+		s.manage.Handle(s.mux, "GET /license/activations", s.admin(s.adminListLicenseActivations))
+		s.manage.Handle(s.mux, "DELETE /license/activations", s.admin(s.adminRemoveLicenseActivation))
 	}
 	if s.deps.PowerAuth != nil {
-		s.mux.HandleFunc("GET "+pathAdmin+"/powerauth/activations", s.admin(s.adminListActivations))
-		s.mux.HandleFunc("POST "+pathAdmin+"/powerauth/activations/{id}/block", s.admin(s.adminActivation("block")))
-		s.mux.HandleFunc("POST "+pathAdmin+"/powerauth/activations/{id}/unblock", s.admin(s.adminActivation("unblock")))
-		s.mux.HandleFunc("DELETE "+pathAdmin+"/powerauth/activations/{id}", s.admin(s.adminActivation("remove")))
-		s.mux.HandleFunc("GET "+pathAdmin+"/powerauth/tokens", s.admin(s.adminListPATokens))
-		s.mux.HandleFunc("DELETE "+pathAdmin+"/powerauth/tokens/{id}", s.admin(s.adminRemovePAToken))
+		s.manage.Handle(s.mux, "GET /powerauth/activations", s.admin(s.adminListActivations))
+		s.manage.Handle(s.mux, "POST /powerauth/activations/{id}/block", s.admin(s.adminActivation("block")))
+		s.manage.Handle(s.mux, "POST /powerauth/activations/{id}/unblock", s.admin(s.adminActivation("unblock")))
+		s.manage.Handle(s.mux, "DELETE /powerauth/activations/{id}", s.admin(s.adminActivation("remove")))
+		s.manage.Handle(s.mux, "GET /powerauth/tokens", s.admin(s.adminListPATokens))
+		s.manage.Handle(s.mux, "DELETE /powerauth/tokens/{id}", s.admin(s.adminRemovePAToken))
 	}
 }
 

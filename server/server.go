@@ -232,6 +232,10 @@ func New(cfg Config, deps Deps) *Server {
 	return s
 }
 
+// AdminRoutes returns every route of the management API, as "METHOD /admin/v1/path/{param}": what its
+// OpenAPI document must describe.
+func (s *Server) AdminRoutes() []string { return s.manage.Routes() }
+
 // licensingSurfaces are the wire dialects of the licensing core, each in a package of its own, that deps
 // provide for.
 func (s *Server) licensingSurfaces() []surface.Surface {

@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/tokenmanager/tokenmanager/admin"
 	"github.com/tokenmanager/tokenmanager/auth"
@@ -49,8 +51,9 @@ type Deps struct {
 
 // API is the management API surface.
 type API struct {
-	env  *surface.Env
-	deps Deps
+	env    *surface.Env
+	deps   Deps
+	routes []string // every route mounted under Path, "METHOD /path", for the check against the document
 }
 
 // New builds the surface.
@@ -236,18 +239,28 @@ func (a *API) Failure(w http.ResponseWriter, r *http.Request, err error) { a.fai
 
 // Mount adds the routes.
 func (a *API) Mount(mux *http.ServeMux) {
-	for _, rt := range a.routes() {
-		mux.HandleFunc(rt.method+" "+Path+rt.path, rt.h)
+	for _, rt := range a.table() {
+		a.Handle(mux, rt.method+" "+rt.path, rt.h)
 	}
 }
+
+// Handle mounts h on "METHOD /path" under Path, and remembers the route (Routes).
+func (a *API) Handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	mux.HandleFunc(method+" "+Path+path, h)
+	a.routes = append(a.routes, method+" "+Path+path)
+}
+
+// Routes returns every route mounted under Path, as "METHOD /admin/v1/path/{param}".
+func (a *API) Routes() []string { return slices.Clone(a.routes) }
 
 type route struct {
 	method, path string
 	h            http.HandlerFunc
 }
 
-// routes is every route of this package that deps provide for.
-func (a *API) routes() []route {
+// table is every route of this package that deps provide for.
+func (a *API) table() []route {
 	rs := []route{
 		{"GET", "/openapi.json", a.openAPI},
 		{"GET", "/me", a.anyone(a.me)},

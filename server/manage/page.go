@@ -54,7 +54,7 @@ func nextLink(r *http.Request, c any) string {
 
 // list is the body of every collection answer.
 type list[T any] struct {
-	Items []T  `json:"items"`
+	Items []T    `json:"items"`
 	Next  string `json:"next,omitempty"`
 }
 

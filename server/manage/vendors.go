@@ -15,7 +15,9 @@ type vendorView struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func toVendorView(v storage.Vendor) vendorView { return vendorView{Name: v.Name, CreatedAt: v.CreatedAt} }
+func toVendorView(v storage.Vendor) vendorView {
+	return vendorView{Name: v.Name, CreatedAt: v.CreatedAt}
+}
 
 // listVendors: ?prefix=; a vendor account sees itself.
 func (a *API) listVendors(w http.ResponseWriter, r *http.Request, p principal) {

@@ -48,10 +48,11 @@ func (c *Clock) Add(d time.Duration) {
 
 // Stack is a real server on loopback over a real SQLite file.
 type Stack struct {
-	URL   string
-	Store storage.Store
-	Clock *Clock
-	Audit *audit.Recorder
+	Server *server.Server
+	URL    string
+	Store  storage.Store
+	Clock  *Clock
+	Audit  *audit.Recorder
 }
 
 // Setup is what options may change before the server starts.
@@ -128,7 +129,8 @@ func NewStack(t testing.TB, opts ...Option) *Stack {
 	for _, w := range su.Wire {
 		w(st, &deps)
 	}
-	ts := httptest.NewServer(checkOpenAPI(t, server.New(su.Server, deps)))
+	st.Server = server.New(su.Server, deps)
+	ts := httptest.NewServer(checkOpenAPI(t, st.Server))
 	t.Cleanup(ts.Close)
 	st.URL = ts.URL
 	return st

@@ -2,6 +2,7 @@ package servertest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http"
@@ -76,7 +77,7 @@ func checkOpenAPI(t testing.TB, h http.Handler) http.Handler {
 				t.Errorf("OpenAPI: %s %s: the server accepted (%d) a request the document calls invalid: %v", r.Method, r.URL, rec.Code, err)
 			}
 			out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: rec.Code, Header: rec.Header(), Options: opts}
-			out.SetBodyBytes(rec.Body.Bytes())
+			out.SetBodyBytes(decoded(t, rec))
 			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 				t.Errorf("OpenAPI: %s %s answered %d %s, which the document does not describe: %v", r.Method, r.URL, rec.Code, rec.Body, err)
 			}
@@ -87,4 +88,18 @@ func checkOpenAPI(t testing.TB, h http.Handler) http.Handler {
 		w.WriteHeader(rec.Code)
 		w.Write(rec.Body.Bytes())
 	})
+}
+
+// decoded is the answer's body, uncompressed when the server compressed it.
+func decoded(t testing.TB, rec *httptest.ResponseRecorder) []byte {
+	if rec.Header().Get("Content-Encoding") != "gzip" {
+		return rec.Body.Bytes()
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Errorf("OpenAPI: a gzip answer that does not open: %v", err)
+		return nil
+	}
+	b, _ := io.ReadAll(zr)
+	return b
 }
