@@ -58,7 +58,8 @@ func New(store Store, audit func(ctx context.Context, e storage.AuditEvent) erro
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, audit: audit, now: now}
+	// Microseconds, what both databases keep: an answer shows the times a later read will.
+	return &Service{store: store, audit: audit, now: func() time.Time { return now().Truncate(time.Microsecond) }}
 }
 
 // Now is the service's clock.

@@ -33,7 +33,10 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, spec UserSpec) (stora
 	u := storage.User{Name: spec.Name, PasswordHash: hash, DigestSecret: spec.DigestSecret, Admin: spec.Admin, CreatedAt: now, UpdatedAt: now}
 	if err := auth.CreateUser(ctx, s.store, u); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
-			return storage.User{}, fmt.Errorf("%w: user %q already exists (or one differing only by case)", ErrConflict, spec.Name)
+			if _, gerr := s.store.GetUser(ctx, spec.Name); gerr == nil {
+				return storage.User{}, fmt.Errorf("%w: user %q already exists", ErrConflict, spec.Name)
+			}
+			return storage.User{}, fmt.Errorf("%w: %s", ErrConflict, err.Error()) // differs from another only by case
 		}
 		return storage.User{}, err
 	}
