@@ -17,6 +17,14 @@ type Auditor interface {
 
 type clientKey struct{}
 
+type actorKey struct{}
+
+// WithActor returns ctx carrying the account that acts (a management API user), which the audit events of calls
+// made with it name as their actor in place of the access's vendor.
+func WithActor(ctx context.Context, actor string) context.Context {
+	return context.WithValue(ctx, actorKey{}, actor)
+}
+
 // WithClient returns ctx carrying the caller's address, which the audit events of calls made with it name.
 func WithClient(ctx context.Context, host string) context.Context {
 	return context.WithValue(ctx, clientKey{}, host)
@@ -74,8 +82,8 @@ func (s *Service) recordAny(ctx context.Context, a *Access, vendor, action, deta
 	if a != nil && a.tokenID != 0 {
 		detail = fmt.Sprintf("token=%d %s", a.tokenID, detail)
 	}
-	var actor string
-	if a != nil {
+	actor, _ := ctx.Value(actorKey{}).(string)
+	if actor == "" && a != nil {
 		actor = a.vendor
 	}
 	s.audit.Record(storage.AuditEvent{Action: action, Outcome: outcome, Actor: actor, Subject: vendor, ClientHost: host,

@@ -71,6 +71,7 @@ type Store interface {
 	dataStore // dataobjects.go
 	storage.CustomerAccounts
 	storage.LicenseActivity
+	storage.Removals // deleting a product
 }
 
 // Options configure a Service.

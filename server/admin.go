@@ -7,10 +7,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tokenmanager/tokenmanager/auth"
-	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/manage"
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/token"
 )
 
 // The admin API: every user's tokens and sessions, for accounts with the admin flag (Spectrum itself cannot list
@@ -31,58 +31,37 @@ type AdminStore interface {
 	ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]storage.AccessToken, error)
 	RevokeAccessToken(ctx context.Context, id string, at time.Time) error
 	DeletePowerAuthUserTokens(ctx context.Context, user string) (int, error)
+	// the management API's audit log listing
+	ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error)
 }
 
 func (s *Server) routeAdmin() {
 	if s.deps.Admin == nil {
 		return
 	}
-	s.mux.HandleFunc("GET "+pathAdmin+"/tokens", s.admin(s.adminListTokens))
-	s.mux.HandleFunc("GET "+pathAdmin+"/tokens/{id}", s.admin(s.adminGetToken))
-	s.mux.HandleFunc("DELETE "+pathAdmin+"/tokens/{id}", s.admin(s.adminRevokeToken))
-	s.mux.HandleFunc("POST "+pathAdmin+"/users/{name}/revoke-tokens", s.admin(s.adminRevokeUser))
-	s.mux.HandleFunc("GET "+pathAdmin+"/sessions", s.admin(s.adminListSessions))
-	s.mux.HandleFunc("DELETE "+pathAdmin+"/sessions/{id}", s.admin(s.adminEndSession))
+	s.manage.Handle(s.mux, "GET /tokens", s.admin(s.adminListTokens))
+	s.manage.Handle(s.mux, "GET /tokens/{id}", s.admin(s.adminGetToken))
+	s.manage.Handle(s.mux, "DELETE /tokens/{id}", s.admin(s.adminRevokeToken))
+	s.manage.Handle(s.mux, "POST /users/{name}/revoke-tokens", s.admin(s.adminRevokeUser))
+	s.manage.Handle(s.mux, "GET /sessions", s.admin(s.adminListSessions))
+	s.manage.Handle(s.mux, "DELETE /sessions/{id}", s.admin(s.adminEndSession))
 }
 
-// admin wraps h with authentication and the admin check; h gets the admin's name.
+// admin wraps h with authentication and the admin check (package manage: HTTP Basic, an admin API token, or
+// a Spectrum token of an administrator); h gets the admin's name.
 func (s *Server) admin(h func(w http.ResponseWriter, r *http.Request, admin string)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var name string
-		if user, pass, ok := credential.Basic(r); ok {
-			u, err := s.signIn.Authenticate(r, user, func() (storage.User, error) { return s.deps.Auth.Authenticate(r.Context(), user, pass) })
-			var throttled *auth.ThrottledError
-			switch {
-			case errors.Is(err, auth.ErrBadCredentials):
-				w.Header().Set("WWW-Authenticate", s.env.BasicChallenge())
-				reply.JSON(w, http.StatusUnauthorized, restError{"invalid user name or password"})
-				return
-			case errors.As(err, &throttled):
-				reply.RetryAfter(w.Header(), throttled.RetryAfter)
-				reply.JSON(w, http.StatusTooManyRequests, restError{"too many failed sign-ins; retry later"})
-				return
-			case err != nil:
-				s.restFailure(w, r, err)
-				return
-			}
-			name = u.Name
-		} else {
-			p := s.presented(r)
-			v, err := s.deps.Tokens.Verify(r.Context(), p)
-			s.used(r, "admin", v, err)
-			if err != nil {
-				s.tokenRefused(w, r, p, err)
-				return
-			}
-			name = v.User
-		}
-		u, err := s.deps.Admin.GetUser(r.Context(), name)
-		if err != nil || !u.Admin || u.Disabled {
-			reply.JSON(w, http.StatusForbidden, restError{"forbidden: not an administrator"})
-			return
-		}
-		h(w, r, name)
+	return s.manage.Operator(h)
+}
+
+// verifyAdminToken checks a Spectrum token presented to the admin API, as the token operations do.
+func (s *Server) verifyAdminToken(r *http.Request) (string, error) {
+	p := s.presented(r)
+	v, err := s.deps.Tokens.Verify(r.Context(), p)
+	s.used(r, "admin", v, err)
+	if err != nil && errors.Is(err, token.ErrInvalid) {
+		s.logRefusal(r.Context(), err)
 	}
+	return v.User, err
 }
 
 type adminToken struct {
@@ -151,7 +130,7 @@ func parseAdminQuery(r *http.Request) (adminQuery, error) {
 func (s *Server) adminListTokens(w http.ResponseWriter, r *http.Request, _ string) {
 	q, err := parseAdminQuery(r)
 	if err != nil {
-		reply.JSON(w, http.StatusBadRequest, restError{err.Error()})
+		manage.Problem(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	now := s.deps.Now()
@@ -222,7 +201,7 @@ func (s *Server) adminRevokeUser(w http.ResponseWriter, r *http.Request, admin s
 func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request, _ string) {
 	q, err := parseAdminQuery(r)
 	if err != nil {
-		reply.JSON(w, http.StatusBadRequest, restError{err.Error()})
+		manage.Problem(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	f := storage.SessionFilter{User: q.user, ClientHost: q.client, Limit: q.limit}
@@ -255,8 +234,8 @@ func (s *Server) adminEndSession(w http.ResponseWriter, r *http.Request, admin s
 
 func (s *Server) adminError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, storage.ErrNotFound) || unknownClient(err) {
-		reply.JSON(w, http.StatusNotFound, restError{"not found"})
+		manage.Problem(w, http.StatusNotFound, "")
 		return
 	}
-	s.restFailure(w, r, err)
+	s.manage.Failure(w, r, err)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/manage"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -19,11 +20,11 @@ func (s *Server) routeAppAuthAdmin() {
 	if s.deps.Admin == nil || s.deps.AppAuth.Service == nil {
 		return
 	}
-	s.mux.HandleFunc("GET "+pathAdmin+"/app-authorizations", s.admin(s.adminListAppAuths))
-	s.mux.HandleFunc("GET "+pathAdmin+"/app-authorizations/{id}", s.admin(s.adminGetAppAuth))
-	s.mux.HandleFunc("DELETE "+pathAdmin+"/app-authorizations/{id}", s.admin(s.adminRevokeAppAuth))
-	s.mux.HandleFunc("GET "+pathAdmin+"/app-devices", s.admin(s.adminListAppDevices))
-	s.mux.HandleFunc("DELETE "+pathAdmin+"/app-devices", s.admin(s.adminRemoveAppDevice))
+	s.manage.Handle(s.mux, "GET /app-authorizations", s.admin(s.adminListAppAuths))
+	s.manage.Handle(s.mux, "GET /app-authorizations/{id}", s.admin(s.adminGetAppAuth))
+	s.manage.Handle(s.mux, "DELETE /app-authorizations/{id}", s.admin(s.adminRevokeAppAuth))
+	s.manage.Handle(s.mux, "GET /app-devices", s.admin(s.adminListAppDevices))
+	s.manage.Handle(s.mux, "DELETE /app-devices", s.admin(s.adminRemoveAppDevice))
 }
 
 type adminAppAuth struct {
@@ -69,7 +70,7 @@ func (s *Server) adminListAppAuths(w http.ResponseWriter, r *http.Request, _ str
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
-			reply.JSON(w, http.StatusBadRequest, restError{"limit: want 1 to 10000"})
+			manage.Problem(w, http.StatusBadRequest, "limit: want 1 to 10000")
 			return
 		}
 		f.Limit = n
@@ -89,7 +90,7 @@ func (s *Server) adminListAppAuths(w http.ResponseWriter, r *http.Request, _ str
 func (s *Server) adminAppAuthID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		reply.JSON(w, http.StatusNotFound, restError{"not found"})
+		manage.Problem(w, http.StatusNotFound, "")
 		return 0, false
 	}
 	return id, true
@@ -150,7 +151,7 @@ func (s *Server) adminRemoveAppDevice(w http.ResponseWriter, r *http.Request, ad
 	q := r.URL.Query()
 	customer, err := strconv.ParseInt(q.Get("customer"), 10, 64)
 	if err != nil || customer <= 0 || q.Get("machine") == "" {
-		reply.JSON(w, http.StatusBadRequest, restError{"customer (an id) and machine are required"})
+		manage.Problem(w, http.StatusBadRequest, "customer (an id) and machine are required")
 		return
 	}
 	n, err := s.deps.AppAuth.Service.RemoveDevice(r.Context(), customer, q.Get("machine"), "")
@@ -165,7 +166,7 @@ func (s *Server) adminRemoveAppDevice(w http.ResponseWriter, r *http.Request, ad
 
 func (s *Server) adminAppAuthError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, appauth.ErrNotFound) {
-		reply.JSON(w, http.StatusNotFound, restError{"not found"})
+		manage.Problem(w, http.StatusNotFound, "")
 		return
 	}
 	s.adminError(w, r, err)

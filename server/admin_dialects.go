@@ -12,6 +12,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
+	"github.com/tokenmanager/tokenmanager/server/manage"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -23,23 +24,23 @@ func (s *Server) routeAdminDialects() {
 		return
 	}
 	if s.deps.OAuth.Clients != nil {
-		s.mux.HandleFunc("GET "+pathAdmin+"/clients", s.admin(s.adminListClients))
-		s.mux.HandleFunc("POST "+pathAdmin+"/clients/{id}/disable", s.admin(s.adminSetClientDisabled(true)))
-		s.mux.HandleFunc("POST "+pathAdmin+"/clients/{id}/enable", s.admin(s.adminSetClientDisabled(false)))
-		s.mux.HandleFunc("GET "+pathAdmin+"/oauth-tokens", s.admin(s.adminListOAuthTokens))
-		s.mux.HandleFunc("DELETE "+pathAdmin+"/oauth-tokens/{id}", s.admin(s.adminRevokeOAuthToken))
+		s.manage.Handle(s.mux, "GET /clients", s.admin(s.adminListClients))
+		s.manage.Handle(s.mux, "POST /clients/{id}/disable", s.admin(s.adminSetClientDisabled(true)))
+		s.manage.Handle(s.mux, "POST /clients/{id}/enable", s.admin(s.adminSetClientDisabled(false)))
+		s.manage.Handle(s.mux, "GET /oauth-tokens", s.admin(s.adminListOAuthTokens))
+		s.manage.Handle(s.mux, "DELETE /oauth-tokens/{id}", s.admin(s.adminRevokeOAuthToken))
 	}
 	if s.deps.License != nil {
-		s.mux.HandleFunc("GET "+pathAdmin+"/license/activations", s.admin(s.adminListLicenseActivations))
-		s.mux.HandleFunc("DELETE "+pathAdmin+"/license/activations", s.admin(s.adminRemoveLicenseActivation))
+		s.manage.Handle(s.mux, "GET /license/activations", s.admin(s.adminListLicenseActivations))
+		s.manage.Handle(s.mux, "DELETE /license/activations", s.admin(s.adminRemoveLicenseActivation))
 	}
 	if s.deps.PowerAuth != nil {
-		s.mux.HandleFunc("GET "+pathAdmin+"/powerauth/activations", s.admin(s.adminListActivations))
-		s.mux.HandleFunc("POST "+pathAdmin+"/powerauth/activations/{id}/block", s.admin(s.adminActivation("block")))
-		s.mux.HandleFunc("POST "+pathAdmin+"/powerauth/activations/{id}/unblock", s.admin(s.adminActivation("unblock")))
-		s.mux.HandleFunc("DELETE "+pathAdmin+"/powerauth/activations/{id}", s.admin(s.adminActivation("remove")))
-		s.mux.HandleFunc("GET "+pathAdmin+"/powerauth/tokens", s.admin(s.adminListPATokens))
-		s.mux.HandleFunc("DELETE "+pathAdmin+"/powerauth/tokens/{id}", s.admin(s.adminRemovePAToken))
+		s.manage.Handle(s.mux, "GET /powerauth/activations", s.admin(s.adminListActivations))
+		s.manage.Handle(s.mux, "POST /powerauth/activations/{id}/block", s.admin(s.adminActivation("block")))
+		s.manage.Handle(s.mux, "POST /powerauth/activations/{id}/unblock", s.admin(s.adminActivation("unblock")))
+		s.manage.Handle(s.mux, "DELETE /powerauth/activations/{id}", s.admin(s.adminActivation("remove")))
+		s.manage.Handle(s.mux, "GET /powerauth/tokens", s.admin(s.adminListPATokens))
+		s.manage.Handle(s.mux, "DELETE /powerauth/tokens/{id}", s.admin(s.adminRemovePAToken))
 	}
 }
 
@@ -98,7 +99,7 @@ type adminOAuthToken struct {
 func (s *Server) adminListOAuthTokens(w http.ResponseWriter, r *http.Request, _ string) {
 	q, err := parseAdminQuery(r)
 	if err != nil {
-		reply.JSON(w, http.StatusBadRequest, restError{err.Error()})
+		manage.Problem(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	var liveAt time.Time
@@ -167,10 +168,10 @@ func (s *Server) adminActivation(op string) func(http.ResponseWriter, *http.Requ
 		}
 		switch {
 		case errors.Is(err, powerauth.ErrActivationState):
-			reply.JSON(w, http.StatusConflict, restError{err.Error()})
+			manage.Problem(w, http.StatusConflict, err.Error())
 			return
 		case errors.Is(err, powerauth.ErrNoActivation):
-			reply.JSON(w, http.StatusNotFound, restError{"not found"})
+			manage.Problem(w, http.StatusNotFound, "")
 			return
 		case err != nil:
 			s.adminError(w, r, err)
@@ -204,7 +205,7 @@ func (s *Server) adminRemovePAToken(w http.ResponseWriter, r *http.Request, admi
 	id := r.PathValue("id")
 	if _, err := s.deps.PowerAuth.RemoveToken(r.Context(), "", id, ""); err != nil {
 		if errors.Is(err, powerauth.ErrNoToken) {
-			reply.JSON(w, http.StatusNotFound, restError{"not found"})
+			manage.Problem(w, http.StatusNotFound, "")
 			return
 		}
 		s.adminError(w, r, err)
@@ -223,7 +224,7 @@ func licenseQuery(w http.ResponseWriter, r *http.Request) (int64, string, bool) 
 	q := r.URL.Query()
 	pid, err := strconv.ParseInt(q.Get("product"), 10, 64)
 	if err != nil || pid <= 0 || q.Get("key") == "" {
-		reply.JSON(w, http.StatusBadRequest, restError{"want ?product=ID&key=KEY"})
+		manage.Problem(w, http.StatusBadRequest, "want ?product=ID&key=KEY")
 		return 0, "", false
 	}
 	return pid, q.Get("key"), true
@@ -232,9 +233,9 @@ func licenseQuery(w http.ResponseWriter, r *http.Request) (int64, string, bool) 
 func (s *Server) licenseAdminError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, license.ErrProductNotFound), errors.Is(err, license.ErrKeyNotFound), errors.Is(err, license.ErrNotActivated):
-		reply.JSON(w, http.StatusNotFound, restError{"not found"})
+		manage.Problem(w, http.StatusNotFound, "")
 	case errors.Is(err, license.ErrInvalidInput):
-		reply.JSON(w, http.StatusBadRequest, restError{"invalid key"})
+		manage.Problem(w, http.StatusBadRequest, "invalid key")
 	default:
 		s.adminError(w, r, err)
 	}

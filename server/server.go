@@ -9,6 +9,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"github.com/tokenmanager/tokenmanager/admin"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -32,6 +33,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
 	"github.com/tokenmanager/tokenmanager/server/internal/surface"
 	"github.com/tokenmanager/tokenmanager/server/licensesoap"
+	"github.com/tokenmanager/tokenmanager/server/manage"
 	"github.com/tokenmanager/tokenmanager/server/woocommerce"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
@@ -88,6 +90,9 @@ type Deps struct {
 	// Woo is the WooCommerce License Keys layer over License; nil leaves its routes out.
 	Woo     *woo.Service
 	AppAuth AppAuthDeps // app authorization: the consent pages (package consent), the GetToken flow (package cryptolens)
+	// Manage is the management API's core (users, admin API tokens, token keys: package manage); a nil
+	// Manage.Admin leaves those routes out. The admin API needs Admin set too.
+	Manage ManageDeps
 	// Probe is the database, for /readyz and the live token and session gauges; nil leaves both out.
 	Probe Probe
 	Log   *slog.Logger
@@ -102,6 +107,12 @@ type AppAuthDeps struct {
 	// CSRFKeys, when set, replaces CSRFKey: the first key makes form tokens, every key is accepted, so that a
 	// form made on a node before a server key rotation is still taken by one after it.
 	CSRFKeys func() [][]byte
+}
+
+// ManageDeps are the management API's dependencies beyond Admin and License.
+type ManageDeps struct {
+	Admin   *admin.Service
+	Keyring *token.Keyring // nil leaves POST /admin/v1/token-keys (rotation) out
 }
 
 // Probe is what the health and metrics endpoints read from storage.
@@ -141,6 +152,7 @@ type Server struct {
 	soapUsers soapwire.Users
 
 	signLimits *signlimit.Limiter
+	manage     *manage.API // the management API, whose authentication the admin routes here share
 }
 
 // New builds the handler. It panics on a configuration that cannot be served safely (a CORS origin that is
@@ -205,12 +217,25 @@ func New(cfg Config, deps Deps) *Server {
 	s.routePowerAuth()
 	s.routeOAuth()
 	s.routeForwardAuth()
+	md := manage.Deps{Users: deps.Admin, Auth: deps.Auth, Admin: deps.Manage.Admin, License: deps.License,
+		Keyring: deps.Manage.Keyring, Audit: deps.Admin}
+	if deps.Tokens != nil {
+		md.VerifyToken = s.verifyAdminToken
+	}
+	s.manage = manage.New(s.env, md)
+	if deps.Admin != nil {
+		s.manage.Mount(s.mux)
+	}
 	s.routeAdmin()
 	s.routeAppAuthAdmin()
 	s.routeAdminDialects()
 	s.routeOperations()
 	return s
 }
+
+// AdminRoutes returns every route of the management API, as "METHOD /admin/v1/path/{param}": what its
+// OpenAPI document must describe.
+func (s *Server) AdminRoutes() []string { return s.manage.Routes() }
 
 // licensingSurfaces are the wire dialects of the licensing core, each in a package of its own, that deps
 // provide for.

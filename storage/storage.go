@@ -180,6 +180,10 @@ type AuditFilter struct {
 	Subject      string // events whose Subject or Actor is this
 	Action       string // exact action, or a prefix ending in "." ("token.")
 	Limit        int    // at most this many, newest first (0: 1000)
+	// Before, when BeforeID is set, keeps only events listed after (BeforeAt, BeforeID) in the newest-first
+	// order: the position a paging cursor carries.
+	BeforeAt time.Time
+	BeforeID int64
 }
 
 // Audit stores the audit log.
@@ -298,6 +302,9 @@ type Store interface {
 	Limits
 	// JWT access tokens' signing keys.
 	OAuthKeys
+	// management API
+	AdminTokens
+	Removals
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

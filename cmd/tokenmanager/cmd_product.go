@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/tokenmanager/tokenmanager/license"
@@ -23,6 +24,10 @@ var productCommand = &command{
 			short: "print the product's public key as Cryptolens' <RSAKeyValue> XML (what the Cryptolens SDKs take as RSAPubKey), or as PEM"},
 		{name: "set", args: "ID --block-expired=true|false", nargs: 1, setup: productSet,
 			short: `treat expired keys as blocked (Cryptolens' "Block Expired Licenses")`},
+		{name: "edit", args: "ID [--name NAME] [--block-expired=true|false]", nargs: 1, setup: productEdit,
+			short: "rename the product, or switch whether expired keys count as blocked"},
+		{name: "delete", args: "ID [--force]", nargs: 1, setup: productDelete,
+			short: "remove a product without keys; --force removes its keys, their activations and its WooCommerce SKUs with it"},
 		{name: "rotate-key", args: "ID --yes", nargs: 1, setup: productRotateKey,
 			short: "give the product a new signing key; only for a compromised key",
 			long: `Cryptolens SDKs verify licenses against the public key built into the app: apps reject every license signed
@@ -132,5 +137,59 @@ func productRotateKey(fs *flag.FlagSet) runFunc {
 		printf(inv.stderr, "product %d has a new signing key; ship this public key with your apps:\n", p.ID)
 		_, err = printf(inv.stdout, "%s\n", license.PublicKeyXML(pub))
 		return err
+	})
+}
+
+func productEdit(fs *flag.FlagSet) runFunc {
+	name := fs.String("name", "", "the new name")
+	blockExpired := fs.Bool("block-expired", false, "treat expired keys as blocked")
+	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
+		id, err := positionalID(inv, 0, "product id")
+		if err != nil {
+			return err
+		}
+		var e license.ProductEdit
+		if inv.given("name") {
+			e.Name = name
+		}
+		if inv.given("block-expired") {
+			e.BlockExpired = blockExpired
+		}
+		if e.Name == nil && e.BlockExpired == nil {
+			return inv.usageError("give --name or --block-expired")
+		}
+		p, err := l.svc.EditProduct(ctx, l.admin, id, e, nil)
+		if err != nil {
+			return err
+		}
+		if err := auditCLI(ctx, l.db, "license.product.edit", p.Vendor, fmt.Sprintf("product=%d name=%q block_expired=%v", p.ID, p.Name, p.BlockExpired)); err != nil {
+			return err
+		}
+		printf(inv.stdout, "product %d: name %q, block expired keys %v\n", p.ID, p.Name, p.BlockExpired)
+		return nil
+	})
+}
+
+func productDelete(fs *flag.FlagSet) runFunc {
+	force := fs.Bool("force", false, "also remove the product's license keys, their activations and its WooCommerce SKUs")
+	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
+		id, err := positionalID(inv, 0, "product id")
+		if err != nil {
+			return err
+		}
+		p, err := l.svc.Product(ctx, l.admin, id)
+		if err != nil {
+			return err
+		}
+		r, err := l.svc.DeleteProduct(ctx, l.admin, id, *force)
+		if err != nil {
+			return err
+		}
+		if err := auditCLI(ctx, l.db, "license.product.delete", p.Vendor, fmt.Sprintf("product=%d keys=%d activations=%d skus=%d",
+			id, r.Keys, r.Activations, r.SKUs)); err != nil {
+			return err
+		}
+		printf(inv.stdout, "product %d deleted with %d key(s), %d activation(s) and %d SKU(s)\n", id, r.Keys, r.Activations, r.SKUs)
+		return nil
 	})
 }

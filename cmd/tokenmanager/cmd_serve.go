@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/tokenmanager/tokenmanager/admin"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -233,7 +234,8 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 	}, server.Deps{Auth: authn, Tokens: st.tokens, Sessions: sessions, Probe: store, Admin: store, Log: log, Throttle: auth.NewThrottle(cfg.throttle),
 		Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, set.SealerFor(keys.PurposeSeal), auth.DigestOptions{Nonces: nonces}),
-		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: st.appAuth, CSRFKeys: csrfKeys(set)}})
+		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: st.appAuth, CSRFKeys: csrfKeys(set)},
+		Manage: server.ManageDeps{Admin: admin.New(store, recordTo(recorder), nil), Keyring: token.NewKeyringSet(store, set)}})
 	return st, nil
 }
 
@@ -626,4 +628,13 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, nil
+}
+
+// recordTo is the admin core's audit over the server's recorder, which writes in batches and never fails the
+// change it records.
+func recordTo(rec *audit.Recorder) func(context.Context, storage.AuditEvent) error {
+	return func(_ context.Context, e storage.AuditEvent) error {
+		rec.Record(e)
+		return nil
+	}
 }

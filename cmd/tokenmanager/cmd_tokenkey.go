@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tokenmanager/tokenmanager/admin"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/token"
 )
@@ -37,12 +38,9 @@ examples:
 
 func tokenKeyList(fs *flag.FlagSet) runFunc {
 	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
-		list, err := db.ListTokenKeys(ctx)
+		list, err := adminService(db).ListTokenKeys(ctx)
 		if err != nil {
 			return err
-		}
-		if len(list) == 0 {
-			list = []storage.TokenKey{{ID: storage.OriginalTokenKey, State: storage.KeyPrimary}}
 		}
 		tw := tabwriter.NewWriter(inv.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tSTATE\tCREATED\tRETIRED")
@@ -67,11 +65,8 @@ func tokenKeyRotate(fs *flag.FlagSet) runFunc {
 		if _, err := ring.Load(ctx); err != nil { // refuse to rotate a ring this server key cannot read
 			return err
 		}
-		id, err := ring.Rotate(ctx, time.Now())
+		id, err := adminService(db).RotateTokenKey(ctx, cliAdmin(), ring)
 		if err != nil {
-			return err
-		}
-		if err := auditCLI(ctx, db, "key.rotate", "", "key="+id); err != nil {
 			return err
 		}
 		printf(inv.stdout, "new primary token key %s; every token issued from now on uses it\n", id)
@@ -82,14 +77,11 @@ func tokenKeyRotate(fs *flag.FlagSet) runFunc {
 func tokenKeyRetire(fs *flag.FlagSet) runFunc {
 	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
 		id := inv.args[0]
-		if err := db.RetireTokenKey(ctx, id, time.Now()); err != nil {
-			if errors.Is(err, storage.ErrConflict) {
-				return fmt.Errorf("%s is the primary token key: rotate first, then retire it", id)
+		if err := adminService(db).RetireTokenKey(ctx, cliAdmin(), id); err != nil {
+			if errors.Is(err, admin.ErrNotFound) {
+				return fmt.Errorf("no token key %q", id)
 			}
-			return notFound("token key", id, err)
-		}
-		if err := auditCLI(ctx, db, "key.retire", "", "key="+id); err != nil {
-			return err
+			return cliAdminErr(err)
 		}
 		printf(inv.stdout, "token key %s retired; its tokens are refused once nodes reload (within %v)\n", id, keyReloadInterval)
 		return nil

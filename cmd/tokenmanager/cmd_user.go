@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tokenmanager/tokenmanager/admin"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -20,7 +21,7 @@ import (
 
 var userCommand = &command{
 	name:  "user",
-	short: "manage users: add, passwd, disable, enable, promote, demote, list",
+	short: "manage users: add, passwd, disable, enable, promote, demote, list, delete",
 	long: `Names: 1 to 64 printable characters, no ':' and no space at either end; matched exactly, and a name differing
 only by case from an existing one is refused. Passwords: at least 8 characters.
 
@@ -38,6 +39,8 @@ examples:
 		{name: "promote", args: "NAME", nargs: 1, setup: userSetAdmin, short: "make NAME an administrator (admin API, /admin/v1)"},
 		{name: "demote", args: "NAME", nargs: 1, setup: userSetAdmin, short: "take that away"},
 		{name: "list", setup: userList, short: "list users"},
+		{name: "delete", args: "NAME --yes", nargs: 1, setup: userDelete,
+			short: "remove a user with their tokens, sessions, PowerAuth devices and admin API tokens (not a vendor)"},
 	},
 }
 
@@ -52,8 +55,9 @@ func (f *passwordFlags) register(fs *flag.FlagSet) {
 		"authenticate with WS-Security PasswordDigest, which needs it; without it the sealed copy is removed")
 }
 
-// read reads the password from standard input and returns its hash and, with --wsse-digest, its sealed copy.
-func (f *passwordFlags) read(ctx context.Context, inv *invocation, db openDB, name string) (hash string, sealed []byte, err error) {
+// read reads the password from standard input and returns it and, with --wsse-digest, its sealed copy; the core
+// (package admin) checks and hashes it.
+func (f *passwordFlags) read(ctx context.Context, inv *invocation, db openDB, name string) (pw string, sealed []byte, err error) {
 	if !f.stdin {
 		return "", nil, errors.New("give the password on standard input with --password-stdin")
 	}
@@ -61,14 +65,11 @@ func (f *passwordFlags) read(ctx context.Context, inv *invocation, db openDB, na
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", nil, err
 	}
-	pw := strings.TrimRight(line, "\r\n")
+	pw = strings.TrimRight(line, "\r\n")
 	if pw == "" {
 		return "", nil, errors.New("empty password")
 	}
 	if err := auth.CheckPassword(pw); err != nil {
-		return "", nil, err
-	}
-	if hash, err = auth.HashPassword(pw, auth.DefaultParams); err != nil {
 		return "", nil, err
 	}
 	if f.wsseDigest {
@@ -78,34 +79,24 @@ func (f *passwordFlags) read(ctx context.Context, inv *invocation, db openDB, na
 		}
 		sealed = auth.SealPassword(keys.NewSealer(master), name, pw)
 	}
-	return hash, sealed, nil
+	return pw, sealed, nil
 }
 
 func userAdd(fs *flag.FlagSet) runFunc {
 	var pf passwordFlags
 	pf.register(fs)
-	admin := fs.Bool("admin", false, "make the user an administrator")
+	isAdmin := fs.Bool("admin", false, "make the user an administrator")
 	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
 		name := inv.args[0]
 		if err := auth.CheckUserName(name); err != nil {
 			return err
 		}
-		hash, sealed, err := pf.read(ctx, inv, db, name)
+		pw, sealed, err := pf.read(ctx, inv, db, name)
 		if err != nil {
 			return err
 		}
-		now := time.Now()
-		err = auth.CreateUser(ctx, db, storage.User{Name: name, PasswordHash: hash, DigestSecret: sealed, Admin: *admin, CreatedAt: now, UpdatedAt: now})
-		if errors.Is(err, storage.ErrConflict) {
-			if _, gerr := db.GetUser(ctx, name); gerr == nil {
-				return fmt.Errorf("user %q already exists", name)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		if err := auditCLI(ctx, db, "user.add", name, fmt.Sprintf("admin=%v", *admin)); err != nil {
-			return err
+		if _, err := adminService(db).CreateUser(ctx, cliAdmin(), admin.UserSpec{Name: name, Password: pw, DigestSecret: sealed, Admin: *isAdmin}); err != nil {
+			return cliAdminErr(err)
 		}
 		printf(inv.stdout, "created user %s\n", name)
 		return nil
@@ -117,24 +108,13 @@ func userPasswd(fs *flag.FlagSet) runFunc {
 	pf.register(fs)
 	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
 		name := inv.args[0]
-		hash, sealed, err := pf.read(ctx, inv, db, name)
+		pw, sealed, err := pf.read(ctx, inv, db, name)
 		if err != nil {
 			return err
 		}
-		now := time.Now()
-		err = db.UpdateUser(ctx, name, func(u *storage.User) error {
-			u.PasswordHash, u.DigestSecret, u.UpdatedAt = hash, sealed, now
-			return nil
-		})
+		ended, err := adminService(db).SetPassword(ctx, cliAdmin(), name, pw, sealed)
 		if err != nil {
 			return userErr(name, err)
-		}
-		ended, err := db.EndUserSessions(ctx, name, now)
-		if err != nil {
-			return fmt.Errorf("password changed, but ending the old sessions failed: %w", err)
-		}
-		if err := auditCLI(ctx, db, "user.passwd", name, fmt.Sprintf("sessions_ended=%d", ended)); err != nil {
-			return err
 		}
 		printf(inv.stdout, "password of %s changed; %d session(s) ended\n", name, ended)
 		if name == "admin" {
@@ -152,24 +132,14 @@ func userPasswd(fs *flag.FlagSet) runFunc {
 func userSetState(fs *flag.FlagSet) runFunc {
 	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
 		name, disable := inv.args[0], inv.path == "user disable"
-		err := db.UpdateUser(ctx, name, func(u *storage.User) error {
-			u.Disabled, u.UpdatedAt = disable, time.Now()
-			return nil
-		})
-		if err != nil {
+		if _, err := adminService(db).UpdateUser(ctx, cliAdmin(), name, admin.UserChange{Disabled: &disable}, nil); err != nil {
 			return userErr(name, err)
 		}
 		if !disable {
-			if err := auditCLI(ctx, db, "user.enable", name, ""); err != nil {
-				return err
-			}
 			printf(inv.stdout, "user %s enabled\n", name)
 			return nil
 		}
 		// The store revoked every token and ended every session of the user in the same transaction.
-		if err := auditCLI(ctx, db, "user.disable", name, ""); err != nil {
-			return err
-		}
 		printf(inv.stdout, "user %s disabled; every token and session of theirs has ended for good\n", name)
 		return nil
 	})
@@ -179,17 +149,27 @@ func userSetState(fs *flag.FlagSet) runFunc {
 func userSetAdmin(fs *flag.FlagSet) runFunc {
 	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
 		name, verb := inv.args[0], strings.TrimPrefix(inv.path, "user ")
-		err := db.UpdateUser(ctx, name, func(u *storage.User) error {
-			u.Admin, u.UpdatedAt = verb == "promote", time.Now()
-			return nil
-		})
-		if err != nil {
+		promote := verb == "promote"
+		if _, err := adminService(db).UpdateUser(ctx, cliAdmin(), name, admin.UserChange{Admin: &promote}, nil); err != nil {
 			return userErr(name, err)
 		}
-		if err := auditCLI(ctx, db, "user."+verb, name, ""); err != nil {
-			return err
-		}
 		printf(inv.stdout, "user %s %sd\n", name, verb)
+		return nil
+	})
+}
+
+// userDelete removes a user with everything that is theirs alone.
+func userDelete(fs *flag.FlagSet) runFunc {
+	yes := fs.Bool("yes", false, "yes, remove the user with their tokens, sessions, PowerAuth devices and admin API tokens")
+	return withStore(fs, func(ctx context.Context, inv *invocation, db openDB) error {
+		name := inv.args[0]
+		if !*yes {
+			return errors.New("deleting a user removes their tokens, sessions, PowerAuth devices and admin API tokens for good; give --yes")
+		}
+		if err := adminService(db).DeleteUser(ctx, cliAdmin(), name); err != nil {
+			return userErr(name, err)
+		}
+		printf(inv.stdout, "user %s deleted\n", name)
 		return nil
 	})
 }
@@ -214,8 +194,11 @@ func userList(fs *flag.FlagSet) runFunc {
 }
 
 func userErr(name string, err error) error {
-	if errors.Is(err, storage.ErrNotFound) {
+	switch {
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, admin.ErrNotFound):
 		return fmt.Errorf("no user %q", name)
+	case errors.Is(err, admin.ErrInUse):
+		return fmt.Errorf("user %q is a vendor, a licensing customer's account or holds app authorizations: remove those first", name)
 	}
-	return err
+	return cliAdminErr(err)
 }

@@ -111,7 +111,7 @@ func TestCommandLineMistakes(t *testing.T) {
 		{[]string{"product", "add", "-h", "--pem"}, ""}, // help wins
 		{[]string{}, "no command given; see 'tokenmanager -h'"},
 		{[]string{"frob"}, "unknown command 'frob'; see 'tokenmanager -h'"},
-		{[]string{"user"}, "'user' needs a command: add, passwd, disable, enable, promote, demote, list; see 'tokenmanager user -h'"},
+		{[]string{"user"}, "'user' needs a command: add, passwd, disable, enable, promote, demote, list, delete; see 'tokenmanager user -h'"},
 		{[]string{"user", "frob"}, "unknown command 'user frob'; see 'tokenmanager user -h'"},
 		{[]string{"help", "user", "frob"}, "unknown command 'user frob'; see 'tokenmanager user -h'"},
 		{[]string{"user", "add"}, "'user add' takes 1 argument(s), got 0; see 'tokenmanager user add -h'"},

@@ -45,6 +45,8 @@ var root = &command{
 		oauthKeyCommand,
 		// Resellers and license templates.
 		resellerCommand, templateCommand,
+		adminTokenCommand, // management API
+
 	},
 }
 

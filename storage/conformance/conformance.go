@@ -96,6 +96,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"WSSENonces", testWSSENonces},
 		// JWT access tokens' signing keys.
 		{"OAuthKeys", testOAuthKeys},
+		// management API
+		{"AdminTokens", testAdminTokens},
+		{"DeleteUser", testDeleteUser},
+		{"DeleteProduct", testDeleteProduct},
 	}
 	tests = append(tests, dataObjectTests...)
 	for _, tc := range tests {

@@ -60,6 +60,8 @@ var Tables = []Table{
 	{Name: "wsse_nonces", Live: `expires_at >= ?`},
 	// JWT access tokens' signing keys, sealed: they open only with the same server key, which the copy checks.
 	{Name: "oauth_keys"},
+	// management API
+	{Name: "admin_tokens"},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/tokenmanager/tokenmanager/admin"
 	"io"
 	"log/slog"
 	"net/http"
@@ -47,10 +48,11 @@ func (c *Clock) Add(d time.Duration) {
 
 // Stack is a real server on loopback over a real SQLite file.
 type Stack struct {
-	URL   string
-	Store storage.Store
-	Clock *Clock
-	Audit *audit.Recorder
+	Server *server.Server
+	URL    string
+	Store  storage.Store
+	Clock  *Clock
+	Audit  *audit.Recorder
 }
 
 // Setup is what options may change before the server starts.
@@ -122,11 +124,13 @@ func NewStack(t testing.TB, opts ...Option) *Stack {
 	rec := audit.New(store, audit.Options{Now: clk.Now})
 	t.Cleanup(rec.Close)
 	deps.Audit = rec
+	deps.Manage.Admin = admin.New(store, func(_ context.Context, e storage.AuditEvent) error { rec.Record(e); return nil }, clk.Now)
 	st := &Stack{Store: store, Clock: clk, Audit: rec}
 	for _, w := range su.Wire {
 		w(st, &deps)
 	}
-	ts := httptest.NewServer(server.New(su.Server, deps))
+	st.Server = server.New(su.Server, deps)
+	ts := httptest.NewServer(checkOpenAPI(t, st.Server))
 	t.Cleanup(ts.Close)
 	st.URL = ts.URL
 	return st

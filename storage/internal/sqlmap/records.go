@@ -116,6 +116,9 @@ func (d *Dialect) ListAudit(f storage.AuditFilter) (query string, args []any, ok
 			w.Add("action = ?", f.Action)
 		}
 	}
+	if f.BeforeID > 0 {
+		w.Add("(at < ? OR (at = ? AND id < ?))", d.TimeArg(f.BeforeAt), d.TimeArg(f.BeforeAt), f.BeforeID)
+	}
 	q := `SELECT ` + AuditColumns + ` FROM audit_events` + w.String() + ` ORDER BY at DESC, id DESC LIMIT ` + w.Next(LimitOf(f.Limit))
 	return q, w.Args, !w.None
 }

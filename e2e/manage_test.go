@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestManagementAPIExample runs the Management API section's curl session from README.md, as it stands,
+// against a real server: the admin API token made by the CLI, a create, an edit with If-Match (and the stale
+// edit refused with 412), paging to the end, a vendor and a product. Then the CLI lists and revokes the token,
+// and the server refuses it.
+func TestManagementAPIExample(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl")
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "<!-- management-api-example -->\n```sh\n")
+	if !ok {
+		t.Fatal("README.md has no management API example")
+	}
+	script, _, _ := strings.Cut(block, "```")
+	srv := startServer(t)
+	// `tokenmanager` on PATH, finding the server's data directory through the environment.
+	bin := t.TempDir()
+	if err := os.Symlink(serverBin, filepath.Join(bin, "tokenmanager")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", script)
+	cmd.Env = childEnv(append(srv.Env, "PATH="+bin+":"+os.Getenv("PATH"), "TM="+srv.URL, "TOKENMANAGER_DATA_DIR="+srv.DataDir)...)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("the README example: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), stderr.String())
+	}
+	got := out.String()
+	for _, want := range []string{`"role":"operator"`, `"name":"alice","admin":false`, `"name":"alice","admin":true`, "\n412\n",
+		`"items":[{"name":"admin"`, `"name":"Photo Editor"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the example's output lacks %s:\n%s", want, got)
+		}
+	}
+	if pages := strings.Count(got, `"items":[`); pages != 2 { // admin, then alice: one user a page
+		t.Errorf("%d pages of users, want 2:\n%s", pages, got)
+	}
+
+	list := srv.mustCLI(t, "", "admintoken", "list", "--user", "admin")
+	fields := strings.Fields(strings.Split(strings.TrimSpace(list), "\n")[1])
+	if len(fields) < 6 || fields[1] != "admin" || fields[2] != "ci" || fields[5] != "live" {
+		t.Fatalf("admintoken list:\n%s", list)
+	}
+	// Token key rotation over the API, on the server's own ring; the CLI lists the new primary key.
+	rw := strings.TrimSpace(srv.mustCLI(t, "", "admintoken", "create", "admin", "--ttl", "1h"))
+	req, _ := http.NewRequest("POST", srv.URL+"/admin/v1/token-keys", nil)
+	req.Header.Set("Authorization", "Bearer "+rw)
+	resp, err := httpClient.Do(req)
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("rotate over the API: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if keys := srv.mustCLI(t, "", "tokenkey", "list"); !strings.Contains(strings.Join(strings.Fields(keys), " "), "original verify") || strings.Count(keys, "primary") != 1 {
+		t.Fatalf("token keys after a rotation over the API:\n%s", keys)
+	}
+	tok := strings.TrimSpace(srv.mustCLI(t, "", "admintoken", "create", "admin", "--read-only"))
+	if r := get(t, srv.URL+"/admin/v1/me", "", "", tok, nil); r.Status != 200 || !strings.Contains(string(r.Body), `"read_only":true`) {
+		t.Fatalf("a read-only token: %s", r)
+	}
+	id := strings.Fields(strings.Split(strings.TrimSpace(srv.mustCLI(t, "", "admintoken", "list")), "\n")[1])[0]
+	srv.mustCLI(t, "", "admintoken", "revoke", id)
+	if r := get(t, srv.URL+"/admin/v1/me", "", "", tok, nil); r.Status != 401 {
+		t.Fatalf("a revoked token: %s", r)
+	}
+	// The CLI's delete goes through the same core: alice is a vendor now, so refused.
+	if _, err := srv.cli(t, "", "user", "delete", "alice", "--yes"); err == nil || !strings.Contains(err.Error(), "is a vendor") {
+		t.Fatalf("user delete of a vendor: %v", err)
+	}
+	if out := srv.mustCLI(t, "", "product", "delete", "1"); !strings.Contains(out, "product 1 deleted with 0 key(s)") {
+		t.Fatalf("product delete: %q", out)
+	}
+}

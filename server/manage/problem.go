@@ -1,0 +1,117 @@
+package manage
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Problem details (RFC 9457): every error of /admin/v1 is an application/problem+json document. type is a
+// URI naming the kind of problem (relative to this API, documented in the OpenAPI document); title is the
+// same for every problem of that kind, detail says what went wrong this time.
+type problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// problemTypes are the kinds of problem, by status: one kind per status keeps clients simple.
+var problemTypes = map[int][2]string{
+	http.StatusBadRequest:            {"bad-request", "The request is malformed or a value is invalid"},
+	http.StatusUnauthorized:          {"unauthenticated", "Authentication is required"},
+	http.StatusForbidden:             {"forbidden", "The account or token may not do this"},
+	http.StatusNotFound:              {"not-found", "No such resource"},
+	http.StatusMethodNotAllowed:      {"method-not-allowed", "The resource does not allow this method"},
+	http.StatusConflict:              {"conflict", "The change conflicts with the resource's state"},
+	http.StatusPreconditionFailed:    {"precondition-failed", "The resource changed since it was read"},
+	http.StatusPreconditionRequired:  {"precondition-required", "An If-Match header is required"},
+	http.StatusRequestEntityTooLarge: {"too-large", "The request body is too large"},
+	http.StatusUnsupportedMediaType:  {"unsupported-media-type", "The request body must be JSON"},
+	http.StatusTooManyRequests:       {"too-many-requests", "Too many failed sign-ins; retry later"},
+	http.StatusInternalServerError:   {"internal", "Internal server error"},
+	http.StatusServiceUnavailable:    {"unavailable", "Service temporarily unavailable; retry later"},
+}
+
+// ProblemTypeBase prefixes every problem type URI.
+const ProblemTypeBase = "/admin/v1/problems/"
+
+// Problem writes an RFC 9457 problem document with status and detail.
+func Problem(w http.ResponseWriter, status int, detail string) {
+	t, ok := problemTypes[status]
+	if !ok {
+		t = [2]string{"about:blank", http.StatusText(status)}
+	} else {
+		t[0] = ProblemTypeBase + t[0]
+	}
+	body, _ := json.Marshal(problem{Type: t[0], Title: t[1], Status: status, Detail: detail})
+	body = append(body, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// writeJSON writes v as a JSON body of a status answer that no cache may keep.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		panic("manage: JSON: " + err.Error()) // our own response types always marshal
+	}
+	body = append(body, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// errBadBody is readJSON's refusal, with what was wrong.
+type errBadBody struct {
+	status int
+	msg    string
+}
+
+func (e errBadBody) Error() string { return e.msg }
+
+// readJSON decodes a bounded JSON object body into v, refusing unknown fields (a misspelt field should not
+// be silently ignored) and trailing data. The caller answers the error with badBody.
+func (a *API) readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, _ := strings.Cut(ct, ";")
+		if mt = strings.TrimSpace(strings.ToLower(mt)); mt != "application/json" {
+			return errBadBody{http.StatusUnsupportedMediaType, "send the body as application/json"}
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, a.env.MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errBadBody{http.StatusRequestEntityTooLarge, "the body is larger than " + strconv.FormatInt(tooBig.Limit, 10) + " bytes"}
+		}
+		if errors.Is(err, io.EOF) {
+			return errBadBody{http.StatusBadRequest, "a JSON object body is required"}
+		}
+		return errBadBody{http.StatusBadRequest, "body: " + err.Error()}
+	}
+	if dec.More() {
+		return errBadBody{http.StatusBadRequest, "body: one JSON object only"}
+	}
+	return nil
+}
+
+func badBody(w http.ResponseWriter, err error) {
+	var b errBadBody
+	if errors.As(err, &b) {
+		Problem(w, b.status, b.msg)
+		return
+	}
+	Problem(w, http.StatusBadRequest, err.Error())
+}

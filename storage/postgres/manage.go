@@ -1,0 +1,127 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/storage/internal/sqlmap"
+)
+
+var (
+	adminTokenStmt = dialect.AdminTokenStatements()
+	removalStmt    = dialect.RemovalStatements()
+)
+
+func (s *Store) CreateAdminToken(ctx context.Context, t storage.AdminToken) error {
+	if !storable(t.Name) || !storable(t.User) || !storable(t.Vendor) {
+		return fmt.Errorf("%w: not storable", storage.ErrNotFound)
+	}
+	_, err := s.pool.Exec(ctx, adminTokenStmt.Insert, t.ID, t.User, t.Name, t.SecretHash, t.ReadOnly, t.Vendor,
+		ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.LastUsedAt), ts(t.RevokedAt))
+	return mapRefErr(err)
+}
+
+func (s *Store) GetAdminToken(ctx context.Context, id string) (storage.AdminToken, error) {
+	if !storable(id) {
+		return storage.AdminToken{}, storage.ErrNotFound
+	}
+	return dialect.ScanAdminToken(s.pool.QueryRow(ctx, adminTokenStmt.Select, id))
+}
+
+func (s *Store) ListAdminTokens(ctx context.Context, user string, limit int) ([]storage.AdminToken, error) {
+	if user == "" {
+		return queryAll(ctx, s.pool, adminTokenStmt.List, []any{sqlmap.LimitOf(limit)}, dialect.ScanAdminToken)
+	}
+	if !storable(user) {
+		return nil, nil
+	}
+	return queryAll(ctx, s.pool, adminTokenStmt.ListUser, []any{user, sqlmap.LimitOf(limit)}, dialect.ScanAdminToken)
+}
+
+func (s *Store) RevokeAdminToken(ctx context.Context, id string, at time.Time) error {
+	if !storable(id) {
+		return storage.ErrNotFound
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM admin_tokens WHERE id = $1 FOR UPDATE`, id).Scan(new(int)); err != nil {
+			return mapErr(err)
+		}
+		_, err := tx.Exec(ctx, adminTokenStmt.Revoke, ts(at), id)
+		return mapErr(err)
+	})
+}
+
+func (s *Store) TouchAdminToken(ctx context.Context, id string, at time.Time, minInterval time.Duration) error {
+	if !storable(id) {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, adminTokenStmt.Touch, ts(at), id, ts(at.Add(-minInterval)))
+	return mapErr(err)
+}
+
+func (s *Store) DeleteUser(ctx context.Context, name string, at time.Time) (err error) {
+	if !storable(name) {
+		return storage.ErrNotFound
+	}
+	defer func() { s.onChange.Run(ctx, err) }()
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE name = $1 FOR UPDATE`, name).Scan(new(int)); err != nil {
+			return mapErr(err)
+		}
+		var inUse bool
+		if err := tx.QueryRow(ctx, removalStmt.UserInUse, name, name, name, name).Scan(&inUse); err != nil {
+			return mapErr(err)
+		}
+		if inUse {
+			return fmt.Errorf("%w: user %q is a vendor, a customer's account or holds app authorizations", storage.ErrInUse, name)
+		}
+		for _, q := range []string{removalStmt.RevokeUserTokens, removalStmt.EndUserSessions} {
+			if _, err := tx.Exec(ctx, q, ts(at), name); err != nil {
+				return mapErr(err)
+			}
+		}
+		for _, q := range []string{removalStmt.DeleteUserTokens, removalStmt.DeleteUserSessions, removalStmt.DeleteUserPATokens,
+			removalStmt.DeleteUserActivations, removalStmt.DeleteUserAdminTokens, removalStmt.DeleteUser} {
+			if _, err := tx.Exec(ctx, q, name); err != nil {
+				return inUseErr(err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) DeleteProduct(ctx context.Context, id int64, force bool) (storage.ProductRemoval, error) {
+	var r storage.ProductRemoval
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		r = storage.ProductRemoval{}
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM license_products WHERE id = $1 FOR UPDATE`, id).Scan(new(int)); err != nil {
+			return mapErr(err)
+		}
+		if err := tx.QueryRow(ctx, removalStmt.ProductUse, id, id, id).Scan(&r.Keys, &r.Activations, &r.SKUs); err != nil {
+			return mapErr(err)
+		}
+		if !force && r.Keys+r.SKUs > 0 {
+			return fmt.Errorf("%w: product %d has %d license key(s) and %d WooCommerce SKU(s)", storage.ErrInUse, id, r.Keys, r.SKUs)
+		}
+		for _, q := range []string{removalStmt.DeleteProductSKUs, removalStmt.DeleteProductKeys, removalStmt.DeleteProduct} {
+			if _, err := tx.Exec(ctx, q, id); err != nil {
+				return inUseErr(err)
+			}
+		}
+		return nil
+	})
+	return r, err
+}
+
+// inUseErr maps a foreign-key violation, a record this store does not know to remove referring to the one
+// being removed, to ErrInUse.
+func inUseErr(err error) error {
+	if pgCode(err) == codeForeignKeyViolation {
+		return fmt.Errorf("%w: %v", storage.ErrInUse, err)
+	}
+	return mapErr(err)
+}
