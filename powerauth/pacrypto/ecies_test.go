@@ -16,9 +16,9 @@ type eciesVectorFile struct {
 	Data                                                                             []struct {
 		Scope, SharedInfo1, PlainRequest, PlainResponse, EnvelopeKey string
 		Request                                                      struct {
-			TemporaryKeyID                                 string `json:"temporaryKeyId"`
+			TemporaryKeyID                                string `json:"temporaryKeyId"`
 			EphemeralPublicKey, EncryptedData, MAC, Nonce string
-			Timestamp                                      int64
+			Timestamp                                     int64
 		}
 		Response struct {
 			EncryptedData, MAC, Nonce string
