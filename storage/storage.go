@@ -287,6 +287,7 @@ type Store interface {
 	ServerKeys
 	APIClients
 	PowerAuth
+	PowerAuthProtocol
 	Licensing
 	WooCommerce
 	AppAuthorizations

@@ -86,6 +86,10 @@ func sealedValues(ctx context.Context, tx pgx.Tx) ([]storage.SealedValue, error)
 		{storage.SealedDigestPassword, `SELECT name, '', digest_secret FROM users WHERE digest_secret IS NOT NULL ORDER BY name FOR UPDATE`},
 		{storage.SealedSigningKey, `SELECT id::text, '', sealed_private_key FROM license_products ORDER BY id FOR UPDATE`},
 		{storage.SealedPowerAuthSecret, `SELECT id, activation_id, sealed_secret FROM powerauth_tokens ORDER BY id FOR UPDATE`},
+		// The PowerAuth protocol's secrets: application secrets with master keys, activation keys, temporary keys.
+		{storage.SealedPowerAuthApp, `SELECT id, '', sealed FROM powerauth_apps ORDER BY id FOR UPDATE`},
+		{storage.SealedPowerAuthActivation, `SELECT activation_id, '', sealed FROM powerauth_activation_keys ORDER BY activation_id FOR UPDATE`},
+		{storage.SealedPowerAuthTempKey, `SELECT id, '', sealed FROM powerauth_temp_keys ORDER BY id FOR UPDATE`},
 	}
 	for _, q := range queries {
 		rows, err := tx.Query(ctx, q.q)
@@ -137,6 +141,12 @@ func storeSealed(ctx context.Context, tx pgx.Tx, v storage.SealedValue, sealed [
 		return mapErr(err)
 	case storage.SealedPowerAuthSecret:
 		q = `UPDATE powerauth_tokens SET sealed_secret = $1 WHERE id = $2`
+	case storage.SealedPowerAuthApp:
+		q = `UPDATE powerauth_apps SET sealed = $1 WHERE id = $2`
+	case storage.SealedPowerAuthActivation:
+		q = `UPDATE powerauth_activation_keys SET sealed = $1 WHERE activation_id = $2`
+	case storage.SealedPowerAuthTempKey:
+		q = `UPDATE powerauth_temp_keys SET sealed = $1 WHERE id = $2`
 	default:
 		return fmt.Errorf("postgres: no sealed values of kind %q", v.Kind)
 	}
