@@ -528,21 +528,7 @@ func (s *Service) VerifySignature(ctx context.Context, r SignedRequest) (Signed,
 			return Signed{}, fmt.Errorf("%w: %s", ErrSignatureType, typ)
 		}
 	}
-	app, err := s.appByKey(ctx, h.AppKey)
-	if errors.Is(err, ErrNoApp) {
-		return Signed{}, fmt.Errorf("%w: unknown application key", ErrSignature)
-	}
-	if err != nil {
-		return Signed{}, err
-	}
-	k, err := s.store.GetPowerAuthKeys(ctx, h.ActivationID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && (k.Sealed == nil || k.AppID != app.ID)) {
-		return Signed{}, fmt.Errorf("%w: no such activation of this application", ErrSignature)
-	}
-	if err != nil {
-		return Signed{}, err
-	}
-	keys, err := s.openKeys(k)
+	app, keys, err := s.signerKeys(ctx, h)
 	if err != nil {
 		return Signed{}, err
 	}
@@ -580,6 +566,26 @@ func (s *Service) VerifySignature(ctx context.Context, r SignedRequest) (Signed,
 	return out, nil
 }
 
+// signerKeys loads the application and the keys of the activation a signature header names.
+func (s *Service) signerKeys(ctx context.Context, h SignatureHeader) (App, activationKeys, error) {
+	app, err := s.appByKey(ctx, h.AppKey)
+	if errors.Is(err, ErrNoApp) {
+		return App{}, activationKeys{}, fmt.Errorf("%w: unknown application key", ErrSignature)
+	}
+	if err != nil {
+		return App{}, activationKeys{}, err
+	}
+	k, err := s.store.GetPowerAuthKeys(ctx, h.ActivationID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && (k.Sealed == nil || k.AppID != app.ID)) {
+		return App{}, activationKeys{}, fmt.Errorf("%w: no such activation of this application", ErrSignature)
+	}
+	if err != nil {
+		return App{}, activationKeys{}, err
+	}
+	keys, err := s.openKeys(k)
+	return app, keys, err
+}
+
 // tokenCreateTypes are the factor combinations /pa/v3/token/create accepts (restful-integration's controller).
 var tokenCreateTypes = []pacrypto.SignatureType{pacrypto.Possession, pacrypto.PossessionKnowledge, pacrypto.PossessionBiometry,
 	pacrypto.PossessionKnowledgeBiometry}
@@ -595,12 +601,22 @@ func (s *Service) CreateTokenSigned(ctx context.Context, header string, body []b
 	if err := limitedJSON(body, &w); err != nil {
 		return EncryptedResponse{}, IssuedToken{}, Signed{}, fmt.Errorf("%w: body: %v", ErrEncryption, err)
 	}
-	signed, err := s.VerifySignature(ctx, SignedRequest{Header: header, Method: "POST", URIID: "/pa/token/create", Body: body,
-		Allowed: tokenCreateTypes})
+	// The payload is opened first: a replayed, stale or tampered one is refused before the signature is
+	// checked, so it neither moves the counter nor counts as a failed attempt.
+	h, err := ParseSignatureHeader(header)
+	if err != nil {
+		return EncryptedResponse{}, IssuedToken{}, Signed{}, fmt.Errorf("%w: %v", ErrSignature, err)
+	}
+	app, keys, err := s.signerKeys(ctx, h)
 	if err != nil {
 		return EncryptedResponse{}, IssuedToken{}, Signed{}, err
 	}
-	env, _, err := s.decrypt(ctx, signed.App, &signed.keys, signed.Version, pacrypto.SharedInfoTokenCreate, w)
+	env, _, err := s.decrypt(ctx, app, &keys, h.Version, pacrypto.SharedInfoTokenCreate, w)
+	if err != nil {
+		return EncryptedResponse{}, IssuedToken{}, Signed{}, err
+	}
+	signed, err := s.VerifySignature(ctx, SignedRequest{Header: header, Method: "POST", URIID: "/pa/token/create", Body: body,
+		Allowed: tokenCreateTypes})
 	if err != nil {
 		return EncryptedResponse{}, IssuedToken{}, Signed{}, err
 	}
