@@ -16,7 +16,7 @@ import (
 
 // pclient is a device of the mobile SDK, speaking to the service directly.
 type pclient struct {
-	t       *testing.T
+	t       testing.TB
 	f       *fixture
 	app     App
 	version string
@@ -31,7 +31,7 @@ type pclient struct {
 	}
 }
 
-func newClient(t *testing.T, f *fixture, appID, version string) *pclient {
+func newClient(t testing.TB, f *fixture, appID, version string) *pclient {
 	t.Helper()
 	app, err := f.svc.App(context.Background(), appID)
 	if errors.Is(err, ErrNoApp) {
@@ -167,7 +167,7 @@ func (c *pclient) createToken(typ pacrypto.SignatureType, keys pacrypto.Keys, ts
 	return tok.TokenID, nil
 }
 
-func (f *fixture) initActivation(t *testing.T, app, user, otp string) PendingActivation {
+func (f *fixture) initActivation(t testing.TB, app, user, otp string) PendingActivation {
 	t.Helper()
 	p, err := f.svc.InitActivation(context.Background(), app, user, otp)
 	if err != nil {
