@@ -35,12 +35,17 @@ type Scope struct {
 	ActivationID string // "" in application scope
 	TempKeyID    string // 3.3 only
 	TransportKey []byte // activation scope only
+
+	rawSharedInfo2 []byte // replaces the scope's SHARED_INFO_2 base: the generic ECIES of the published 3.1 vectors
 }
 
 func (s Scope) v32() bool { return s.Version == "3.2" || s.Version == "3.3" }
 
 // sharedInfo2Base: SHA256(secret) in application scope, HMAC(KEY_TRANSPORT, secret) in activation scope.
 func (s Scope) sharedInfo2Base() []byte {
+	if s.rawSharedInfo2 != nil {
+		return s.rawSharedInfo2
+	}
 	if s.TransportKey != nil {
 		return HMAC(s.TransportKey, []byte(s.AppSecret))
 	}
@@ -98,11 +103,10 @@ type Envelope struct {
 }
 
 func newEnvelope(sc Scope, sh1 string, z, eph []byte) *Envelope {
-	var info []byte
+	// KDF info: SHARED_INFO_1 ‖ KEY_EPH_PUB, prefixed with the version since 3.2 (the 3.1 vectors fix the order).
+	info := append(append([]byte(nil), sh1...), eph...)
 	if sc.v32() {
-		info = append(append([]byte(sc.Version), sh1...), eph...)
-	} else {
-		info = []byte(sh1)
+		info = append([]byte(sc.Version), info...)
 	}
 	k := X963KDF(z, info, 48)
 	return &Envelope{scope: sc, sh1: sh1, encKey: k[:16], macKey: k[16:32], ivKey: k[32:], ephemeral: eph, Key: k}

@@ -120,3 +120,39 @@ func TestECIESRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// The 3.1 vectors (request nonce, response under the request's IV, no timestamps or associated data).
+func TestECIESVectors31(t *testing.T) {
+	raw, err := os.ReadFile("testdata/ecies-v31.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		PrivateKey string
+		Data       []struct {
+			Request, Response, SharedInfo1, SharedInfo2, Eph, MAC, Encrypted, Nonce, ResponseMAC, ResponseEncrypted string
+		}
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	priv, err := ParsePrivateKey(b64(t, f.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range f.Data {
+		sc := Scope{Version: "3.1", rawSharedInfo2: append([]byte{}, b64(t, v.SharedInfo2)...)}
+		env, plain, err := DecryptRequest(priv, sc, string(b64(t, v.SharedInfo1)), Payload{EphemeralKey: b64(t, v.Eph),
+			EncryptedData: b64(t, v.Encrypted), MAC: b64(t, v.MAC), Nonce: b64(t, v.Nonce)})
+		if err != nil {
+			t.Fatalf("vector %d: %v", i, err)
+		}
+		if !bytes.Equal(plain, b64(t, v.Request)) {
+			t.Errorf("vector %d: request %q", i, plain)
+		}
+		r := env.EncryptResponse(b64(t, v.Response), 0)
+		if !bytes.Equal(r.EncryptedData, b64(t, v.ResponseEncrypted)) || !bytes.Equal(r.MAC, b64(t, v.ResponseMAC)) {
+			t.Errorf("vector %d: response differs", i)
+		}
+	}
+}
