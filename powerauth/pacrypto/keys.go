@@ -24,7 +24,11 @@ func ParsePublicKey(b []byte) (*ecdh.PublicKey, error) {
 		if x == nil {
 			return nil, ErrBadKey
 		}
-		b = elliptic.Marshal(elliptic.P256(), x, y) //nolint:staticcheck // the only stdlib way to decompress
+		u := make([]byte, 65)
+		u[0] = 4
+		x.FillBytes(u[1:33])
+		y.FillBytes(u[33:])
+		b = u
 	default:
 		return nil, ErrBadKey
 	}
@@ -64,16 +68,19 @@ func GenerateKey() *ecdh.PrivateKey {
 
 // ecdsaKey converts an ECDH private key for signing.
 func ecdsaKey(k *ecdh.PrivateKey) *ecdsa.PrivateKey {
-	pub := k.PublicKey().Bytes()
-	return &ecdsa.PrivateKey{
-		PublicKey: ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(pub[1:33]), Y: new(big.Int).SetBytes(pub[33:])},
-		D:         new(big.Int).SetBytes(k.Bytes()),
+	p, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), k.Bytes())
+	if err != nil {
+		panic(err) // an ECDH P-256 key is always a valid scalar
 	}
+	return p
 }
 
 func ecdsaPublic(k *ecdh.PublicKey) *ecdsa.PublicKey {
-	pub := k.Bytes()
-	return &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(pub[1:33]), Y: new(big.Int).SetBytes(pub[33:])}
+	p, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), k.Bytes())
+	if err != nil {
+		panic(err)
+	}
+	return p
 }
 
 // SignDER is ECDSA.sign (SHA256withECDSA) with the DER signature Java produces; used for the activation code
