@@ -56,14 +56,29 @@ type Config struct {
 	// MaxFutureV32 is the tighter bound for 3.2 and 3.3, whose clients synchronize their clock with the server
 	// (requestExpirationInMilliseconds: 60 s). The smaller of it and MaxFuture applies.
 	MaxFutureV32 time.Duration
+
+	// The PowerAuth protocol (activation with a code, signatures, ECIES):
+	// CodeLifetime is how long an activation code can be used (default 1 h).
+	CodeLifetime time.Duration
+	// MaxFailedAttempts blocks an activation after this many failed signatures in a row (PowerAuth: 5).
+	MaxFailedAttempts int
+	// LookAhead is how many counter values ahead of the server's a signature may be (PowerAuth: 20).
+	LookAhead int
+	// TempKeyLifetime is how long a temporary ECIES key (3.3) can be used (default 5 min).
+	TempKeyLifetime time.Duration
+	// ECIESWindow is how far a 3.2+ ECIES timestamp may be from our clock, either way
+	// (requestExpirationInMilliseconds: 60 s); a nonce is remembered that long past its timestamp.
+	ECIESWindow time.Duration
 }
 
 // DefaultConfig is PowerAuth server's defaults.
-var DefaultConfig = Config{MaxAge: 2 * time.Hour, MaxFuture: 30 * time.Minute, MaxFutureV32: time.Minute}
+var DefaultConfig = Config{MaxAge: 2 * time.Hour, MaxFuture: 30 * time.Minute, MaxFutureV32: time.Minute,
+	CodeLifetime: time.Hour, MaxFailedAttempts: 5, LookAhead: 20, TempKeyLifetime: 5 * time.Minute, ECIESWindow: time.Minute}
 
 // Store is the storage the service needs.
 type Store interface {
 	storage.PowerAuth
+	storage.PowerAuthProtocol
 	storage.Users
 }
 
@@ -88,6 +103,21 @@ func NewService(store Store, sealer *keys.Sealer, cfg Config, now func() time.Ti
 	}
 	if cfg.MaxFutureV32 <= 0 {
 		cfg.MaxFutureV32 = DefaultConfig.MaxFutureV32
+	}
+	if cfg.CodeLifetime <= 0 {
+		cfg.CodeLifetime = DefaultConfig.CodeLifetime
+	}
+	if cfg.MaxFailedAttempts <= 0 || cfg.MaxFailedAttempts > 255 {
+		cfg.MaxFailedAttempts = DefaultConfig.MaxFailedAttempts
+	}
+	if cfg.LookAhead <= 0 || cfg.LookAhead > 255 {
+		cfg.LookAhead = DefaultConfig.LookAhead
+	}
+	if cfg.TempKeyLifetime <= 0 {
+		cfg.TempKeyLifetime = DefaultConfig.TempKeyLifetime
+	}
+	if cfg.ECIESWindow <= 0 {
+		cfg.ECIESWindow = DefaultConfig.ECIESWindow
 	}
 	if now == nil {
 		now = time.Now
@@ -115,12 +145,17 @@ func newUUID() string {
 	return string(out)
 }
 
+// validName: at most MaxNameLen characters of valid UTF-8 without control characters.
+func validName(name string) bool {
+	return utf8.RuneCountInString(name) <= MaxNameLen && utf8.ValidString(name) && strings.IndexFunc(name, unicode.IsControl) < 0
+}
+
 // idAttempts is how often a fresh random id is tried when it collides (PowerAuth: generateTokenIdIterations).
 const idAttempts = 10
 
 // CreateActivation registers a new active device for user.
 func (s *Service) CreateActivation(ctx context.Context, user, name string) (storage.PowerAuthActivation, error) {
-	if utf8.RuneCountInString(name) > MaxNameLen || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+	if !validName(name) {
 		return storage.PowerAuthActivation{}, ErrBadName
 	}
 	now := s.now()
@@ -388,10 +423,16 @@ func (s *Service) CollectGarbage(ctx context.Context, batch int) (int, error) {
 	for {
 		n, err := s.store.DeletePowerAuthNonces(ctx, cutoff, batch)
 		total += n
-		if err != nil || n < batch {
+		if err != nil {
 			return total, err
 		}
+		if n < batch {
+			break
+		}
 	}
+	// Expired temporary ECIES keys go the same way.
+	n, err := s.CollectTempKeys(ctx, batch)
+	return total + n, err
 }
 
 // SealedSecretAD is the associated data a token's secret is sealed with, for re-sealing it under another server

@@ -26,7 +26,7 @@ func testSealer() *keys.Sealer {
 	return keys.NewSealer(keys.Derive(bytes.Repeat([]byte{7}, keys.Size), keys.PurposePowerAuthTokens))
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "pa.db"))

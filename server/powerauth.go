@@ -38,11 +38,13 @@ func (s *Server) routePowerAuth() {
 	if s.deps.PowerAuth == nil {
 		return
 	}
-	s.mux.HandleFunc("POST "+PathPowerAuthActivationCreate, s.paActivationCreate)
-	s.mux.HandleFunc("POST "+PathPowerAuthActivationStatus, s.paActivationStatus)
-	s.mux.HandleFunc("POST "+PathPowerAuthActivationRemove, s.paActivationRemove)
-	s.mux.HandleFunc("POST "+PathPowerAuthTokenCreate, s.paTokenCreate)
-	s.mux.HandleFunc("POST "+PathPowerAuthTokenRemove, s.paTokenRemove)
+	// HTTP Basic takes the simple calls; the mobile SDK's protocol everything else (powerauth_protocol.go).
+	s.mux.HandleFunc("POST "+PathPowerAuthActivationCreate, paBasicOr(s.paActivationCreate, s.paProtoActivationCreate, powerauth.EncryptionHeader))
+	s.mux.HandleFunc("POST "+PathPowerAuthActivationStatus, paBasicOr(s.paActivationStatus, s.paProtoActivationStatus, ""))
+	s.mux.HandleFunc("POST "+PathPowerAuthActivationRemove, paBasicOr(s.paActivationRemove, s.paProtoActivationRemove, powerauth.AuthorizationHeader))
+	s.mux.HandleFunc("POST "+PathPowerAuthTokenCreate, paBasicOr(s.paTokenCreate, s.paProtoTokenCreate, powerauth.AuthorizationHeader))
+	s.mux.HandleFunc("POST "+PathPowerAuthTokenRemove, paBasicOr(s.paTokenRemove, s.paProtoTokenRemove, powerauth.AuthorizationHeader))
+	s.routePowerAuthProtocol()
 	s.mux.HandleFunc("GET "+PathPowerAuthTokenVerify, s.paTokenVerify)
 	s.mux.HandleFunc("POST "+PathPowerAuthTokenVerify, s.paTokenVerify)
 }

@@ -288,6 +288,10 @@ func TestPowerAuthManagementAuthAndRequests(t *testing.T) {
 			t.Fatalf("%s: WWW-Authenticate %q", path, r.Header.Get("WWW-Authenticate"))
 		}
 		r = servertest.Do(t, "POST", st.URL+path, `{}`, nil)
+		if path == server.PathPowerAuthActivationStatus { // without Basic, the mobile SDK's status call
+			mustPA(t, path+" without credentials", r, 400, `{"status":"ERROR","responseObject":{"code":"ERR_ACTIVATION","message":"POWER_AUTH_ACTIVATION_INVALID"}}`)
+			continue
+		}
 		mustPA(t, path+" without credentials", r, 401, paBodySignatureInvalid)
 	}
 	for path, body := range map[string]string{

@@ -291,6 +291,7 @@ type Store interface {
 	ServerKeys
 	APIClients
 	PowerAuth
+	PowerAuthProtocol
 	Licensing
 	LicenseCatalog
 	WooCommerce

@@ -21,16 +21,27 @@ var powerAuthCommand = &command{
 
 examples:
   tokenmanager powerauth activation create alice --name "Pixel 9"
+  tokenmanager powerauth app add mobile-banking
+  tokenmanager powerauth activation init --app mobile-banking --user alice
   tokenmanager powerauth token list --user alice
   tokenmanager powerauth activation block 3f1b8f0e-8c1d-4a57-9a4e-2b7d0c9e1f20`,
 	subs: []*command{
-		{name: "activation", short: "devices registered for users: create, list, block, unblock, remove", subs: []*command{
+		{name: "activation", short: "devices registered for users: create, init, list, block, unblock, remove", subs: []*command{
 			{name: "create", args: "USER [--name NAME]", nargs: 1, setup: powerAuthActivationCreate,
 				short: "register a device for USER; prints its id"},
+			{name: "init", args: "--app ID --user USER [--otp OTP]", setup: powerAuthActivationInit,
+				short: "start an activation for the mobile SDK; prints the activation code"},
 			{name: "list", args: "[--user USER]", setup: powerAuthActivationList, short: "list activations"},
 			{name: "block", args: "ID", nargs: 1, setup: powerAuthActivationChange, short: "suspend an activation; its tokens are deleted"},
 			{name: "unblock", args: "ID", nargs: 1, setup: powerAuthActivationChange, short: "make a blocked activation active again"},
 			{name: "remove", args: "ID", nargs: 1, setup: powerAuthActivationChange, short: "end an activation for good, with its tokens"},
+		}},
+		// The mobile SDK's protocol: applications and activations by code (cmd_powerauth_protocol.go).
+		{name: "app", short: "applications of Wultra's mobile SDK: add, list, show", subs: []*command{
+			{name: "add", args: "ID", nargs: 1, setup: powerAuthAppAdd,
+				short: "create an application; prints its application key, secret and master public key"},
+			{name: "list", setup: powerAuthAppList, short: "list applications (never their secrets)"},
+			{name: "show", args: "ID", nargs: 1, setup: powerAuthAppShow, short: "print an application's SDK configuration again"},
 		}},
 		{name: "token", short: "MAC tokens: list, remove", subs: []*command{
 			{name: "list", args: "[--activation ID] [--user USER]", setup: powerAuthTokenList,

@@ -138,6 +138,10 @@ func resealer(old, next []byte) func(storage.SealedValue) ([]byte, error) {
 		storage.SealedPowerAuthSecret: {keys.NewSealer(powerauth.SecretKey(old)), keys.NewSealer(powerauth.SecretKey(next))},
 		storage.SealedOAuthKey: {keys.NewSealerFor(old, keys.PurposeOAuthSigningKeys),
 			keys.NewSealerFor(next, keys.PurposeOAuthSigningKeys)},
+		// The PowerAuth protocol's secrets share the token secrets' sealer, each kind with its own associated data.
+		storage.SealedPowerAuthApp:        {keys.NewSealer(powerauth.SecretKey(old)), keys.NewSealer(powerauth.SecretKey(next))},
+		storage.SealedPowerAuthActivation: {keys.NewSealer(powerauth.SecretKey(old)), keys.NewSealer(powerauth.SecretKey(next))},
+		storage.SealedPowerAuthTempKey:    {keys.NewSealer(powerauth.SecretKey(old)), keys.NewSealer(powerauth.SecretKey(next))},
 	}
 	return func(v storage.SealedValue) ([]byte, error) {
 		s, ok := sealers[v.Kind]
@@ -160,6 +164,8 @@ func resealer(old, next []byte) func(storage.SealedValue) ([]byte, error) {
 			ad = powerauth.SealedSecretAD(v.ID, v.Owner)
 		case storage.SealedOAuthKey:
 			ad = apiclient.SealedOAuthKeyAD(v.ID)
+		case storage.SealedPowerAuthApp, storage.SealedPowerAuthActivation, storage.SealedPowerAuthTempKey:
+			ad = powerauth.SealedAD(v.Kind, v.ID)
 		}
 		if v.Value == nil { // the original token key, derived from the old server key until now
 			return s.next.Seal(token.OriginalKey(old), ad), nil

@@ -29,6 +29,11 @@ var Tables = []Table{
 	{Name: "powerauth_tokens"},
 	// A nonce is kept while a request carrying it could still be accepted: replays stay refused.
 	{Name: "powerauth_nonces", Live: `expires_at >= ?`},
+	// The PowerAuth protocol: applications, the keys and counters of their activations, temporary ECIES keys
+	// (an expired one can no longer be used).
+	{Name: "powerauth_apps"},
+	{Name: "powerauth_activation_keys"},
+	{Name: "powerauth_temp_keys", Live: `expires_at >= ?`},
 	{Name: "token_keys"},
 	{Name: "license_vendors"},
 	{Name: "license_products"},

@@ -87,6 +87,10 @@ func sealedValues(ctx context.Context, tx pgx.Tx) ([]storage.SealedValue, error)
 		{storage.SealedSigningKey, `SELECT id::text, '', sealed_private_key FROM license_products ORDER BY id FOR UPDATE`},
 		{storage.SealedPowerAuthSecret, `SELECT id, activation_id, sealed_secret FROM powerauth_tokens ORDER BY id FOR UPDATE`},
 		{storage.SealedOAuthKey, `SELECT id, '', sealed FROM oauth_keys ORDER BY id FOR UPDATE`},
+		// The PowerAuth protocol's secrets: application secrets with master keys, activation keys, temporary keys.
+		{storage.SealedPowerAuthApp, `SELECT id, '', sealed FROM powerauth_apps ORDER BY id FOR UPDATE`},
+		{storage.SealedPowerAuthActivation, `SELECT activation_id, '', sealed FROM powerauth_activation_keys ORDER BY activation_id FOR UPDATE`},
+		{storage.SealedPowerAuthTempKey, `SELECT id, '', sealed FROM powerauth_temp_keys ORDER BY id FOR UPDATE`},
 	}
 	for _, q := range queries {
 		rows, err := tx.Query(ctx, q.q)
@@ -140,6 +144,12 @@ func storeSealed(ctx context.Context, tx pgx.Tx, v storage.SealedValue, sealed [
 		q = `UPDATE powerauth_tokens SET sealed_secret = $1 WHERE id = $2`
 	case storage.SealedOAuthKey:
 		q = `UPDATE oauth_keys SET sealed = $1 WHERE id = $2`
+	case storage.SealedPowerAuthApp:
+		q = `UPDATE powerauth_apps SET sealed = $1 WHERE id = $2`
+	case storage.SealedPowerAuthActivation:
+		q = `UPDATE powerauth_activation_keys SET sealed = $1 WHERE activation_id = $2`
+	case storage.SealedPowerAuthTempKey:
+		q = `UPDATE powerauth_temp_keys SET sealed = $1 WHERE id = $2`
 	default:
 		return fmt.Errorf("postgres: no sealed values of kind %q", v.Kind)
 	}

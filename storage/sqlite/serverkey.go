@@ -78,6 +78,10 @@ func sealedValues(ctx context.Context, tx *sql.Tx) ([]storage.SealedValue, error
 		{storage.SealedSigningKey, `SELECT id, '', sealed_private_key FROM license_products ORDER BY id`},
 		{storage.SealedPowerAuthSecret, `SELECT id, activation_id, sealed_secret FROM powerauth_tokens ORDER BY id`},
 		{storage.SealedOAuthKey, `SELECT id, '', sealed FROM oauth_keys ORDER BY id`},
+		// The PowerAuth protocol's secrets: application secrets with master keys, activation keys, temporary keys.
+		{storage.SealedPowerAuthApp, `SELECT id, '', sealed FROM powerauth_apps ORDER BY id`},
+		{storage.SealedPowerAuthActivation, `SELECT activation_id, '', sealed FROM powerauth_activation_keys ORDER BY activation_id`},
+		{storage.SealedPowerAuthTempKey, `SELECT id, '', sealed FROM powerauth_temp_keys ORDER BY id`},
 	}
 	for _, q := range queries {
 		rows, err := tx.QueryContext(ctx, q.q)
@@ -131,6 +135,12 @@ func storeSealed(ctx context.Context, tx *sql.Tx, v storage.SealedValue, sealed 
 		res, err = tx.ExecContext(ctx, `UPDATE powerauth_tokens SET sealed_secret = ? WHERE id = ?`, sealed, v.ID)
 	case storage.SealedOAuthKey:
 		res, err = tx.ExecContext(ctx, `UPDATE oauth_keys SET sealed = ? WHERE id = ?`, sealed, v.ID)
+	case storage.SealedPowerAuthApp:
+		res, err = tx.ExecContext(ctx, `UPDATE powerauth_apps SET sealed = ? WHERE id = ?`, sealed, v.ID)
+	case storage.SealedPowerAuthActivation:
+		res, err = tx.ExecContext(ctx, `UPDATE powerauth_activation_keys SET sealed = ? WHERE activation_id = ?`, sealed, v.ID)
+	case storage.SealedPowerAuthTempKey:
+		res, err = tx.ExecContext(ctx, `UPDATE powerauth_temp_keys SET sealed = ? WHERE id = ?`, sealed, v.ID)
 	default:
 		return fmt.Errorf("sqlite: no sealed values of kind %q", v.Kind)
 	}
