@@ -149,8 +149,9 @@ func TestServerKeyRotation(t *testing.T) {
 	}
 	// 3. The rotation.
 	rotator := &tmServer{DataDir: cli.DataDir, Env: cliEnv(newKey, oldKey)}
-	// The original and the rotated token key, the PowerAuth token's secret, the product's signing key.
-	if out := rotator.mustCLI(t, "", "serverkey", "rotate"); !strings.HasPrefix(out, "re-sealed 4 secrets;") {
+	// The original and the rotated token key, the PowerAuth token's secret, the product's signing key, and the
+	// JWT signing key the first node made at its start.
+	if out := rotator.mustCLI(t, "", "serverkey", "rotate"); !strings.HasPrefix(out, "re-sealed 5 secrets;") {
 		t.Fatalf("serverkey rotate printed %q", out)
 	}
 	waitLog(t, a, `"msg":"server key changed"`, 1)
