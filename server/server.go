@@ -209,6 +209,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeAppAuthAdmin()
 	s.routeAdminDialects()
 	s.routeOperations()
+	s.routeOpenAPI()
 	return s
 }
 
