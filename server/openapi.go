@@ -113,6 +113,14 @@ func describeOAuth(d *openapi.Doc) {
 		"properties": openapi.Object{"error": openapi.String(), "error_description": openapi.String(),
 			"statusCode": openapi.Integer(), "message": openapi.String()},
 	})
+	// A bearer refusal without credentials carries no error code (RFC 6750 §3.1), only SkyKick's sentence.
+	bearerErr := d.Component("BearerRefusal", openapi.Object{
+		"type": "object",
+		"properties": openapi.Object{"error": openapi.String(), "error_description": openapi.String(),
+			"statusCode": openapi.Integer(), "message": openapi.String(), "Message": openapi.String()},
+		"anyOf": []any{openapi.Object{"required": []string{"error"}}, openapi.Object{"required": []string{"Message"}},
+			openapi.Object{"required": []string{"statusCode"}}},
+	})
 	tok := d.Component("OAuthToken", openapi.Schema(tokenResponse{}))
 	intro := d.Component("Introspection", openapi.Schema(introspection{}))
 	form := func(props openapi.Object, required ...string) openapi.Object {
@@ -127,7 +135,7 @@ func describeOAuth(d *openapi.Doc) {
 			openapi.Object{"200": openapi.Response("the access token", tok), "400": openapi.Response("RFC 6749 §5.2 error", errS),
 				"401": openapi.Response("invalid_client", errS), "403": openapi.Response("refused", errS),
 				"429": openapi.Response("rate limited; Retry-After", errS), "503": openapi.Response("unavailable", errS)}),
-			"requestBody", form(openapi.Object{"grant_type": openapi.Enum(openapi.String(), "client_credentials"),
+			"requestBody", form(openapi.Object{"grant_type": openapi.Object{"type": "string", "description": "client_credentials (others: unsupported_grant_type)"},
 				"scope": openapi.String(), "client_id": openapi.String(), "client_secret": openapi.String()}, "grant_type"),
 			"security", []any{openapi.Object{"basic": []string{}}, openapi.Object{}})
 	}
@@ -146,8 +154,8 @@ func describeOAuth(d *openapi.Doc) {
 		"503": openapi.Response("unavailable", errS)}), "requestBody", tokenForm, "security", []any{openapi.Object{"basic": []string{}}, openapi.Object{}}))
 	verify := op("OAuth", "oauth_verify", "whose the bearer access token is (RFC 6750); ?scope=A+B requires scopes", openapi.Object{
 		"200": openapi.Response("the token's client, scope and expiry", openapi.Schema(oauthVerifyResponse{})),
-		"400": openapi.Response("invalid_request", errS), "401": openapi.Response("invalid_token (WWW-Authenticate: Bearer)", errS),
-		"403": openapi.Response("insufficient_scope", errS), "503": openapi.Response("unavailable", errS)})
+		"400": openapi.Response("invalid_request", bearerErr), "401": openapi.Response("invalid_token, or no token (WWW-Authenticate: Bearer)", bearerErr),
+		"403": openapi.Response("insufficient_scope", bearerErr), "503": openapi.Response("unavailable", bearerErr)})
 	verify = with(verify, "parameters", []any{openapi.Query("scope", "required scopes, space-separated", openapi.String())},
 		"security", security("bearer"))
 	d.Add("GET", PathOAuthVerify, verify)
@@ -161,7 +169,8 @@ func describeOAuth(d *openapi.Doc) {
 		"503": openapi.Response("unavailable", openapi.Schema(restError{})),
 	}))
 	meta := op("OAuth", "oauth_metadata", "authorization server metadata (RFC 8414)", openapi.Object{
-		"200": openapi.Response("the metadata", openapi.Schema(asMetadata{}))})
+		"200": openapi.Response("the metadata", openapi.Schema(asMetadata{})),
+		"404": openapi.Object{"description": "not this issuer's path"}})
 	d.Add("GET", PathOAuthMetadata, meta)
 	d.Add("GET", PathOAuthMetadata+"/{path}", with(meta, "operationId", "oauth_metadata_path",
 		"summary", "metadata for an issuer with a path (RFC 8414 §3)",
@@ -182,7 +191,7 @@ func describePowerAuth(d *openapi.Doc) {
 		}
 		return openapi.Object{"type": "object", "required": names, "properties": props}
 	}
-	body := openapi.Object{"required": true, "content": openapi.JSONBody(openapi.Schema(paRequestBody{}))}
+	body := openapi.Object{"required": true, "content": openapi.JSONBody(openapi.Input(paRequestBody{}))}
 	errors := openapi.Object{
 		"400": openapi.Response("a malformed request", paErr),
 		"401": openapi.Response("bad credentials, or an activation not the caller's", paErr),

@@ -141,18 +141,18 @@ func Schema(v any) Object { return schemaOf(reflect.TypeOf(v), 0) }
 
 func schemaOf(t reflect.Type, depth int) Object {
 	if t == nil || depth > 12 {
-		return Object{}
+		return Anything()
 	}
 	switch {
 	case t == timeType:
 		return Object{"type": "string", "format": "date-time"}
 	case t == rawMessageType:
-		return Object{}
+		return Anything()
 	case t == numberType:
 		return Object{"type": "number"}
 	}
 	if t.Kind() != reflect.Pointer && (t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType)) {
-		return Object{}
+		return Anything()
 	}
 	if t.Kind() != reflect.Pointer && t.Implements(textMarshalType) {
 		return Object{"type": "string"}
@@ -168,7 +168,7 @@ func schemaOf(t reflect.Type, depth int) Object {
 	case reflect.String:
 		return Object{"type": "string"}
 	case reflect.Interface:
-		return Object{}
+		return Anything()
 	case reflect.Pointer:
 		return nullable(schemaOf(t.Elem(), depth+1))
 	case reflect.Slice:
@@ -190,7 +190,13 @@ func schemaOf(t reflect.Type, depth int) Object {
 		}
 		return s
 	}
-	return Object{}
+	return Anything()
+}
+
+// Anything is any JSON value, null included. It lists the types rather than being {}: validators in OpenAPI
+// 3.0 mode read a schema without a type as not nullable.
+func Anything() Object {
+	return Object{"type": []any{"object", "array", "string", "number", "boolean", "null"}}
 }
 
 // structFields adds t's encoded fields, flattening embedded structs as encoding/json does (the outer field wins).
@@ -287,4 +293,27 @@ func containsAny(list []any, s string) bool {
 		}
 	}
 	return false
+}
+
+// Input is the schema of a request body decoded into v: encoding/json requires no member, so none is required.
+func Input(v any) Object { return withoutRequired(Schema(v)).(Object) }
+
+func withoutRequired(v any) any {
+	switch x := v.(type) {
+	case Object:
+		out := Object{}
+		for k, e := range x {
+			if k != "required" {
+				out[k] = withoutRequired(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = withoutRequired(e)
+		}
+		return out
+	}
+	return v
 }
