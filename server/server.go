@@ -230,6 +230,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeAppAuthAdmin()
 	s.routeAdminDialects()
 	s.routeOperations()
+	s.routeOpenAPI()
 	return s
 }
 

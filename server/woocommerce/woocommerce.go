@@ -49,7 +49,7 @@ func New(env *surface.Env, w *woo.Service) *API { return &API{env: env, woo: w} 
 
 // Mount adds the REST routes and admin-ajax.php.
 func (a *API) Mount(mux *http.ServeMux) {
-	for _, op := range []string{"activate", "validate", "deactivate", "token"} {
+	for _, op := range RESTOperations {
 		h := a.rest(op)
 		mux.HandleFunc("GET "+restBase+op, h)
 		mux.HandleFunc("POST "+restBase+op, h)
