@@ -14,9 +14,7 @@ import (
 )
 
 // The admin API: every user's tokens and sessions, for accounts with the admin flag (Spectrum itself cannot list
-// or revoke other users' tokens). Authenticated like the token operations: HTTP Basic, or a token of an admin
-// (with its SESSION cookie if session-bound).
-const pathAdmin = "/admin/v1"
+// or revoke other users' tokens), mounted under /admin/v1 by the management API's package (server/manage).
 
 // AdminStore is what the admin API reads and changes.
 type AdminStore interface {

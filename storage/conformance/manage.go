@@ -160,14 +160,13 @@ func testDeleteProduct(t *testing.T, s storage.Store) {
 	if err := s.PutWooSKU(ctx, storage.WooSKU{StoreID: ws.ID, SKU: "sku-1", ProductID: p.ID}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.DeleteProduct(ctx, p.ID, false)
-	if !errors.Is(err, storage.ErrInUse) {
+	if _, err := s.DeleteProduct(ctx, p.ID, false); !errors.Is(err, storage.ErrInUse) {
 		t.Fatalf("deleting a product with keys unforced: %v", err)
 	}
 	if _, err := s.GetLicenseKey(ctx, p.ID, "K1"); err != nil {
 		t.Fatalf("a key after a refused delete: %v", err)
 	}
-	r, err = s.DeleteProduct(ctx, p.ID, true)
+	r, err := s.DeleteProduct(ctx, p.ID, true)
 	if err != nil || r != (storage.ProductRemoval{Keys: 2, Activations: 1, SKUs: 1}) {
 		t.Fatalf("forced delete: %+v, %v", r, err)
 	}
