@@ -37,6 +37,8 @@ var (
 	ErrNoApp = errors.New("powerauth: no such application")
 	// ErrBadAppID is an application id that is not 1-64 of A-Z a-z 0-9 . _ -.
 	ErrBadAppID = errors.New("powerauth: application id must be 1-64 characters of A-Z a-z 0-9 . _ -")
+	// ErrBadOTP: the OTP given to InitActivation is too long.
+	ErrBadOTP = errors.New("powerauth: OTP longer than 255 bytes")
 )
 
 var appIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -121,6 +123,20 @@ func (s *Service) appByKey(ctx context.Context, key string) (App, error) {
 	return s.openApp(a)
 }
 
+// AppInfo returns an application without opening its secrets (the management API shows no secret twice);
+// ErrNoApp if there is none.
+func (s *Service) AppInfo(ctx context.Context, id string) (storage.PowerAuthApp, error) {
+	a, err := s.store.GetPowerAuthApp(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.PowerAuthApp{}, ErrNoApp
+	}
+	if err != nil {
+		return storage.PowerAuthApp{}, fmt.Errorf("powerauth: load application: %w", err)
+	}
+	a.Sealed = nil
+	return a, nil
+}
+
 // App returns an application with its secrets (CLI: shown once more on request).
 func (s *Service) App(ctx context.Context, id string) (App, error) {
 	a, err := s.store.GetPowerAuthApp(ctx, id)
@@ -158,7 +174,7 @@ func (s *Service) InitActivation(ctx context.Context, appID, user, otp string) (
 		return PendingActivation{}, err
 	}
 	if len(otp) > MaxNameLen {
-		return PendingActivation{}, errors.New("powerauth: OTP longer than 255 bytes")
+		return PendingActivation{}, ErrBadOTP
 	}
 	now := s.now()
 	for range idAttempts {

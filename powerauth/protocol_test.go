@@ -364,4 +364,13 @@ func TestProtocolActivationCodeRules(t *testing.T) {
 	if _, err := f.svc.CreateApp(context.Background(), "bad id"); !errors.Is(err, ErrBadAppID) {
 		t.Fatalf("bad id: %v", err)
 	}
+	if _, err := f.svc.InitActivation(context.Background(), "app", "alice", strings.Repeat("1", 256)); !errors.Is(err, ErrBadOTP) {
+		t.Fatalf("long OTP: %v", err)
+	}
+	if _, err := f.svc.AppInfo(context.Background(), "nope"); !errors.Is(err, ErrNoApp) {
+		t.Fatalf("unknown app's info: %v", err)
+	}
+	if a, err := f.svc.AppInfo(context.Background(), "app"); err != nil || a.ID != "app" || a.Key == "" || a.Sealed != nil {
+		t.Fatalf("app info, without its sealed secrets: %+v %v", a, err)
+	}
 }

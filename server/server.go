@@ -218,7 +218,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeOAuth()
 	s.routeForwardAuth()
 	md := manage.Deps{Users: deps.Admin, Auth: deps.Auth, Admin: deps.Manage.Admin, License: deps.License,
-		Keyring: deps.Manage.Keyring, Audit: deps.Admin}
+		Keyring: deps.Manage.Keyring, Audit: deps.Admin, PowerAuth: deps.PowerAuth}
 	if deps.Tokens != nil {
 		md.VerifyToken = s.verifyAdminToken
 	}

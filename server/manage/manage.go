@@ -16,6 +16,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/admin"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/server/internal/surface"
@@ -43,6 +44,8 @@ type Deps struct {
 	License *license.Service
 	// Keyring is the token key ring rotated by POST /token-keys; nil leaves rotation out.
 	Keyring *token.Keyring
+	// PowerAuth is the core of the mobile SDK's applications and activation codes; nil leaves their routes out.
+	PowerAuth *powerauth.Service
 	// Audit lists the audit log; nil leaves GET /audit out.
 	Audit interface {
 		ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error)
@@ -300,6 +303,14 @@ func (a *API) table() []route {
 	}
 	if a.deps.Audit != nil {
 		rs = append(rs, route{"GET", "/audit", a.anyone(a.listAudit)})
+	}
+	if a.deps.PowerAuth != nil {
+		rs = append(rs,
+			route{"GET", "/powerauth/apps", a.operator(a.listPowerAuthApps)},
+			route{"POST", "/powerauth/apps", a.operator(a.createPowerAuthApp)},
+			route{"GET", "/powerauth/apps/{id}", a.operator(a.getPowerAuthApp)},
+			route{"POST", "/powerauth/activations/init", a.operator(a.initPowerAuthActivation)},
+		)
 	}
 	return rs
 }
