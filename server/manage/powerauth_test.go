@@ -1,13 +1,11 @@
 package manage_test
 
 import (
-	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"math/big"
 	"strings"
 	"testing"
 
@@ -40,10 +38,10 @@ func verifyCodeSignature(t *testing.T, masterB64, code, sigB64 string) bool {
 	if err1 != nil || err2 != nil {
 		t.Fatalf("master key %q or signature %q not Base64", masterB64, sigB64)
 	}
-	if _, err := ecdh.P256().NewPublicKey(raw); err != nil {
+	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), raw)
+	if err != nil {
 		t.Fatalf("master public key: %v", err)
 	}
-	pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(raw[1:33]), Y: new(big.Int).SetBytes(raw[33:])}
 	h := sha256.Sum256([]byte(code))
 	return ecdsa.VerifyASN1(pub, h[:], sig)
 }
