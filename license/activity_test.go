@@ -29,11 +29,11 @@ type audited struct {
 func newAudited(t testing.TB) *audited {
 	t.Helper()
 	f := newFixture(t)
-	rec := audit.New(f.store, audit.Options{Now: f.clock.Now})
-	calls := audit.NewBatcher("web API log", f.store.AppendWebAPILog, nil, audit.Options{Now: f.clock.Now})
+	rec := audit.New(f.Store, audit.Options{Now: f.Clock.Now})
+	calls := audit.NewBatcher("web API log", f.Store.AppendWebAPILog, nil, audit.Options{Now: f.Clock.Now})
 	t.Cleanup(rec.Close)
 	t.Cleanup(calls.Close)
-	svc := license.New(f.store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{Now: f.clock.Now,
+	svc := license.New(f.Store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{Now: f.Clock.Now,
 		GenerateKey: func() (*rsa.PrivateKey, error) { return testKeys()[0], nil }, Audit: rec, CallLog: calls})
 	return &audited{fixture: f, svc: svc, rec: rec, calls: calls}
 }
@@ -43,7 +43,7 @@ func (a *audited) events(t *testing.T) []storage.AuditEvent {
 	if err := a.rec.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := a.store.ListAudit(context.Background(), storage.AuditFilter{})
+	evs, err := a.Store.ListAudit(context.Background(), storage.AuditFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestEveryLicensingChangeIsAudited(t *testing.T) {
 	_, err = a.svc.RecordUsage(ctx, tok, p.ID, key, 4)
 	must(err)
 	must(a.svc.RevokeAPIToken(ctx, "acme", issued.Record.ID))
-	wooSvc := woo.New(a.svc, a.store, woo.Options{})
+	wooSvc := woo.New(a.svc, a.Store, woo.Options{})
 	vendor, err := a.svc.Vendor(ctx, "acme")
 	must(err)
 	st, err := wooSvc.CreateStore(ctx, vendor, "acme", woo.StoreSpec{Name: "shop", Code: "store-code-secret-1"})
@@ -154,8 +154,8 @@ func TestEveryLicensingChangeIsAudited(t *testing.T) {
 func TestActivityRetention(t *testing.T) {
 	a := newAudited(t)
 	ctx := context.Background()
-	p := a.product(t, "acme")
-	k := a.key(t, p.ID, license.KeySpec{Period: 30})
+	p := a.Product(t, "acme")
+	k := a.Key(t, p.ID, license.KeySpec{Period: 30})
 	issued, err := a.svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Name: "app", Methods: license.Methods})
 	if err != nil {
 		t.Fatal(err)
@@ -187,9 +187,9 @@ func TestActivityRetention(t *testing.T) {
 		return len(logs), len(evs)
 	}
 	logDay(3)
-	a.clock.Add(20 * 24 * time.Hour)
+	a.Clock.Add(20 * 24 * time.Hour)
 	logDay(2)
-	a.clock.Add(15 * 24 * time.Hour) // the first day's are 35 days old, the second's 15
+	a.Clock.Add(15 * 24 * time.Hour) // the first day's are 35 days old, the second's 15
 	if n, err := a.svc.PruneActivity(ctx, 30*24*time.Hour, 0); n != 6 || err != nil {
 		t.Fatalf("PruneActivity(30 days) = %d, %v; want the first day's 3 log entries and 3 events", n, err)
 	}
@@ -221,7 +221,7 @@ func TestActivityBounds(t *testing.T) {
 	if err := a.svc.RegisterEvents(ctx, vendor, license.EventTarget{}, many); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("RegisterEvents(%d) = %v", len(many), err)
 	}
-	future := []license.EventSpec{{EventName: "e", Time: a.clock.Now().Add(48 * time.Hour)}}
+	future := []license.EventSpec{{EventName: "e", Time: a.Clock.Now().Add(48 * time.Hour)}}
 	if err := a.svc.RegisterEvents(ctx, vendor, license.EventTarget{}, future); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("RegisterEvents(two days ahead) = %v", err)
 	}

@@ -18,7 +18,7 @@ import (
 
 func parentToken(t *testing.T, f *fixture, spec license.TokenSpec) storage.APIToken {
 	t.Helper()
-	a := f.token(t, "acme", spec)
+	a := f.Token(t, "acme", spec)
 	tok, ok := a.Token()
 	if !ok || !license.IsParent(tok) {
 		t.Fatalf("token %+v is not a parent", tok)
@@ -29,9 +29,9 @@ func parentToken(t *testing.T, f *fixture, spec license.TokenSpec) storage.APITo
 func TestGrantChildIsBoundedByTheParent(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	other := f.product(t, "acme")
-	foreign := f.product(t, "other")
+	p := f.Product(t, "acme")
+	other := f.Product(t, "acme")
+	foreign := f.Product(t, "other")
 	d := 24 * time.Hour
 	parent := parentToken(t, f, license.TokenSpec{Methods: []license.Method{license.MethodGetToken, license.MethodGetLicenseKeys,
 		license.MethodGetKey}, ProductLock: p.ID, KeyLock: 30, FeatureLock: int64(license.HideNotes)})
@@ -81,7 +81,7 @@ func TestGrantChildIsBoundedByTheParent(t *testing.T) {
 			license.ChildGrant{}, license.ErrInvalidInput},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := f.svc.GrantChild(ctx, tc.parent, tc.req)
+			g, err := f.Svc.GrantChild(ctx, tc.parent, tc.req)
 			if tc.err != nil {
 				if !errors.Is(err, tc.err) {
 					t.Fatalf("err %v, want %v", err, tc.err)
@@ -97,19 +97,19 @@ func TestGrantChildIsBoundedByTheParent(t *testing.T) {
 	}
 
 	// Not a parent, revoked, expired.
-	plain := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}})
+	plain := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}})
 	plainTok, _ := plain.Token()
-	if _, err := f.svc.GrantChild(ctx, plainTok, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}}); !errors.Is(err, license.ErrAccessDenied) {
+	if _, err := f.Svc.GrantChild(ctx, plainTok, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}}); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("grant under a token without GetToken: %v", err)
 	}
 	short := parentToken(t, f, license.TokenSpec{Methods: []license.Method{license.MethodGetToken, license.MethodGetKey},
-		ExpiresAt: f.clock.Now().Add(48 * time.Hour)})
-	g, err := f.svc.GrantChild(ctx, short, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}, Days: 5})
+		ExpiresAt: f.Clock.Now().Add(48 * time.Hour)})
+	g, err := f.Svc.GrantChild(ctx, short, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}, Days: 5})
 	if err != nil || g.Lifetime != 48*time.Hour || !g.Capped {
 		t.Fatalf("grant under a parent expiring in 2 days: %+v, %v; want 48h, capped", g, err)
 	}
-	f.clock.Add(49 * time.Hour)
-	if _, err := f.svc.GrantChild(ctx, short, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}}); !errors.Is(err, license.ErrAccessDenied) {
+	f.Clock.Add(49 * time.Hour)
+	if _, err := f.Svc.GrantChild(ctx, short, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}}); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("grant under an expired parent: %v", err)
 	}
 }
@@ -118,14 +118,14 @@ func TestGrantChildIsBoundedByTheParent(t *testing.T) {
 // product lock and does not lock the parent's own calls to one key.
 func TestParentKeyLockIsDays(t *testing.T) {
 	f := newFixture(t)
-	p := f.product(t, "acme")
-	f.key(t, p.ID, license.KeySpec{})
-	k2 := f.key(t, p.ID, license.KeySpec{})
-	parent := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetToken, license.MethodGetKey}, KeyLock: 1})
-	if _, err := f.svc.GetKey(context.Background(), parent, p.ID, k2.Key, 0); err != nil {
+	p := f.Product(t, "acme")
+	f.Key(t, p.ID, license.KeySpec{})
+	k2 := f.Key(t, p.ID, license.KeySpec{})
+	parent := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetToken, license.MethodGetKey}, KeyLock: 1})
+	if _, err := f.Svc.GetKey(context.Background(), parent, p.ID, k2.Key, 0); err != nil {
 		t.Fatalf("a parent with key lock 1 (days) reading key 2: %v", err)
 	}
-	if _, err := f.svc.CreateAPIToken(context.Background(), "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, KeyLock: 1}); !errors.Is(err, license.ErrInvalidInput) {
+	if _, err := f.Svc.CreateAPIToken(context.Background(), "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, KeyLock: 1}); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("an ordinary token with a key lock but no product lock: %v", err)
 	}
 }
@@ -133,27 +133,27 @@ func TestParentKeyLockIsDays(t *testing.T) {
 func TestIssueChild(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	parent := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetToken, license.MethodGetKey},
+	p := f.Product(t, "acme")
+	parent := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetToken, license.MethodGetKey},
 		ProductLock: p.ID, KeyLock: 7, FeatureLock: int64(license.HideNotes)})
 	ptok, _ := parent.Token()
-	g, err := f.svc.GrantChild(ctx, ptok, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}})
+	g, err := f.Svc.GrantChild(ctx, ptok, license.ChildRequest{Methods: []license.Method{license.MethodGetKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var stored storage.APIToken
-	issued, err := f.svc.IssueChild(parent, "My App", g, func(tok storage.APIToken) (storage.APIToken, error) {
+	issued, err := f.Svc.IssueChild(parent, "My App", g, func(tok storage.APIToken) (storage.APIToken, error) {
 		stored = tok
-		return f.store.CreateAPIToken(ctx, tok)
+		return f.Store.CreateAPIToken(ctx, tok)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if stored.ParentID != ptok.ID || stored.Vendor != "acme" || stored.ProductLock != p.ID || stored.FeatureLock != int64(license.HideNotes) ||
-		!slices.Equal(stored.Permissions, []string{"GetKey"}) || !stored.ExpiresAt.Equal(f.clock.Now().Add(7*24*time.Hour)) {
+		!slices.Equal(stored.Permissions, []string{"GetKey"}) || !stored.ExpiresAt.Equal(f.Clock.Now().Add(7*24*time.Hour)) {
 		t.Fatalf("child stored as %+v", stored)
 	}
-	child, err := f.svc.Authenticate(ctx, issued.Token)
+	child, err := f.Svc.Authenticate(ctx, issued.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,11 +163,11 @@ func TestIssueChild(t *testing.T) {
 	if err := child.Allow(license.MethodGetToken); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("a child may call GetToken: %v", err)
 	}
-	f.clock.Add(7*24*time.Hour + time.Second)
-	if _, err := f.svc.Authenticate(ctx, issued.Token); !errors.Is(err, license.ErrUnauthenticated) {
+	f.Clock.Add(7*24*time.Hour + time.Second)
+	if _, err := f.Svc.Authenticate(ctx, issued.Token); !errors.Is(err, license.ErrUnauthenticated) {
 		t.Fatalf("a child past the parent's key lock: %v", err)
 	}
-	if _, err := f.svc.IssueChild(child, "x", g, nil); !errors.Is(err, license.ErrAccessDenied) {
+	if _, err := f.Svc.IssueChild(child, "x", g, nil); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("a child issuing a child: %v", err)
 	}
 }
@@ -175,19 +175,19 @@ func TestIssueChild(t *testing.T) {
 func TestSignUserKeys(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	other := f.product(t, "acme")
-	cust, err := f.svc.CreateCustomer(ctx, f.admin, "acme", license.CustomerSpec{Name: "Carol", Email: "carol@example.com"})
+	p := f.Product(t, "acme")
+	other := f.Product(t, "acme")
+	cust, err := f.Svc.CreateCustomer(ctx, f.Admin, "acme", license.CustomerSpec{Name: "Carol", Email: "carol@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k1 := f.key(t, p.ID, license.KeySpec{Period: 30, Notes: "secret notes", CustomerID: cust.ID, MaxNoOfMachines: 2, Features: [8]bool{true}})
-	k2 := f.key(t, other.ID, license.KeySpec{CustomerID: cust.ID})
-	if _, err := f.activate(f.admin, p.ID, k1.Key, "machine-1", 0, 0); err != nil {
+	k1 := f.Key(t, p.ID, license.KeySpec{Period: 30, Notes: "secret notes", CustomerID: cust.ID, MaxNoOfMachines: 2, Features: [8]bool{true}})
+	k2 := f.Key(t, other.ID, license.KeySpec{CustomerID: cust.ID})
+	if _, err := f.Activate(f.Admin, p.ID, k1.Key, "machine-1", 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	access := func(fl license.FieldMask, productLock int64) *license.Access {
-		return f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetLicenseKeys}, ProductLock: productLock, FeatureLock: int64(fl)})
+		return f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetLicenseKeys}, ProductLock: productLock, FeatureLock: int64(fl)})
 	}
 	pub, err := license.PublicKey(p)
 	if err != nil {
@@ -198,7 +198,7 @@ func TestSignUserKeys(t *testing.T) {
 	}
 	read := func(a *license.Access) ([]result, []string) {
 		t.Helper()
-		uk, err := f.svc.SignUserKeys(ctx, a, []storage.LicenseKey{k1, k2}, []string{"machine-1", "machine-2"})
+		uk, err := f.Svc.SignUserKeys(ctx, a, []storage.LicenseKey{k1, k2}, []string{"machine-1", "machine-2"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,14 +230,14 @@ func TestSignUserKeys(t *testing.T) {
 		lk["f1"] != true {
 		t.Fatalf("masked by the feature lock: %v", lk)
 	}
-	if _, err := f.svc.SignUserKeys(ctx, access(0, 0), nil, nil); !errors.Is(err, license.ErrAccessDenied) {
+	if _, err := f.Svc.SignUserKeys(ctx, access(0, 0), nil, nil); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("without a product lock: %v", err)
 	}
-	noPerm := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, ProductLock: p.ID})
-	if _, err := f.svc.SignUserKeys(ctx, noPerm, nil, nil); !errors.Is(err, license.ErrAccessDenied) {
+	noPerm := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, ProductLock: p.ID})
+	if _, err := f.Svc.SignUserKeys(ctx, noPerm, nil, nil); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("without the method: %v", err)
 	}
-	uk, err := f.svc.SignUserKeys(ctx, access(0, p.ID), nil, nil)
+	uk, err := f.Svc.SignUserKeys(ctx, access(0, p.ID), nil, nil)
 	if err != nil || string(uk.Results) != "[]" || string(uk.ActivatedMachineCodes) != "[]" {
 		t.Fatalf("no keys: %s %s %v", uk.Results, uk.ActivatedMachineCodes, err)
 	}

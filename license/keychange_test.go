@@ -13,17 +13,17 @@ import (
 func TestKeyChanges(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	k := f.key(t, p.ID, license.KeySpec{Period: 30})
-	acme, _ := f.svc.Vendor(ctx, "acme")
-	other, _ := f.svc.Vendor(ctx, "other")
-	theirs, _ := f.svc.CreateCustomer(ctx, other, "other", license.CustomerSpec{Name: "Theirs"})
-	ours, _ := f.svc.CreateCustomer(ctx, acme, "acme", license.CustomerSpec{Name: "Ours"})
-	r, err := f.svc.CreateReseller(ctx, acme, "acme", license.ResellerSpec{Name: "Shop", Email: "s@example.com"})
+	p := f.Product(t, "acme")
+	k := f.Key(t, p.ID, license.KeySpec{Period: 30})
+	acme, _ := f.Svc.Vendor(ctx, "acme")
+	other, _ := f.Svc.Vendor(ctx, "other")
+	theirs, _ := f.Svc.CreateCustomer(ctx, other, "other", license.CustomerSpec{Name: "Theirs"})
+	ours, _ := f.Svc.CreateCustomer(ctx, acme, "acme", license.CustomerSpec{Name: "Ours"})
+	r, err := f.Svc.CreateReseller(ctx, acme, "acme", license.ResellerSpec{Name: "Shop", Email: "s@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirR, _ := f.svc.CreateReseller(ctx, other, "other", license.ResellerSpec{Name: "Theirs"})
+	theirR, _ := f.Svc.CreateReseller(ctx, other, "other", license.ResellerSpec{Name: "Theirs"})
 
 	must := func(err error) {
 		t.Helper()
@@ -31,14 +31,14 @@ func TestKeyChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(f.svc.AddFeature(ctx, acme, p.ID, k.Key, 3, true))
-	must(f.svc.AddFeature(ctx, acme, p.ID, k.Key, 8, true))
-	must(f.svc.AddFeature(ctx, acme, p.ID, k.Key, 8, false))
-	must(f.svc.ChangeNotes(ctx, acme, p.ID, k.Key, "new notes"))
-	must(f.svc.ChangeCustomer(ctx, acme, p.ID, k.Key, ours.ID))
-	must(f.svc.ChangeReseller(ctx, acme, p.ID, k.Key, r.ID))
-	must(f.svc.MachineLockLimit(ctx, acme, p.ID, k.Key, 5))
-	l, err := f.svc.GetKey(ctx, acme, p.ID, k.Key, 0)
+	must(f.Svc.AddFeature(ctx, acme, p.ID, k.Key, 3, true))
+	must(f.Svc.AddFeature(ctx, acme, p.ID, k.Key, 8, true))
+	must(f.Svc.AddFeature(ctx, acme, p.ID, k.Key, 8, false))
+	must(f.Svc.ChangeNotes(ctx, acme, p.ID, k.Key, "new notes"))
+	must(f.Svc.ChangeCustomer(ctx, acme, p.ID, k.Key, ours.ID))
+	must(f.Svc.ChangeReseller(ctx, acme, p.ID, k.Key, r.ID))
+	must(f.Svc.MachineLockLimit(ctx, acme, p.ID, k.Key, 5))
+	l, err := f.Svc.GetKey(ctx, acme, p.ID, k.Key, 0)
 	must(err)
 	if !l.Key.Features[2] || l.Key.Features[7] || l.Key.Notes != "new notes" || l.Customer == nil || l.Customer.ID != ours.ID ||
 		l.Reseller == nil || l.Reseller.Name != "Shop" || l.Key.MaxNoOfMachines != 5 {
@@ -47,21 +47,21 @@ func TestKeyChanges(t *testing.T) {
 
 	// Refusals change nothing.
 	for name, err := range map[string]error{
-		"feature 0":             f.svc.AddFeature(ctx, acme, p.ID, k.Key, 0, true),
-		"feature 9":             f.svc.AddFeature(ctx, acme, p.ID, k.Key, 9, false),
-		"long notes":            f.svc.ChangeNotes(ctx, acme, p.ID, k.Key, string(make([]byte, 600))),
-		"negative machines":     f.svc.MachineLockLimit(ctx, acme, p.ID, k.Key, -1),
-		"another's customer":    f.svc.ChangeCustomer(ctx, acme, p.ID, k.Key, theirs.ID),
-		"another's reseller":    f.svc.ChangeReseller(ctx, acme, p.ID, k.Key, theirR.ID),
-		"another vendor's key":  f.svc.ChangeNotes(ctx, other, p.ID, k.Key, "x"),
-		"no such key":           f.svc.AddFeature(ctx, acme, p.ID, "NOPE", 1, true),
-		"another's key feature": f.svc.AddFeature(ctx, other, p.ID, k.Key, 1, true),
+		"feature 0":             f.Svc.AddFeature(ctx, acme, p.ID, k.Key, 0, true),
+		"feature 9":             f.Svc.AddFeature(ctx, acme, p.ID, k.Key, 9, false),
+		"long notes":            f.Svc.ChangeNotes(ctx, acme, p.ID, k.Key, string(make([]byte, 600))),
+		"negative machines":     f.Svc.MachineLockLimit(ctx, acme, p.ID, k.Key, -1),
+		"another's customer":    f.Svc.ChangeCustomer(ctx, acme, p.ID, k.Key, theirs.ID),
+		"another's reseller":    f.Svc.ChangeReseller(ctx, acme, p.ID, k.Key, theirR.ID),
+		"another vendor's key":  f.Svc.ChangeNotes(ctx, other, p.ID, k.Key, "x"),
+		"no such key":           f.Svc.AddFeature(ctx, acme, p.ID, "NOPE", 1, true),
+		"another's key feature": f.Svc.AddFeature(ctx, other, p.ID, k.Key, 1, true),
 	} {
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	l2, _ := f.svc.GetKey(ctx, acme, p.ID, k.Key, 0)
+	l2, _ := f.Svc.GetKey(ctx, acme, p.ID, k.Key, 0)
 	if l2.Key != l.Key {
 		t.Fatalf("a refused change changed the key: %+v, was %+v", l2.Key, l.Key)
 	}
@@ -69,29 +69,29 @@ func TestKeyChanges(t *testing.T) {
 		err  error
 		want error
 	}{
-		{f.svc.ChangeCustomer(ctx, acme, p.ID, k.Key, theirs.ID), license.ErrCustomerNotFound},
-		{f.svc.ChangeReseller(ctx, acme, p.ID, k.Key, theirR.ID), license.ErrResellerNotFound},
-		{f.svc.ChangeNotes(ctx, other, p.ID, k.Key, "x"), license.ErrProductNotFound},
+		{f.Svc.ChangeCustomer(ctx, acme, p.ID, k.Key, theirs.ID), license.ErrCustomerNotFound},
+		{f.Svc.ChangeReseller(ctx, acme, p.ID, k.Key, theirR.ID), license.ErrResellerNotFound},
+		{f.Svc.ChangeNotes(ctx, other, p.ID, k.Key, "x"), license.ErrProductNotFound},
 	} {
 		if !errors.Is(c.err, c.want) {
 			t.Errorf("got %v, want %v", c.err, c.want)
 		}
 	}
 	// 0 unlinks.
-	must(f.svc.ChangeCustomer(ctx, acme, p.ID, k.Key, 0))
-	must(f.svc.ChangeReseller(ctx, acme, p.ID, k.Key, 0))
-	if l, _ := f.svc.GetKey(ctx, acme, p.ID, k.Key, 0); l.Customer != nil || l.Reseller != nil {
+	must(f.Svc.ChangeCustomer(ctx, acme, p.ID, k.Key, 0))
+	must(f.Svc.ChangeReseller(ctx, acme, p.ID, k.Key, 0))
+	if l, _ := f.Svc.GetKey(ctx, acme, p.ID, k.Key, 0); l.Customer != nil || l.Reseller != nil {
 		t.Fatalf("after unlinking: %+v %+v", l.Customer, l.Reseller)
 	}
 
 	// A token needs each method's own permission and respects its key lock.
-	tok := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodChangeNotes}, ProductLock: p.ID, KeyLock: k.ID})
-	must(f.svc.ChangeNotes(ctx, tok, p.ID, k.Key, "by token"))
-	if err := f.svc.AddFeature(ctx, tok, p.ID, k.Key, 1, true); !errors.Is(err, license.ErrAccessDenied) {
+	tok := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodChangeNotes}, ProductLock: p.ID, KeyLock: k.ID})
+	must(f.Svc.ChangeNotes(ctx, tok, p.ID, k.Key, "by token"))
+	if err := f.Svc.AddFeature(ctx, tok, p.ID, k.Key, 1, true); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("AddFeature without the permission = %v", err)
 	}
-	k2 := f.key(t, p.ID, license.KeySpec{})
-	if err := f.svc.ChangeNotes(ctx, tok, p.ID, k2.Key, "x"); !errors.Is(err, license.ErrAccessDenied) {
+	k2 := f.Key(t, p.ID, license.KeySpec{})
+	if err := f.Svc.ChangeNotes(ctx, tok, p.ID, k2.Key, "x"); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("ChangeNotes on another key than the lock = %v", err)
 	}
 }
@@ -99,10 +99,10 @@ func TestKeyChanges(t *testing.T) {
 func TestCreateKeyBatchesAndCustomers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	acme, _ := f.svc.Vendor(ctx, "acme")
-	r, _ := f.svc.CreateReseller(ctx, acme, "acme", license.ResellerSpec{Name: "Shop"})
-	out, err := f.svc.CreateKey(ctx, acme, p.ID, license.KeySpec{NoOfKeys: 5, Period: 10, ResellerID: r.ID, TrialActivation: true,
+	p := f.Product(t, "acme")
+	acme, _ := f.Svc.Vendor(ctx, "acme")
+	r, _ := f.Svc.CreateReseller(ctx, acme, "acme", license.ResellerSpec{Name: "Shop"})
+	out, err := f.Svc.CreateKey(ctx, acme, p.ID, license.KeySpec{NoOfKeys: 5, Period: 10, ResellerID: r.ID, TrialActivation: true,
 		AllowedMachines: "m1"})
 	if err != nil || len(out.Keys) != 5 || out.Key != out.Keys[0] {
 		t.Fatalf("CreateKey(5) = %+v, %v", out, err)
@@ -114,23 +114,23 @@ func TestCreateKeyBatchesAndCustomers(t *testing.T) {
 	}
 	for _, bad := range []license.KeySpec{{NoOfKeys: license.MaxKeysPerCall + 1}, {NoOfKeys: -1}, {ResellerID: 9999},
 		{AddOrUseExistingCustomer: true}} {
-		if _, err := f.svc.CreateKey(ctx, acme, p.ID, bad); err == nil {
+		if _, err := f.Svc.CreateKey(ctx, acme, p.ID, bad); err == nil {
 			t.Fatalf("CreateKey(%+v) accepted", bad)
 		}
 	}
-	if ks, _ := f.svc.ListKeys(ctx, acme, p.ID); len(ks) != 5 {
+	if ks, _ := f.Svc.ListKeys(ctx, acme, p.ID); len(ks) != 5 {
 		t.Fatalf("refused CreateKey calls left %d keys, want 5", len(ks))
 	}
 	spec := license.KeySpec{AddOrUseExistingCustomer: true, NewCustomer: &license.CustomerSpec{Name: "Ann", Email: "ann@example.com"}}
-	first, err := f.svc.CreateKey(ctx, acme, p.ID, spec)
+	first, err := f.Svc.CreateKey(ctx, acme, p.ID, spec)
 	if err != nil || first.Customer == nil {
 		t.Fatalf("AddOrUseExistingCustomer (new) = %+v, %v", first, err)
 	}
-	again, err := f.svc.CreateKey(ctx, acme, p.ID, spec)
+	again, err := f.Svc.CreateKey(ctx, acme, p.ID, spec)
 	if err != nil || again.Customer == nil || again.Customer.ID != first.Customer.ID || again.Key.CustomerID != first.Customer.ID {
 		t.Fatalf("AddOrUseExistingCustomer (existing) = %+v, %v; want customer %d", again, err, first.Customer.ID)
 	}
-	if cs, _ := f.svc.ListCustomers(ctx, acme); len(cs) != 1 {
+	if cs, _ := f.Svc.ListCustomers(ctx, acme); len(cs) != 1 {
 		t.Fatalf("%d customers, want 1", len(cs))
 	}
 }
@@ -138,40 +138,40 @@ func TestCreateKeyBatchesAndCustomers(t *testing.T) {
 func TestTemplates(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	acme, _ := f.svc.Vendor(ctx, "acme")
-	other, _ := f.svc.Vendor(ctx, "other")
-	tpl, err := f.svc.CreateTemplate(ctx, acme, p.ID, license.TemplateSpec{Name: "Pro", Key: license.KeySpec{Period: 365,
+	p := f.Product(t, "acme")
+	acme, _ := f.Svc.Vendor(ctx, "acme")
+	other, _ := f.Svc.Vendor(ctx, "other")
+	tpl, err := f.Svc.CreateTemplate(ctx, acme, p.ID, license.TemplateSpec{Name: "Pro", Key: license.KeySpec{Period: 365,
 		Features: [8]bool{true}, Notes: "pro", MaxNoOfMachines: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl2, _ := f.svc.CreateTemplate(ctx, acme, p.ID, license.TemplateSpec{Name: "Basic"})
-	if _, err := f.svc.CreateTemplate(ctx, other, p.ID, license.TemplateSpec{Name: "X"}); !errors.Is(err, license.ErrProductNotFound) {
+	tpl2, _ := f.Svc.CreateTemplate(ctx, acme, p.ID, license.TemplateSpec{Name: "Basic"})
+	if _, err := f.Svc.CreateTemplate(ctx, other, p.ID, license.TemplateSpec{Name: "X"}); !errors.Is(err, license.ErrProductNotFound) {
 		t.Fatalf("template on another vendor's product = %v", err)
 	}
-	k, _, err := f.svc.CreateKeyFromTemplate(ctx, acme, tpl.ID)
+	k, _, err := f.Svc.CreateKeyFromTemplate(ctx, acme, tpl.ID)
 	if err != nil || k.Period != 365 || !k.Features[0] || k.Notes != "pro" || k.MaxNoOfMachines != 2 || k.ProductID != p.ID {
 		t.Fatalf("CreateKeyFromTemplate = %+v, %v", k, err)
 	}
-	if _, _, err := f.svc.CreateKeyFromTemplate(ctx, other, tpl.ID); !errors.Is(err, license.ErrTemplateNotFound) {
+	if _, _, err := f.Svc.CreateKeyFromTemplate(ctx, other, tpl.ID); !errors.Is(err, license.ErrTemplateNotFound) {
 		t.Fatalf("another vendor's template = %v, want ErrTemplateNotFound", err)
 	}
 	// The feature lock is the one template a token may use.
-	tok := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodCreateKeyFromTemplate}, FeatureLock: tpl2.ID})
-	if _, _, err := f.svc.CreateKeyFromTemplate(ctx, tok, tpl.ID); !errors.Is(err, license.ErrAccessDenied) {
+	tok := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodCreateKeyFromTemplate}, FeatureLock: tpl2.ID})
+	if _, _, err := f.Svc.CreateKeyFromTemplate(ctx, tok, tpl.ID); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("template outside the feature lock = %v", err)
 	}
-	if _, _, err := f.svc.CreateKeyFromTemplate(ctx, tok, tpl2.ID); err != nil {
+	if _, _, err := f.Svc.CreateKeyFromTemplate(ctx, tok, tpl2.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.RemoveTemplate(ctx, other, tpl.ID); !errors.Is(err, license.ErrTemplateNotFound) {
+	if err := f.Svc.RemoveTemplate(ctx, other, tpl.ID); !errors.Is(err, license.ErrTemplateNotFound) {
 		t.Fatalf("RemoveTemplate by another vendor = %v", err)
 	}
-	if err := f.svc.RemoveTemplate(ctx, acme, tpl.ID); err != nil {
+	if err := f.Svc.RemoveTemplate(ctx, acme, tpl.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.svc.CreateKeyFromTemplate(ctx, acme, tpl.ID); !errors.Is(err, license.ErrTemplateNotFound) {
+	if _, _, err := f.Svc.CreateKeyFromTemplate(ctx, acme, tpl.ID); !errors.Is(err, license.ErrTemplateNotFound) {
 		t.Fatalf("removed template = %v", err)
 	}
 }
@@ -179,19 +179,19 @@ func TestTemplates(t *testing.T) {
 func TestGetKeysPaging(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	acme, _ := f.svc.Vendor(ctx, "acme")
-	other, _ := f.svc.Vendor(ctx, "other")
+	p := f.Product(t, "acme")
+	acme, _ := f.Svc.Vendor(ctx, "acme")
+	other, _ := f.Svc.Vendor(ctx, "other")
 	const n = 2*license.KeysPageSize + 5
-	out, err := f.svc.CreateKey(ctx, acme, p.ID, license.KeySpec{NoOfKeys: n - 1})
+	out, err := f.Svc.CreateKey(ctx, acme, p.ID, license.KeySpec{NoOfKeys: n - 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.key(t, p.ID, license.KeySpec{Notes: "special", Features: [8]bool{false, true}})
+	f.Key(t, p.ID, license.KeySpec{Notes: "special", Features: [8]bool{false, true}})
 	page := func(req license.KeysRequest) license.KeysPage {
 		t.Helper()
 		req.ProductID = p.ID
-		pg, err := f.svc.GetKeys(ctx, acme, req)
+		pg, err := f.Svc.GetKeys(ctx, acme, req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,24 +223,24 @@ func TestGetKeysPaging(t *testing.T) {
 	for _, bad := range []license.KeysRequest{{Page: 0}, {Page: 1, OrderBy: "Password"}, {Page: 1, OrderBy: "ID sideways"},
 		{Page: 1, SearchQuery: "ID =="}} {
 		bad.ProductID = p.ID
-		if _, err := f.svc.GetKeys(ctx, acme, bad); !errors.Is(err, license.ErrInvalidInput) {
+		if _, err := f.Svc.GetKeys(ctx, acme, bad); !errors.Is(err, license.ErrInvalidInput) {
 			t.Fatalf("GetKeys(%+v) = %v, want ErrInvalidInput", bad, err)
 		}
 	}
-	if _, err := f.svc.GetKeys(ctx, other, license.KeysRequest{ProductID: p.ID, Page: 1}); !errors.Is(err, license.ErrProductNotFound) {
+	if _, err := f.Svc.GetKeys(ctx, other, license.KeysRequest{ProductID: p.ID, Page: 1}); !errors.Is(err, license.ErrProductNotFound) {
 		t.Fatalf("another vendor's product = %v", err)
 	}
 	// A key-locked token sees its key only; a product-locked one lists its product only.
-	tok := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKeys, license.MethodGetProducts},
+	tok := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKeys, license.MethodGetProducts},
 		ProductLock: p.ID, KeyLock: 2})
-	if pg, err := f.svc.GetKeys(ctx, tok, license.KeysRequest{ProductID: p.ID, Page: 1}); err != nil || pg.Total != 1 || pg.Keys[0].Key.ID != 2 {
+	if pg, err := f.Svc.GetKeys(ctx, tok, license.KeysRequest{ProductID: p.ID, Page: 1}); err != nil || pg.Total != 1 || pg.Keys[0].Key.ID != 2 {
 		t.Fatalf("key-locked GetKeys = %+v, %v", pg, err)
 	}
-	f.product(t, "acme")
-	if ps, err := f.svc.GetProducts(ctx, tok); err != nil || len(ps) != 1 || ps[0].ID != p.ID {
+	f.Product(t, "acme")
+	if ps, err := f.Svc.GetProducts(ctx, tok); err != nil || len(ps) != 1 || ps[0].ID != p.ID {
 		t.Fatalf("product-locked GetProducts = %+v, %v", ps, err)
 	}
-	if ps, err := f.svc.GetProducts(ctx, acme); err != nil || len(ps) != 2 {
+	if ps, err := f.Svc.GetProducts(ctx, acme); err != nil || len(ps) != 2 {
 		t.Fatalf("GetProducts = %d, %v", len(ps), err)
 	}
 }
@@ -250,17 +250,17 @@ func TestGetKeysPaging(t *testing.T) {
 func BenchmarkGetKeys(b *testing.B) {
 	f := newFixture(b)
 	ctx := context.Background()
-	p := f.product(b, "acme")
-	acme, _ := f.svc.Vendor(ctx, "acme")
+	p := f.Product(b, "acme")
+	acme, _ := f.Svc.Vendor(ctx, "acme")
 	for range 5 {
-		if _, err := f.svc.CreateKey(ctx, acme, p.ID, license.KeySpec{NoOfKeys: 1000, Notes: "bulk"}); err != nil {
+		if _, err := f.Svc.CreateKey(ctx, acme, p.ID, license.KeySpec{NoOfKeys: 1000, Notes: "bulk"}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	req := license.KeysRequest{ProductID: p.ID, Page: 3, OrderBy: "Expires descending", SearchQuery: `Notes.Contains("bul") && !F8`}
 	b.ResetTimer()
 	for b.Loop() {
-		if pg, err := f.svc.GetKeys(ctx, acme, req); err != nil || pg.Returned != license.KeysPageSize {
+		if pg, err := f.Svc.GetKeys(ctx, acme, req); err != nil || pg.Returned != license.KeysPageSize {
 			b.Fatal(pg.Returned, err)
 		}
 	}

@@ -3,7 +3,6 @@ package license_test
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -12,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"path/filepath"
 	"regexp"
 	"sync"
 	"testing"
@@ -20,113 +18,18 @@ import (
 
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/licensetest"
 	"github.com/tokenmanager/tokenmanager/storage"
-	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 )
 
-// testKeys are generated once: RSA-2048 generation is slow under -race, and tests make many products.
-var testKeys = sync.OnceValue(func() []*rsa.PrivateKey {
-	out := make([]*rsa.PrivateKey, 3)
-	for i := range out {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		out[i] = k
-	}
-	return out
-})
+// The licensing core over a fresh SQLite store: see licensetest.
+type fixture = licensetest.Fixture
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
-type fixture struct {
-	svc   *license.Service
-	store storage.Store
-	clock *clock
-	path  string
-	admin *license.Access
-}
-
-var master = make([]byte, 32)
-
-func newFixture(t testing.TB) *fixture {
-	t.Helper()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "lic.db")
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	for _, u := range []string{"acme", "other", "plain"} {
-		if err := st.CreateUser(ctx, storage.User{Name: u, PasswordHash: "x"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	clk := &clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
-	var n int
-	var mu sync.Mutex
-	svc := license.New(st, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{Now: clk.Now,
-		GenerateKey: func() (*rsa.PrivateKey, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			n++
-			return testKeys()[n%len(testKeys())], nil
-		}})
-	for _, v := range []string{"acme", "other"} {
-		if err := svc.AddVendor(ctx, v); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &fixture{svc: svc, store: st, clock: clk, path: path, admin: license.Admin()}
-}
-
-func (f *fixture) product(t testing.TB, vendor string) storage.Product {
-	t.Helper()
-	p, err := f.svc.CreateProduct(context.Background(), f.admin, vendor, license.ProductSpec{Name: "Product of " + vendor})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func (f *fixture) key(t testing.TB, productID int64, spec license.KeySpec) storage.LicenseKey {
-	t.Helper()
-	k, err := f.svc.CreateKey(context.Background(), f.admin, productID, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k.Key
-}
-
-func (f *fixture) token(t *testing.T, vendor string, spec license.TokenSpec) *license.Access {
-	t.Helper()
-	ctx := context.Background()
-	issued, err := f.svc.CreateAPIToken(ctx, vendor, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := f.svc.Authenticate(ctx, issued.Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-func (f *fixture) activate(a *license.Access, productID int64, key, machine string, floating time.Duration, overdraft int) (license.License, error) {
-	return f.svc.Activate(context.Background(), a, license.ActivateRequest{ProductID: productID, Key: key,
-		MachineCode: machine, FloatingInterval: floating, MaxOverdraft: overdraft, IP: "192.0.2.7"})
-}
+var (
+	newFixture = licensetest.New
+	master     = licensetest.Master
+	testKeys   = licensetest.TestKeys
+)
 
 var keyPattern = regexp.MustCompile(`^[A-Z]{5}-[A-Z]{5}-[A-Z]{5}-[A-Z]{5}$`)
 
@@ -155,7 +58,7 @@ func TestNewKeyString(t *testing.T) {
 func TestProductKeySealedAndExported(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
+	p := f.Product(t, "acme")
 	if len(p.SealedPrivateKey) == 0 || len(p.PublicKey) == 0 {
 		t.Fatalf("product stored without keys: %+v", p)
 	}
@@ -177,14 +80,14 @@ func TestProductKeySealedAndExported(t *testing.T) {
 
 	// A fresh service over the same database (as after a restart) opens the key from storage and signs with it;
 	// one with another server key cannot.
-	k := f.key(t, p.ID, license.KeySpec{Period: 30})
+	k := f.Key(t, p.ID, license.KeySpec{Period: 30})
 	for _, tc := range []struct {
 		master []byte
 		ok     bool
 	}{{master, true}, {make([]byte, 31), false}} {
-		fresh := license.New(f.store, keys.NewSealerFor(append(tc.master, 1), keys.PurposeLicenseSigningKeys), license.Options{Now: f.clock.Now})
+		fresh := license.New(f.Store, keys.NewSealerFor(append(tc.master, 1), keys.PurposeLicenseSigningKeys), license.Options{Now: f.Clock.Now})
 		if tc.ok {
-			fresh = license.New(f.store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{Now: f.clock.Now})
+			fresh = license.New(f.Store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{Now: f.Clock.Now})
 		}
 		l, err := fresh.GetKey(ctx, license.Admin(), p.ID, k.Key, 0)
 		if err != nil {
@@ -226,10 +129,10 @@ func verifySHA256(t *testing.T, pub *rsa.PublicKey, data, sig []byte) {
 func TestNodeLockedSeats(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	k := f.key(t, p.ID, license.KeySpec{MaxNoOfMachines: 2, AllowedMachines: "vip\n"})
+	p := f.Product(t, "acme")
+	k := f.Key(t, p.ID, license.KeySpec{MaxNoOfMachines: 2, AllowedMachines: "vip\n"})
 	for _, m := range []string{"m1", "m2", "m1"} { // m1 again: re-activation takes no seat
-		l, err := f.activate(f.admin, p.ID, k.Key, m, 0, 0)
+		l, err := f.Activate(f.Admin, p.ID, k.Key, m, 0, 0)
 		if err != nil {
 			t.Fatalf("activate %s: %v", m, err)
 		}
@@ -237,44 +140,44 @@ func TestNodeLockedSeats(t *testing.T) {
 			t.Fatalf("machines listed %d, node-locked %d", len(l.Machines), l.NodeLocked)
 		}
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "m3", 0, 0); !errors.Is(err, license.ErrMachineLimit) {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "m3", 0, 0); !errors.Is(err, license.ErrMachineLimit) {
 		t.Fatalf("third machine: %v, want ErrMachineLimit", err)
 	}
 	// AllowedMachines take precedence over the limit.
-	l, err := f.activate(f.admin, p.ID, k.Key, "vip", 0, 0)
+	l, err := f.Activate(f.Admin, p.ID, k.Key, "vip", 0, 0)
 	if err != nil || l.NodeLocked != 3 {
 		t.Fatalf("allowed machine at the limit: %+v, %v", l.NodeLocked, err)
 	}
-	if err := f.svc.Deactivate(ctx, f.admin, license.DeactivateRequest{ProductID: p.ID, Key: k.Key, MachineCode: "m2"}); err != nil {
+	if err := f.Svc.Deactivate(ctx, f.Admin, license.DeactivateRequest{ProductID: p.ID, Key: k.Key, MachineCode: "m2"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.svc.Deactivate(ctx, f.admin, license.DeactivateRequest{ProductID: p.ID, Key: k.Key, MachineCode: "m2"}); !errors.Is(err, license.ErrNotActivated) {
+	if err := f.Svc.Deactivate(ctx, f.Admin, license.DeactivateRequest{ProductID: p.ID, Key: k.Key, MachineCode: "m2"}); !errors.Is(err, license.ErrNotActivated) {
 		t.Fatalf("second deactivation: %v, want ErrNotActivated", err)
 	}
 	// Still 2 of 2 (m1 and vip): m3 is refused until another leaves.
-	if _, err := f.activate(f.admin, p.ID, k.Key, "m3", 0, 0); !errors.Is(err, license.ErrMachineLimit) {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "m3", 0, 0); !errors.Is(err, license.ErrMachineLimit) {
 		t.Fatalf("m3 with m1 and vip active: %v", err)
 	}
-	if err := f.svc.Deactivate(ctx, f.admin, license.DeactivateRequest{ProductID: p.ID, Key: k.Key, MachineCode: "m1"}); err != nil {
+	if err := f.Svc.Deactivate(ctx, f.Admin, license.DeactivateRequest{ProductID: p.ID, Key: k.Key, MachineCode: "m1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "m3", 0, 0); err != nil {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "m3", 0, 0); err != nil {
 		t.Fatalf("m3 after m1 left: %v", err)
 	}
 	// A lower-case, space-padded key finds the same key; machine codes are opaque and compared exactly.
-	if _, err := f.activate(f.admin, p.ID, "  "+toLower(k.Key)+" ", "m3", 0, 0); err != nil {
+	if _, err := f.Activate(f.Admin, p.ID, "  "+toLower(k.Key)+" ", "m3", 0, 0); err != nil {
 		t.Fatalf("key in lower case: %v", err)
 	}
 	// A key without a limit records nothing.
-	free := f.key(t, p.ID, license.KeySpec{})
-	l, err = f.activate(f.admin, p.ID, free.Key, "anything", 0, 0)
+	free := f.Key(t, p.ID, license.KeySpec{})
+	l, err = f.Activate(f.Admin, p.ID, free.Key, "anything", 0, 0)
 	if err != nil || len(l.Machines) != 0 || l.NodeLocked != 0 {
 		t.Fatalf("unlimited key: %+v, %v", l.Machines, err)
 	}
-	if err := f.svc.Deactivate(ctx, f.admin, license.DeactivateRequest{ProductID: p.ID, Key: free.Key, MachineCode: "anything"}); !errors.Is(err, license.ErrNotActivated) {
+	if err := f.Svc.Deactivate(ctx, f.Admin, license.DeactivateRequest{ProductID: p.ID, Key: free.Key, MachineCode: "anything"}); !errors.Is(err, license.ErrNotActivated) {
 		t.Fatalf("deactivate on an unlimited key: %v, want ErrNotActivated", err)
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "", 0, 0); !errors.Is(err, license.ErrInvalidInput) {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "", 0, 0); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("node-locked key without machine code: %v", err)
 	}
 }
@@ -291,8 +194,8 @@ func toLower(s string) string {
 
 func TestLastSeatRace(t *testing.T) {
 	f := newFixture(t)
-	p := f.product(t, "acme")
-	k := f.key(t, p.ID, license.KeySpec{MaxNoOfMachines: 1})
+	p := f.Product(t, "acme")
+	k := f.Key(t, p.ID, license.KeySpec{MaxNoOfMachines: 1})
 	const racers = 6
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -302,7 +205,7 @@ func TestLastSeatRace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			_, err := f.activate(f.admin, p.ID, k.Key, fmt.Sprint("machine-", i), 0, 0)
+			_, err := f.Activate(f.Admin, p.ID, k.Key, fmt.Sprint("machine-", i), 0, 0)
 			errs <- err
 		}()
 	}
@@ -326,60 +229,60 @@ func TestLastSeatRace(t *testing.T) {
 func TestFloating(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	k := f.key(t, p.ID, license.KeySpec{MaxNoOfMachines: 2})
+	p := f.Product(t, "acme")
+	k := f.Key(t, p.ID, license.KeySpec{MaxNoOfMachines: 2})
 	const interval = 100 * time.Second
-	l, err := f.activate(f.admin, p.ID, k.Key, "a", interval, 0)
+	l, err := f.Activate(f.Admin, p.ID, k.Key, "a", interval, 0)
 	if err != nil || len(l.Machines) != 1 || license.Mid(l.Machines[0]) != "floating:a" || l.FloatingInUse != 1 {
 		t.Fatalf("first floating: %+v, %v", l.Machines, err)
 	}
-	if !l.Machines[0].FloatingExpiresAt.Equal(f.clock.Now().Add(interval)) {
+	if !l.Machines[0].FloatingExpiresAt.Equal(f.Clock.Now().Add(interval)) {
 		t.Fatalf("floating expires %v", l.Machines[0].FloatingExpiresAt)
 	}
-	f.clock.Add(60 * time.Second)
-	if _, err := f.activate(f.admin, p.ID, k.Key, "b", interval, 0); err != nil {
+	f.Clock.Add(60 * time.Second)
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "b", interval, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "c", interval, 0); !errors.Is(err, license.ErrMachineLimit) {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "c", interval, 0); !errors.Is(err, license.ErrMachineLimit) {
 		t.Fatalf("third floating machine: %v", err)
 	}
 	// With an overdraft of 1, c gets a seat beyond the limit, marked as overdraft; d does not.
-	l, err = f.activate(f.admin, p.ID, k.Key, "c", interval, 1)
+	l, err = f.Activate(f.Admin, p.ID, k.Key, "c", interval, 1)
 	if err != nil || license.Mid(l.Machines[0]) != "floating:overdraft:c" || l.FloatingInUse != 3 {
 		t.Fatalf("overdraft: %+v, %v", l, err)
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "d", interval, 1); !errors.Is(err, license.ErrMachineLimit) {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "d", interval, 1); !errors.Is(err, license.ErrMachineLimit) {
 		t.Fatalf("beyond the overdraft: %v", err)
 	}
 	// a's time runs out at +100 s; b renews at +90 s and keeps its seat; then d fits.
-	f.clock.Add(30 * time.Second) // +90 s
-	if l, err := f.activate(f.admin, p.ID, k.Key, "b", interval, 0); err != nil || !l.Machines[0].ActivatedAt.Equal(f.clock.Now().Add(-30*time.Second)) {
+	f.Clock.Add(30 * time.Second) // +90 s
+	if l, err := f.Activate(f.Admin, p.ID, k.Key, "b", interval, 0); err != nil || !l.Machines[0].ActivatedAt.Equal(f.Clock.Now().Add(-30*time.Second)) {
 		t.Fatalf("heartbeat of b: %+v, %v (activation time must be kept)", l.Machines, err)
 	}
-	f.clock.Add(10 * time.Second) // +100 s: a expired exactly now
-	if _, err := f.activate(f.admin, p.ID, k.Key, "d", interval, 0); !errors.Is(err, license.ErrMachineLimit) {
+	f.Clock.Add(10 * time.Second) // +100 s: a expired exactly now
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "d", interval, 0); !errors.Is(err, license.ErrMachineLimit) {
 		t.Fatalf("d while b and overdraft c hold the seats: %v", err)
 	}
 	// Release c's floating seat: never an error, even twice, or for a machine without one.
 	for _, m := range []string{"c", "c", "never"} {
-		if err := f.svc.Deactivate(ctx, f.admin, license.DeactivateRequest{ProductID: p.ID, Key: k.Key, MachineCode: m, Floating: true}); err != nil {
+		if err := f.Svc.Deactivate(ctx, f.Admin, license.DeactivateRequest{ProductID: p.ID, Key: k.Key, MachineCode: m, Floating: true}); err != nil {
 			t.Fatalf("floating deactivate %s: %v", m, err)
 		}
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "d", interval, 0); err != nil {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "d", interval, 0); err != nil {
 		t.Fatalf("d after c left and a expired: %v", err)
 	}
 	// Floating seats are apart from node-locked ones.
-	l, err = f.activate(f.admin, p.ID, k.Key, "node-1", 0, 0)
+	l, err = f.Activate(f.Admin, p.ID, k.Key, "node-1", 0, 0)
 	if err != nil || l.NodeLocked != 1 || l.FloatingInUse != 2 || len(l.Machines) != 1 || license.Mid(l.Machines[0]) != "node-1" {
 		t.Fatalf("node-locked next to floating: %+v, %v", l, err)
 	}
-	got, err := f.svc.GetKey(ctx, f.admin, p.ID, k.Key, 0)
+	got, err := f.Svc.GetKey(ctx, f.Admin, p.ID, k.Key, 0)
 	if err != nil || got.FloatingInUse != 2 || got.NodeLocked != 1 || len(got.Machines) != 1 {
 		t.Fatalf("GetKey counts: %+v, %v", got, err)
 	}
-	f.clock.Add(time.Hour)
-	if got, _ := f.svc.GetKey(ctx, f.admin, p.ID, k.Key, 0); got.FloatingInUse != 0 {
+	f.Clock.Add(time.Hour)
+	if got, _ := f.Svc.GetKey(ctx, f.Admin, p.ID, k.Key, 0); got.FloatingInUse != 0 {
 		t.Fatalf("floating seats in use an hour later: %d", got.FloatingInUse)
 	}
 }
@@ -387,53 +290,53 @@ func TestFloating(t *testing.T) {
 func TestBlockExpireTrial(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	k := f.key(t, p.ID, license.KeySpec{Period: 10, MaxNoOfMachines: 1})
-	if err := f.svc.BlockKey(ctx, f.admin, p.ID, k.Key, true); err != nil {
+	p := f.Product(t, "acme")
+	k := f.Key(t, p.ID, license.KeySpec{Period: 10, MaxNoOfMachines: 1})
+	if err := f.Svc.BlockKey(ctx, f.Admin, p.ID, k.Key, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "m", 0, 0); !errors.Is(err, license.ErrKeyBlocked) {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "m", 0, 0); !errors.Is(err, license.ErrKeyBlocked) {
 		t.Fatalf("blocked key: %v", err)
 	}
-	if _, err := f.svc.GetKey(ctx, f.admin, p.ID, k.Key, 0); !errors.Is(err, license.ErrKeyBlocked) {
+	if _, err := f.Svc.GetKey(ctx, f.Admin, p.ID, k.Key, 0); !errors.Is(err, license.ErrKeyBlocked) {
 		t.Fatalf("GetKey of a blocked key: %v", err)
 	}
-	if err := f.svc.BlockKey(ctx, f.admin, p.ID, k.Key, false); err != nil {
+	if err := f.Svc.BlockKey(ctx, f.Admin, p.ID, k.Key, false); err != nil {
 		t.Fatal(err)
 	}
 	// Expiry is advisory unless the product blocks expired keys.
-	f.clock.Add(11 * 24 * time.Hour)
-	l, err := f.activate(f.admin, p.ID, k.Key, "m", 0, 0)
+	f.Clock.Add(11 * 24 * time.Hour)
+	l, err := f.Activate(f.Admin, p.ID, k.Key, "m", 0, 0)
 	if err != nil || !l.Expired {
 		t.Fatalf("expired key in a lenient product: %+v, %v", l.Expired, err)
 	}
-	if _, err := f.svc.SetBlockExpired(ctx, f.admin, p.ID, true); err != nil {
+	if _, err := f.Svc.SetBlockExpired(ctx, f.Admin, p.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "m", 0, 0); !errors.Is(err, license.ErrKeyBlocked) {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "m", 0, 0); !errors.Is(err, license.ErrKeyBlocked) {
 		t.Fatalf("expired key, product blocks expired keys: %v", err)
 	}
-	if err := f.svc.ExtendLicense(ctx, f.admin, p.ID, k.Key, 5); err != nil {
+	if err := f.Svc.ExtendLicense(ctx, f.Admin, p.ID, k.Key, 5); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.activate(f.admin, p.ID, k.Key, "m", 0, 0); err != nil {
+	if _, err := f.Activate(f.Admin, p.ID, k.Key, "m", 0, 0); err != nil {
 		t.Fatalf("after ExtendLicense: %v", err)
 	}
 
 	// Trial activation: the period starts at the first activation, and an unstarted trial key is not blocked
 	// for an expiry date that has passed.
-	tk := f.key(t, p.ID, license.KeySpec{Period: 3, TrialActivation: true, MaxNoOfMachines: 1})
-	f.clock.Add(30 * 24 * time.Hour)
-	l, err = f.activate(f.admin, p.ID, tk.Key, "m", 0, 0)
-	if err != nil || !l.Key.TrialStartedAt.Equal(f.clock.Now()) || !l.Key.ExpiresAt.Equal(f.clock.Now().Add(3*24*time.Hour)) {
+	tk := f.Key(t, p.ID, license.KeySpec{Period: 3, TrialActivation: true, MaxNoOfMachines: 1})
+	f.Clock.Add(30 * 24 * time.Hour)
+	l, err = f.Activate(f.Admin, p.ID, tk.Key, "m", 0, 0)
+	if err != nil || !l.Key.TrialStartedAt.Equal(f.Clock.Now()) || !l.Key.ExpiresAt.Equal(f.Clock.Now().Add(3*24*time.Hour)) {
 		t.Fatalf("trial activation: %+v, %v", l.Key, err)
 	}
-	f.clock.Add(24 * time.Hour)
-	if l, err := f.activate(f.admin, p.ID, tk.Key, "m", 0, 0); err != nil || !l.Key.TrialStartedAt.Equal(f.clock.Now().Add(-24*time.Hour)) {
+	f.Clock.Add(24 * time.Hour)
+	if l, err := f.Activate(f.Admin, p.ID, tk.Key, "m", 0, 0); err != nil || !l.Key.TrialStartedAt.Equal(f.Clock.Now().Add(-24*time.Hour)) {
 		t.Fatalf("re-activation restarted the trial: %+v, %v", l.Key, err)
 	}
-	f.clock.Add(3 * 24 * time.Hour)
-	if _, err := f.activate(f.admin, p.ID, tk.Key, "m", 0, 0); !errors.Is(err, license.ErrKeyBlocked) {
+	f.Clock.Add(3 * 24 * time.Hour)
+	if _, err := f.Activate(f.Admin, p.ID, tk.Key, "m", 0, 0); !errors.Is(err, license.ErrKeyBlocked) {
 		t.Fatalf("trial over: %v", err)
 	}
 }
@@ -441,14 +344,14 @@ func TestBlockExpireTrial(t *testing.T) {
 func TestTokensAndLocks(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	p2 := f.product(t, "acme")
-	foreign := f.product(t, "other")
-	k1 := f.key(t, p.ID, license.KeySpec{MaxNoOfMachines: 5, Notes: "secret notes"})
-	k2 := f.key(t, p.ID, license.KeySpec{MaxNoOfMachines: 5})
-	fk := f.key(t, foreign.ID, license.KeySpec{})
+	p := f.Product(t, "acme")
+	p2 := f.Product(t, "acme")
+	foreign := f.Product(t, "other")
+	k1 := f.Key(t, p.ID, license.KeySpec{MaxNoOfMachines: 5, Notes: "secret notes"})
+	k2 := f.Key(t, p.ID, license.KeySpec{MaxNoOfMachines: 5})
+	fk := f.Key(t, foreign.ID, license.KeySpec{})
 
-	issued, err := f.svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Name: "app", Methods: []license.Method{license.MethodGetKey}})
+	issued, err := f.Svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Name: "app", Methods: []license.Method{license.MethodGetKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,51 +371,51 @@ func TestTokensAndLocks(t *testing.T) {
 	forged, _ := json.Marshal([]string{parts[0], parts[1][:39] + last})
 	for name, tok := range map[string]string{"empty": "", "garbage": "not base64!", "wrong secret": base64.StdEncoding.EncodeToString(forged),
 		"unknown id": base64.StdEncoding.EncodeToString([]byte(`["999","` + parts[1] + `"]`))} {
-		if _, err := f.svc.Authenticate(ctx, tok); !errors.Is(err, license.ErrUnauthenticated) {
+		if _, err := f.Svc.Authenticate(ctx, tok); !errors.Is(err, license.ErrUnauthenticated) {
 			t.Errorf("%s token: %v, want ErrUnauthenticated", name, err)
 		}
 	}
-	a, err := f.svc.Authenticate(ctx, issued.Token)
+	a, err := f.Svc.Authenticate(ctx, issued.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.GetKey(ctx, a, p.ID, k1.Key, 0); err != nil {
+	if _, err := f.Svc.GetKey(ctx, a, p.ID, k1.Key, 0); err != nil {
 		t.Fatalf("granted method: %v", err)
 	}
-	if _, err := f.activate(a, p.ID, k1.Key, "m", 0, 0); !errors.Is(err, license.ErrAccessDenied) {
+	if _, err := f.Activate(a, p.ID, k1.Key, "m", 0, 0); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("method not granted: %v", err)
 	}
-	if _, err := f.svc.GetKey(ctx, a, foreign.ID, fk.Key, 0); !errors.Is(err, license.ErrProductNotFound) {
+	if _, err := f.Svc.GetKey(ctx, a, foreign.ID, fk.Key, 0); !errors.Is(err, license.ErrProductNotFound) {
 		t.Fatalf("another vendor's product: %v, want ErrProductNotFound", err)
 	}
 
 	// Product lock, key lock.
-	pl := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, ProductLock: p2.ID})
-	if _, err := f.svc.GetKey(ctx, pl, p.ID, k1.Key, 0); !errors.Is(err, license.ErrAccessDenied) {
+	pl := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, ProductLock: p2.ID})
+	if _, err := f.Svc.GetKey(ctx, pl, p.ID, k1.Key, 0); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("product lock: %v", err)
 	}
-	if _, err := f.svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, KeyLock: 1}); !errors.Is(err, license.ErrInvalidInput) {
+	if _, err := f.Svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, KeyLock: 1}); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("key lock without product lock: %v", err)
 	}
-	kl := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey, license.MethodCreateKey}, ProductLock: p.ID, KeyLock: k2.ID})
-	if _, err := f.svc.GetKey(ctx, kl, p.ID, k1.Key, 0); !errors.Is(err, license.ErrAccessDenied) {
+	kl := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey, license.MethodCreateKey}, ProductLock: p.ID, KeyLock: k2.ID})
+	if _, err := f.Svc.GetKey(ctx, kl, p.ID, k1.Key, 0); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("key lock, other key: %v", err)
 	}
-	if _, err := f.svc.GetKey(ctx, kl, p.ID, k2.Key, 0); err != nil {
+	if _, err := f.Svc.GetKey(ctx, kl, p.ID, k2.Key, 0); err != nil {
 		t.Fatalf("key lock, its key: %v", err)
 	}
-	if _, err := f.svc.CreateKey(ctx, kl, p.ID, license.KeySpec{}); !errors.Is(err, license.ErrAccessDenied) {
+	if _, err := f.Svc.CreateKey(ctx, kl, p.ID, license.KeySpec{}); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("key-locked token creating keys: %v", err)
 	}
 
 	// Feature lock hides fields and cannot be undone by the request.
-	fl := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey},
+	fl := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey},
 		FeatureLock: int64(license.HideNotes | license.HideKey)})
-	l, err := f.svc.GetKey(ctx, fl, p.ID, k1.Key, license.HideCustomer)
+	l, err := f.Svc.GetKey(ctx, fl, p.ID, k1.Key, license.HideCustomer)
 	if err != nil || l.Hidden != license.HideNotes|license.HideKey|license.HideCustomer {
 		t.Fatalf("feature lock mask: %v, %v", l.Hidden, err)
 	}
-	body, _ := license.LicenseJSON(l, f.clock.Now())
+	body, _ := license.LicenseJSON(l, f.Clock.Now())
 	var m map[string]any
 	json.Unmarshal(body, &m)
 	if m["Notes"] != nil || m["Key"] != nil || m["Customer"] != nil || m["ID"] == nil {
@@ -520,48 +423,48 @@ func TestTokensAndLocks(t *testing.T) {
 	}
 
 	// auth/KeyLock: only for key lock -1; the child is locked to the key and dies with its parent.
-	parent, err := f.svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, KeyLock: license.KeyLockAny})
+	parent, err := f.Svc.CreateAPIToken(ctx, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, KeyLock: license.KeyLockAny})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pa, _ := f.svc.Authenticate(ctx, parent.Token)
-	child, keyID, err := f.svc.KeyLock(ctx, pa, p.ID, k2.Key)
+	pa, _ := f.Svc.Authenticate(ctx, parent.Token)
+	child, keyID, err := f.Svc.KeyLock(ctx, pa, p.ID, k2.Key)
 	if err != nil || keyID != k2.ID || child.Record.KeyLock != k2.ID || child.Record.ProductLock != p.ID || child.Record.ParentID != parent.Record.ID {
 		t.Fatalf("KeyLock = %+v, %d, %v", child.Record, keyID, err)
 	}
-	ca, err := f.svc.Authenticate(ctx, child.Token)
+	ca, err := f.Svc.Authenticate(ctx, child.Token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.GetKey(ctx, ca, p.ID, k1.Key, 0); !errors.Is(err, license.ErrAccessDenied) {
+	if _, err := f.Svc.GetKey(ctx, ca, p.ID, k1.Key, 0); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("child token on another key: %v", err)
 	}
-	if _, _, err := f.svc.KeyLock(ctx, ca, p.ID, k2.Key); !errors.Is(err, license.ErrAccessDenied) {
+	if _, _, err := f.Svc.KeyLock(ctx, ca, p.ID, k2.Key); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("KeyLock with a key-locked token: %v", err)
 	}
-	if _, _, err := f.svc.KeyLock(ctx, a, p.ID, k2.Key); !errors.Is(err, license.ErrAccessDenied) {
+	if _, _, err := f.Svc.KeyLock(ctx, a, p.ID, k2.Key); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("KeyLock without key lock -1: %v", err)
 	}
-	if err := f.svc.RevokeAPIToken(ctx, "acme", parent.Record.ID); err != nil {
+	if err := f.Svc.RevokeAPIToken(ctx, "acme", parent.Record.ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, tok := range []string{parent.Token, child.Token} {
-		if _, err := f.svc.Authenticate(ctx, tok); !errors.Is(err, license.ErrUnauthenticated) {
+		if _, err := f.Svc.Authenticate(ctx, tok); !errors.Is(err, license.ErrUnauthenticated) {
 			t.Fatalf("revoked token: %v", err)
 		}
 	}
 
 	// Expiry, and a disabled vendor.
-	exp := f.svc
-	short, _ := exp.CreateAPIToken(ctx, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, ExpiresAt: f.clock.Now().Add(time.Minute)})
-	f.clock.Add(time.Minute)
-	if _, err := f.svc.Authenticate(ctx, short.Token); !errors.Is(err, license.ErrUnauthenticated) {
+	exp := f.Svc
+	short, _ := exp.CreateAPIToken(ctx, "acme", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}, ExpiresAt: f.Clock.Now().Add(time.Minute)})
+	f.Clock.Add(time.Minute)
+	if _, err := f.Svc.Authenticate(ctx, short.Token); !errors.Is(err, license.ErrUnauthenticated) {
 		t.Fatalf("expired token: %v", err)
 	}
-	if err := f.store.UpdateUser(ctx, "acme", func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
+	if err := f.Store.UpdateUser(ctx, "acme", func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.Authenticate(ctx, issued.Token); !errors.Is(err, license.ErrUnauthenticated) {
+	if _, err := f.Svc.Authenticate(ctx, issued.Token); !errors.Is(err, license.ErrUnauthenticated) {
 		t.Fatalf("token of a disabled vendor: %v", err)
 	}
 }
@@ -569,35 +472,35 @@ func TestTokensAndLocks(t *testing.T) {
 func TestCreateTrialKey(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	a := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodCreateTrialKey}, FeatureLock: 7})
-	k, err := f.svc.CreateTrialKey(ctx, a, p.ID, "machine-1")
-	if err != nil || k.Period != 7 || !k.ExpiresAt.Equal(f.clock.Now().Add(7*24*time.Hour)) || k.MaxNoOfMachines != 1 {
+	p := f.Product(t, "acme")
+	a := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodCreateTrialKey}, FeatureLock: 7})
+	k, err := f.Svc.CreateTrialKey(ctx, a, p.ID, "machine-1")
+	if err != nil || k.Period != 7 || !k.ExpiresAt.Equal(f.Clock.Now().Add(7*24*time.Hour)) || k.MaxNoOfMachines != 1 {
 		t.Fatalf("trial key = %+v, %v", k, err)
 	}
-	f.clock.Add(30 * 24 * time.Hour)
-	again, err := f.svc.CreateTrialKey(ctx, a, p.ID, "machine-1")
+	f.Clock.Add(30 * 24 * time.Hour)
+	again, err := f.Svc.CreateTrialKey(ctx, a, p.ID, "machine-1")
 	if err != nil || again.Key != k.Key {
 		t.Fatalf("second trial for the same machine: %q, %v; want the first key %q", again.Key, err, k.Key)
 	}
-	other, err := f.svc.CreateTrialKey(ctx, f.admin, p.ID, "machine-2")
+	other, err := f.Svc.CreateTrialKey(ctx, f.Admin, p.ID, "machine-2")
 	if err != nil || other.Key == k.Key || other.Period != license.DefaultTrialDays {
 		t.Fatalf("other machine: %+v, %v", other, err)
 	}
-	if _, err := f.svc.CreateTrialKey(ctx, a, p.ID, ""); !errors.Is(err, license.ErrInvalidInput) {
+	if _, err := f.Svc.CreateTrialKey(ctx, a, p.ID, ""); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("no machine code: %v", err)
 	}
 }
 
 func TestMetadataSignature(t *testing.T) {
 	f := newFixture(t)
-	p := f.product(t, "acme")
-	k := f.key(t, p.ID, license.KeySpec{MaxNoOfMachines: 3, Period: 2})
-	l, err := f.activate(f.admin, p.ID, k.Key, "m1", 0, 0)
+	p := f.Product(t, "acme")
+	k := f.Key(t, p.ID, license.KeySpec{MaxNoOfMachines: 3, Period: 2})
+	l, err := f.Activate(f.Admin, p.ID, k.Key, "m1", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	md, err := f.svc.SignedMetadata(l)
+	md, err := f.Svc.SignedMetadata(l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,14 +527,14 @@ func TestMetadataSignature(t *testing.T) {
 // SQLite) plus signing the answer; b.ReportMetric prints activations per second.
 func BenchmarkActivate(b *testing.B) {
 	f := newFixture(b)
-	p := f.product(b, "acme")
-	k := f.key(b, p.ID, license.KeySpec{MaxNoOfMachines: 1})
+	p := f.Product(b, "acme")
+	k := f.Key(b, p.ID, license.KeySpec{MaxNoOfMachines: 1})
 	for b.Loop() {
-		l, err := f.activate(f.admin, p.ID, k.Key, "m1", 0, 0)
+		l, err := f.Activate(f.Admin, p.ID, k.Key, "m1", 0, 0)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := f.svc.Sign(l); err != nil {
+		if _, err := f.Svc.Sign(l); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -641,9 +544,9 @@ func BenchmarkActivate(b *testing.B) {
 // BenchmarkCreateKey measures key creation, what `key create --count` does per key.
 func BenchmarkCreateKey(b *testing.B) {
 	f := newFixture(b)
-	p := f.product(b, "acme")
+	p := f.Product(b, "acme")
 	for b.Loop() {
-		if _, err := f.svc.CreateKey(context.Background(), f.admin, p.ID, license.KeySpec{Period: 30}); err != nil {
+		if _, err := f.Svc.CreateKey(context.Background(), f.Admin, p.ID, license.KeySpec{Period: 30}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -655,9 +558,9 @@ func BenchmarkCreateKey(b *testing.B) {
 func TestRotateProductKey(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	k := f.key(t, p.ID, license.KeySpec{Period: 30})
-	other := license.New(f.store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{Now: f.clock.Now})
+	p := f.Product(t, "acme")
+	k := f.Key(t, p.ID, license.KeySpec{Period: 30})
+	other := license.New(f.Store, keys.NewSealerFor(master, keys.PurposeLicenseSigningKeys), license.Options{Now: f.Clock.Now})
 	sign := func(svc *license.Service) license.Signed {
 		t.Helper()
 		l, err := svc.GetKey(ctx, license.Admin(), p.ID, k.Key, 0)
@@ -674,12 +577,12 @@ func TestRotateProductKey(t *testing.T) {
 	verifySHA256(t, oldPub, sign(other).LicenseKey, sign(other).Signature) // the other node has the old key open
 
 	for _, vendor := range []string{"other", "acme"} { // another vendor's token, and even the owner's: tokens may not
-		a := f.token(t, vendor, license.TokenSpec{Methods: []license.Method{license.MethodGetKey}})
-		if _, err := f.svc.RotateProductKey(ctx, a, p.ID); !errors.Is(err, license.ErrAccessDenied) {
+		a := f.Token(t, vendor, license.TokenSpec{Methods: []license.Method{license.MethodGetKey}})
+		if _, err := f.Svc.RotateProductKey(ctx, a, p.ID); !errors.Is(err, license.ErrAccessDenied) {
 			t.Fatalf("rotation with a token of %s: %v", vendor, err)
 		}
 	}
-	rotated, err := f.svc.RotateProductKey(ctx, f.admin, p.ID)
+	rotated, err := f.Svc.RotateProductKey(ctx, f.Admin, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -687,7 +590,7 @@ func TestRotateProductKey(t *testing.T) {
 	if newPub.N.Cmp(oldPub.N) == 0 {
 		t.Fatal("the key did not change")
 	}
-	for name, svc := range map[string]*license.Service{"rotating node": f.svc, "other node": other} {
+	for name, svc := range map[string]*license.Service{"rotating node": f.Svc, "other node": other} {
 		s := sign(svc)
 		verifySHA256(t, newPub, s.LicenseKey, s.Signature)
 		d := sha256.Sum256(s.LicenseKey)

@@ -26,22 +26,22 @@ func TestCheckText(t *testing.T) {
 func TestExtendLicenseCapped(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	p := f.product(t, "acme")
-	k := f.key(t, p.ID, license.KeySpec{Period: 30})
+	p := f.Product(t, "acme")
+	k := f.Key(t, p.ID, license.KeySpec{Period: 30})
 	var err error
 	n := 0
 	for ; n < 100 && err == nil; n++ {
-		err = f.svc.ExtendLicense(ctx, f.admin, p.ID, k.Key, license.MaxPeriodDays)
+		err = f.Svc.ExtendLicense(ctx, f.Admin, p.ID, k.Key, license.MaxPeriodDays)
 	}
 	if !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("after %d extensions: %v", n, err)
 	}
-	got, _ := f.svc.ShowKey(ctx, f.admin, p.ID, k.Key)
+	got, _ := f.Svc.ShowKey(ctx, f.Admin, p.ID, k.Key)
 	if got.Key.ExpiresAt.After(license.MaxExpiry) || got.Key.ExpiresAt.Before(license.MaxExpiry.Add(-license.MaxPeriodDays*24*time.Hour)) {
 		t.Fatalf("expires %v after %d extensions", got.Key.ExpiresAt, n)
 	}
-	trial := f.key(t, p.ID, license.KeySpec{Period: 30, TrialActivation: true})
-	if err := f.svc.ExtendLicense(ctx, f.admin, p.ID, trial.Key, license.MaxPeriodDays); !errors.Is(err, license.ErrInvalidInput) {
+	trial := f.Key(t, p.ID, license.KeySpec{Period: 30, TrialActivation: true})
+	if err := f.Svc.ExtendLicense(ctx, f.Admin, p.ID, trial.Key, license.MaxPeriodDays); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("a trial period beyond %d days: %v", license.MaxPeriodDays, err)
 	}
 }

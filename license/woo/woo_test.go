@@ -25,16 +25,16 @@ type wooFixture struct {
 func newWooFixture(t *testing.T, spec woo.StoreSpec) *wooFixture {
 	t.Helper()
 	f := newFixture(t)
-	w := woo.New(f.svc, f.store, woo.Options{TokenLifetime: 5 * time.Minute})
+	w := woo.New(f.Svc, f.Store, woo.Options{TokenLifetime: 5 * time.Minute})
 	if spec.Code == "" {
 		spec.Code = wooCode
 	}
-	st, err := w.CreateStore(context.Background(), f.admin, "acme", spec)
+	st, err := w.CreateStore(context.Background(), f.Admin, "acme", spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := f.product(t, "acme")
-	if err := w.SetSKU(context.Background(), f.admin, st.ID, "ED-PRO", p.ID, false); err != nil {
+	p := f.Product(t, "acme")
+	if err := w.SetSKU(context.Background(), f.Admin, st.ID, "ED-PRO", p.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	return &wooFixture{fixture: f, woo: w, shop: st, prod: p}
@@ -71,8 +71,8 @@ func TestWooKeyForm(t *testing.T) {
 func TestWooActivateValidateDeactivate(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2})
-	at := f.clock.Now().Unix()
+	k := f.Key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2})
+	at := f.Clock.Now().Unix()
 
 	l, err := f.woo.Activate(ctx, f.req(k, "https://Example.com/", 0))
 	if err != nil {
@@ -82,7 +82,7 @@ func TestWooActivateValidateDeactivate(t *testing.T) {
 		t.Fatalf("activate = %+v, want activation id %d and no expiry (the product does not block expired keys)", l, at)
 	}
 	// The activation is the domain's node-locked activation, visible to the Cryptolens side too.
-	d, err := f.svc.ShowKey(ctx, f.admin, f.prod.ID, k.Key)
+	d, err := f.Svc.ShowKey(ctx, f.Admin, f.prod.ID, k.Key)
 	if err != nil || len(d.Activations) != 1 || d.Activations[0].MachineCode != "example.com" || d.Activations[0].IP != "192.0.2.9" {
 		t.Fatalf("activations = %+v, %v", d.Activations, err)
 	}
@@ -97,7 +97,7 @@ func TestWooActivateValidateDeactivate(t *testing.T) {
 	wantCodes(t, "validate another domain", func() error { _, err := f.woo.Validate(ctx, f.req(k, "other.org", at)); return err }(), 203)
 
 	// Activating the same domain again is no new seat and keeps its id.
-	f.clock.Add(time.Minute)
+	f.Clock.Add(time.Minute)
 	if l, err := f.woo.Activate(ctx, f.req(k, "http://example.com", 0)); err != nil || l.ActivationID != at {
 		t.Fatalf("re-activate = %+v, %v; want the first id %d", l, err, at)
 	}
@@ -111,12 +111,12 @@ func TestWooActivateValidateDeactivate(t *testing.T) {
 func TestWooLimitAndLocalhost(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2, AllowedMachines: "vip.example"})
+	k := f.Key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2, AllowedMachines: "vip.example"})
 	for i, d := range []string{"a.example", "b.example"} {
 		if _, err := f.woo.Activate(ctx, f.req(k, d, 0)); err != nil {
 			t.Fatalf("activation %d: %v", i, err)
 		}
-		f.clock.Add(time.Second)
+		f.Clock.Add(time.Second)
 	}
 	_, err := f.woo.Activate(ctx, f.req(k, "c.example", 0))
 	wantCodes(t, "third domain", err, 202)
@@ -140,7 +140,7 @@ func TestWooLimitAndLocalhost(t *testing.T) {
 	if err := f.woo.Deactivate(ctx, f.req(k, "localhost", 404)); err != nil {
 		t.Fatalf("deactivate localhost 404: %v", err)
 	}
-	d, _ := f.svc.ShowKey(ctx, f.admin, f.prod.ID, k.Key)
+	d, _ := f.Svc.ShowKey(ctx, f.Admin, f.prod.ID, k.Key)
 	if len(d.Activations) != 3 {
 		t.Fatalf("activations = %+v; want a, b and vip", d.Activations)
 	}
@@ -149,9 +149,9 @@ func TestWooLimitAndLocalhost(t *testing.T) {
 func TestWooUnlimitedKeyRecords(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	k := f.key(t, f.prod.ID, license.KeySpec{}) // MaxNoOfMachines 0: Cryptolens records nothing
+	k := f.Key(t, f.prod.ID, license.KeySpec{}) // MaxNoOfMachines 0: Cryptolens records nothing
 	l, err := f.woo.Activate(ctx, f.req(k, "localhost", 0))
-	if err != nil || l.ActivationID != f.clock.Now().Unix() {
+	if err != nil || l.ActivationID != f.Clock.Now().Unix() {
 		t.Fatalf("activate = %+v, %v; localhost is recorded when the key has no limit", l, err)
 	}
 	if _, err := f.woo.Validate(ctx, f.req(k, "localhost", l.ActivationID)); err != nil {
@@ -165,10 +165,10 @@ func TestWooUnlimitedKeyRecords(t *testing.T) {
 func TestWooDesktop(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	if err := f.woo.SetSKU(ctx, f.admin, f.shop.ID, "APP", f.prod.ID, true); err != nil {
+	if err := f.woo.SetSKU(ctx, f.Admin, f.shop.ID, "APP", f.prod.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2})
+	k := f.Key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 2})
 	req := func(domain string, id int64) woo.Request {
 		r := f.req(k, domain, id)
 		r.SKU = "APP"
@@ -179,7 +179,7 @@ func TestWooDesktop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Add(time.Second)
+	f.Clock.Add(time.Second)
 	second, err := f.woo.Activate(ctx, req("", 0))
 	if err != nil || second.ActivationID == first.ActivationID {
 		t.Fatalf("second desktop activation = %+v, %v", second, err)
@@ -201,15 +201,15 @@ func TestWooDesktop(t *testing.T) {
 func TestWooExpiry(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	if _, err := f.svc.SetBlockExpired(ctx, f.admin, f.prod.ID, true); err != nil {
+	if _, err := f.Svc.SetBlockExpired(ctx, f.Admin, f.prod.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	k := f.key(t, f.prod.ID, license.KeySpec{Period: 1, MaxNoOfMachines: 1})
+	k := f.Key(t, f.prod.ID, license.KeySpec{Period: 1, MaxNoOfMachines: 1})
 	l, err := f.woo.Activate(ctx, f.req(k, "a.example", 0))
 	if err != nil || !l.Expire.Equal(k.ExpiresAt) || l.HasExpired {
 		t.Fatalf("activate = %+v, %v; want expiry %v", l, err, k.ExpiresAt)
 	}
-	f.clock.Add(25 * time.Hour)
+	f.Clock.Add(25 * time.Hour)
 	_, err = f.woo.Activate(ctx, f.req(k, "a.example", 0))
 	wantCodes(t, "activate an expired key from its domain", err, 200)
 	_, err = f.woo.Activate(ctx, f.req(k, "b.example", 0))
@@ -221,10 +221,10 @@ func TestWooExpiry(t *testing.T) {
 	wantCodes(t, "deactivate expired", f.woo.Deactivate(ctx, f.req(k, "a.example", l.ActivationID)), 200)
 
 	// A trial-activation key has no expiry until its first activation starts the countdown.
-	trial := f.key(t, f.prod.ID, license.KeySpec{Period: 3, TrialActivation: true, MaxNoOfMachines: 1})
-	f.clock.Add(10 * 24 * time.Hour)
+	trial := f.Key(t, f.prod.ID, license.KeySpec{Period: 3, TrialActivation: true, MaxNoOfMachines: 1})
+	f.Clock.Add(10 * 24 * time.Hour)
 	l, err = f.woo.Activate(ctx, f.req(trial, "t.example", 0))
-	if err != nil || !l.Expire.Equal(f.clock.Now().Add(72*time.Hour)) {
+	if err != nil || !l.Expire.Equal(f.Clock.Now().Add(72*time.Hour)) {
 		t.Fatalf("trial activation = %+v, %v; want expiry three days from now", l, err)
 	}
 }
@@ -232,11 +232,11 @@ func TestWooExpiry(t *testing.T) {
 func TestWooChecksInOrder(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
-	blocked := f.key(t, f.prod.ID, license.KeySpec{Blocked: true})
-	otherProduct := f.product(t, "acme")
-	onOther := f.key(t, otherProduct.ID, license.KeySpec{})
-	foreign := f.key(t, f.product(t, "other").ID, license.KeySpec{})
+	k := f.Key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
+	blocked := f.Key(t, f.prod.ID, license.KeySpec{Blocked: true})
+	otherProduct := f.Product(t, "acme")
+	onOther := f.Key(t, otherProduct.ID, license.KeySpec{})
+	foreign := f.Key(t, f.Product(t, "other").ID, license.KeySpec{})
 	good := f.req(k, "a.example", 0)
 	wrongLetters := strings.Replace(woo.Key(k), k.Key[:1], string(rune((k.Key[0]-'A'+1)%26+'A')), 1)
 	cases := []struct {
@@ -277,7 +277,7 @@ func TestWooChecksInOrder(t *testing.T) {
 		t.Fatal("errors of a property-format store are not marked by code")
 	}
 	byCode := true
-	if _, err := f.woo.UpdateStore(ctx, f.admin, f.shop.ID, woo.StoreChange{ErrorsByCode: &byCode}); err != nil {
+	if _, err := f.woo.UpdateStore(ctx, f.Admin, f.shop.ID, woo.StoreChange{ErrorsByCode: &byCode}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.woo.Activate(ctx, woo.Request{StoreCode: wooCode, LicenseKey: "x"})
@@ -289,8 +289,8 @@ func TestWooChecksInOrder(t *testing.T) {
 func TestWooDisabledVendorClosesStore(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	k := f.key(t, f.prod.ID, license.KeySpec{})
-	if err := f.store.UpdateUser(ctx, "acme", func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
+	k := f.Key(t, f.prod.ID, license.KeySpec{})
+	if err := f.Store.UpdateUser(ctx, "acme", func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.woo.Activate(ctx, f.req(k, "a.example", 0))
@@ -305,8 +305,8 @@ func TestWooWrongStoreCodeLooksLikeAnUnknownKey(t *testing.T) {
 	for _, requireToken := range []bool{false, true} {
 		f := newWooFixture(t, woo.StoreSpec{RequireToken: requireToken})
 		ctx := context.Background()
-		k := f.key(t, f.prod.ID, license.KeySpec{})
-		foreign := f.key(t, f.product(t, "other").ID, license.KeySpec{})
+		k := f.Key(t, f.prod.ID, license.KeySpec{})
+		foreign := f.Key(t, f.Product(t, "other").ID, license.KeySpec{})
 		variants := map[string]func(r *woo.Request){
 			"unknown key":          func(r *woo.Request) { r.LicenseKey = "ABCDE-424242" },
 			"another vendor's key": func(r *woo.Request) { r.LicenseKey = woo.Key(foreign) },
@@ -347,8 +347,8 @@ func TestWooWrongStoreCodeLooksLikeAnUnknownKey(t *testing.T) {
 func TestWooTokenIssuanceBounded(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{RequireToken: true})
 	ctx := context.Background()
-	k := f.key(t, f.prod.ID, license.KeySpec{})
-	other := f.key(t, f.prod.ID, license.KeySpec{})
+	k := f.Key(t, f.prod.ID, license.KeySpec{})
+	other := f.Key(t, f.prod.ID, license.KeySpec{})
 	var toks []string
 	for range woo.TokenBurst {
 		tok, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k))
@@ -356,7 +356,7 @@ func TestWooTokenIssuanceBounded(t *testing.T) {
 			t.Fatalf("token %d: %v", len(toks)+1, err)
 		}
 		toks = append(toks, tok.Token)
-		f.clock.Add(time.Millisecond) // "oldest" is by issue time
+		f.Clock.Add(time.Millisecond) // "oldest" is by issue time
 	}
 	_, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k))
 	var we *woo.Errors
@@ -370,7 +370,7 @@ func TestWooTokenIssuanceBounded(t *testing.T) {
 	_, err = f.woo.IssueToken(ctx, "license_key", "ABCDE-424242")
 	wantCodes(t, "unknown key while limited", err, 5)
 
-	f.clock.Add(woo.TokenEvery)
+	f.Clock.Add(woo.TokenEvery)
 	newest, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k))
 	if err != nil {
 		t.Fatalf("after the interval: %v", err)
@@ -392,8 +392,8 @@ func TestWooTokenIssuanceBounded(t *testing.T) {
 func TestWooTokens(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{RequireToken: true})
 	ctx := context.Background()
-	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
-	k2 := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
+	k := f.Key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
+	k2 := f.Key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
 
 	_, err := f.woo.IssueToken(ctx, "client_credentials", woo.Key(k))
 	wantCodes(t, "wrong grant type", err, 302)
@@ -432,25 +432,25 @@ func TestWooTokens(t *testing.T) {
 	if _, err := f.woo.Validate(ctx, v); err != nil {
 		t.Fatalf("validate with the token: %v", err)
 	}
-	f.clock.Add(5 * time.Minute)
+	f.Clock.Add(5 * time.Minute)
 	_, err = f.woo.Validate(ctx, v)
 	wantCodes(t, "expired token", err, 301)
-	f.clock.Add(time.Minute)
+	f.Clock.Add(time.Minute)
 
 	// The token is stored only as its hash, and issuing clears expired ones.
-	if _, err := f.store.GetWooToken(ctx, []byte(tok.Token)); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := f.Store.GetWooToken(ctx, []byte(tok.Token)); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("token stored in the clear? %v", err)
 	}
 	if _, err := f.woo.IssueToken(ctx, "license_key", woo.Key(k)); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := f.store.DeleteWooTokens(ctx, f.clock.Now().Add(time.Hour), 100); n != 1 {
+	if n, _ := f.Store.DeleteWooTokens(ctx, f.Clock.Now().Add(time.Hour), 100); n != 1 {
 		t.Fatalf("%d tokens were left; want only the fresh one (issuing clears expired ones)", n)
 	}
 
 	// Switching the requirement off: tokens are no longer needed.
 	off := false
-	if _, err := f.woo.UpdateStore(ctx, f.admin, f.shop.ID, woo.StoreChange{RequireToken: &off}); err != nil {
+	if _, err := f.woo.UpdateStore(ctx, f.Admin, f.shop.ID, woo.StoreChange{RequireToken: &off}); err != nil {
 		t.Fatal(err)
 	}
 	v.Token = ""
@@ -462,16 +462,16 @@ func TestWooTokens(t *testing.T) {
 func TestWooStoreSettings(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	if _, err := f.woo.CreateStore(ctx, f.admin, "other", woo.StoreSpec{Code: wooCode}); !errors.Is(err, storage.ErrConflict) {
+	if _, err := f.woo.CreateStore(ctx, f.Admin, "other", woo.StoreSpec{Code: wooCode}); !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("CreateStore(taken code) = %v, want ErrConflict", err)
 	}
-	if _, err := f.woo.CreateStore(ctx, f.admin, "other", woo.StoreSpec{Code: "short"}); !errors.Is(err, license.ErrInvalidInput) {
+	if _, err := f.woo.CreateStore(ctx, f.Admin, "other", woo.StoreSpec{Code: "short"}); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("CreateStore(short code) = %v, want ErrInvalidInput", err)
 	}
-	if _, err := f.woo.CreateStore(ctx, f.admin, "plain", woo.StoreSpec{Code: "plain-store-code"}); !errors.Is(err, license.ErrNotVendor) {
+	if _, err := f.woo.CreateStore(ctx, f.Admin, "plain", woo.StoreSpec{Code: "plain-store-code"}); !errors.Is(err, license.ErrNotVendor) {
 		t.Fatalf("CreateStore(not a vendor) = %v, want ErrNotVendor", err)
 	}
-	other, err := f.svc.Vendor(ctx, "other")
+	other, err := f.Svc.Vendor(ctx, "other")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,18 +481,18 @@ func TestWooStoreSettings(t *testing.T) {
 	if err := f.woo.SetSKU(ctx, other, f.shop.ID, "X", f.prod.ID, false); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("SetSKU(on another vendor's store) = %v, want ErrNotFound", err)
 	}
-	foreign := f.product(t, "other")
-	if err := f.woo.SetSKU(ctx, f.admin, f.shop.ID, "X", foreign.ID, false); !errors.Is(err, license.ErrProductNotFound) {
+	foreign := f.Product(t, "other")
+	if err := f.woo.SetSKU(ctx, f.Admin, f.shop.ID, "X", foreign.ID, false); !errors.Is(err, license.ErrProductNotFound) {
 		t.Fatalf("SetSKU(another vendor's product) = %v, want ErrProductNotFound", err)
 	}
-	if err := f.woo.SetSKU(ctx, f.admin, f.shop.ID, " X ", f.prod.ID, false); !errors.Is(err, license.ErrInvalidInput) {
+	if err := f.woo.SetSKU(ctx, f.Admin, f.shop.ID, " X ", f.prod.ID, false); !errors.Is(err, license.ErrInvalidInput) {
 		t.Fatalf("SetSKU(padded) = %v, want ErrInvalidInput", err)
 	}
-	tokenAccess := f.token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodActivate}})
+	tokenAccess := f.Token(t, "acme", license.TokenSpec{Methods: []license.Method{license.MethodActivate}})
 	if _, err := f.woo.ListStores(ctx, tokenAccess); !errors.Is(err, license.ErrAccessDenied) {
 		t.Fatalf("ListStores(API token) = %v, want ErrAccessDenied", err)
 	}
-	acme, _ := f.svc.Vendor(ctx, "acme")
+	acme, _ := f.Svc.Vendor(ctx, "acme")
 	if list, err := f.woo.ListStores(ctx, acme); err != nil || len(list) != 1 || list[0].ID != f.shop.ID {
 		t.Fatalf("ListStores(acme) = %+v, %v", list, err)
 	}
@@ -501,7 +501,7 @@ func TestWooStoreSettings(t *testing.T) {
 	if _, err := f.woo.UpdateStore(ctx, acme, f.shop.ID, woo.StoreChange{Code: &code}); err != nil {
 		t.Fatal(err)
 	}
-	k := f.key(t, f.prod.ID, license.KeySpec{})
+	k := f.Key(t, f.prod.ID, license.KeySpec{})
 	_, err = f.woo.Activate(ctx, f.req(k, "a.example", 0))
 	wantCodes(t, "old code", err, 5)
 	r := f.req(k, "a.example", 0)
@@ -522,7 +522,7 @@ func TestWooStoreSettings(t *testing.T) {
 func TestWooLastSeatRace(t *testing.T) {
 	f := newWooFixture(t, woo.StoreSpec{})
 	ctx := context.Background()
-	k := f.key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
+	k := f.Key(t, f.prod.ID, license.KeySpec{MaxNoOfMachines: 1})
 	const racers = 8
 	errs := make(chan error, racers)
 	for i := range racers {
@@ -543,7 +543,7 @@ func TestWooLastSeatRace(t *testing.T) {
 	if won != 1 {
 		t.Fatalf("%d domains got the last seat, want 1", won)
 	}
-	if d, _ := f.svc.ShowKey(ctx, f.admin, f.prod.ID, k.Key); len(d.Activations) != 1 {
+	if d, _ := f.Svc.ShowKey(ctx, f.Admin, f.prod.ID, k.Key); len(d.Activations) != 1 {
 		t.Fatalf("activations = %+v", d.Activations)
 	}
 }
