@@ -368,3 +368,30 @@ func (a *API) removeActivation(w http.ResponseWriter, r *http.Request, p princip
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+type keyRemovalView struct {
+	Activations int `json:"activations"`
+}
+
+// deleteKey: 409 while machines are activated, unless ?force=true, which removes them in the same transaction.
+func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p principal) {
+	force := false
+	if v := r.URL.Query().Get("force"); v != "" {
+		f, err := strconv.ParseBool(v)
+		if err != nil {
+			Problem(w, http.StatusBadRequest, "force: want true or false")
+			return
+		}
+		force = f
+	}
+	pr, acc, ok := a.product(w, r, p)
+	if !ok {
+		return
+	}
+	n, err := a.deps.License.DeleteKey(a.coreContext(r, p), acc, pr.ID, r.PathValue("key"), force)
+	if err != nil {
+		a.licenseError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, keyRemovalView{Activations: n})
+}

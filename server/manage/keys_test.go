@@ -119,6 +119,27 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("activations after freeing: %v", l)
 	}
 
+	// Delete: refused while a machine is activated; forced, the activations go with the key.
+	if _, err := st.Svc.Activate(t.Context(), license.Admin(), license.ActivateRequest{ProductID: st.Product.ID, Key: key, MachineCode: "machine-3"}); err != nil {
+		t.Fatal(err)
+	}
+	r = call(t, st, "DELETE", path, "", simon)
+	want(t, "delete an activated key", r, 409)
+	if !strings.Contains(r.Body, "1 activation") {
+		t.Fatalf("the refusal does not say why: %s", r.Body)
+	}
+	want(t, "delete, bad force", call(t, st, "DELETE", path+"?force=please", "", simon), 400)
+	r = call(t, st, "DELETE", path+"?force=true", "", simon)
+	want(t, "forced delete", r, 200)
+	if r.JSON(t)["activations"] != float64(1) {
+		t.Fatalf("forced delete: %s", r.Body)
+	}
+	want(t, "show a deleted key", call(t, st, "GET", path, "", simon), 404)
+	want(t, "delete it again", call(t, st, "DELETE", path, "", simon), 404)
+	if l, _ := items(t, call(t, st, "GET", base, "", simon)); len(l) != 3 {
+		t.Fatalf("keys after one was deleted: %v", l)
+	}
+
 	// The core audited every change with the acting account.
 	var actions []string
 	for _, e := range st.AuditLog(t) {
@@ -132,7 +153,7 @@ func TestKeys(t *testing.T) {
 			actions = append(actions, e.Action)
 		}
 	}
-	for _, a := range []string{"license.key.changenotes", "license.key.blockkey", "license.key.extendlicense", "license.activation.remove"} {
+	for _, a := range []string{"license.key.changenotes", "license.key.blockkey", "license.key.extendlicense", "license.activation.remove", "license.key.delete"} {
 		if !strings.Contains(strings.Join(actions, " "), a) {
 			t.Errorf("no %s in %v", a, actions)
 		}

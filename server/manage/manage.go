@@ -306,6 +306,7 @@ func (a *API) table() []route {
 			route{"POST", "/products/{id}/keys", a.anyone(a.createKeys)},
 			route{"GET", "/products/{id}/keys/{key}", a.anyone(a.getKey)},
 			route{"PATCH", "/products/{id}/keys/{key}", a.anyone(a.patchKey)},
+			route{"DELETE", "/products/{id}/keys/{key}", a.anyone(a.deleteKey)},
 			route{"POST", "/products/{id}/keys/{key}/extend", a.anyone(a.extendKey)},
 			route{"GET", "/products/{id}/keys/{key}/activations", a.anyone(a.listActivations)},
 			route{"DELETE", "/products/{id}/keys/{key}/activations/{machine}", a.anyone(a.removeActivation)},

@@ -372,6 +372,8 @@ func TestTenancy(t *testing.T) {
 		{"POST", "%s/keys/" + theirKey + "/extend", `{"days":1}`},
 		{"GET", "%s/keys/" + theirKey + "/activations", ""},
 		{"DELETE", "%s/keys/" + theirKey + "/activations/m1", ""},
+		{"DELETE", "%s/keys/" + theirKey, ""},
+		{"DELETE", "%s/keys/" + theirKey + "?force=true", ""},
 	} {
 		theirs := call(t, st, c.method, fmt.Sprintf(c.path, other), c.body, paul, "If-Match", "*")
 		none := call(t, st, c.method, fmt.Sprintf(c.path, missing), c.body, paul, "If-Match", "*")
