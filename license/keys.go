@@ -304,6 +304,14 @@ func (s *Service) ShowKey(ctx context.Context, a *Access, productID int64, key s
 	return d, err
 }
 
+type keyCheckKey struct{}
+
+// WithKeyCheck makes the key changes called with the context run check on the key as stored, in the change's
+// own transaction, before changing it; its error refuses the change. The management API checks If-Match so.
+func WithKeyCheck(ctx context.Context, check func(storage.LicenseKey) error) context.Context {
+	return context.WithValue(ctx, keyCheckKey{}, check)
+}
+
 // updateKey changes a key of a product the access reaches, checking the method and the key lock.
 func (s *Service) updateKey(ctx context.Context, a *Access, m Method, productID int64, key string,
 	change func(k *storage.LicenseKey) error) error {
@@ -321,6 +329,11 @@ func (s *Service) updateKey(ctx context.Context, a *Access, m Method, productID 
 	_, _, err = s.store.UpdateActivations(ctx, p.ID, key, func(k storage.LicenseKey, _ []storage.Activation) (storage.ActivationChanges, error) {
 		if err := a.keyAllowed(k); err != nil {
 			return storage.ActivationChanges{}, err
+		}
+		if check, ok := ctx.Value(keyCheckKey{}).(func(storage.LicenseKey) error); ok {
+			if err := check(k); err != nil {
+				return storage.ActivationChanges{}, err
+			}
 		}
 		if err := change(&k); err != nil {
 			return storage.ActivationChanges{}, err

@@ -82,3 +82,34 @@ func (s *Service) DeleteProduct(ctx context.Context, a *Access, id int64, force 
 	s.mu.Unlock()
 	return r, nil
 }
+
+// ErrKeyInUse: the key still has activations, and the delete was not forced.
+var ErrKeyInUse = errors.New("license: key in use")
+
+// DeleteKey removes a key of a product the access reaches. A key with activations is refused with ErrKeyInUse
+// unless force; forced, the activations go with it in one transaction. It returns how many went.
+func (s *Service) DeleteKey(ctx context.Context, a *Access, productID int64, key string, force bool) (int, error) {
+	if a.tokenID != 0 {
+		return 0, fmt.Errorf("%w: deleting a key needs vendor access, not an API token", ErrAccessDenied)
+	}
+	p, err := s.product(ctx, a, productID)
+	if err != nil {
+		return 0, err
+	}
+	key, err = normalizeKey(key)
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.store.DeleteLicenseKey(ctx, p.ID, key, force)
+	switch {
+	case errors.Is(err, storage.ErrInUse):
+		err = fmt.Errorf("%w: the key has %d activation(s); free the seats first, or force", ErrKeyInUse, n)
+	case errors.Is(err, storage.ErrNotFound):
+		err = ErrKeyNotFound
+	}
+	s.record(ctx, a, p.Vendor, "license.key.delete", fmt.Sprintf("%s activations=%d", keyDetail(p.ID, key), n), err)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}

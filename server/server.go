@@ -307,7 +307,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			// The stack goes to the log for us; the client gets a bare 500.
-			s.deps.Log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			s.deps.Log.ErrorContext(r.Context(), "panic serving request", "path", loggedPath(r), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			if !rec.wrote {
 				http.Error(rec, "internal server error", http.StatusInternalServerError)
 			}
@@ -315,7 +315,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.observe(r, rec.status, time.Since(start))
 		if s.deps.Log.Enabled(r.Context(), slog.LevelDebug) {
 			// Never the query string or headers: they can carry credentials.
-			s.deps.Log.DebugContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			s.deps.Log.DebugContext(r.Context(), "request", "method", r.Method, "path", loggedPath(r), "status", rec.status,
 				"duration", time.Since(start), "client", s.clients.Host(r))
 		}
 	}()
@@ -359,3 +359,12 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// loggedPath is the request's path for the log: the route's pattern instead where the path carries a license
+// key, a customer's secret (the management API's /products/{id}/keys/{key}).
+func loggedPath(r *http.Request) string {
+	if strings.Contains(r.Pattern, "{key}") {
+		return r.Pattern
+	}
+	return r.URL.Path
+}

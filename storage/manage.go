@@ -57,4 +57,7 @@ type Removals interface {
 	// DeleteProduct removes the product. With license keys or WooCommerce SKUs on it, ErrInUse unless force;
 	// forced, its keys (with their activations) and SKUs go in the same transaction. ErrNotFound if absent.
 	DeleteProduct(ctx context.Context, id int64, force bool) (ProductRemoval, error)
+	// DeleteLicenseKey removes the product's key. With activations, ErrInUse unless force; forced, they go in
+	// the same transaction. It returns how many activations went. ErrNotFound if absent.
+	DeleteLicenseKey(ctx context.Context, productID int64, key string, force bool) (activations int, err error)
 }

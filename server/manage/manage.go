@@ -300,6 +300,17 @@ func (a *API) table() []route {
 			route{"POST", "/products/{id}/rotate-key", a.anyone(a.rotateProductKey)},
 			route{"GET", "/products/{id}/public-key", a.anyone(a.productPublicKey)},
 		)
+		// License keys of a product, and their activations.
+		rs = append(rs,
+			route{"GET", "/products/{id}/keys", a.anyone(a.listKeys)},
+			route{"POST", "/products/{id}/keys", a.anyone(a.createKeys)},
+			route{"GET", "/products/{id}/keys/{key}", a.anyone(a.getKey)},
+			route{"PATCH", "/products/{id}/keys/{key}", a.anyone(a.patchKey)},
+			route{"DELETE", "/products/{id}/keys/{key}", a.anyone(a.deleteKey)},
+			route{"POST", "/products/{id}/keys/{key}/extend", a.anyone(a.extendKey)},
+			route{"GET", "/products/{id}/keys/{key}/activations", a.anyone(a.listActivations)},
+			route{"DELETE", "/products/{id}/keys/{key}/activations/{machine}", a.anyone(a.removeActivation)},
+		)
 	}
 	if a.deps.Audit != nil {
 		rs = append(rs, route{"GET", "/audit", a.anyone(a.listAudit)})

@@ -349,6 +349,10 @@ func TestTenancy(t *testing.T) {
 	st := newStack(t)
 	_, simonTok := createToken(t, st, simon, `{}`)
 	other := fmt.Sprintf("/products/%d", st.Product.ID) // simon0897's
+	theirKey := st.NewKey(t, license.KeySpec{MaxNoOfMachines: 1}).Key
+	if _, err := st.Svc.Activate(t.Context(), license.Admin(), license.ActivateRequest{ProductID: st.Product.ID, Key: theirKey, MachineCode: "m1"}); err != nil {
+		t.Fatal(err)
+	}
 	const missing = "/products/999999"
 	for _, c := range []struct{ method, path, body string }{
 		{"GET", "%s", ""},
@@ -358,6 +362,18 @@ func TestTenancy(t *testing.T) {
 		{"POST", "%s/rotate-key", ""},
 		{"GET", "%s/public-key", ""},
 		{"GET", "%s/public-key?format=pem", ""},
+		// License keys: the key exists in simon0897's product, and is missing from the other.
+		{"GET", "%s/keys", ""},
+		{"GET", "%s/keys?key-prefix=A", ""},
+		{"POST", "%s/keys", `{}`},
+		{"POST", "%s/keys", `{"count":3}`},
+		{"GET", "%s/keys/" + theirKey, ""},
+		{"PATCH", "%s/keys/" + theirKey, `{"blocked":true}`},
+		{"POST", "%s/keys/" + theirKey + "/extend", `{"days":1}`},
+		{"GET", "%s/keys/" + theirKey + "/activations", ""},
+		{"DELETE", "%s/keys/" + theirKey + "/activations/m1", ""},
+		{"DELETE", "%s/keys/" + theirKey, ""},
+		{"DELETE", "%s/keys/" + theirKey + "?force=true", ""},
 	} {
 		theirs := call(t, st, c.method, fmt.Sprintf(c.path, other), c.body, paul, "If-Match", "*")
 		none := call(t, st, c.method, fmt.Sprintf(c.path, missing), c.body, paul, "If-Match", "*")
@@ -388,6 +404,12 @@ func TestTenancy(t *testing.T) {
 	if p, err := st.Store.GetProduct(t.Context(), st.Product.ID); err != nil || p.Name != st.Product.Name {
 		t.Fatalf("simon0897's product after paul1234's tries: %+v %v", p, err)
 	}
+	if ks, err := st.Store.ListLicenseKeys(t.Context(), st.Product.ID); err != nil || len(ks) != 1 || ks[0].Blocked {
+		t.Fatalf("simon0897's keys after paul1234's tries: %+v %v", ks, err)
+	}
+	if acts, err := st.Store.ListActivations(t.Context(), mustKey(t, st, theirKey).GlobalID); err != nil || len(acts) != 1 {
+		t.Fatalf("simon0897's activation after paul1234's tries: %v %v", acts, err)
+	}
 	// Operator-only routes: 403 to a vendor, whatever the object.
 	for _, path := range []string{"/users", "/users/root", "/token-keys", "/tokens", "/sessions"} {
 		want(t, "GET "+path+" as a vendor", call(t, st, "GET", path, "", paul), 403)
@@ -395,6 +417,14 @@ func TestTenancy(t *testing.T) {
 	// A plain user is neither.
 	st.Store.CreateUser(t.Context(), storage.User{Name: "plain", PasswordHash: mustHash(t)})
 	want(t, "a plain user", call(t, st, "GET", "/me", "", map[string]string{"Authorization": servertest.Basic("plain", "plain pass")}), 403)
+}
+
+func mustKey(t *testing.T, st *servertest.CLStack, key string) storage.LicenseKey {
+	k, err := st.Store.GetLicenseKey(t.Context(), st.Product.ID, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 func mustHash(t *testing.T) string {

@@ -258,8 +258,12 @@ func (a *API) licenseError(w http.ResponseWriter, r *http.Request, err error) {
 		Problem(w, http.StatusNotFound, "")
 	case errors.Is(err, license.ErrNotVendor):
 		Problem(w, http.StatusNotFound, "no such vendor")
+	case errors.Is(err, license.ErrNotActivated):
+		Problem(w, http.StatusNotFound, "no such activation")
 	case errors.Is(err, license.ErrProductInUse):
 		Problem(w, http.StatusConflict, strings.TrimPrefix(err.Error(), license.ErrProductInUse.Error()+": ")+" (?force=true)")
+	case errors.Is(err, license.ErrKeyInUse):
+		Problem(w, http.StatusConflict, strings.TrimPrefix(err.Error(), license.ErrKeyInUse.Error()+": ")+" (?force=true)")
 	case errors.Is(err, license.ErrInvalidInput):
 		Problem(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), license.ErrInvalidInput.Error()+": "))
 	case errors.Is(err, license.ErrAccessDenied):

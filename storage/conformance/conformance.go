@@ -104,6 +104,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AdminTokens", testAdminTokens},
 		{"DeleteUser", testDeleteUser},
 		{"DeleteProduct", testDeleteProduct},
+		{"DeleteLicenseKey", testDeleteLicenseKey},
 	}
 	tests = append(tests, dataObjectTests...)
 	for _, tc := range tests {

@@ -180,3 +180,46 @@ func testDeleteProduct(t *testing.T, s storage.Store) {
 		t.Fatalf("another product's key: %v", err)
 	}
 }
+
+func testDeleteLicenseKey(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mustVendor(t, s, "acme")
+	p := mustProduct(t, s, "acme", "App")
+	other := mustProduct(t, s, "acme", "Other")
+	mustKey(t, s, storage.LicenseKey{ProductID: p.ID, Key: "K1"})
+	mustKey(t, s, storage.LicenseKey{ProductID: p.ID, Key: "K2"})
+	mustKey(t, s, storage.LicenseKey{ProductID: other.ID, Key: "K1"})
+	if _, _, err := s.UpdateActivations(ctx, p.ID, "K1", func(storage.LicenseKey, []storage.Activation) (storage.ActivationChanges, error) {
+		return storage.ActivationChanges{Put: []storage.Activation{{MachineCode: "m1", ActivatedAt: base}, {MachineCode: "m2", ActivatedAt: base}}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteLicenseKey(ctx, p.ID, "K2", false); err != nil || n != 0 {
+		t.Fatalf("deleting a key without activations: %d, %v", n, err)
+	}
+	if _, err := s.GetLicenseKey(ctx, p.ID, "K2"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the key after delete: %v", err)
+	}
+	if _, err := s.DeleteLicenseKey(ctx, p.ID, "K2", true); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("DeleteLicenseKey(missing) = %v", err)
+	}
+	if _, err := s.DeleteLicenseKey(ctx, p.ID, "K1", false); !errors.Is(err, storage.ErrInUse) {
+		t.Fatalf("deleting an activated key unforced: %v", err)
+	}
+	k, err := s.GetLicenseKey(ctx, p.ID, "K1")
+	if err != nil {
+		t.Fatalf("the key after a refused delete: %v", err)
+	}
+	if acts, err := s.ListActivations(ctx, k.GlobalID); err != nil || len(acts) != 2 {
+		t.Fatalf("activations after a refused delete: %v %v", acts, err)
+	}
+	if n, err := s.DeleteLicenseKey(ctx, p.ID, "K1", true); err != nil || n != 2 {
+		t.Fatalf("forced delete: %d, %v", n, err)
+	}
+	if acts, err := s.ListActivations(ctx, k.GlobalID); err != nil || len(acts) != 0 {
+		t.Fatalf("activations of the deleted key: %v %v", acts, err)
+	}
+	if _, err := s.GetLicenseKey(ctx, other.ID, "K1"); err != nil {
+		t.Fatalf("the same key string in another product went too: %v", err)
+	}
+}

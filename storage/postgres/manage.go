@@ -117,6 +117,29 @@ func (s *Store) DeleteProduct(ctx context.Context, id int64, force bool) (storag
 	return r, err
 }
 
+func (s *Store) DeleteLicenseKey(ctx context.Context, productID int64, key string, force bool) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var gid int64
+		// The key's row is locked first, so that no activation lands between the count and the delete.
+		if err := tx.QueryRow(ctx, `SELECT global_id FROM license_keys WHERE product_id = $1 AND key = $2 FOR UPDATE`,
+			productID, key).Scan(&gid); err != nil {
+			return mapErr(err)
+		}
+		if err := tx.QueryRow(ctx, removalStmt.KeyUse, productID, key).Scan(&gid, &n); err != nil {
+			return mapErr(err)
+		}
+		if !force && n > 0 {
+			return fmt.Errorf("%w: the key has %d activation(s)", storage.ErrInUse, n)
+		}
+		if _, err := tx.Exec(ctx, removalStmt.DeleteKey, gid); err != nil {
+			return inUseErr(err)
+		}
+		return nil
+	})
+	return n, err
+}
+
 // inUseErr maps a foreign-key violation, a record this store does not know to remove referring to the one
 // being removed, to ErrInUse.
 func inUseErr(err error) error {

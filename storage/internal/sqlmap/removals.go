@@ -8,6 +8,7 @@ type RemovalStatements struct {
 	DeleteUserTokens, DeleteUserSessions, DeleteUserPATokens        string // (user)
 	DeleteUserActivations, DeleteUserAdminTokens, DeleteUser        string // (user)
 	ProductUse, DeleteProductSKUs, DeleteProductKeys, DeleteProduct string // (id); ProductUse: keys, activations, SKUs
+	KeyUse, DeleteKey                                               string // (product id, key); KeyUse: global id, activations
 }
 
 // RemovalStatements returns the statements; a backend calls it once, at init.
@@ -31,5 +32,8 @@ func (d *Dialect) RemovalStatements() RemovalStatements {
 		DeleteProductSKUs: d.SQL(`DELETE FROM woo_skus WHERE product_id = ?`),
 		DeleteProductKeys: d.SQL(`DELETE FROM license_keys WHERE product_id = ?`), // activations and WooCommerce links cascade
 		DeleteProduct:     d.SQL(`DELETE FROM license_products WHERE id = ?`),
+		KeyUse: d.SQL(`SELECT k.global_id, (SELECT count(*) FROM license_activations a WHERE a.key_global_id = k.global_id)
+			FROM license_keys k WHERE k.product_id = ? AND k.key = ?`),
+		DeleteKey: d.SQL(`DELETE FROM license_keys WHERE global_id = ?`), // activations, activity and WooCommerce links cascade
 	}
 }
