@@ -27,7 +27,7 @@ vet:
 test: test-deps vet
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
-# Every figure of issue 9 in one run (a few minutes; progress on stderr, a targets table at the end). Server CPU
+# Every performance figure in one run (a few minutes; progress on stderr, a targets table at the end). Server CPU
 # profiles of each window: make bench BENCHFLAGS='--profile prof'. A quick look: BENCHFLAGS='--duration 1s
 # --fill-tokens 100000'. On PostgreSQL, one node or several sharing the database: BENCHFLAGS='--db postgres://… --nodes 2'
 bench: build

@@ -1,8 +1,8 @@
 // Command tmbench is the load generator behind `make bench`: it measures every figure of the performance
-// targets (issue 9) in one run.
+// targets in one run.
 //
 // It measures an in-process raw net/http handler first (the "physical limit" of the box, as in
-// reference/peer-bench.md), then starts the tokenmanager server as a subprocess on 127.0.0.1 with a fresh data
+// the peer measurements of Ory Hydra), then starts the tokenmanager server as a subprocess on 127.0.0.1 with a fresh data
 // dir and drives it at a fixed concurrency for a fixed time per scenario: SOAP getAccessToken (P1), token
 // checks (P2), OAuth client credentials and introspection (beside Hydra's figures), issuance with a password
 // never verified before (P3); then fills the store with a million tokens and P1/P2 run again (P4); then P1 and
@@ -197,7 +197,7 @@ func (e *benchEnv) serverURL(path string) string { return "http://" + e.srv.Addr
 
 func (e *benchEnv) basicAuth() string { return basic("admin", e.srv.Password) }
 
-// baselineBody is a constant token-shaped JSON reply, like peer-bench.md's
+// baselineBody is a constant token-shaped JSON reply, like the peer measurements'
 // baseline /token.
 var baselineBody = []byte(`{"access_token":"eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..q8bS3kHcdzXfSHGSaV2Bfw.bm90LWEtcmVhbC10b2tlbg","expires_in":3600,"scope":"read write","token_type":"bearer","issued_at":1764000000}`)
 

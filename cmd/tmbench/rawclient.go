@@ -20,7 +20,7 @@ import (
 
 // The load itself goes through a lean HTTP/1.1 client rather than net/http.Client: on a 2-core machine the
 // standard client spends about 30 µs of CPU per request, about as much as the server's whole HTTP stack, so it
-// would take half the machine from the server it measures. wrk, which the anchors in peer-bench.md were
+// would take half the machine from the server it measures. wrk, which the Hydra anchors were
 // measured with, spends a few µs. This client writes a request serialized once and parses just enough of the
 // response to find its end. The baseline goes through it too, so the ratios compare like with like. Setup calls
 // keep using net/http.

@@ -160,7 +160,7 @@ func (r *report) writeText(w io.Writer) {
 		"srv = server process, own = tmbench (load generator; for baseline also the handler), other = every\n"+
 		"other process on the machine (the PostgreSQL server too). srv RSS = the server's VmRSS at the window's end.\n")
 	if len(r.Targets) > 0 {
-		io.WriteString(w, "\ntargets (issue 9):\n")
+		io.WriteString(w, "\ntargets:\n")
 		io.WriteString(w, formatTable(targetTableRows(r.Targets), nil))
 	}
 	var busy []string

@@ -119,7 +119,7 @@ func TestReportRatiosTextAndJSON(t *testing.T) {
 		"VmRSS 100.0 MB, VmHWM 101.0 MB; after the scenarios on the full store: VmRSS 120.0 MB, VmHWM 160.0 MB (VmHWM reset right after the fill)",
 		"soap-getAccessToken: first error: HTTP 500",
 		"verify-bearer: SKIPPED (setup failed: boom)",
-		"targets (issue 9):",
+		"targets:",
 		"P1      SOAP getAccessToken, Basic, warm credential cache  8,600/s = 0.43× baseline (3 errors)",
 		"P2      token check: verify with Bearer                    not measured: verify-bearer skipped",
 		"P5      p99 at half of P1's peak                           p99 3.00ms (p50 3.00ms), 4,300/s of 4,300/s scheduled",

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// The targets of issue 9, evaluated on one run's figures.
+// The performance targets, evaluated on one run's figures.
 const (
 	p1MinRatio, p1MinRPS = 0.40, 10_000.0 // of the baseline; req/s
 	p2MinRatio, p2MinRPS = 0.60, 25_000.0
@@ -14,7 +14,7 @@ const (
 	p4MinRatio           = 0.80 // of the empty-store figure
 	p4MaxRSS             = 150e6
 	p5MaxP99             = 5 * time.Millisecond
-	// Ory Hydra v2.3.0 on SQLite, same kind of machine, wrk c32 (reference/peer-bench.md).
+	// Ory Hydra v2.3.0 on SQLite, same kind of machine, wrk c32.
 	hydraClientCredentials = 331.0
 	hydraIntrospect        = 2404.0
 )
