@@ -46,49 +46,12 @@ func (ls *Service) getKeys(r *http.Request, env *soap.Envelope, a *license.Acces
 
 // writeListedKeyXML writes a key as the WSDL's tns:listedKey: what the caller may see, unsigned.
 func writeListedKeyXML(x *xmlWriter, l license.License) {
-	k, h := l.Key, l.Hidden
 	x.open("licenseKey")
-	x.long("productId", k.ProductID)
-	if !h.Has(license.HideID) {
-		x.long("id", k.ID)
+	writeKeyHead(x, l)
+	if r := l.Key.ResellerID; r != 0 {
+		x.long("resellerId", r)
 	}
-	if !h.Has(license.HideKey) {
-		x.elem("key", k.Key)
-	}
-	x.time("created", k.CreatedAt)
-	if !k.ExpiresAt.IsZero() {
-		x.time("expires", k.ExpiresAt)
-	}
-	x.long("period", int64(k.Period))
-	for i, on := range k.Features {
-		x.bool("f"+string(rune('1'+i)), on)
-	}
-	if !h.Has(license.HideNotes) {
-		x.elem("notes", k.Notes)
-	}
-	x.bool("block", k.Blocked || l.BlockedExpired)
-	if !h.Has(license.HideGlobalID) {
-		x.long("globalId", k.GlobalID)
-	}
-	if c := l.Customer; c != nil && !h.Has(license.HideCustomer) {
-		x.open("customer")
-		x.long("id", c.ID)
-		x.elem("name", c.Name)
-		x.elem("email", c.Email)
-		x.elem("companyName", c.Company)
-		x.time("created", c.CreatedAt)
-		x.close("customer")
-	}
-	if k.ResellerID != 0 {
-		x.long("resellerId", k.ResellerID)
-	}
-	x.bool("trialActivation", k.TrialActivation)
-	if !h.Has(license.HideMaxNoOfMachines) {
-		x.long("maxNoOfMachines", int64(k.MaxNoOfMachines))
-	}
-	if !h.Has(license.HideAllowedMachines) {
-		x.elem("allowedMachines", k.AllowedMachines)
-	}
+	writeKeyLimits(x, l)
 	x.close("licenseKey")
 }
 

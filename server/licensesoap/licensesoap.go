@@ -234,8 +234,34 @@ func writeLicenseXML(x *xmlWriter, l license.License, signed license.Signed) err
 	if err := json.Unmarshal(signed.LicenseKey, &stamp); err != nil {
 		return err
 	}
-	k, h := l.Key, l.Hidden
 	x.open("return")
+	writeKeyHead(x, l)
+	for _, m := range l.Machines {
+		x.open("activatedMachine")
+		x.elem("mid", license.Mid(m))
+		x.elem("friendlyName", m.FriendlyName)
+		x.elem("ip", m.IP)
+		x.time("time", m.ActivatedAt)
+		if !m.FloatingExpiresAt.IsZero() {
+			x.time("floatingExpires", m.FloatingExpiresAt)
+		}
+		x.close("activatedMachine")
+	}
+	writeKeyLimits(x, l)
+	for _, o := range l.DataObjects {
+		writeDataObject(x, "dataObject", o)
+	}
+	x.time("signDate", time.Unix(stamp.SignDate, 0))
+	x.elem("licenseKey", base64.StdEncoding.EncodeToString(signed.LicenseKey))
+	x.elem("signature", base64.StdEncoding.EncodeToString(signed.Signature))
+	x.close("return")
+	return nil
+}
+
+// writeKeyHead writes the fields a license (tns:license) and a listed key (tns:listedKey) open with, in the
+// WSDL's order: what the caller may see of the key, then its customer.
+func writeKeyHead(x *xmlWriter, l license.License) {
+	k, h := l.Key, l.Hidden
 	x.long("productId", k.ProductID)
 	if !h.Has(license.HideID) {
 		x.long("id", k.ID)
@@ -267,17 +293,11 @@ func writeLicenseXML(x *xmlWriter, l license.License, signed license.Signed) err
 		x.time("created", c.CreatedAt)
 		x.close("customer")
 	}
-	for _, m := range l.Machines {
-		x.open("activatedMachine")
-		x.elem("mid", license.Mid(m))
-		x.elem("friendlyName", m.FriendlyName)
-		x.elem("ip", m.IP)
-		x.time("time", m.ActivatedAt)
-		if !m.FloatingExpiresAt.IsZero() {
-			x.time("floatingExpires", m.FloatingExpiresAt)
-		}
-		x.close("activatedMachine")
-	}
+}
+
+// writeKeyLimits writes the machine limits both types carry after the key's machines or reseller.
+func writeKeyLimits(x *xmlWriter, l license.License) {
+	k, h := l.Key, l.Hidden
 	x.bool("trialActivation", k.TrialActivation)
 	if !h.Has(license.HideMaxNoOfMachines) {
 		x.long("maxNoOfMachines", int64(k.MaxNoOfMachines))
@@ -285,14 +305,6 @@ func writeLicenseXML(x *xmlWriter, l license.License, signed license.Signed) err
 	if !h.Has(license.HideAllowedMachines) {
 		x.elem("allowedMachines", k.AllowedMachines)
 	}
-	for _, o := range l.DataObjects {
-		writeDataObject(x, "dataObject", o)
-	}
-	x.time("signDate", time.Unix(stamp.SignDate, 0))
-	x.elem("licenseKey", base64.StdEncoding.EncodeToString(signed.LicenseKey))
-	x.elem("signature", base64.StdEncoding.EncodeToString(signed.Signature))
-	x.close("return")
-	return nil
 }
 
 // allowSign checks the signing limits (every license answer of this service is signed; its schema requires
