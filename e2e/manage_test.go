@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// TestManagementAPIExample runs the Management API section's curl session from README.md, as it stands,
+// TestManagementAPIExample runs the curl session of docs/management-api.md, as it stands,
 // against a real server: the admin API token made by the CLI, a create, an edit with If-Match (and the stale
 // edit refused with 412), paging to the end, a vendor and a product. Then the CLI lists and revokes the token,
 // and the server refuses it.
@@ -19,13 +19,13 @@ func TestManagementAPIExample(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("no curl")
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/management-api.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, block, ok := strings.Cut(string(readme), "<!-- management-api-example -->\n```sh\n")
 	if !ok {
-		t.Fatal("README.md has no management API example")
+		t.Fatal("docs/management-api.md has no management API example")
 	}
 	script, _, _ := strings.Cut(block, "```")
 	srv := startServer(t)
