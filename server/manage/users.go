@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/admin"
+	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -174,7 +175,15 @@ func (a *API) adminError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errStale):
 		stale(w)
 	case errors.Is(err, admin.ErrInvalid):
-		Problem(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), admin.ErrInvalid.Error()+": "))
+		detail := strings.TrimPrefix(err.Error(), admin.ErrInvalid.Error()+": ")
+		switch {
+		case errors.Is(err, auth.ErrInvalidUserName):
+			FieldProblem(w, http.StatusBadRequest, "name", detail)
+		case errors.Is(err, auth.ErrWeakPassword):
+			FieldProblem(w, http.StatusBadRequest, "password", detail)
+		default:
+			Problem(w, http.StatusBadRequest, detail)
+		}
 	case errors.Is(err, admin.ErrNotFound):
 		Problem(w, http.StatusNotFound, "")
 	case errors.Is(err, admin.ErrInUse):
