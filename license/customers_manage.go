@@ -43,23 +43,31 @@ type CustomerSearch struct {
 	Limit    int    // 1 to MaxCustomersPage
 }
 
-// FindCustomers returns a page of the customers the access reaches. A vendor's access asking for another
-// vendor's customers finds none.
-func (s *Service) FindCustomers(ctx context.Context, a *Access, q CustomerSearch) ([]storage.Customer, error) {
+// FindCustomers returns a page of the customers the access reaches, and whether more follow. A vendor's
+// access asking for another vendor's customers finds none.
+func (s *Service) FindCustomers(ctx context.Context, a *Access, q CustomerSearch) ([]storage.Customer, bool, error) {
 	if q.Limit < 1 || q.Limit > MaxCustomersPage || q.BeforeID < 0 {
-		return nil, invalid("limit %d (1 to %d), before %d", q.Limit, MaxCustomersPage, q.BeforeID)
+		return nil, false, invalid("limit %d (1 to %d), before %d", q.Limit, MaxCustomersPage, q.BeforeID)
 	}
 	if err := CheckText("search", q.Search, MaxNameLen); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if a.vendor != "" {
 		if q.Vendor != "" && q.Vendor != a.vendor {
-			return nil, nil
+			return nil, false, nil
 		}
 		q.Vendor = a.vendor
 	}
-	return s.store.QueryCustomers(ctx, storage.CustomerQuery{Vendor: q.Vendor, AllVendors: true, Search: q.Search,
-		BeforeID: q.BeforeID, Limit: q.Limit})
+	// One more than the page tells whether another page follows.
+	cs, err := s.store.QueryCustomers(ctx, storage.CustomerQuery{Vendor: q.Vendor, AllVendors: true, Search: q.Search,
+		BeforeID: q.BeforeID, Limit: q.Limit + 1})
+	if err != nil {
+		return nil, false, err
+	}
+	if len(cs) > q.Limit {
+		return cs[:q.Limit], true, nil
+	}
+	return cs, false, nil
 }
 
 // UpdateCustomer applies e to a customer the access reaches. check, when set, runs on the stored customer
