@@ -73,16 +73,7 @@ func (s *Service) AddCustomer(ctx context.Context, a *Access, spec CustomerSetti
 	if err != nil {
 		return IssuedCustomer{}, err
 	}
-	if err := spec.check(); err != nil {
-		return IssuedCustomer{}, err
-	}
-	secret, hash := newCustomerSecret()
-	c, err := s.store.CreateCustomer(ctx, storage.Customer{Vendor: vendor, Name: spec.Name, Email: spec.Email, Company: spec.Company,
-		MaxNoOfDevices: spec.MaxNoOfDevices, CreatedAt: s.now(), Notes: spec.Notes, SecretHash: hash, Flags: spec.Flags})
-	if err != nil {
-		return IssuedCustomer{}, err
-	}
-	return IssuedCustomer{Customer: c, Secret: secret}, nil
+	return s.createCustomer(ctx, vendor, spec, true)
 }
 
 // CustomerEdit is customer/EditCustomer: nil fields stay as they are.
@@ -93,6 +84,8 @@ type CustomerEdit struct {
 	Flags, FlagMask int
 	// NewSecret replaces the customer's secret with a new one, returned once.
 	NewSecret bool
+	// Notes (not a parameter of customer/EditCustomer) replaces the notes.
+	Notes *string
 }
 
 // EditCustomer changes the caller's vendor's customer.
@@ -104,13 +97,24 @@ func (s *Service) EditCustomer(ctx context.Context, a *Access, id int64, e Custo
 	if err != nil {
 		return IssuedCustomer{}, err
 	}
+	return s.editCustomer(ctx, vendor, id, e, nil)
+}
+
+// editCustomer applies e to the customer of vendor ("": any vendor's) inside one transaction; check, when
+// set, runs first on the stored customer and may refuse the change (its error is returned as it is).
+func (s *Service) editCustomer(ctx context.Context, vendor string, id int64, e CustomerEdit, check func(storage.Customer) error) (IssuedCustomer, error) {
 	var secret, hash string
 	if e.NewSecret {
 		secret, hash = newCustomerSecret()
 	}
 	c, err := s.store.UpdateCustomer(ctx, id, func(c *storage.Customer) error {
-		if c.Vendor != vendor {
+		if vendor != "" && c.Vendor != vendor {
 			return fmt.Errorf("%w: %d", ErrCustomerNotFound, id)
+		}
+		if check != nil {
+			if err := check(*c); err != nil {
+				return err
+			}
 		}
 		set := func(dst *string, v *string) {
 			if v != nil {
@@ -120,6 +124,7 @@ func (s *Service) EditCustomer(ctx context.Context, a *Access, id int64, e Custo
 		set(&c.Name, e.Name)
 		set(&c.Email, e.Email)
 		set(&c.Company, e.Company)
+		set(&c.Notes, e.Notes)
 		if e.MaxNoOfDevices != nil {
 			c.MaxNoOfDevices = *e.MaxNoOfDevices
 		}
@@ -149,15 +154,24 @@ func (s *Service) RemoveCustomer(ctx context.Context, a *Access, id int64) error
 	if err != nil {
 		return err
 	}
+	_, err = s.deleteCustomer(ctx, vendor, id, true)
+	return err
+}
+
+// deleteCustomer removes the customer of vendor ("": any vendor's), see storage.DeleteCustomer.
+func (s *Service) deleteCustomer(ctx context.Context, vendor string, id int64, force bool) (storage.CustomerRemoval, error) {
 	if _, err := s.customer(ctx, vendor, id); err != nil {
-		return err
+		return storage.CustomerRemoval{}, err
 	}
-	if err := s.store.DeleteCustomer(ctx, id); errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("%w: %d", ErrCustomerNotFound, id)
-	} else if err != nil {
-		return err
+	r, err := s.store.DeleteCustomer(ctx, id, force)
+	switch {
+	case errors.Is(err, storage.ErrInUse):
+		return r, fmt.Errorf("%w: customer %d has %d license key(s); change their customer first, or force, "+
+			"which unlinks them (the keys stay in their products)", ErrCustomerInUse, id, r.Keys)
+	case errors.Is(err, storage.ErrNotFound):
+		return r, fmt.Errorf("%w: %d", ErrCustomerNotFound, id)
 	}
-	return nil
+	return r, err
 }
 
 // CustomerFilter is customer/GetCustomers' Search, Limit and CustomerId.

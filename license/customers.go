@@ -29,22 +29,43 @@ func (c CustomerSpec) check() error {
 
 // CreateCustomer adds a customer of the vendor.
 func (s *Service) CreateCustomer(ctx context.Context, a *Access, vendor string, spec CustomerSpec) (storage.Customer, error) {
+	return s.CreateCustomerWithSettings(ctx, a, vendor, CustomerSettings{CustomerSpec: spec})
+}
+
+// CreateCustomerWithSettings adds a customer of the vendor with Cryptolens' settings too (notes, flags), and
+// no secret (NewCustomerSecret makes one).
+func (s *Service) CreateCustomerWithSettings(ctx context.Context, a *Access, vendor string, spec CustomerSettings) (storage.Customer, error) {
 	if a.vendor != "" && a.vendor != vendor {
 		return storage.Customer{}, fmt.Errorf("%w: customers of %q", ErrAccessDenied, vendor)
 	}
 	if err := s.checkVendor(ctx, vendor); err != nil {
 		return storage.Customer{}, err
 	}
+	ic, err := s.createCustomer(ctx, vendor, spec, false)
+	s.record(ctx, a, vendor, "license.customer.create", fmt.Sprintf("customer=%d", ic.Customer.ID), err)
+	return ic.Customer, err
+}
+
+// createCustomer stores a new customer of vendor, with a new secret if asked: what CreateCustomer (the
+// operator's and vendors' accounts) and AddCustomer (an API token) share.
+func (s *Service) createCustomer(ctx context.Context, vendor string, spec CustomerSettings, withSecret bool) (IssuedCustomer, error) {
 	if err := spec.check(); err != nil {
-		return storage.Customer{}, err
+		return IssuedCustomer{}, err
+	}
+	var secret, hash string
+	if withSecret {
+		secret, hash = newCustomerSecret()
 	}
 	c, err := s.store.CreateCustomer(ctx, storage.Customer{Vendor: vendor, Name: spec.Name, Email: spec.Email,
-		Company: spec.Company, MaxNoOfDevices: spec.MaxNoOfDevices, User: spec.User, CreatedAt: s.now()})
+		Company: spec.Company, MaxNoOfDevices: spec.MaxNoOfDevices, User: spec.User, CreatedAt: s.now(),
+		Notes: spec.Notes, SecretHash: hash, Flags: spec.Flags})
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Customer{}, invalid("no user %q to link", spec.User)
+		return IssuedCustomer{}, invalid("no user %q to link", spec.User)
 	}
-	s.record(ctx, a, vendor, "license.customer.create", fmt.Sprintf("customer=%d", c.ID), err)
-	return c, err
+	if err != nil {
+		return IssuedCustomer{}, err
+	}
+	return IssuedCustomer{Customer: c, Secret: secret}, nil
 }
 
 // ListCustomers returns the customers the access reaches.
@@ -52,10 +73,10 @@ func (s *Service) ListCustomers(ctx context.Context, a *Access) ([]storage.Custo
 	return s.store.ListCustomers(ctx, a.vendor)
 }
 
-// customer returns the vendor's customer, or ErrCustomerNotFound.
+// customer returns the vendor's customer (any vendor's for ""), or ErrCustomerNotFound.
 func (s *Service) customer(ctx context.Context, vendor string, id int64) (storage.Customer, error) {
 	c, err := s.store.GetCustomer(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && c.Vendor != vendor) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && vendor != "" && c.Vendor != vendor) {
 		return storage.Customer{}, fmt.Errorf("%w: %d", ErrCustomerNotFound, id)
 	}
 	return c, err

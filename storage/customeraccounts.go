@@ -32,6 +32,18 @@ type CustomerQuery struct {
 	ID int64
 	// Limit bounds the number returned, newest first; 0: all.
 	Limit int
+
+	// For the management API's pages of customers.
+	// AllVendors reads every vendor's customers; Vendor, when set, still narrows them to one.
+	AllVendors bool
+	// BeforeID, when > 0, keeps customers whose ID is below it: the page after one that ended there.
+	BeforeID int64
+}
+
+// CustomerRemoval counts what DeleteCustomer changed: the keys it unlinked (they stay in their product), the
+// end users it dissociated and the devices it removed.
+type CustomerRemoval struct {
+	Keys, EndUsers, Devices int
 }
 
 // CustomerAccounts stores what Cryptolens' customer/ and userauth/ methods change: customers' settings and
@@ -42,7 +54,8 @@ type CustomerAccounts interface {
 	UpdateCustomer(ctx context.Context, id int64, update func(*Customer) error) (Customer, error)
 	// DeleteCustomer removes the customer in one transaction: its keys stay, without a customer; its end users
 	// stay, associated with none; the devices registered with it (app authorization) go. ErrNotFound if absent.
-	DeleteCustomer(ctx context.Context, id int64) error
+	// Unless force, a customer with license keys is kept and ErrInUse returned, with the keys counted.
+	DeleteCustomer(ctx context.Context, id int64, force bool) (CustomerRemoval, error)
 	// FindCustomerBySecret returns the vendor's customer whose SecretHash is secretHash, or ErrNotFound.
 	FindCustomerBySecret(ctx context.Context, vendor string, secretHash string) (Customer, error)
 	// QueryCustomers returns the vendor's customers matching q, newest (highest ID) first.

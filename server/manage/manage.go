@@ -311,6 +311,8 @@ func (a *API) table() []route {
 			route{"GET", "/products/{id}/keys/{key}/activations", a.anyone(a.listActivations)},
 			route{"DELETE", "/products/{id}/keys/{key}/activations/{machine}", a.anyone(a.removeActivation)},
 		)
+		// Customers, and the licensing API tokens of vendors' apps.
+		rs = append(rs, a.customerRoutes()...)
 	}
 	if a.deps.Audit != nil {
 		rs = append(rs, route{"GET", "/audit", a.anyone(a.listAudit)})

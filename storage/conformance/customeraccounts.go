@@ -82,7 +82,7 @@ func testCustomerQuery(t *testing.T, s storage.Store) {
 	a := mustCustomer(t, s, storage.Customer{Vendor: "acme", Name: "Alice Smith", Email: "alice@example.com", Company: "Widgets"})
 	b := mustCustomer(t, s, storage.Customer{Vendor: "acme", Name: "Bob", Email: "bob@EXAMPLE.org", Company: "100% Gadgets"})
 	c := mustCustomer(t, s, storage.Customer{Vendor: "acme", Name: "Carl_x", Email: "", Company: ""})
-	mustCustomer(t, s, storage.Customer{Vendor: "other", Name: "Alice Other", Email: "alice@example.com"})
+	o := mustCustomer(t, s, storage.Customer{Vendor: "other", Name: "Alice Other", Email: "alice@example.com"})
 	ids := func(q storage.CustomerQuery) []int64 {
 		t.Helper()
 		list, err := s.QueryCustomers(ctx, q)
@@ -111,6 +111,12 @@ func testCustomerQuery(t *testing.T, s storage.Store) {
 		{storage.CustomerQuery{Vendor: "other", ID: b.ID}, nil}, // another vendor's id
 		{storage.CustomerQuery{Vendor: "acme", Search: "zzz"}, nil},
 		{storage.CustomerQuery{Vendor: "ac\x00me"}, nil},
+		// The management API's pages: every vendor's, or one's, below an id.
+		{storage.CustomerQuery{AllVendors: true, Search: "alice"}, []int64{o.ID, a.ID}},
+		{storage.CustomerQuery{AllVendors: true, Vendor: "acme", Search: "alice"}, []int64{a.ID}},
+		{storage.CustomerQuery{Vendor: "acme", BeforeID: c.ID, Limit: 1}, []int64{b.ID}},
+		{storage.CustomerQuery{AllVendors: true, BeforeID: o.ID}, []int64{c.ID, b.ID, a.ID}},
+		{storage.CustomerQuery{Vendor: ""}, nil}, // without AllVendors, no vendor is no customer
 	} {
 		if got := ids(tc.q); !slices.Equal(got, tc.want) {
 			t.Errorf("QueryCustomers(%+v) = %v, want %v", tc.q, got, tc.want)
@@ -133,8 +139,21 @@ func testDeleteCustomer(t *testing.T, s storage.Store) {
 	if devs, err := s.ListAppDevices(ctx, "carol"); err != nil || len(devs) != 1 {
 		t.Fatalf("devices before: %+v, %v", devs, err)
 	}
-	if err := s.DeleteCustomer(ctx, c.ID); err != nil {
-		t.Fatalf("DeleteCustomer: %v", err)
+	// Without force, a customer with keys stays, and nothing of it changes.
+	if r, err := s.DeleteCustomer(ctx, c.ID, false); !errors.Is(err, storage.ErrInUse) || r.Keys != 1 {
+		t.Fatalf("DeleteCustomer(unforced, with a key) = %+v, %v; want 1 key, ErrInUse", r, err)
+	}
+	if got, err := s.GetLicenseKey(ctx, p.ID, k.Key); err != nil || got.CustomerID != c.ID {
+		t.Fatalf("a refused delete unlinked the key: %+v, %v", got, err)
+	}
+	if got, err := s.GetEndUser(ctx, "acme", u.Name); err != nil || got.CustomerID != c.ID {
+		t.Fatalf("a refused delete dissociated the end user: %+v, %v", got, err)
+	}
+	if devs, err := s.ListAppDevices(ctx, "carol"); err != nil || len(devs) != 1 {
+		t.Fatalf("a refused delete removed devices: %+v, %v", devs, err)
+	}
+	if r, err := s.DeleteCustomer(ctx, c.ID, true); err != nil || r != (storage.CustomerRemoval{Keys: 1, EndUsers: 1, Devices: 1}) {
+		t.Fatalf("DeleteCustomer(forced) = %+v, %v", r, err)
 	}
 	if _, err := s.GetCustomer(ctx, c.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("GetCustomer(deleted) = %v", err)
@@ -148,8 +167,16 @@ func testDeleteCustomer(t *testing.T, s storage.Store) {
 	if devs, err := s.ListAppDevices(ctx, "carol"); err != nil || len(devs) != 0 {
 		t.Fatalf("devices after their customer went: %+v, %v", devs, err)
 	}
-	if err := s.DeleteCustomer(ctx, c.ID); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.DeleteCustomer(ctx, c.ID, true); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("DeleteCustomer twice = %v", err)
+	}
+	if _, err := s.DeleteCustomer(ctx, c.ID, false); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("DeleteCustomer(unforced, missing) = %v", err)
+	}
+	// A customer without keys goes without force.
+	d := mustCustomer(t, s, storage.Customer{Vendor: "acme", Name: "Dan"})
+	if r, err := s.DeleteCustomer(ctx, d.ID, false); err != nil || r != (storage.CustomerRemoval{}) {
+		t.Fatalf("DeleteCustomer(no keys) = %+v, %v", r, err)
 	}
 }
 

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,11 +36,20 @@ func (s *Store) UpdateCustomer(ctx context.Context, id int64, update func(*stora
 	return c, nil
 }
 
-func (s *Store) DeleteCustomer(ctx context.Context, id int64) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		for _, q := range []string{caStmt.DetachCustomerKeys, caStmt.DetachCustomerUsers, caStmt.DeleteCustomerDevices} {
-			if _, err := tx.Exec(ctx, q, id); err != nil {
-				return mapErr(err)
+func (s *Store) DeleteCustomer(ctx context.Context, id int64, force bool) (storage.CustomerRemoval, error) {
+	var r storage.CustomerRemoval
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		// The keys are unlinked first and counted as they are: without force, any is a refusal and the
+		// transaction is rolled back, so that no key linked meanwhile is missed.
+		counts := []*int{&r.Keys, &r.EndUsers, &r.Devices}
+		for i, q := range []string{caStmt.DetachCustomerKeys, caStmt.DetachCustomerUsers, caStmt.DeleteCustomerDevices} {
+			n, err := rowsAffected(tx.Exec(ctx, q, id))
+			if err != nil {
+				return err
+			}
+			*counts[i] = n
+			if i == 0 && !force && n > 0 {
+				return fmt.Errorf("%w: customer %d has %d license key(s)", storage.ErrInUse, id, n)
 			}
 		}
 		tag, err := tx.Exec(ctx, caStmt.DeleteCustomer, id)
@@ -47,6 +58,10 @@ func (s *Store) DeleteCustomer(ctx context.Context, id int64) error {
 		}
 		return requireRow(tag)
 	})
+	if err != nil && !errors.Is(err, storage.ErrInUse) {
+		return storage.CustomerRemoval{}, err
+	}
+	return r, err
 }
 
 func (s *Store) FindCustomerBySecret(ctx context.Context, vendor string, secretHash string) (storage.Customer, error) {

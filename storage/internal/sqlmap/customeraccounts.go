@@ -78,7 +78,12 @@ func FoldName(name string) string {
 // the search are taken literally).
 func (d *Dialect) CustomerQuery(q storage.CustomerQuery) (string, []any, bool) {
 	w := d.Where()
-	w.Add("vendor = ?", q.Vendor)
+	if q.Vendor != "" || !q.AllVendors {
+		w.Add("vendor = ?", q.Vendor)
+	}
+	if q.BeforeID > 0 {
+		w.Add("id < ?", q.BeforeID)
+	}
 	if q.ID > 0 {
 		w.Add("id = ?", q.ID)
 	}
