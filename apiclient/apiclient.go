@@ -229,8 +229,8 @@ func (s *Service) Create(ctx context.Context, spec Spec) (Created, error) {
 	if err != nil {
 		return Created{}, err
 	}
-	if strings.ContainsFunc(spec.Description, isControl) || len(spec.Description) > 1024 {
-		return Created{}, fmt.Errorf("%w: description has control characters or is longer than 1024 bytes", ErrInvalidSpec)
+	if err := validDescription(spec.Description); err != nil {
+		return Created{}, err
 	}
 	keys := [2]string{spec.PrimaryKey, spec.SecondaryKey}
 	for i, k := range keys {
@@ -287,11 +287,8 @@ func (s *Service) RegenerateKey(ctx context.Context, id string, slot Slot) (stri
 // SetDisabled disables (or re-enables) a client. A disabled client cannot authenticate, and its tokens are
 // refused while it stays disabled.
 func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) error {
-	now := s.now()
-	return clientErr(id, s.store.UpdateAPIClient(ctx, id, func(c *storage.APIClient) error {
-		c.Disabled, c.UpdatedAt = disabled, now
-		return nil
-	}))
+	_, err := s.Update(ctx, id, Change{Disabled: &disabled})
+	return err
 }
 
 // Remove deletes a client and every token issued to it.

@@ -45,14 +45,8 @@ func ValidFormat(f string) error {
 // SetTokenFormat sets the format of the client's future access tokens: FormatJWT, FormatOpaque, or "" for the
 // server's default. Tokens already issued keep theirs.
 func (s *Service) SetTokenFormat(ctx context.Context, id, format string) error {
-	if err := ValidFormat(format); err != nil {
-		return err
-	}
-	now := s.now()
-	return clientErr(id, s.store.UpdateAPIClient(ctx, id, func(c *storage.APIClient) error {
-		c.TokenFormat, c.UpdatedAt = format, now
-		return nil
-	}))
+	_, err := s.Update(ctx, id, Change{TokenFormat: &format})
+	return err
 }
 
 // formatOf is the format a client's next token takes.

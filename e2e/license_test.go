@@ -236,4 +236,34 @@ func TestCLIWoo(t *testing.T) {
 	if r, m := post("deactivate", "", params); r.Status != 200 || m["message"] != "Activation has been deactivated." {
 		t.Fatalf("deactivate without token after the requirement was switched off: %s", r)
 	}
+
+	// A store without --code-stdin gets a code made for it, printed once; delete refuses a store selling SKUs
+	// unless forced, and its code opens nothing after.
+	out := srv.mustCLI(t, "", "woo", "store", "add", adminUser, "--name", "outlet")
+	made, ok := strings.CutPrefix(strings.Split(out, "\n")[1], "store_code: ")
+	if !strings.HasPrefix(out, "created store 2 of admin\n") || !ok || len(made) != 43 {
+		t.Fatalf("store add without a code: %q", out)
+	}
+	srv.mustCLI(t, "", "woo", "sku", "set", "2", "E2E-SKU", pid)
+	params.Set("store_code", made)
+	params.Set("domain", "https://outlet.example")
+	params.Del("activation_id")
+	r, m = post("activate", "", params)
+	data, _ = m["data"].(map[string]any)
+	if r.Status != 200 || data["the_key"] != wooKey {
+		t.Fatalf("activate through the made code: %s", r)
+	}
+	params.Set("activation_id", fmt.Sprint(data["activation_id"]))
+	if r, _ := post("validate", "", params); r.Status != 200 {
+		t.Fatalf("validate through the made code: %s", r)
+	}
+	if _, err := srv.cli(t, "", "woo", "store", "delete", "2"); err == nil || !strings.Contains(err.Error(), "sells 1 SKU") {
+		t.Fatalf("delete of a store selling a SKU: %v", err)
+	}
+	if out := srv.mustCLI(t, "", "woo", "store", "delete", "2", "--force"); out != "store 2 deleted (1 SKU(s) with it)\n" {
+		t.Fatalf("store delete --force: %q", out)
+	}
+	if r, m := post("validate", "", params); r.Status == 200 || m["success"] == true {
+		t.Fatalf("the deleted store's code still validates: %s", r)
+	}
 }

@@ -24,9 +24,7 @@ func (s *Server) routeAdminDialects() {
 		return
 	}
 	if s.deps.OAuth.Clients != nil {
-		s.manage.Handle(s.mux, "GET /clients", s.admin(s.adminListClients))
-		s.manage.Handle(s.mux, "POST /clients/{id}/disable", s.admin(s.adminSetClientDisabled(true)))
-		s.manage.Handle(s.mux, "POST /clients/{id}/enable", s.admin(s.adminSetClientDisabled(false)))
+		// The clients themselves are package manage's (/clients…), their tokens are here.
 		s.manage.Handle(s.mux, "GET /oauth-tokens", s.admin(s.adminListOAuthTokens))
 		s.manage.Handle(s.mux, "DELETE /oauth-tokens/{id}", s.admin(s.adminRevokeOAuthToken))
 	}
@@ -41,49 +39,6 @@ func (s *Server) routeAdminDialects() {
 		s.manage.Handle(s.mux, "DELETE /powerauth/activations/{id}", s.admin(s.adminActivation("remove")))
 		s.manage.Handle(s.mux, "GET /powerauth/tokens", s.admin(s.adminListPATokens))
 		s.manage.Handle(s.mux, "DELETE /powerauth/tokens/{id}", s.admin(s.adminRemovePAToken))
-	}
-}
-
-type adminClient struct {
-	ID                     string    `json:"id"`
-	Description            string    `json:"description,omitempty"`
-	Scopes                 []string  `json:"scopes"`
-	TokenLifetime          int64     `json:"token_lifetime_seconds"`
-	RequireSubscriptionKey bool      `json:"require_subscription_key"`
-	Disabled               bool      `json:"disabled"`
-	PrimaryKeySetAt        time.Time `json:"primary_key_set_at"`
-	SecondaryKeySetAt      time.Time `json:"secondary_key_set_at"`
-	CreatedAt              time.Time `json:"created_at"`
-}
-
-func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request, _ string) {
-	list, err := s.deps.OAuth.Clients.List(r.Context())
-	if err != nil {
-		s.adminError(w, r, err)
-		return
-	}
-	out := make([]adminClient, 0, len(list))
-	for _, c := range list { // never the key hashes
-		out = append(out, adminClient{ID: c.ID, Description: c.Description, Scopes: c.Scopes, TokenLifetime: int64(c.TokenLifetime / time.Second),
-			RequireSubscriptionKey: c.RequireSubscriptionKey, Disabled: c.Disabled, PrimaryKeySetAt: c.PrimaryKeySetAt,
-			SecondaryKeySetAt: c.SecondaryKeySetAt, CreatedAt: c.CreatedAt})
-	}
-	reply.JSON(w, http.StatusOK, map[string]any{"clients": out})
-}
-
-func (s *Server) adminSetClientDisabled(disabled bool) func(http.ResponseWriter, *http.Request, string) {
-	return func(w http.ResponseWriter, r *http.Request, admin string) {
-		id := r.PathValue("id")
-		if err := s.deps.OAuth.Clients.SetDisabled(r.Context(), id, disabled); err != nil {
-			s.adminError(w, r, err)
-			return
-		}
-		action := "admin.client.enable"
-		if disabled {
-			action = "admin.client.disable"
-		}
-		s.deps.Audit.Record(storage.AuditEvent{Action: action, Outcome: "ok", Actor: admin, Subject: id, ClientHost: s.clients.Host(r)})
-		w.WriteHeader(http.StatusNoContent)
 	}
 }
 

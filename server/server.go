@@ -219,6 +219,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeForwardAuth()
 	md := manage.Deps{Users: deps.Admin, Auth: deps.Auth, Admin: deps.Manage.Admin, License: deps.License,
 		Keyring: deps.Manage.Keyring, Audit: deps.Admin, PowerAuth: deps.PowerAuth}
+	md.Woo, md.Clients = deps.Woo, deps.OAuth.Clients
 	if deps.Tokens != nil {
 		md.VerifyToken = s.verifyAdminToken
 	}

@@ -79,4 +79,8 @@ type WooCommerce interface {
 	// TrimWooTokens removes the key's tokens still live at now beyond the newest keep (by CreatedAt, then hash);
 	// returns how many.
 	TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.Time, keep int) (int, error)
+
+	// DeleteWooStore removes the store. With SKUs on it, ErrInUse unless force; forced, they go in the same
+	// transaction. Returns how many SKUs went with it; ErrNotFound if absent.
+	DeleteWooStore(ctx context.Context, id int64, force bool) (skus int, err error)
 }

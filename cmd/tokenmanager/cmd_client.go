@@ -36,6 +36,9 @@ wait one token lifetime, then regenerate the other.`,
 		{name: "show", args: "ID", nargs: 1, setup: clientShow, short: "show one client (never its keys: only their hashes are kept)"},
 		{name: "regenerate-key", args: "ID primary|secondary", nargs: 2, setup: clientRegenerateKey,
 			short: "replace one key and print the new one; tokens obtained with the old key stop working, the other key and its tokens are untouched"},
+		{name: "edit", args: "ID [--scope S]... [--description TEXT] [--token-lifetime D] [--require-subscription-key=BOOL] [--introspect=BOOL]",
+			nargs: 1, setup: clientEdit,
+			short: "change a client's settings; --scope gives the whole set (--scope \"\" for none); issued tokens keep theirs"},
 		{name: "disable", args: "ID", nargs: 1, setup: clientSetDisabled, short: "refuse the client's credentials and tokens at once"},
 		{name: "enable", args: "ID", nargs: 1, setup: clientSetDisabled, short: "undo disable"},
 		{name: "remove", args: "ID", nargs: 1, setup: clientRemove, short: "delete the client and every token issued to it"},
@@ -132,6 +135,39 @@ func clientRegenerateKey(fs *flag.FlagSet) runFunc {
 		printf(inv.stdout, "%s_key: %s\n", slot, key)
 		printf(inv.stderr, "tokenmanager: the new %s key of %s is shown only now; tokens obtained with the old one no longer work\n", slot, id)
 		return nil
+	})
+}
+
+func clientEdit(fs *flag.FlagSet) runFunc {
+	var scopes listFlag
+	fs.Var(&scopes, "scope", "the scopes it may request: the whole set (repeat, or space-separate)")
+	description := fs.String("description", "", "a note for operators")
+	lifetime := fs.Duration("token-lifetime", apiclient.DefaultTokenLifetime, "lifetime of its access tokens (at most 24h)")
+	requireKey := fs.Bool("require-subscription-key", false, "demand the Ocp-Apim-Subscription-Key header")
+	introspect := fs.Bool("introspect", false, "let it introspect every token")
+	return withClients(fs, func(ctx context.Context, inv *invocation, svc *apiclient.Service) error {
+		var ch apiclient.Change
+		if inv.given("scope") {
+			list := []string(scopes)
+			ch.Scopes = &list
+		}
+		if inv.given("description") {
+			ch.Description = description
+		}
+		if inv.given("token-lifetime") {
+			ch.TokenLifetime = lifetime
+		}
+		if inv.given("require-subscription-key") {
+			ch.RequireSubscriptionKey = requireKey
+		}
+		if inv.given("introspect") {
+			ch.Introspect = introspect
+		}
+		c, err := svc.Update(ctx, inv.args[0], ch)
+		if err != nil {
+			return err
+		}
+		return showClient(inv.stdout, c)
 	})
 }
 

@@ -19,20 +19,24 @@ import (
 
 var wooCommand = &command{
 	name:  "woo",
-	short: "WooCommerce License Keys stores and SKUs: store add|list|set, sku set|list|remove, key",
+	short: "WooCommerce License Keys stores and SKUs: store add|list|set|delete, sku set|list|remove, key",
 	long: `--require-token makes activate, validate and deactivate need "Authorization: Bearer" with a token from
 /wp-json/woo-license-keys/v1/token for the same key; --errors-by-code keys errors by number, not by parameter.
 
 example:
   echo "$STORE_CODE" | tokenmanager woo store add acme --code-stdin --name "Acme shop"
-  tokenmanager woo sku set 1 ACME-EDITOR 3`,
+  tokenmanager woo store add acme --name "Acme outlet"   # prints a new store code, once
+  tokenmanager woo sku set 1 ACME-EDITOR 3
+  tokenmanager woo store delete 2 --force`,
 	subs: []*command{
-		{name: "store", short: "a vendor's stores, each with its own store code: add, list, set", subs: []*command{
-			{name: "add", args: "VENDOR --code-stdin [--name NAME] [--require-token] [--errors-by-code]", nargs: 1, setup: wooStoreAdd,
-				short: "a WooCommerce License Keys store of VENDOR; its store code (what clients send as store_code) is read from standard input"},
+		{name: "store", short: "a vendor's stores, each with its own store code: add, list, set, delete", subs: []*command{
+			{name: "add", args: "VENDOR [--code-stdin] [--name NAME] [--require-token] [--errors-by-code]", nargs: 1, setup: wooStoreAdd,
+				short: "a WooCommerce License Keys store of VENDOR; its store code (what clients send as store_code) is read from standard input, or made and printed once without --code-stdin"},
 			{name: "list", args: "[--vendor VENDOR]", setup: wooStoreList, short: "list stores"},
 			{name: "set", args: "ID [--name NAME] [--code-stdin] [--require-token=BOOL] [--errors-by-code=BOOL]", nargs: 1, setup: wooStoreSet,
 				short: "change a store"},
+			{name: "delete", args: "ID [--force]", nargs: 1, setup: wooStoreDelete,
+				short: "remove a store (refused while it sells SKUs; --force removes them with it)"},
 		}},
 		{name: "sku", short: "which product a store sells under which SKU: set, list, remove", subs: []*command{
 			{name: "set", args: "STORE SKU PRODUCT [--desktop]", nargs: 3, setup: wooSKUSet,
@@ -95,9 +99,13 @@ func wooStoreAdd(fs *flag.FlagSet) runFunc {
 	var f storeSettings
 	f.register(fs)
 	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *licwoo.Service, _ *license.Service) error {
-		code, err := f.readCode(inv.stdin)
-		if err != nil {
-			return err
+		code, made := licwoo.NewStoreCode(), true
+		if f.codeStdin {
+			var err error
+			if code, err = f.readCode(inv.stdin); err != nil {
+				return err
+			}
+			made = false
 		}
 		st, err := woo.CreateStore(ctx, license.Admin(), inv.args[0], licwoo.StoreSpec{Name: f.name, Code: code,
 			RequireToken: f.requireToken, ErrorsByCode: f.errorsByCode})
@@ -108,6 +116,10 @@ func wooStoreAdd(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		printf(inv.stdout, "created store %d of %s\n", st.ID, st.Vendor)
+		if made {
+			printf(inv.stdout, "store_code: %s\n", code)
+			fmt.Fprintln(inv.stderr, "tokenmanager: the store code is shown only now; only its hash is stored")
+		}
 		return nil
 	})
 }
@@ -165,6 +177,25 @@ func wooStoreSet(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		printf(inv.stdout, "store %d updated\n", id)
+		return nil
+	})
+}
+
+func wooStoreDelete(fs *flag.FlagSet) runFunc {
+	force := fs.Bool("force", false, "remove the store's SKUs with it")
+	return withWoo(fs, func(ctx context.Context, inv *invocation, woo *licwoo.Service, _ *license.Service) error {
+		id, err := parseID(inv.args[0])
+		if err != nil {
+			return err
+		}
+		n, err := woo.DeleteStore(ctx, license.Admin(), id, *force)
+		if errors.Is(err, storage.ErrInUse) {
+			return fmt.Errorf("store %d sells %d SKU(s); remove them first or use --force", id, n)
+		}
+		if err != nil {
+			return err
+		}
+		printf(inv.stdout, "store %d deleted (%d SKU(s) with it)\n", id, n)
 		return nil
 	})
 }

@@ -667,6 +667,9 @@ type StoreChange struct {
 	Code         *string
 	RequireToken *bool
 	ErrorsByCode *bool
+	// Check, when set, runs on the stored settings inside the change's transaction; its error aborts the
+	// change (the management API's If-Match).
+	Check func(storage.WooStore) error
 }
 
 // UpdateStore changes a store's settings.
@@ -686,6 +689,11 @@ func (w *Service) UpdateStore(ctx context.Context, a *license.Access, id int64, 
 		}
 	}
 	updated, err := w.store.UpdateWooStore(ctx, id, func(st *storage.WooStore) error {
+		if ch.Check != nil {
+			if err := ch.Check(*st); err != nil {
+				return err
+			}
+		}
 		if ch.Name != nil {
 			st.Name = strings.TrimSpace(*ch.Name)
 		}

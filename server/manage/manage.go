@@ -14,8 +14,10 @@ import (
 	"strings"
 
 	"github.com/tokenmanager/tokenmanager/admin"
+	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
@@ -50,6 +52,11 @@ type Deps struct {
 	Audit interface {
 		ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error)
 	}
+
+	// Woo is the core of WooCommerce License Keys stores and SKUs; nil (or a nil License) leaves their routes out.
+	Woo *woo.Service
+	// Clients is the core of API clients (OAuth 2.0 client credentials); nil leaves their routes out.
+	Clients *apiclient.Service
 }
 
 // API is the management API surface.
@@ -316,6 +323,33 @@ func (a *API) table() []route {
 	}
 	if a.deps.Audit != nil {
 		rs = append(rs, route{"GET", "/audit", a.anyone(a.listAudit)})
+	}
+	// WooCommerce License Keys stores and their SKUs (vendor-owned).
+	if a.deps.Woo != nil && a.deps.License != nil {
+		rs = append(rs,
+			route{"GET", "/woocommerce/stores", a.anyone(a.listWooStores)},
+			route{"POST", "/woocommerce/stores", a.anyone(a.createWooStore)},
+			route{"GET", "/woocommerce/stores/{id}", a.anyone(a.getWooStore)},
+			route{"PATCH", "/woocommerce/stores/{id}", a.anyone(a.patchWooStore)},
+			route{"DELETE", "/woocommerce/stores/{id}", a.anyone(a.deleteWooStore)},
+			route{"GET", "/woocommerce/stores/{id}/skus", a.anyone(a.listWooSKUs)},
+			route{"POST", "/woocommerce/stores/{id}/skus", a.anyone(a.createWooSKU)},
+			route{"GET", "/woocommerce/stores/{id}/skus/{sku}", a.anyone(a.getWooSKU)},
+			route{"DELETE", "/woocommerce/stores/{id}/skus/{sku}", a.anyone(a.deleteWooSKU)},
+		)
+	}
+	// API clients (operator only).
+	if a.deps.Clients != nil {
+		rs = append(rs,
+			route{"GET", "/clients", a.operator(a.listClients)},
+			route{"POST", "/clients", a.operator(a.createClient)},
+			route{"GET", "/clients/{id}", a.operator(a.getClient)},
+			route{"PATCH", "/clients/{id}", a.operator(a.patchClient)},
+			route{"DELETE", "/clients/{id}", a.operator(a.deleteClient)},
+			route{"POST", "/clients/{id}/secret", a.operator(a.regenerateClientSecret)},
+			route{"POST", "/clients/{id}/disable", a.operator(a.setClientDisabled(true))},
+			route{"POST", "/clients/{id}/enable", a.operator(a.setClientDisabled(false))},
+		)
 	}
 	if a.deps.PowerAuth != nil {
 		rs = append(rs,

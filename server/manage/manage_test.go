@@ -13,6 +13,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/auth"
 	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
+	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
@@ -548,6 +549,7 @@ func allRoutes(t *testing.T) []string {
 			d.PowerAuth = powerauth.NewService(st.Store, keys.NewSealer(keys.Derive(servertest.ServerKey, keys.PurposePowerAuthTokens)),
 				powerauth.Config{}, st.Clock.Now)
 			d.Manage.Keyring = token.NewKeyring(st.Store, servertest.ServerKey)
+			d.Woo = woo.New(d.License, st.Store, woo.Options{})
 		})
 	}
 	st := servertest.NewStack(t, servertest.WithAdmin(t), servertest.WithLicense(&lic), servertest.WithAppAuth(&aa, &lic), everything)

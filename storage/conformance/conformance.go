@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"WooStores", testWooStores},
 		{"WooSKUs", testWooSKUs},
 		{"WooKeysAndTokens", testWooKeysAndTokens},
+		{"WooStoreRemoval", testWooStoreRemoval},
 		{"AppAuthorizationLifecycle", testAppAuthorizationLifecycle},
 		{"AppChallengeRace", testAppChallengeRace},
 		{"AppDevices", testAppDevices},

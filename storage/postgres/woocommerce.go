@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -119,4 +120,29 @@ func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.T
 func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM woo_tokens WHERE hash IN (
 		SELECT hash FROM woo_tokens WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit))
+}
+
+// --- removal ---
+
+// DeleteWooStore locks the store's row first, so that no SKU is added to it while it is counted and removed.
+func (s *Store) DeleteWooStore(ctx context.Context, id int64, force bool) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM woo_stores WHERE id = $1 FOR UPDATE`, id).Scan(new(int)); err != nil {
+			return mapErr(err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM woo_skus WHERE store_id = $1`, id).Scan(&n); err != nil {
+			return mapErr(err)
+		}
+		if !force && n > 0 {
+			return fmt.Errorf("%w: store %d has %d SKU(s)", storage.ErrInUse, id, n)
+		}
+		for _, q := range []string{`DELETE FROM woo_skus WHERE store_id = $1`, `DELETE FROM woo_stores WHERE id = $1`} {
+			if _, err := tx.Exec(ctx, q, id); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
+	return n, err
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -103,4 +104,29 @@ func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.T
 func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {
 	return rowsAffected(s.w.ExecContext(ctx, `DELETE FROM woo_tokens WHERE hash IN (
 		SELECT hash FROM woo_tokens WHERE expires_at < ? LIMIT ?)`, toMicros(cutoff), limit))
+}
+
+// --- removal ---
+
+func (s *Store) DeleteWooStore(ctx context.Context, id int64, force bool) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM woo_stores WHERE id = ?`, id).Scan(new(int)); err != nil {
+			return mapErr(err)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM woo_skus WHERE store_id = ?`, id).Scan(&n); err != nil {
+			return mapErr(err)
+		}
+		if !force && n > 0 {
+			return fmt.Errorf("%w: store %d has %d SKU(s)", storage.ErrInUse, id, n)
+		}
+		// Explicitly, rather than trusting ON DELETE CASCADE alone: the count answered is what went.
+		for _, q := range []string{`DELETE FROM woo_skus WHERE store_id = ?`, `DELETE FROM woo_stores WHERE id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return mapErr(err)
+			}
+		}
+		return nil
+	})
+	return n, err
 }
