@@ -109,7 +109,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.fillTokens != 1_000_000 || o.fillSessions != 100_000 || o.coldUsers != 4000 || o.concurrency != 32 ||
-		o.duration != 5*time.Second || len(o.scenarios) != len(allScenarios)-2 || o.profileDir != "" ||
+		o.duration != 4*time.Second || len(o.scenarios) != len(allScenarios)-2 || o.profileDir != "" ||
 		o.fillActivations != 100_000 || o.fillDataObjects != 100_000 || slices.Contains(o.scenarios, scPeerToken) {
 		t.Fatalf("defaults: %+v", o)
 	}
