@@ -275,7 +275,7 @@ func selectScenarios(list string, fill bool) (names, notes []string, err error) 
 				want[s.name] = true
 			}
 			if !fill {
-				notes = append(notes, "P4 (the *"+fullSuffix+" scenarios) skipped: --fill-tokens and --fill-sessions are 0")
+				notes = append(notes, "P4 (the *"+fullSuffix+" scenarios) skipped: --fill-tokens, --fill-sessions, --fill-activations and --fill-data-objects are 0")
 			}
 		default:
 			s, found := findScenario(n)
@@ -283,7 +283,7 @@ func selectScenarios(list string, fill bool) (names, notes []string, err error) 
 				return nil, nil, fmt.Errorf("unknown scenario %q (have: %s)", n, strings.Join(scenarioNames(), ", "))
 			}
 			if s.full && !fill {
-				return nil, nil, fmt.Errorf("scenario %s runs on the filled store, but --fill-tokens and --fill-sessions are 0", n)
+				return nil, nil, fmt.Errorf("scenario %s runs on the filled store, but --fill-tokens, --fill-sessions, --fill-activations and --fill-data-objects are 0", n)
 			}
 			want[n] = true
 		}
