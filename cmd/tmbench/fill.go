@@ -19,10 +19,15 @@ import (
 
 // fillReport is what the fill did and the server's memory around it.
 type fillReport struct {
-	Users    int     `json:"users"`
-	Sessions int     `json:"sessions"`
-	Tokens   int     `json:"tokens"`
-	Seconds  float64 `json:"seconds"`
+	Users    int `json:"users"`
+	Sessions int `json:"sessions"`
+	Tokens   int `json:"tokens"`
+	// Activations and DataObjects are the licensing rows written after the tokens (fill_licensing.go), on
+	// LicenseKeys keys of the licensing scenarios' product.
+	Activations int     `json:"activations"`
+	DataObjects int     `json:"data_objects"`
+	LicenseKeys int     `json:"license_keys"`
+	Seconds     float64 `json:"seconds"`
 	// LiveTokens and LiveSessions are the store's own count after the fill (the earlier scenarios' tokens and
 	// sessions included).
 	LiveTokens   int    `json:"live_tokens"`
@@ -59,6 +64,18 @@ func (e *benchEnv) fill(ctx context.Context) error {
 	start := time.Now()
 	if err := fillStore(ctx, store, o.fillUsers, o.fillSessions, o.fillTokens, e.logf); err != nil {
 		return fmt.Errorf("P4 fill: %w", err)
+	}
+	if o.fillActivations > 0 || o.fillDataObjects > 0 {
+		plan := planLicensingFill(o.fillActivations, o.fillDataObjects)
+		l, err := e.licensing(ctx)
+		if err != nil {
+			return fmt.Errorf("P4 fill: licensing data: %w", err)
+		}
+		e.logf("P4: %d license activations and %d data objects on %d new keys of product %d", plan.activations, plan.dataObjects, plan.keys, l.productID)
+		if err := fillLicensing(ctx, store, l.vendor, l.productID, plan, e.logf); err != nil {
+			return fmt.Errorf("P4 fill: %w", err)
+		}
+		fr.Activations, fr.DataObjects, fr.LicenseKeys = plan.activations, plan.dataObjects, plan.keys
 	}
 	fr.Seconds = time.Since(start).Seconds()
 	now := time.Now()

@@ -21,6 +21,10 @@ type reqTemplate struct {
 	Header http.Header
 	Body   []byte
 	Vary   func() (http.Header, []byte, error)
+	// Serialized, when set, returns each whole request ready to send (Method, Header, Body and Vary are not
+	// used; URL still names the server to connect to): for a mix of requests to different paths. Like Vary, it
+	// is called from every worker at once.
+	Serialized func() ([]byte, error)
 }
 
 // loadConfig holds the timing and concurrency of one scenario run.

@@ -4,9 +4,11 @@
 // It measures an in-process raw net/http handler first (the "physical limit" of the box, as in
 // the peer measurements of Ory Hydra), then starts the tokenmanager server as a subprocess on 127.0.0.1 with a fresh data
 // dir and drives it at a fixed concurrency for a fixed time per scenario: SOAP getAccessToken (P1), token
-// checks (P2), OAuth client credentials and introspection (beside Hydra's figures), issuance with a password
-// never verified before (P3); then fills the store with a million tokens and P1/P2 run again (P4); then P1 and
-// P2 run open-loop at half their peak for the p99 (P5). It prints throughput, latency percentiles, CPU use,
+// checks (P2), OAuth client credentials and introspection (beside a peer measured in the same run, or Hydra's
+// published figures), licensing (Cryptolens Activate signed and not, GetKey, WooCommerce validate, PowerAuth at
+// forward-auth, a licensing mix), issuance with a password never verified before (P3); then fills the store with
+// a million tokens and 100,000 license activations and data objects, and P1, P2 and the licensing scenarios run
+// again (P4); then P1 and P2 run open-loop at half their peak for the p99 (P5). It prints throughput, latency percentiles, CPU use,
 // the ratio of each scenario to the baseline, and a table of the targets met and missed.
 //
 // The load goes through a lean HTTP/1.1 client (rawclient.go), one keep-alive connection per worker, so that
@@ -16,9 +18,11 @@
 // it), and with --nodes N as N processes sharing that database and one server key; the workers spread over
 // them.
 //
-//	go run ./cmd/tmbench --bin bin/tokenmanager [--duration 5s] [--warmup 1s]
+//	go run ./cmd/tmbench --bin bin/tokenmanager [--duration 4s] [--warmup 1s]
 //	    [--concurrency 32] [--scenarios baseline,verify-bearer] [--json] [--profile DIR]
-//	    [--fill-tokens 1000000] [--fill-sessions 100000] [--cold-users 4000]
+//	    [--fill-tokens 1000000] [--fill-sessions 100000] [--fill-activations 100000] [--fill-data-objects 100000]
+//	    [--cold-users 4000] [--peer-token-url http://127.0.0.1:4444/oauth2/token --peer-client-id ID
+//	    --peer-client-secret SECRET [--peer-introspect-url http://127.0.0.1:4445/admin/oauth2/introspect]]
 //	    [--db postgres://USER:PASSWORD@127.0.0.1:5432/DB [--nodes 2]]
 package main
 
@@ -59,6 +63,11 @@ type options struct {
 	fillUsers       int
 	coldUsers       int
 	coldConcurrency int
+
+	// Licensing scenarios and peer measurement (scenarios_licensing.go, fill_licensing.go, peer.go).
+	fillActivations int
+	fillDataObjects int
+	peer            peerOptions
 }
 
 func main() {
@@ -95,7 +104,8 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	o := &options{}
 	var scen string
 	fs.StringVar(&o.bin, "bin", "bin/tokenmanager", "tokenmanager `binary` to start with `serve`")
-	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time per scenario")
+	// 4 s, not 5: with the licensing scenarios and their fill, 4 s windows keep `make bench` near 8 minutes.
+	fs.DurationVar(&o.duration, "duration", 4*time.Second, "measured time per scenario")
 	fs.DurationVar(&o.warmup, "warmup", 1*time.Second, "unmeasured warm-up before each scenario")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "concurrent workers (each keeps one connection busy; open-loop P5: connections)")
 	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios to run (with the ones their figures need): "+strings.Join(scenarioNames(), ", "))
@@ -110,6 +120,9 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	fs.IntVar(&o.fillUsers, "fill-users", defaultFillUsers, "P4: users the filled tokens and sessions belong to")
 	fs.IntVar(&o.coldUsers, "cold-users", defaultColdUsers, "P3: users with never-verified passwords made for cold-issuance (one per request)")
 	fs.IntVar(&o.coldConcurrency, "cold-concurrency", 2*runtime.NumCPU(), "P3: workers for cold-issuance (each request holds 19 MiB of argon2id memory in the server)")
+	fs.IntVar(&o.fillActivations, "fill-activations", defaultFillActivations, "P4: license activations written into the store (on keys of the licensing scenarios' product)")
+	fs.IntVar(&o.fillDataObjects, "fill-data-objects", defaultFillDataObjects, "P4: data objects written into the store (on those keys and their machines)")
+	o.peer.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -133,7 +146,8 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 		v    int
 		max  int
 	}{{"fill-tokens", o.fillTokens, 20_000_000}, {"fill-sessions", o.fillSessions, 5_000_000},
-		{"cold-users", o.coldUsers, 1_000_000}} {
+		{"cold-users", o.coldUsers, 1_000_000}, {"fill-activations", o.fillActivations, 5_000_000},
+		{"fill-data-objects", o.fillDataObjects, 5_000_000}} {
 		if f.v < 0 || f.v > f.max {
 			return nil, fmt.Errorf("--%s must be in [0, %d], got %d", f.name, f.max, f.v)
 		}
@@ -150,8 +164,14 @@ func parseFlags(args []string, errOut io.Writer) (*options, error) {
 	if o.nodes > 1 && o.db == "" {
 		return nil, errors.New("--nodes > 1 needs a database they share: --db postgres://…")
 	}
+	if err := o.peer.check(); err != nil {
+		return nil, err
+	}
 	var err error
-	if o.scenarios, o.notes, err = selectScenarios(scen, o.fillTokens > 0 || o.fillSessions > 0); err != nil {
+	if o.scenarios, o.notes, err = selectScenarios(scen, o.fillTokens > 0 || o.fillSessions > 0 || o.fillActivations > 0 || o.fillDataObjects > 0); err != nil {
+		return nil, err
+	}
+	if o.scenarios, err = o.peer.selection(scen, o.scenarios); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -171,6 +191,9 @@ type benchEnv struct {
 	oauth       *oauthCreds
 	prof        *profiler // nil without --profile
 	rep         *report
+	serverEnv   []string         // the nodes' added environment (PostgreSQL: database and server key), for the CLI
+	lic         *licensingSetup  // the licensing scenarios' data, made on first use
+	peerCreds   *peerCredentials // the peer's client, checked on first use
 }
 
 // templates is tmpl for each node: the same request sent to each node's address.
@@ -230,8 +253,9 @@ func startBaseline() (url string, shutdown func(), err error) {
 
 // serverArgs are the flags every node gets besides listen, data dir and addr file: the per-client OAuth
 // issuance limit is lifted (its default, 10 tokens then one a minute, would make oauth-client-credentials
-// measure 429s).
-var serverArgs = []string{"--client-rate-interval", "0"}
+// measure 429s), and so are the limits on signed licenses per API token and per client address (their
+// defaults, 600 at once then 50/s and 60 at once then 1/s, would make license-activate-signed measure 429s).
+var serverArgs = []string{"--client-rate-interval", "0", "--sign-limit-token", "0", "--sign-limit-address", "0"}
 
 func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	rep := &report{
@@ -245,6 +269,7 @@ func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		DB:          "sqlite",
 		Nodes:       o.nodes,
 		Notes:       append([]string(nil), o.notes...),
+		PeerName:    o.peer.name,
 	}
 	if o.db != "" {
 		rep.DB = "postgresql"
@@ -356,7 +381,7 @@ func (e *benchEnv) startNodes(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	e.dsn = dsn
+	e.dsn, e.serverEnv = dsn, serverEnv
 	for i := range o.nodes {
 		logPath := o.serverLog
 		if i > 0 && logPath != "" {
@@ -382,7 +407,7 @@ func (e *benchEnv) startNodes(ctx context.Context) (func(), error) {
 	e.srv = e.nodes[0]
 	e.rep.ServerPID = e.srv.Pid()
 	e.rep.ServerFlags = strings.Join(serverArgs, " ")
-	e.logf("per-client OAuth token rate limit lifted for the run: serve %s (default: 10 tokens, then 1 a minute)", e.rep.ServerFlags)
+	e.logf("per-client OAuth token rate limit and signed-license limits lifted for the run: serve %s (defaults: 10 tokens, then 1 a minute; 600 signed at once per token then 50/s, 60 per address then 1/s)", e.rep.ServerFlags)
 	if e.prof != nil {
 		e.logf("CPU profiles of node 1 (pprof on %s) go to %s/<scenario>.pprof", e.prof.addr, e.prof.dir)
 	}

@@ -440,6 +440,10 @@ func compile(tmpl *reqTemplate) (*rawTarget, error) {
 		return nil, err
 	}
 	t := &rawTarget{addr: u.Host}
+	if tmpl.Serialized != nil {
+		t.next = tmpl.Serialized
+		return t, nil
+	}
 	if tmpl.Vary == nil {
 		t.fixed = serialize(tmpl.Method, u, tmpl.Header, tmpl.Body)
 		return t, nil

@@ -36,10 +36,15 @@ type report struct {
 
 	// Argon2VerifyMs is P3's t: the median time of one argon2id verification with the server's default
 	// parameters, measured in tmbench (0 when cold-issuance did not run).
-	Argon2VerifyMs float64     `json:"argon2id_verify_ms,omitempty"`
-	Fill           *fillReport `json:"fill,omitempty"` // P4's fill; nil when it did not run
-	Targets        []targetRow `json:"targets"`
-	Notes          []string    `json:"notes,omitempty"`
+	Argon2VerifyMs float64 `json:"argon2id_verify_ms,omitempty"`
+	// RSASignMs is the signed Activate's t: the median time of one RSA-2048 signature, measured in tmbench (0
+	// when license-activate-signed did not run).
+	RSASignMs float64 `json:"rsa_sign_ms,omitempty"`
+	// PeerName is what --peer-name calls the peer OAuth server (when one was measured).
+	PeerName string      `json:"peer_name,omitempty"`
+	Fill     *fillReport `json:"fill,omitempty"` // P4's fill; nil when it did not run
+	Targets  []targetRow `json:"targets"`
+	Notes    []string    `json:"notes,omitempty"`
 
 	peakBeforeReset uint64 // VmHWM just before P4 reset it (after the fill)
 }
@@ -126,7 +131,7 @@ func (r *report) writeText(w io.Writer) {
 	if r.DB != "" {
 		fmt.Fprintf(w, "server: %d node(s) on %s", max(r.Nodes, 1), r.DB)
 		if r.ServerFlags != "" {
-			fmt.Fprintf(w, ", serve %s (per-client OAuth token rate limit lifted)", r.ServerFlags)
+			fmt.Fprintf(w, ", serve %s (per-client OAuth token rate limit and signed-license limits lifted)", r.ServerFlags)
 		}
 		fmt.Fprint(w, "\n\n")
 	}
@@ -152,6 +157,10 @@ func (r *report) writeText(w io.Writer) {
 			fmtInt(uint64(f.Tokens)), fmtInt(uint64(f.Sessions)), fmtInt(uint64(f.Users)), f.Seconds,
 			fmtInt(uint64(f.LiveTokens)), fmtInt(uint64(f.LiveSessions)),
 			fmtMB(f.BeforeFill.RSS), fmtMB(f.AfterFill.RSS), fmtMB(f.AfterFill.HWM), fmtMB(f.End.RSS), fmtMB(f.End.HWM), peak)
+		if f.Activations > 0 || f.DataObjects > 0 {
+			fmt.Fprintf(w, "The fill also wrote %s license activations and %s data objects on %s license keys (the time above includes them).\n",
+				fmtInt(uint64(f.Activations)), fmtInt(uint64(f.DataObjects)), fmtInt(uint64(f.LicenseKeys)))
+		}
 	}
 	io.WriteString(w, "\nrequests and req/s count 2xx responses completed in the measured window; errors = non-2xx or\n"+
 		"transport errors; p50/p99 are latencies of the 2xx requests. load: cN = N workers back to back;\n"+

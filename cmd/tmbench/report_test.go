@@ -108,7 +108,7 @@ func TestReportRatiosTextAndJSON(t *testing.T) {
 	out := text.String()
 	for _, want := range []string{
 		"GOMAXPROCS=2, NumCPU=2",
-		"server: 1 node(s) on sqlite, serve --client-rate-interval 0 (per-client OAuth token rate limit lifted)",
+		"server: 1 node(s) on sqlite, serve --client-rate-interval 0 (per-client OAuth token rate limit and signed-license limits lifted)",
 		"baseline                                c32   100,000       0  20,000   500µs   500µs        1.00×        -     195%         3%",
 		"soap-getAccessToken                     c32    43,000       3   8,600  2.00ms  2.00ms        0.43×     120%      70%        20%  42.0 MB",
 		"verify-bearer                           c32         -       -       -       -       -            -        -        -          -",

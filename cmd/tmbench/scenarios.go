@@ -212,10 +212,29 @@ var allScenarios = []scenario{
 	{name: scRESTSession, server: true, setup: setupRESTSession},
 	{name: scOAuthToken, server: true, setup: setupOAuthToken},
 	{name: scOAuthIntrospect, server: true, setup: setupOAuthIntrospect},
+	// Licensing (scenarios_licensing.go).
+	{name: scActivateSigned, server: true, setup: setupActivate(true)},
+	{name: scActivate, server: true, setup: setupActivate(false)},
+	{name: scGetKeyGet, server: true, setup: setupGetKey(http.MethodGet)},
+	{name: scGetKeyPost, server: true, setup: setupGetKey(http.MethodPost)},
+	{name: scWooValidate, server: true, setup: setupWooValidate},
+	{name: scPowerAuthFwd, server: true, setup: setupPowerAuthForward},
+	{name: scLicenseMix, server: true, needs: mixNeeds(), setup: setupLicenseMix},
+	// A peer OAuth server on the loopback, measured in the same run (peer.go); only with --peer-token-url.
+	{name: scPeerToken, setup: setupPeerToken},
+	{name: scPeerIntrospect, setup: setupPeerIntrospect},
 	{name: scSOAP + fullSuffix, server: true, full: true, needs: []string{scSOAP}, setup: setupSOAP},
 	{name: scVerify + fullSuffix, server: true, full: true, needs: []string{scVerify}, setup: setupVerify},
 	{name: scVerifySession + fullSuffix, server: true, full: true, needs: []string{scVerifySession}, setup: setupVerifySession},
 	{name: scForward + fullSuffix, server: true, full: true, needs: []string{scForward}, setup: setupForward},
+	// Licensing on the full store (P4).
+	{name: scActivateSigned + fullSuffix, server: true, full: true, needs: []string{scActivateSigned}, setup: setupActivate(true)},
+	{name: scActivate + fullSuffix, server: true, full: true, needs: []string{scActivate}, setup: setupActivate(false)},
+	{name: scGetKeyGet + fullSuffix, server: true, full: true, needs: []string{scGetKeyGet}, setup: setupGetKey(http.MethodGet)},
+	{name: scGetKeyPost + fullSuffix, server: true, full: true, needs: []string{scGetKeyPost}, setup: setupGetKey(http.MethodPost)},
+	{name: scWooValidate + fullSuffix, server: true, full: true, needs: []string{scWooValidate}, setup: setupWooValidate},
+	{name: scPowerAuthFwd + fullSuffix, server: true, full: true, needs: []string{scPowerAuthFwd}, setup: setupPowerAuthForward},
+	{name: scLicenseMix + fullSuffix, server: true, full: true, needs: []string{scLicenseMix}, setup: setupLicenseMix},
 	{name: scSOAP + halfPeakSuffix, server: true, needs: []string{scSOAP}, rate: halfPeakOf(scSOAP), setup: setupSOAP},
 	{name: scVerify + halfPeakSuffix, server: true, needs: []string{scVerify}, rate: halfPeakOf(scVerify), setup: setupVerify},
 	// Last: its bursts of argon2id (19 MiB a sign-in) would otherwise stand in the server's memory during P4,
@@ -256,7 +275,7 @@ func selectScenarios(list string, fill bool) (names, notes []string, err error) 
 				want[s.name] = true
 			}
 			if !fill {
-				notes = append(notes, "P4 (the *"+fullSuffix+" scenarios) skipped: --fill-tokens and --fill-sessions are 0")
+				notes = append(notes, "P4 (the *"+fullSuffix+" scenarios) skipped: --fill-tokens, --fill-sessions, --fill-activations and --fill-data-objects are 0")
 			}
 		default:
 			s, found := findScenario(n)
@@ -264,7 +283,7 @@ func selectScenarios(list string, fill bool) (names, notes []string, err error) 
 				return nil, nil, fmt.Errorf("unknown scenario %q (have: %s)", n, strings.Join(scenarioNames(), ", "))
 			}
 			if s.full && !fill {
-				return nil, nil, fmt.Errorf("scenario %s runs on the filled store, but --fill-tokens and --fill-sessions are 0", n)
+				return nil, nil, fmt.Errorf("scenario %s runs on the filled store, but --fill-tokens, --fill-sessions, --fill-activations and --fill-data-objects are 0", n)
 			}
 			want[n] = true
 		}
