@@ -11,18 +11,8 @@ import (
 	"testing"
 
 	"github.com/tokenmanager/tokenmanager/license"
-	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
-
-// wantField checks a 400 names the member in field.
-func wantField(t *testing.T, what string, r servertest.Response, field string) {
-	t.Helper()
-	want(t, what, r, 400)
-	if got, _ := r.JSON(t)["field"].(string); got != field {
-		t.Fatalf("%s: field %q, want %q: %s", what, got, field, r.Body)
-	}
-}
 
 func TestCustomers(t *testing.T) {
 	st := newStack(t)

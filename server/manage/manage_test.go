@@ -72,6 +72,15 @@ func want(t *testing.T, what string, r servertest.Response, status int) {
 	}
 }
 
+// wantField checks a 400 names the member in field.
+func wantField(t *testing.T, what string, r servertest.Response, field string) {
+	t.Helper()
+	want(t, what, r, 400)
+	if got, _ := r.JSON(t)["field"].(string); got != field {
+		t.Fatalf("%s: field %q, want %q: %s", what, got, field, r.Body)
+	}
+}
+
 func items(t *testing.T, r servertest.Response) ([]map[string]any, string) {
 	t.Helper()
 	var l struct {

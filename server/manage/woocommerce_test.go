@@ -51,15 +51,6 @@ func problemOf(t *testing.T, r servertest.Response) (detail, field string) {
 	return p.Detail, p.Field
 }
 
-// wantField checks a 400 that names the body member at fault.
-func wantField(t *testing.T, what string, r servertest.Response, field string) {
-	t.Helper()
-	want(t, what, r, 400)
-	if _, f := problemOf(t, r); f != field {
-		t.Fatalf("%s: field %q, want %q: %s", what, f, field, r.Body)
-	}
-}
-
 func TestWooStoresOverTheAPI(t *testing.T) {
 	st := newWooStack(t)
 	// A vendor's own store by default; without a code, one is made and answered once.
