@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/tokenmanager
 NODE_CLIENT := testdata/interop/node
 
-.PHONY: run build test test-deps vet bench soak fuzz generate clean check-cgo
+.PHONY: run build image test test-deps vet bench soak fuzz generate clean check-cgo
 
 # The service on http://127.0.0.1:8080, SQLite and its key in ./data; the binary stays in bin/ for the CLI.
 run: build
@@ -11,6 +11,18 @@ run: build
 
 build: check-cgo
 	CGO_ENABLED=1 $(GO) build -o $(BIN) ./cmd/tokenmanager
+
+# A container image with nothing pulled: a static binary FROM scratch (deploy/Containerfile.scratch), built with
+# podman, or buildah (CONTAINER=buildah CONTAINER_BUILD=bud). deploy/Containerfile is the multi-stage recipe that
+# pulls golang and distroless images instead.
+CONTAINER ?= podman
+CONTAINER_BUILD ?= build
+IMAGE ?= localhost/tokenmanager
+image: check-cgo
+	rm -rf bin/image && mkdir -p bin/image/data
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags='-s -w -linkmode external -extldflags "-static"' \
+		-tags 'osusergo netgo sqlite_omit_load_extension' -o bin/image/tokenmanager ./cmd/tokenmanager
+	$(CONTAINER) $(CONTAINER_BUILD) -f deploy/Containerfile.scratch -t $(IMAGE) bin/image
 
 # The SQLite driver and the race detector are cgo: without a C compiler `go build` stops at an undefined
 # sqlite3.Error, which says nothing of the cause. Say it (and a Go older than go.mod asks) before building.
