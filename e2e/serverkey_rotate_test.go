@@ -23,7 +23,7 @@ import (
 )
 
 // TestServerKeyRotation rotates the server key of two nodes on one database (PostgreSQL when
-// TOKENMANAGER_TEST_PG_DSN is set, else one SQLite file shared by the two processes) as README.md's procedure
+// TOKENMANAGER_TEST_PG_DSN is set, else one SQLite file shared by the two processes) as docs/operations.md's procedure
 // says, under load: every request during the change succeeds; the tokens (of the original token key and of a
 // rotated one), the PowerAuth token and the product signing key from before work on both nodes after; a node
 // or a command with only the old key is refused.

@@ -54,7 +54,7 @@ func (p corsPolicy) wrap(h http.Handler, api func(path string) bool) http.Handle
 	})
 }
 
-// browserAPI tells the routes a page of a listed origin calls (README, "Sessions and browser apps"): the
+// browserAPI tells the routes a page of a listed origin calls (docs/sessions-and-browsers.md): the
 // Spectrum token operations over SOAP and REST. Nothing else answers CORS, the consent pages least of all.
 func browserAPI(path string) bool {
 	return path == wsdl.TokenManager.Path() || path == wsdl.TokenLogout.Path() || strings.HasPrefix(path, "/security/rest/token/")

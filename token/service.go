@@ -251,7 +251,7 @@ func storedKeyID(id string) string {
 // newTokenID returns a record id that starts with the issue time in milliseconds (6 bytes) and ends with 80
 // random bits, in hex. Ids in time order make each new record land at the end of the database's id index,
 // where the pages of the last few records are already being written, instead of on a random page of it: with
-// a million records, a random id costs a page write of its own per token (measured: see README, Benchmarks).
+// a million records, a random id costs a page write of its own per token (measured: see docs/benchmarks.md).
 // The id is no secret (it names a record and opens nothing; only the server and administrators see it), so
 // revealing when the token was issued reveals nothing the record does not.
 func newTokenID(now time.Time) string {

@@ -18,7 +18,7 @@ var appAuthCommand = &command{
 	name:  "appauth",
 	short: "apps and devices users authorized (consent page, GetToken flow): list, show, revoke, devices, remove-device",
 	long: `Users do the same for their own apps and devices at /User/AuthorizedApps/; administrators over HTTP under
-/admin/v1/app-authorizations and /admin/v1/app-devices (see README).
+/admin/v1/app-authorizations and /admin/v1/app-devices (see docs/operations.md, "Administration").
 
 examples:
   tokenmanager appauth list --user alice

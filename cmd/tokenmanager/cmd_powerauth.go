@@ -17,7 +17,7 @@ import (
 var powerAuthCommand = &command{
 	name:  "powerauth",
 	short: "manage PowerAuth activations and MAC tokens",
-	long: `Tokens themselves are created by the device: POST /pa/v3/token/create (see README).
+	long: `Tokens themselves are created by the device: POST /pa/v3/token/create (see docs/powerauth.md).
 
 examples:
   tokenmanager powerauth activation create alice --name "Pixel 9"

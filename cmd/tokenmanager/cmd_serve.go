@@ -66,12 +66,19 @@ func serveSetup(fs *flag.FlagSet) runFunc {
 		tuneGC()
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		st, err := f.buildStack(ctx, cfg, log, inv.stderr)
+		// Listen before anything is created: a busy port must not leave a data directory, a server key and an
+		// admin password behind on a machine where the user then starts it elsewhere.
+		ln, err := listenMain(f.listen)
 		if err != nil {
 			return err
 		}
+		st, err := f.buildStack(ctx, cfg, log, inv.stderr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
 		defer st.close()
-		return f.runListeners(ctx, cfg, st, log)
+		return f.runListeners(ctx, cfg, st, ln, log)
 	}
 }
 
@@ -259,11 +266,7 @@ func (f *serveFlags) startLimitSync(ctx context.Context, st *stack, log *slog.Lo
 
 // runListeners serves the stack on --listen (and --redirect-http, --metrics-addr, --pprof-addr), runs the
 // background jobs, and shuts down gracefully when ctx ends.
-func (f *serveFlags) runListeners(ctx context.Context, cfg serveConfig, st *stack, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return err
-	}
+func (f *serveFlags) runListeners(ctx context.Context, cfg serveConfig, st *stack, ln net.Listener, log *slog.Logger) error {
 	ln = limitListen(ln, f.maxConns)
 	var h http.Handler = st.handler
 	if f.hstsMaxAge > 0 {
@@ -331,6 +334,19 @@ func (f *serveFlags) runListeners(ctx context.Context, cfg serveConfig, st *stac
 		return err
 	}
 	return nil
+}
+
+// listenMain binds --listen, saying plainly what to do when the address is taken.
+func listenMain(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("cannot listen on %s: the address is already in use (another tokenmanager, or another "+
+			"service, is there); stop it or choose another address with --listen; nothing was created", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s (--listen): %w; nothing was created", addr, err)
+	}
+	return ln, nil
 }
 
 // listenSide starts the listeners beside the main one: --redirect-http, --metrics-addr and --pprof-addr. The

@@ -22,7 +22,7 @@ var serverKeyCommand = &command{
 	name:  "serverkey",
 	short: "the server key: make a new one, rotate a running cluster to it, show fingerprints",
 	long: `The server key seals every secret kept in the database (token keys, license signing keys, PowerAuth token
-secrets, WS-Security digest passwords). Rotating it needs no downtime (README.md, "Rotating the server key"):
+secrets, WS-Security digest passwords). Rotating it needs no downtime (docs/operations.md, "Rotating the server key"):
 make a new key; give every node the new key as --key-file and the current one as --previous-key-file, and send
 each SIGHUP; run 'serverkey rotate' with the same two keys, and once more after --key-check-interval; remove the
 previous key from the nodes and SIGHUP them. Tokens and licenses issued before keep working.

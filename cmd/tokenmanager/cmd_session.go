@@ -14,7 +14,7 @@ var sessionCommand = &command{
 	name:  "session",
 	short: "list sessions, end one",
 	long: `IDs are the server-side record ids the listing shows. The same operations are served to administrators over
-HTTP under /admin/v1 (see README).
+HTTP under /admin/v1 (see docs/operations.md, "Administration").
 
 examples:
   tokenmanager session list --user alice --live

@@ -15,7 +15,7 @@ var tokenCommand = &command{
 	name:  "token",
 	short: "list, show and revoke any user's tokens (revoke-user: all of a user's)",
 	long: `IDs are the server-side record ids the listings show (never the tokens themselves, which are not stored).
-The same operations are served to administrators over HTTP under /admin/v1 (see README).
+The same operations are served to administrators over HTTP under /admin/v1 (see docs/operations.md, "Administration").
 
 examples:
   tokenmanager token list --user alice --live

@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"io"
+
+	"github.com/tokenmanager/tokenmanager/storage"
 )
 
 var vendorCommand = &command{
 	name:  "vendor",
 	short: "licensing: vendors, the users who own products and API tokens",
-	long: `example:
+	long: `A vendor is an existing user given the vendor role. example:
+  echo "$PASSWORD" | tokenmanager user add alice --password-stdin
   tokenmanager vendor add alice`,
 	subs: []*command{
 		{name: "add", args: "USER", nargs: 1, setup: vendorAdd,
@@ -20,6 +25,11 @@ var vendorCommand = &command{
 
 func vendorAdd(fs *flag.FlagSet) runFunc {
 	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
+		if _, err := l.db.GetUser(ctx, inv.args[0]); errors.Is(err, storage.ErrNotFound) {
+			// The vendor role goes to an account that exists: say how to make one, not only that there is none.
+			return fmt.Errorf("no user %q: a vendor is a user; create it first with "+
+				"'tokenmanager user add %s --password-stdin', then run 'tokenmanager vendor add %s' again", inv.args[0], inv.args[0], inv.args[0])
+		}
 		if err := l.svc.AddVendor(ctx, inv.args[0]); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@
 //	tokenmanager woo store|sku|key ...          WooCommerce License Keys stores
 //	tokenmanager appauth list|show|revoke|devices|remove-device   apps and devices users authorized
 //	tokenmanager version
+//	tokenmanager init --demo                    demo data on an empty database, and commands to try it
 //
 // Every command's usage: tokenmanager help COMMAND..., or tokenmanager COMMAND... -h. Every flag also reads
 // TOKENMANAGER_<FLAG> from the environment (--data-dir: TOKENMANAGER_DATA_DIR).
@@ -46,6 +47,7 @@ var root = &command{
 		// Resellers and license templates.
 		resellerCommand, templateCommand,
 		adminTokenCommand, // management API
+		initCommand,       // demo data for a first try
 
 	},
 }

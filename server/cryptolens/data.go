@@ -236,7 +236,7 @@ func (api *API) changeIntValue(ctx context.Context, c *call, form dataForm, up b
 }
 
 // uploadEntry is one value of UploadValuesToKey's Data: base64 of a JSON array of these. Cryptolens' own log
-// format, written by its SDKs' offline usage recording, is not published; this one is documented in README.md.
+// format, written by its SDKs' offline usage recording, is not published; this one is documented in docs/licensing.md.
 type uploadEntry struct {
 	ID       int64  `json:"Id"`
 	Name     string `json:"Name"`

@@ -42,7 +42,7 @@ var answers = map[string]any{
 }
 
 // commonParams are the parameters most methods read; names are matched in any case, and a method reads
-// others besides (see README), which the body schema admits.
+// others besides (see docs/licensing.md), which the body schema admits.
 func commonParams() openapi.Object {
 	return openapi.Object{
 		"token":       openapi.Object{"type": "string", "description": "access token (Cryptolens' token parameter)"},
