@@ -18,6 +18,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
+	"github.com/tokenmanager/tokenmanager/server/internal/pagesession"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/server/internal/surface"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -50,6 +51,9 @@ type Deps struct {
 	Audit interface {
 		ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error)
 	}
+	// Console is the web console's session cookie (package console), accepted as a credential: for GET as is,
+	// for any other method only with the session's X-CSRF-Token. Nil accepts no console cookie.
+	Console *pagesession.Cookie
 }
 
 // API is the management API surface.
@@ -115,7 +119,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (principal, b
 			var throttled *auth.ThrottledError
 			switch {
 			case errors.Is(err, auth.ErrBadCredentials):
-				w.Header().Set("WWW-Authenticate", a.env.BasicChallenge())
+				a.basicChallenge(w, r)
 				Problem(w, http.StatusUnauthorized, "invalid user name or password")
 				return p, false
 			case errors.As(err, &throttled):
@@ -129,8 +133,18 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (principal, b
 			p.user = u.Name
 			break
 		}
+		if a.deps.Console != nil {
+			if _, presented := a.deps.Console.Presented(r); presented {
+				user, ok := a.consoleUser(w, r)
+				if !ok {
+					return p, false
+				}
+				p.user = user
+				break
+			}
+		}
 		if a.deps.VerifyToken == nil {
-			w.Header().Set("WWW-Authenticate", a.env.BasicChallenge())
+			a.basicChallenge(w, r)
 			Problem(w, http.StatusUnauthorized, "credentials required")
 			return p, false
 		}
