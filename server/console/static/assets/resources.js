@@ -10,7 +10,7 @@
 const enc = encodeURIComponent;
 
 // Rules shared by several forms.
-const userName = { minlength: 1, maxlength: 256, pattern: '[^\\s\\/]+', title: 'no spaces or slashes' };
+const userName = { minlength: 1, maxlength: 64, pattern: '[^\\s\\/]+', title: 'no spaces or slashes' };
 const featureList = {
   type: 'text', pattern: '\\s*([1-8](\\s*[, ]\\s*[1-8])*)?\\s*', title: 'numbers 1 to 8, separated by commas',
   to: v => v.split(/[\s,]+/).filter(Boolean).map(Number),
@@ -201,9 +201,9 @@ export const resources = [
       title: 'New license keys',
       fields: [
         { name: 'count', label: 'How many', type: 'number', min: 1, max: 1000, value: '1', required: true, to: Number, omit: v => v === 1 },
-        { name: 'period', label: 'Period (days)', type: 'number', min: 1, max: 36500, value: '365', required: true },
+        { name: 'period', label: 'Period (days)', type: 'number', min: 1, max: 36600, value: '365', required: true },
         { name: 'features', label: 'Features (1 to 8)', ...featureList },
-        { name: 'max_machines', label: 'Machines at most (0: any)', type: 'number', min: 0, max: 100000, value: '1' },
+        { name: 'max_machines', label: 'Machines at most (0: any)', type: 'number', min: 0, max: 1000000, value: '1' },
         { name: 'customer_id', label: 'Customer id (optional)', type: 'number', min: 1 },
         { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 1000 },
         { name: 'blocked', label: 'Blocked', type: 'checkbox' },
@@ -219,13 +219,13 @@ export const resources = [
         title: 'Edit',
         fields: [
           { name: 'features', label: 'Features (1 to 8)', ...featureList, from: v => (v || []).join(', ') },
-          { name: 'max_machines', label: 'Machines at most (0: any)', type: 'number', min: 0, max: 100000 },
+          { name: 'max_machines', label: 'Machines at most (0: any)', type: 'number', min: 0, max: 1000000 },
           { name: 'customer_id', label: 'Customer id (0: none)', type: 'number', min: 0 },
           { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 1000 },
           { name: 'blocked', label: 'Blocked', type: 'checkbox' },
         ],
       },
-      forms: [{ title: 'Extend', method: 'POST', path: p => `${keyPath(p.product, p.key)}/extend`, fields: [{ name: 'days', label: 'Days to add', type: 'number', min: 1, max: 36500, required: true, value: '30' }] }],
+      forms: [{ title: 'Extend', method: 'POST', path: p => `${keyPath(p.product, p.key)}/extend`, fields: [{ name: 'days', label: 'Days to add', type: 'number', min: 1, max: 36600, required: true, value: '30' }] }],
       actions: [{ label: 'Delete the key', method: 'DELETE', path: p => keyPath(p.product, p.key), confirm: () => 'Delete this key? Refused while machines are activated.', danger: true, then: p => `products/${p.product}/keys` }],
       children: [{
         title: 'Activations', api: p => `${keyPath(p.product, p.key)}/activations`, empty: 'No machine has activated this key.',
