@@ -129,7 +129,7 @@ func (c *consolePage) screenshots(name string) {
 		if w == 390 {
 			h = 844
 		}
-		c.run(chromedp.EmulateViewport(w, h))
+		c.run(viewport(w, h))
 		ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		cancel()
@@ -141,6 +141,14 @@ func (c *consolePage) screenshots(name string) {
 		}
 	}
 	c.run(chromedp.EmulateViewport(1280, 900))
+}
+
+// viewport emulates a desktop window, or below 500 px a phone held upright (overlay scrollbars, as phones have).
+func viewport(w, h int64) chromedp.Action[chromedp.Void] {
+	if w < 500 {
+		return chromedp.EmulateViewport(w, h, chromedp.EmulatePortrait, chromedp.EmulateMobile)
+	}
+	return chromedp.EmulateViewport(w, h)
 }
 
 func TestConsole(t *testing.T) {
@@ -178,7 +186,7 @@ func TestConsole(t *testing.T) {
 		c.screenshots(p[2])
 	}
 	// The menu at phone width: collapsed behind its button, opened by it.
-	c.run(chromedp.EmulateViewport(390, 844))
+	c.run(viewport(390, 844))
 	if v := c.eval(`getComputedStyle(document.getElementById('menu')).display`); v != "none" {
 		t.Fatalf("the menu at 390 px is shown before it is opened: display %s", v)
 	}

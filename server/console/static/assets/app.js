@@ -18,7 +18,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (k in el && typeof v !== 'string') el[k] = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) el.append(c);
+  for (const c of children.flat(Infinity)) if (c !== undefined && c !== null && c !== false) el.append(c);
   return el;
 }
 
@@ -230,11 +230,11 @@ function fieldEl(formId, f, value) {
     control = h('select', attrs, f.options.map(([v, t]) => h('option', { value: v, selected: String(value ?? '') === v }, t)));
   } else if (f.type === 'textarea') {
     control = h('textarea', { ...attrs, rows: '3' });
-    control.value = value ?? '';
+    control.defaultValue = value ?? '';
   } else {
     control = h('input', { ...attrs, type: f.type || 'text' });
     if (f.type === 'number') control.setAttribute('inputmode', 'numeric');
-    control.value = value ?? f.value ?? '';
+    control.defaultValue = String(value ?? f.value ?? ''); // what a reset returns to
   }
   return h('div', { class: 'field' }, h('label', { for: id }, f.label), control, h('p', { class: 'field-error', id: `${id}-error`, hidden: true }));
 }
