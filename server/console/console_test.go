@@ -268,6 +268,12 @@ func TestManageAPITakesTheConsoleCookieWithCSRF(t *testing.T) {
 		}
 	}
 	mustStatus(t, "POST with the token", create("alice", map[string]string{"X-CSRF-Token": a.csrf}), 201)
+	// Credentials in the Authorization header come first: the cookie is then not looked at.
+	basic := a.do("GET", "/admin/v1/me", "", map[string]string{"Authorization": servertest.Basic("simon0897", "s3cret")})
+	mustStatus(t, "Basic beside the cookie", basic, 200)
+	if !strings.Contains(basic.body, `"user":"simon0897"`) {
+		t.Fatalf("Basic beside the cookie: %s", basic.body)
+	}
 	// The console's own calls never get a Basic challenge (the browser would open its password dialog).
 	none := newAgent(t, s.URL, "10.0.0.1").do("GET", "/admin/v1/me", "", map[string]string{"X-CSRF-Token": "x"})
 	mustStatus(t, "no credentials", none, 401)

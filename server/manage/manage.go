@@ -133,7 +133,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (principal, b
 			p.user = u.Name
 			break
 		}
-		if a.deps.Console != nil {
+		if a.deps.Console != nil && r.Header.Get("Authorization") == "" { // credentials in the header come first
 			if _, presented := a.deps.Console.Presented(r); presented {
 				user, ok := a.consoleUser(w, r)
 				if !ok {

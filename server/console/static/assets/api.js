@@ -60,16 +60,23 @@ export function items(body) {
   return [];
 }
 
+// whoami is the account as the management API takes it (GET /admin/v1/me: role and vendor), which decides the
+// menu.
+async function whoami(s) {
+  const me = (await api('GET', '/me')).body;
+  return { user: me.user, role: me.role, vendor: me.vendor || '', idle_expires_at: s.idle_expires_at, expires_at: s.expires_at };
+}
+
 export async function session() {
   const r = await call('GET', '/console/session');
   csrf = r.body.csrf;
-  return r.body;
+  return whoami(r.body);
 }
 
 export async function signIn(user, password) {
   const r = await call('POST', '/console/session', { body: { user, password } });
   csrf = r.body.csrf;
-  return r.body;
+  return whoami(r.body);
 }
 
 export async function signOut() {
