@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The web console in headless Chromium against the built binary: the operator signs in, creates a user and
@@ -115,6 +116,30 @@ func (c *consolePage) signIn(user, pass string) {
 	c.waitHeading("Overview")
 }
 
+// signInByKeyboard signs in without the mouse: the page focuses the user name; Tab, then Enter submits.
+func (c *consolePage) signInByKeyboard(user, pass string) {
+	c.t.Helper()
+	c.run(chromedp.Navigate(c.base + "/console/"))
+	c.waitHeading("Sign in to the console")
+	c.waitFor("the user name focused", `document.activeElement && document.activeElement.id === 'signin-user'`)
+	c.run(chromedp.KeyEvent(user))
+	c.run(chromedp.KeyEvent(kb.Tab))
+	c.waitFor("the password focused", `document.activeElement.id === 'signin-password'`)
+	c.run(chromedp.KeyEvent(pass))
+	c.run(chromedp.KeyEvent(kb.Enter))
+	c.waitHeading("Overview")
+}
+
+// mustBeLabelled fails when a control of the page has no label, or something clickable is not a button or link.
+func (c *consolePage) mustBeLabelled(page string) {
+	c.t.Helper()
+	bad := c.eval(`[...document.querySelectorAll('input, select, textarea')].filter(el => !el.labels || el.labels.length === 0)
+		.map(el => el.id || el.name).concat([...document.querySelectorAll('[role=button], div[tabindex="0"]:not(.table-wrap), span[tabindex]')].map(el => el.outerHTML.slice(0, 60))).join(', ')`)
+	if bad != "" {
+		c.t.Errorf("%s: controls without a label, or clickable elements that are not buttons: %s", page, bad)
+	}
+}
+
 func (c *consolePage) signOut() {
 	c.t.Helper()
 	c.click("#signout")
@@ -183,6 +208,7 @@ func TestConsole(t *testing.T) {
 		{"app-devices", "App devices", "app-devices"}, {"audit", "Audit log", "audit"},
 	} {
 		c.open(p[0], p[1])
+		c.mustBeLabelled(p[0])
 		c.screenshots(p[2])
 	}
 	// The menu at phone width: collapsed behind its button, opened by it.
@@ -225,8 +251,8 @@ func TestConsole(t *testing.T) {
 	c.waitFor("acme among the vendors", `[...document.querySelectorAll('main tbody tr')].some(r => r.textContent.includes('acme'))`)
 	c.signOut()
 
-	// The vendor signs in: the operator-only entries are not in the menu.
-	c.signIn("acme", "acme-password-1")
+	// The vendor signs in, with the keyboard alone: the operator-only entries are not in the menu.
+	c.signInByKeyboard("acme", "acme-password-1")
 	c.screenshots("overview-vendor")
 	if menu := c.eval(`document.getElementById('menu').innerText`); strings.Contains(menu, "Users") || strings.Contains(menu, "Sessions") || !strings.Contains(menu, "Products") {
 		t.Fatalf("the vendor's menu:\n%s", menu)
@@ -290,6 +316,7 @@ func TestConsole(t *testing.T) {
 	// The vendor sees the activation on the key's page and frees the seat.
 	c.click("main #results tbody tr td a")
 	c.waitHeading("Key " + key)
+	c.mustBeLabelled("the key's page")
 	c.waitFor("the activation", `document.querySelector('section.child') && document.querySelector('section.child').textContent.includes('photo-pc-1')`)
 	c.screenshots("key")
 	c.clickIn("photo-pc-1", "Free the seat")
