@@ -26,8 +26,10 @@ import (
 	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/consent"
+	"github.com/tokenmanager/tokenmanager/server/console"
 	"github.com/tokenmanager/tokenmanager/server/cryptolens"
 	"github.com/tokenmanager/tokenmanager/server/internal/clienthost"
+	"github.com/tokenmanager/tokenmanager/server/internal/pagesession"
 	"github.com/tokenmanager/tokenmanager/server/internal/signin"
 	"github.com/tokenmanager/tokenmanager/server/internal/signlimit"
 	"github.com/tokenmanager/tokenmanager/server/internal/soapwire"
@@ -223,9 +225,18 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Tokens != nil {
 		md.VerifyToken = s.verifyAdminToken
 	}
+	// The web console: its session cookie is a credential of the management API too.
+	var consoleCookie *pagesession.Cookie
+	if deps.Admin != nil && deps.Sessions != nil && deps.Auth != nil {
+		consoleCookie = console.NewCookie(s.env, deps.Sessions, deps.Tokens == nil || deps.Tokens.CheckHost(), cfg.SecureCookies)
+		md.Console = consoleCookie
+	}
 	s.manage = manage.New(s.env, md)
 	if deps.Admin != nil {
 		s.manage.Mount(s.mux)
+	}
+	if consoleCookie != nil {
+		console.New(s.env, console.Deps{Auth: deps.Auth, Users: deps.Admin, License: deps.License, Cookie: consoleCookie}).Mount(s.mux)
 	}
 	s.routeAdmin()
 	s.routeAppAuthAdmin()

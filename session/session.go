@@ -77,13 +77,27 @@ func newCookieValue() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
+// Kind names a family of cookie sessions of the server's own HTML surfaces (the consent pages, the console):
+// each is stored under an id of its own domain, so that a cookie value of one kind names no session of another,
+// nor a SESSION of the API, and none of them is ever handed out by an API.
+type Kind string
+
+// The kinds of page session.
+const (
+	KindPage    Kind = "page"    // the user's pages under /User/ (TM_PAGE_SESSION)
+	KindConsole Kind = "console" // the web console under /console/ (TM_CONSOLE_SESSION)
+)
+
+// KindID is the storage id of a cookie value of kind k, domain-separated from ID and from every other kind.
+func KindID(k Kind, cookieValue string) string {
+	sum := sha256.Sum256([]byte("tokenmanager " + string(k) + " session v1\x00" + cookieValue))
+	return hex.EncodeToString(sum[:])
+}
+
 // PageID is the storage id of a page-session cookie value (the server's own HTML pages sign in with a cookie of
 // their own, never handed out by an API). It is domain-separated from ID, so a SESSION value presented as a
 // page cookie names no session, nor a page cookie presented as SESSION.
-func PageID(cookieValue string) string {
-	sum := sha256.Sum256([]byte("tokenmanager page session v1\x00" + cookieValue))
-	return hex.EncodeToString(sum[:])
-}
+func PageID(cookieValue string) string { return KindID(KindPage, cookieValue) }
 
 // Create starts a new session for user and returns the cookie value and the stored record.
 func (m *Manager) Create(ctx context.Context, user, clientHost string) (string, storage.Session, error) {
@@ -93,15 +107,26 @@ func (m *Manager) Create(ctx context.Context, user, clientHost string) (string, 
 // CreatePage starts a page session for user: stored like any session (it ends with the user's sessions), but
 // under PageID, so its cookie value works only with CheckPage.
 func (m *Manager) CreatePage(ctx context.Context, user, clientHost string) (string, storage.Session, error) {
-	return m.create(ctx, user, clientHost, PageID)
+	return m.CreateKind(ctx, KindPage, user, clientHost)
 }
 
 // CheckPage is Check for a page-session cookie value.
 func (m *Manager) CheckPage(ctx context.Context, cookieValue string) (storage.Session, error) {
+	return m.CheckKind(ctx, KindPage, cookieValue)
+}
+
+// CreateKind starts a session of kind k for user, stored under KindID: it ends with the user's sessions, and
+// its cookie value works only with CheckKind of the same kind.
+func (m *Manager) CreateKind(ctx context.Context, k Kind, user, clientHost string) (string, storage.Session, error) {
+	return m.create(ctx, user, clientHost, func(v string) string { return KindID(k, v) })
+}
+
+// CheckKind is Check for a cookie value of kind k.
+func (m *Manager) CheckKind(ctx context.Context, k Kind, cookieValue string) (storage.Session, error) {
 	if cookieValue == "" || len(cookieValue) > MaxCookieLen {
 		return storage.Session{}, ErrUnknown
 	}
-	return m.CheckID(ctx, PageID(cookieValue))
+	return m.CheckID(ctx, KindID(k, cookieValue))
 }
 
 func (m *Manager) create(ctx context.Context, user, clientHost string, id func(string) string) (string, storage.Session, error) {

@@ -2,6 +2,8 @@ package session_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -170,4 +172,43 @@ func toUpper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// A cookie value of one kind names no session of another kind, nor a SESSION; the page kind keeps the storage
+// ids it had before kinds existed, so that page sessions live through an upgrade.
+func TestKindsDoNotCross(t *testing.T) {
+	f := newFixture(t, session.DefaultConfig)
+	ctx := context.Background()
+	console, _, err := f.m.CreateKind(ctx, session.KindConsole, "alice", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _, err := f.m.CreatePage(ctx, "bob", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := f.create(t, "alice")
+	if s, err := f.m.CheckKind(ctx, session.KindConsole, console); err != nil || s.User != "alice" {
+		t.Fatalf("the console session: %v %v", s, err)
+	}
+	for what, check := range map[string]func() error{
+		"console value as page":    func() error { _, err := f.m.CheckPage(ctx, console); return err },
+		"console value as SESSION": func() error { _, err := f.m.Check(ctx, console); return err },
+		"page value as console":    func() error { _, err := f.m.CheckKind(ctx, session.KindConsole, page); return err },
+		"SESSION value as console": func() error { _, err := f.m.CheckKind(ctx, session.KindConsole, api); return err },
+		"SESSION value as page":    func() error { _, err := f.m.CheckPage(ctx, api); return err },
+		"an overlong console value": func() error {
+			_, err := f.m.CheckKind(ctx, session.KindConsole, console+string(make([]byte, 200)))
+			return err
+		},
+	} {
+		if err := check(); !errors.Is(err, session.ErrUnknown) {
+			t.Errorf("%s: %v, want ErrUnknown", what, err)
+		}
+	}
+	// The page kind's id, as it was computed before kinds existed.
+	sum := sha256.Sum256([]byte("tokenmanager page session v1\x00" + page))
+	if got := session.PageID(page); got != hex.EncodeToString(sum[:]) {
+		t.Fatalf("PageID changed: %s", got)
+	}
 }

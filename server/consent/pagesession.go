@@ -1,16 +1,17 @@
 package consent
 
 import (
-	"errors"
 	"net/http"
 
+	"github.com/tokenmanager/tokenmanager/server/internal/pagesession"
 	"github.com/tokenmanager/tokenmanager/session"
 )
 
 // The user's pages (/User/…) sign in with a cookie of their own, set only by their sign-in form. The API's
 // SESSION value travels in token answers (SOAP and REST bodies), where HttpOnly cannot protect it, so it must
-// not open the pages: a page session is stored under session.PageID, which no SESSION value names. Like session
-// tokens, a page session is bound to the client host that signed in when host checks are on.
+// not open the pages: a page session is stored under session.KindPage, which no SESSION value (nor the
+// console's cookie) names. Like session tokens, a page session is bound to the client host that signed in when
+// host checks are on (package pagesession).
 
 // pageSessionCookie names the pages' session cookie.
 const pageSessionCookie = "TM_PAGE_SESSION"
@@ -18,22 +19,18 @@ const pageSessionCookie = "TM_PAGE_SESSION"
 // pageCookiePath scopes the cookie to the pages.
 const pageCookiePath = "/User/"
 
+// pageCookie is the page session: SameSite=Lax whatever --cookie-samesite says (the pages are never framed or
+// called across sites; Lax still sends it when an app opens the consent page).
+func (pg *Pages) pageCookie() *pagesession.Cookie {
+	return &pagesession.Cookie{Name: pageSessionCookie, Path: pageCookiePath, Kind: session.KindPage, SameSite: http.SameSiteLaxMode,
+		Sessions: pg.Sessions, HostCheck: pg.HostCheck, SecureCookies: pg.SecureCookies, Env: pg.env}
+}
+
 // pageSession returns the user of the request's live page session and the session's storage id; empty when
 // there is none, or when it is used from another host than the one that signed in.
 func (pg *Pages) pageSession(r *http.Request) (user, id string) {
-	c, err := r.Cookie(pageSessionCookie)
-	if err != nil {
-		return "", ""
-	}
-	rec, err := pg.Sessions.CheckPage(r.Context(), c.Value)
-	if err != nil {
-		if !errors.Is(err, session.ErrNotUsable) {
-			pg.env.InternalError(r.Context(), err)
-		}
-		return "", ""
-	}
-	if pg.HostCheck && rec.ClientHost != pg.env.Clients.Host(r) {
-		pg.env.Log.WarnContext(r.Context(), "page session used from another host; refused", "user", rec.User, "client", pg.env.Clients.Host(r))
+	rec, _, ok := pg.pageCookie().Session(r)
+	if !ok {
 		return "", ""
 	}
 	return rec.User, rec.ID
@@ -42,36 +39,11 @@ func (pg *Pages) pageSession(r *http.Request) (user, id string) {
 // pageLogin starts a new page session for user (never one named by the request: no fixation), ends the one
 // the request presented, and sets the cookie.
 func (pg *Pages) pageLogin(w http.ResponseWriter, r *http.Request, user string) error {
-	value, _, err := pg.Sessions.CreatePage(r.Context(), user, pg.env.Clients.Host(r))
-	if err != nil {
-		return err
-	}
-	pg.endPageSession(r)
-	http.SetCookie(w, pg.pageCookie(r, value, 0))
-	return nil
+	_, _, err := pg.pageCookie().Login(w, r, user)
+	return err
 }
 
 // pageLogout ends the request's page session and expires its cookie.
 func (pg *Pages) pageLogout(w http.ResponseWriter, r *http.Request) error {
-	if err := pg.endPageSession(r); err != nil {
-		return err
-	}
-	http.SetCookie(w, pg.pageCookie(r, "", -1))
-	return nil
-}
-
-func (pg *Pages) endPageSession(r *http.Request) error {
-	c, err := r.Cookie(pageSessionCookie)
-	if err != nil || c.Value == "" || len(c.Value) > session.MaxCookieLen {
-		return nil
-	}
-	return pg.Sessions.End(r.Context(), session.PageID(c.Value))
-}
-
-// pageCookie is the page-session cookie: HttpOnly, SameSite=Lax whatever --cookie-samesite says (the pages are
-// never framed or called across sites; Lax still sends it when an app opens the consent page), Secure under
-// TLS or --secure-cookies. maxAge < 0 expires it.
-func (pg *Pages) pageCookie(r *http.Request, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: pageSessionCookie, Value: value, Path: pageCookiePath, MaxAge: maxAge, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: pg.SecureCookies || r.TLS != nil}
+	return pg.pageCookie().Logout(w, r)
 }

@@ -169,6 +169,15 @@ func (a *API) createKeys(w http.ResponseWriter, r *http.Request, p principal) {
 		Problem(w, http.StatusBadRequest, fmt.Sprintf("count: 1 to %d", license.MaxKeysPerCall))
 		return
 	}
+	// Checked here as well as in the core, so that the problem names the member a form shows it beside.
+	if b.MaxMachines < 0 || b.MaxMachines > license.MaxMachines {
+		Problem(w, http.StatusBadRequest, fmt.Sprintf("max_machines: 0 to %d", license.MaxMachines))
+		return
+	}
+	if b.CustomerID < 0 {
+		Problem(w, http.StatusBadRequest, "customer_id: a customer id, or 0 for none")
+		return
+	}
 	ck, err := a.deps.License.CreateKey(a.coreContext(r, p), acc, pr.ID, license.KeySpec{Period: b.Period, Features: f,
 		Notes: b.Notes, Blocked: b.Blocked, CustomerID: b.CustomerID, TrialActivation: b.TrialActivation,
 		MaxNoOfMachines: b.MaxMachines, NoOfKeys: b.Count})

@@ -36,6 +36,15 @@ func TestKeys(t *testing.T) {
 	} {
 		want(t, "create "+body[:min(len(body), 30)], call(t, st, "POST", base, body, simon), status)
 	}
+	// A value out of range names its member, so that a form shows the problem beside that field.
+	for body, field := range map[string]string{`{"max_machines":2000000}`: "max_machines", `{"max_machines":-1}`: "max_machines",
+		`{"customer_id":-2}`: "customer_id", `{"count":1001}`: "count"} {
+		r := call(t, st, "POST", base, body, simon)
+		want(t, "create "+body, r, 400)
+		if !strings.Contains(r.Body, `"field":"`+field+`"`) {
+			t.Fatalf("create %s: %s", body, r.Body)
+		}
+	}
 
 	// List: paged by id, filtered by prefix (any case) and by customer.
 	var seen []string

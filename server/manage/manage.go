@@ -20,6 +20,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/license/woo"
 	"github.com/tokenmanager/tokenmanager/powerauth"
 	"github.com/tokenmanager/tokenmanager/server/internal/credential"
+	"github.com/tokenmanager/tokenmanager/server/internal/pagesession"
 	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/server/internal/surface"
 	"github.com/tokenmanager/tokenmanager/storage"
@@ -57,6 +58,9 @@ type Deps struct {
 	Woo *woo.Service
 	// Clients is the core of API clients (OAuth 2.0 client credentials); nil leaves their routes out.
 	Clients *apiclient.Service
+	// Console is the web console's session cookie (package console), accepted as a credential: for GET as is,
+	// for any other method only with the session's X-CSRF-Token. Nil accepts no console cookie.
+	Console *pagesession.Cookie
 }
 
 // API is the management API surface.
@@ -122,7 +126,7 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (principal, b
 			var throttled *auth.ThrottledError
 			switch {
 			case errors.Is(err, auth.ErrBadCredentials):
-				w.Header().Set("WWW-Authenticate", a.env.BasicChallenge())
+				a.basicChallenge(w, r)
 				Problem(w, http.StatusUnauthorized, "invalid user name or password")
 				return p, false
 			case errors.As(err, &throttled):
@@ -136,8 +140,18 @@ func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (principal, b
 			p.user = u.Name
 			break
 		}
+		if a.deps.Console != nil && r.Header.Get("Authorization") == "" { // credentials in the header come first
+			if _, presented := a.deps.Console.Presented(r); presented {
+				user, ok := a.consoleUser(w, r)
+				if !ok {
+					return p, false
+				}
+				p.user = user
+				break
+			}
+		}
 		if a.deps.VerifyToken == nil {
-			w.Header().Set("WWW-Authenticate", a.env.BasicChallenge())
+			a.basicChallenge(w, r)
 			Problem(w, http.StatusUnauthorized, "credentials required")
 			return p, false
 		}
