@@ -67,7 +67,11 @@ type Audit struct {
 }
 
 // Record keeps e.
-func (a *Audit) Record(e storage.AuditEvent) { a.mu.Lock(); defer a.mu.Unlock(); a.events = append(a.events, e) }
+func (a *Audit) Record(e storage.AuditEvent) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+}
 
 // Events are the events kept, oldest first.
 func (a *Audit) Events() []storage.AuditEvent {

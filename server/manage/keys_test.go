@@ -171,13 +171,13 @@ func TestKeyEditAtomic(t *testing.T) {
 	etag := call(t, st, "GET", path, "", simon).Header.Get("ETag")
 
 	for body, field := range map[string]string{
-		`{"expires":"tomorrow"}`:             "expires",
+		`{"expires":"tomorrow"}`:              "expires",
 		`{"expires":"10000-01-01T00:00:00Z"}`: "expires",
 		`{"expires":"9999-12-31T23:59:60Z"}`:  "expires",
 		`{"expires":"1969-12-31T23:59:59Z"}`:  "expires",
-		`{"features":[9]}`:                   "features",
-		`{"max_machines":-1}`:                "max_machines",
-		`{"customer_id":-5}`:                 "customer_id",
+		`{"features":[9]}`:                    "features",
+		`{"max_machines":-1}`:                 "max_machines",
+		`{"customer_id":-5}`:                  "customer_id",
 	} {
 		r := call(t, st, "PATCH", path, body, simon, "If-Match", etag)
 		want(t, "edit "+body, r, 400)
