@@ -3,6 +3,7 @@ package manage
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -315,10 +316,11 @@ func (a *API) listActivations(w http.ResponseWriter, r *http.Request, p principa
 	if !ok {
 		return
 	}
-	// A key has at most MaxMachines activations (and its floating ones), so the list is bounded.
-	pageByKey(w, r, pq, d.Activations, func(x storage.Activation) string {
-		return fmt.Sprintf("%t/%s", x.Floating, x.MachineCode)
-	}, toActivationView)
+	// A key has at most MaxMachines activations (and its floating ones), so the list is bounded. The store
+	// answers them by activation time; paging by key needs them in the key's order.
+	order := func(x storage.Activation) string { return fmt.Sprintf("%t/%s", x.Floating, x.MachineCode) }
+	acts := slices.SortedFunc(slices.Values(d.Activations), func(x, y storage.Activation) int { return strings.Compare(order(x), order(y)) })
+	pageByKey(w, r, pq, acts, order, toActivationView)
 }
 
 // removeActivation frees a seat: ?floating=true for a floating activation.
