@@ -20,6 +20,9 @@ type KeyEdit struct {
 	ExpiresAt   *time.Time // at most MaxExpiry
 }
 
+// methodSetExpiry names the expiry's change in the audit log (license.key.setexpiry): no API call sets it.
+const methodSetExpiry Method = "SetExpiry"
+
 // keyEditEvent is one audited change of an edit: the method whose own call makes the same change.
 type keyEditEvent struct {
 	m      Method
@@ -70,7 +73,7 @@ func (s *Service) EditKey(ctx context.Context, a *Access, productID int64, key s
 		}
 	}
 	if e.ExpiresAt != nil && a.tokenID != 0 {
-		return refuse("SetExpiry", fmt.Errorf("%w: setting a key's expiry needs vendor access, not an API token", ErrAccessDenied))
+		return refuse(methodSetExpiry, fmt.Errorf("%w: setting a key's expiry needs vendor access, not an API token", ErrAccessDenied))
 	}
 	if e.CustomerID != nil && *e.CustomerID != 0 {
 		if _, err := s.customer(ctx, p.Vendor, *e.CustomerID); err != nil {
@@ -124,7 +127,7 @@ func (e KeyEdit) methods() []Method {
 	if e.MaxMachines != nil {
 		ms = append(ms, MethodMachineLockLimit)
 	}
-	if e.Features != nil {
+	if e.Features != nil { // the whole set: it may turn features on and off
 		ms = append(ms, MethodAddFeature, MethodRemoveFeature)
 	}
 	if e.Blocked != nil {
@@ -171,7 +174,7 @@ func (e KeyEdit) apply(k *storage.LicenseKey, expires time.Time, events *[]keyEd
 			return invalid("the key's period starts at its first activation; extend the period instead")
 		}
 		k.ExpiresAt = expires
-		note("SetExpiry", " expires="+expires.Format(time.RFC3339))
+		note(methodSetExpiry, " expires="+expires.Format(time.RFC3339))
 	}
 	if e.Blocked != nil && k.Blocked != *e.Blocked {
 		k.Blocked = *e.Blocked

@@ -5,19 +5,21 @@ import "github.com/tokenmanager/tokenmanager/storage"
 // Keyset paging: a page is the rows after the cursor's position in the listing's order, found through the
 // order's index and bounded by LIMIT, never by reading and skipping the pages before it.
 
-// pageNewest keeps the rows after a in the order (at DESC, id ASC).
+// pageNewest keeps the rows after a in the order (at DESC, id ASC). The leading bound on at alone lets both
+// planners start the index range at the cursor; the OR only filters within it (written as one OR of the two
+// cases, SQLite scans the index from its start: ten times slower 20000 rows in).
 func (d *Dialect) pageNewest(w *Where, at, id string, a storage.PageAfter) {
 	if a.ID != "" {
 		t := d.TimeArg(a.At)
-		w.Add("("+at+" < ? OR ("+at+" = ? AND "+id+" > ?))", t, t, a.ID)
+		w.Add(at+" <= ? AND ("+at+" < ? OR "+id+" > ?)", t, t, a.ID)
 	}
 }
 
-// pageOldest keeps the rows after a in the order (at ASC, id ASC).
+// pageOldest keeps the rows after a in the order (at ASC, id ASC), bounded as pageNewest is.
 func (d *Dialect) pageOldest(w *Where, at, id string, a storage.PageAfter) {
 	if a.ID != "" {
 		t := d.TimeArg(a.At)
-		w.Add("("+at+" > ? OR ("+at+" = ? AND "+id+" > ?))", t, t, a.ID)
+		w.Add(at+" >= ? AND ("+at+" > ? OR "+id+" > ?)", t, t, a.ID)
 	}
 }
 
@@ -63,8 +65,8 @@ func (d *Dialect) PageAppDevices(f storage.AppDeviceFilter) (query string, args 
 	}
 	if f.AfterMachine != "" {
 		t := d.TimeArg(f.AfterAt)
-		w.Add(`(d.registered_at > ? OR (d.registered_at = ? AND (d.customer_id > ? OR
-			(d.customer_id = ? AND d.machine_code > ?))))`, t, t, f.AfterCustomer, f.AfterCustomer, f.AfterMachine)
+		w.Add(`d.registered_at >= ? AND (d.registered_at > ? OR d.customer_id > ? OR
+			(d.customer_id = ? AND d.machine_code > ?))`, t, t, f.AfterCustomer, f.AfterCustomer, f.AfterMachine)
 	}
 	q := `SELECT ` + AppDeviceColumns + AppDeviceFrom + w.String() +
 		` ORDER BY d.registered_at, d.customer_id, d.machine_code LIMIT ` + w.Next(LimitOf(f.Limit))
