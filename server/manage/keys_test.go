@@ -232,3 +232,33 @@ func TestKeyEditAtomic(t *testing.T) {
 		t.Errorf("%d license.key.setexpiry events, want 2", setexpiry)
 	}
 }
+
+// TestKeyActivationsPaged: a key's activations, one a page, each once, in the order of their machine codes
+// whatever order they were made in.
+func TestKeyActivationsPaged(t *testing.T) {
+	st := newStack(t)
+	k := st.NewKey(t, license.KeySpec{Period: 30, MaxNoOfMachines: 5})
+	for _, m := range []string{"m-c", "m-a", "m-d", "m-b"} {
+		if _, err := st.Svc.Activate(t.Context(), license.Admin(), license.ActivateRequest{ProductID: st.Product.ID, Key: k.Key, MachineCode: m}); err != nil {
+			t.Fatal(err)
+		}
+		st.Clock.Add(time.Minute) // the store answers them by activation time
+	}
+	var seen []string
+	next := fmt.Sprintf("/products/%d/keys/%s/activations?limit=1", st.Product.ID, k.Key)
+	for pages := 0; next != ""; pages++ {
+		if pages > 4 {
+			t.Fatal("paging does not end")
+		}
+		r := call(t, st, "GET", next, "", simon)
+		want(t, "activations", r, 200)
+		var l []map[string]any
+		l, next = items(t, r)
+		for _, it := range l {
+			seen = append(seen, it["machine_code"].(string))
+		}
+	}
+	if got := strings.Join(seen, " "); got != "m-a m-b m-c m-d" {
+		t.Fatalf("activations paged: %s", got)
+	}
+}
