@@ -45,7 +45,9 @@ func TestManagementAPIExample(t *testing.T) {
 	}
 	got := out.String()
 	for _, want := range []string{`"role":"operator"`, `"name":"alice","admin":false`, `"name":"alice","admin":true`, "\n412\n",
-		`"items":[{"name":"admin"`, `"name":"Photo Editor"`} {
+		`"items":[{"name":"admin"`, `"name":"Photo Editor"`, `"expires_at":"2030-12-31T23:59:59Z"`, `"notes":"renewed"`,
+		`: features 1,3, max machines 0, customer -, expires 2030-12-31T23:59:59Z, blocked true, notes "renewed"`,
+		"deleted with 0 activation(s)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the example's output lacks %s:\n%s", want, got)
 		}

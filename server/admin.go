@@ -26,11 +26,13 @@ type AdminStore interface {
 	ListSessions(ctx context.Context, f storage.SessionFilter) ([]storage.Session, error)
 	EndSession(ctx context.Context, id string, at time.Time) error
 	GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error)
-	ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]storage.AccessToken, error)
+	ListAccessTokens(ctx context.Context, f storage.AccessTokenFilter) ([]storage.AccessToken, error)
 	RevokeAccessToken(ctx context.Context, id string, at time.Time) error
 	DeletePowerAuthUserTokens(ctx context.Context, user string) (int, error)
 	// the management API's audit log listing
 	ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error)
+	// the operator's paged lists of PowerAuth activations and tokens and app devices (admin_paging.go)
+	storage.AdminPages
 }
 
 func (s *Server) routeAdmin() {
@@ -95,44 +97,56 @@ func optionalTime(t time.Time) *time.Time {
 	return &t
 }
 
-// adminQuery reads the listing parameters shared by tokens and sessions.
+// adminQuery reads the filters shared by tokens and sessions.
 type adminQuery struct {
 	user, client string
 	olderThan    time.Duration
 	live         bool
-	limit        int
 }
 
-func parseAdminQuery(r *http.Request) (adminQuery, error) {
+func parseAdminQuery(w http.ResponseWriter, r *http.Request) (adminQuery, bool) {
+	f, ok := filters(w, r, "user", "client")
+	if !ok {
+		return adminQuery{}, false
+	}
 	q := r.URL.Query()
-	a := adminQuery{user: q.Get("user"), client: q.Get("client")}
+	a := adminQuery{user: f["user"], client: f["client"]}
 	var err error
 	if v := q.Get("older_than"); v != "" {
 		if a.olderThan, err = time.ParseDuration(v); err != nil || a.olderThan < 0 {
-			return a, errors.New("older_than: want a duration such as 24h")
+			manage.FieldProblem(w, http.StatusBadRequest, "older_than", "older_than: want a duration such as 24h")
+			return a, false
 		}
 	}
 	if v := q.Get("live"); v != "" {
 		if a.live, err = strconv.ParseBool(v); err != nil {
-			return a, errors.New("live: want true or false")
+			manage.FieldProblem(w, http.StatusBadRequest, "live", "live: want true or false")
+			return a, false
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		if a.limit, err = strconv.Atoi(v); err != nil || a.limit < 1 || a.limit > 10000 {
-			return a, errors.New("limit: want 1 to 10000")
-		}
-	}
-	return a, nil
+	return a, true
 }
 
+// adminListTokens: newest first; ?user=, ?kind=, ?client= (the address it was issued to), ?older_than=,
+// ?live=true.
 func (s *Server) adminListTokens(w http.ResponseWriter, r *http.Request, _ string) {
-	q, err := parseAdminQuery(r)
-	if err != nil {
-		manage.Problem(w, http.StatusBadRequest, err.Error())
+	pg, after, ok := page(w, r)
+	if !ok {
+		return
+	}
+	q, ok := parseAdminQuery(w, r)
+	if !ok {
+		return
+	}
+	kind := storage.TokenKind(r.URL.Query().Get("kind"))
+	switch kind {
+	case "", storage.KindOpen, storage.KindSession, storage.KindExpiring:
+	default:
+		manage.FieldProblem(w, http.StatusBadRequest, "kind", "kind: want open, session or expiring")
 		return
 	}
 	now := s.deps.Now()
-	f := storage.TokenFilter{User: q.user, Kind: storage.TokenKind(r.URL.Query().Get("kind")), ClientHost: q.client, Limit: q.limit}
+	f := storage.TokenFilter{User: q.user, Kind: kind, ClientHost: q.client, Limit: pg.Limit() + 1, After: after}
 	if q.olderThan > 0 {
 		f.CreatedBefore = now.Add(-q.olderThan)
 	}
@@ -144,11 +158,7 @@ func (s *Server) adminListTokens(w http.ResponseWriter, r *http.Request, _ strin
 		s.adminError(w, r, err)
 		return
 	}
-	out := make([]adminToken, 0, len(list))
-	for _, t := range list {
-		out = append(out, toAdminToken(t))
-	}
-	reply.JSON(w, http.StatusOK, map[string]any{"tokens": out})
+	manage.WriteList(w, r, pg, list, toAdminToken, func(t storage.Token) any { return timeCursorOf(t.CreatedAt, t.ID) })
 }
 
 func (s *Server) adminGetToken(w http.ResponseWriter, r *http.Request, _ string) {
@@ -196,13 +206,17 @@ func (s *Server) adminRevokeUser(w http.ResponseWriter, r *http.Request, admin s
 	reply.JSON(w, http.StatusOK, map[string]int{"revoked": n, "powerauth_tokens_removed": pa})
 }
 
+// adminListSessions: newest first; ?user=, ?client=, ?live=true (not ended, seen within the idle timeout).
 func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request, _ string) {
-	q, err := parseAdminQuery(r)
-	if err != nil {
-		manage.Problem(w, http.StatusBadRequest, err.Error())
+	pg, after, ok := page(w, r)
+	if !ok {
 		return
 	}
-	f := storage.SessionFilter{User: q.user, ClientHost: q.client, Limit: q.limit}
+	q, ok := parseAdminQuery(w, r)
+	if !ok {
+		return
+	}
+	f := storage.SessionFilter{User: q.user, ClientHost: q.client, Limit: pg.Limit() + 1, After: after}
 	if q.live {
 		f.SeenSince = s.deps.Now().Add(-s.deps.Sessions.Config().IdleTimeout)
 	}
@@ -211,12 +225,10 @@ func (s *Server) adminListSessions(w http.ResponseWriter, r *http.Request, _ str
 		s.adminError(w, r, err)
 		return
 	}
-	out := make([]adminSession, 0, len(list))
-	for _, ss := range list {
-		out = append(out, adminSession{ID: ss.ID, User: ss.User, ClientHost: ss.ClientHost, CreatedAt: ss.CreatedAt,
-			LastSeenAt: ss.LastSeenAt, EndedAt: optionalTime(ss.EndedAt)})
-	}
-	reply.JSON(w, http.StatusOK, map[string]any{"sessions": out})
+	manage.WriteList(w, r, pg, list, func(ss storage.Session) adminSession {
+		return adminSession{ID: ss.ID, User: ss.User, ClientHost: ss.ClientHost, CreatedAt: ss.CreatedAt,
+			LastSeenAt: ss.LastSeenAt, EndedAt: optionalTime(ss.EndedAt)}
+	}, func(ss storage.Session) any { return timeCursorOf(ss.CreatedAt, ss.ID) })
 }
 
 func (s *Server) adminEndSession(w http.ResponseWriter, r *http.Request, admin string) {

@@ -64,27 +64,35 @@ func (s *Server) toAdminAppAuth(a storage.AppAuthorization) adminAppAuth {
 		TokenExpiresAt: optionalTime(a.TokenExpiresAt), RevokedAt: optionalTime(revoked)}
 }
 
+type appAuthCursor struct {
+	ID int64 `json:"id"`
+}
+
+// adminListAppAuths: newest first (by id); ?user=, ?vendor=, ?app= (the app's name).
 func (s *Server) adminListAppAuths(w http.ResponseWriter, r *http.Request, _ string) {
-	q := r.URL.Query()
-	f := storage.AppAuthorizationFilter{User: q.Get("user"), Vendor: q.Get("vendor")}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			manage.Problem(w, http.StatusBadRequest, "limit: want 1 to 10000")
-			return
-		}
-		f.Limit = n
+	pg, err := manage.ParsePage(r)
+	if err != nil {
+		manage.Problem(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	fs, ok := filters(w, r, "user", "vendor", "app")
+	if !ok {
+		return
+	}
+	f := storage.AppAuthorizationFilter{User: fs["user"], Vendor: fs["vendor"], AppName: fs["app"], Limit: pg.Limit() + 1}
+	var c appAuthCursor
+	if ok, err := pg.Cursor(&c); err != nil || (ok && c.ID <= 0) {
+		manage.Problem(w, http.StatusBadRequest, manage.ErrBadCursor.Error())
+		return
+	} else if ok {
+		f.BeforeID = c.ID
 	}
 	list, err := s.deps.AppAuth.Service.List(r.Context(), f)
 	if err != nil {
 		s.adminError(w, r, err)
 		return
 	}
-	out := make([]adminAppAuth, 0, len(list))
-	for _, a := range list {
-		out = append(out, s.toAdminAppAuth(a))
-	}
-	reply.JSON(w, http.StatusOK, map[string]any{"app_authorizations": out})
+	manage.WriteList(w, r, pg, list, s.toAdminAppAuth, func(a storage.AppAuthorization) any { return appAuthCursor{ID: a.ID} })
 }
 
 func (s *Server) adminAppAuthID(w http.ResponseWriter, r *http.Request) (int64, bool) {
@@ -133,18 +141,42 @@ type adminAppDevice struct {
 	RegisteredAt time.Time `json:"registered_at"`
 }
 
+type appDeviceCursor struct {
+	At       int64  `json:"at"` // Unix microseconds
+	Customer int64  `json:"customer"`
+	Machine  string `json:"machine"`
+}
+
+// adminListAppDevices: in the order of registration; ?user=, ?vendor=.
 func (s *Server) adminListAppDevices(w http.ResponseWriter, r *http.Request, _ string) {
-	devs, err := s.deps.AppAuth.Service.Devices(r.Context(), r.URL.Query().Get("user"))
+	pg, err := manage.ParsePage(r)
+	if err != nil {
+		manage.Problem(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	fs, ok := filters(w, r, "user", "vendor")
+	if !ok {
+		return
+	}
+	f := storage.AppDeviceFilter{User: fs["user"], Vendor: fs["vendor"], Limit: pg.Limit() + 1}
+	var c appDeviceCursor
+	if ok, err := pg.Cursor(&c); err != nil || (ok && c.Machine == "") {
+		manage.Problem(w, http.StatusBadRequest, manage.ErrBadCursor.Error())
+		return
+	} else if ok {
+		f.AfterAt, f.AfterCustomer, f.AfterMachine = time.UnixMicro(c.At).UTC(), c.Customer, c.Machine
+	}
+	devs, err := s.deps.Admin.PageAppDevices(r.Context(), f)
 	if err != nil {
 		s.adminError(w, r, err)
 		return
 	}
-	out := make([]adminAppDevice, 0, len(devs))
-	for _, d := range devs {
-		out = append(out, adminAppDevice{CustomerID: d.CustomerID, Vendor: d.Vendor, User: d.User, MachineCode: d.MachineCode,
-			DeviceName: d.DeviceName, RegisteredAt: d.RegisteredAt})
-	}
-	reply.JSON(w, http.StatusOK, map[string]any{"app_devices": out})
+	manage.WriteList(w, r, pg, devs, func(d storage.AppDevice) adminAppDevice {
+		return adminAppDevice{CustomerID: d.CustomerID, Vendor: d.Vendor, User: d.User, MachineCode: d.MachineCode,
+			DeviceName: d.DeviceName, RegisteredAt: d.RegisteredAt}
+	}, func(d storage.AppDevice) any {
+		return appDeviceCursor{At: d.RegisteredAt.UnixMicro(), Customer: d.CustomerID, Machine: d.MachineCode}
+	})
 }
 
 func (s *Server) adminRemoveAppDevice(w http.ResponseWriter, r *http.Request, admin string) {

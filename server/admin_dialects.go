@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +12,6 @@ import (
 	"github.com/tokenmanager/tokenmanager/apiclient"
 	"github.com/tokenmanager/tokenmanager/license"
 	"github.com/tokenmanager/tokenmanager/powerauth"
-	"github.com/tokenmanager/tokenmanager/server/internal/reply"
 	"github.com/tokenmanager/tokenmanager/server/manage"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
@@ -51,27 +51,33 @@ type adminOAuthToken struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
 
+// adminListOAuthTokens: newest first; ?client_id=, ?live=true.
 func (s *Server) adminListOAuthTokens(w http.ResponseWriter, r *http.Request, _ string) {
-	q, err := parseAdminQuery(r)
-	if err != nil {
-		manage.Problem(w, http.StatusBadRequest, err.Error())
+	pg, after, ok := page(w, r)
+	if !ok {
 		return
 	}
-	var liveAt time.Time
-	if q.live {
-		liveAt = s.deps.Now()
+	q, ok := parseAdminQuery(w, r)
+	if !ok {
+		return
 	}
-	list, err := s.deps.Admin.ListAccessTokens(r.Context(), r.URL.Query().Get("client_id"), liveAt, q.limit)
+	fs, ok := filters(w, r, "client_id")
+	if !ok {
+		return
+	}
+	f := storage.AccessTokenFilter{ClientID: fs["client_id"], Limit: pg.Limit() + 1, After: after}
+	if q.live {
+		f.LiveAt = s.deps.Now()
+	}
+	list, err := s.deps.Admin.ListAccessTokens(r.Context(), f)
 	if err != nil {
 		s.adminError(w, r, err)
 		return
 	}
-	out := make([]adminOAuthToken, 0, len(list))
-	for _, t := range list {
-		out = append(out, adminOAuthToken{ID: t.ID, ClientID: t.ClientID, Scopes: t.Scopes, CreatedAt: t.CreatedAt,
-			ExpiresAt: t.ExpiresAt, RevokedAt: optionalTime(t.RevokedAt)})
-	}
-	reply.JSON(w, http.StatusOK, map[string]any{"tokens": out})
+	manage.WriteList(w, r, pg, list, func(t storage.AccessToken) adminOAuthToken {
+		return adminOAuthToken{ID: t.ID, ClientID: t.ClientID, Scopes: t.Scopes, CreatedAt: t.CreatedAt,
+			ExpiresAt: t.ExpiresAt, RevokedAt: optionalTime(t.RevokedAt)}
+	}, func(t storage.AccessToken) any { return timeCursorOf(t.CreatedAt, t.ID) })
 }
 
 func (s *Server) adminRevokeOAuthToken(w http.ResponseWriter, r *http.Request, admin string) {
@@ -89,24 +95,40 @@ func (s *Server) adminRevokeOAuthToken(w http.ResponseWriter, r *http.Request, a
 	w.WriteHeader(http.StatusNoContent)
 }
 
+type adminPowerAuthActivation struct {
+	ID        string    `json:"id"`
+	User      string    `json:"user"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// adminListActivations: PowerAuth activations, oldest first; ?user=, ?status= (active, blocked, removed).
 func (s *Server) adminListActivations(w http.ResponseWriter, r *http.Request, _ string) {
-	list, err := s.deps.PowerAuth.ListActivations(r.Context(), r.URL.Query().Get("user"))
+	pg, after, ok := page(w, r)
+	if !ok {
+		return
+	}
+	fs, ok := filters(w, r, "user", "status")
+	if !ok {
+		return
+	}
+	status := storage.PowerAuthActivationStatus(fs["status"])
+	switch status {
+	case "", storage.PowerAuthActive, storage.PowerAuthBlocked, storage.PowerAuthRemoved:
+	default:
+		manage.FieldProblem(w, http.StatusBadRequest, "status", "status: want active, blocked or removed")
+		return
+	}
+	list, err := s.deps.Admin.PagePowerAuthActivations(r.Context(), storage.PowerAuthActivationFilter{User: fs["user"], Status: status,
+		Limit: pg.Limit() + 1, After: after})
 	if err != nil {
 		s.adminError(w, r, err)
 		return
 	}
-	type activation struct {
-		ID        string    `json:"id"`
-		User      string    `json:"user"`
-		Name      string    `json:"name"`
-		Status    string    `json:"status"`
-		CreatedAt time.Time `json:"created_at"`
-	}
-	out := make([]activation, 0, len(list))
-	for _, a := range list {
-		out = append(out, activation{ID: a.ID, User: a.User, Name: a.Name, Status: string(a.Status), CreatedAt: a.CreatedAt})
-	}
-	reply.JSON(w, http.StatusOK, map[string]any{"activations": out})
+	manage.WriteList(w, r, pg, list, func(a storage.PowerAuthActivation) adminPowerAuthActivation {
+		return adminPowerAuthActivation{ID: a.ID, User: a.User, Name: a.Name, Status: string(a.Status), CreatedAt: a.CreatedAt}
+	}, func(a storage.PowerAuthActivation) any { return timeCursorOf(a.CreatedAt, a.ID) })
 }
 
 func (s *Server) adminActivation(op string) func(http.ResponseWriter, *http.Request, string) {
@@ -138,22 +160,32 @@ func (s *Server) adminActivation(op string) func(http.ResponseWriter, *http.Requ
 	}
 }
 
+type adminPowerAuthToken struct {
+	ID           string    `json:"id"`
+	ActivationID string    `json:"activation_id"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// adminListPATokens: PowerAuth MAC tokens, oldest first; ?activation=, ?user= (the activation's). Never the
+// sealed secret.
 func (s *Server) adminListPATokens(w http.ResponseWriter, r *http.Request, _ string) {
-	list, err := s.deps.PowerAuth.ListTokens(r.Context(), r.URL.Query().Get("activation"))
+	pg, after, ok := page(w, r)
+	if !ok {
+		return
+	}
+	fs, ok := filters(w, r, "activation", "user")
+	if !ok {
+		return
+	}
+	list, err := s.deps.Admin.PagePowerAuthTokens(r.Context(), storage.PowerAuthTokenFilter{ActivationID: strings.ToLower(fs["activation"]),
+		User: fs["user"], Limit: pg.Limit() + 1, After: after})
 	if err != nil {
 		s.adminError(w, r, err)
 		return
 	}
-	type paToken struct {
-		ID           string    `json:"id"`
-		ActivationID string    `json:"activation_id"`
-		CreatedAt    time.Time `json:"created_at"`
-	}
-	out := make([]paToken, 0, len(list))
-	for _, t := range list { // never the sealed secret
-		out = append(out, paToken{ID: t.ID, ActivationID: t.ActivationID, CreatedAt: t.CreatedAt})
-	}
-	reply.JSON(w, http.StatusOK, map[string]any{"tokens": out})
+	manage.WriteList(w, r, pg, list, func(t storage.PowerAuthToken) adminPowerAuthToken {
+		return adminPowerAuthToken{ID: t.ID, ActivationID: t.ActivationID, CreatedAt: t.CreatedAt}
+	}, func(t storage.PowerAuthToken) any { return timeCursorOf(t.CreatedAt, t.ID) })
 }
 
 func (s *Server) adminRemovePAToken(w http.ResponseWriter, r *http.Request, admin string) {
@@ -196,31 +228,58 @@ func (s *Server) licenseAdminError(w http.ResponseWriter, r *http.Request, err e
 	}
 }
 
-// adminListLicenseActivations: the machines a license key is activated on.
+type adminLicenseActivation struct {
+	MachineCode       string     `json:"machine_code"`
+	FriendlyName      string     `json:"friendly_name,omitempty"`
+	IP                string     `json:"ip,omitempty"`
+	Floating          bool       `json:"floating"`
+	ActivatedAt       time.Time  `json:"activated_at"`
+	FloatingExpiresAt *time.Time `json:"floating_expires_at,omitempty"`
+}
+
+// adminListLicenseActivations: the machines a license key (?product=&key=) is activated on, node-locked ones
+// first, by machine code; ?machine= (the start of the code), ?floating=. A key has at most its machine limit
+// of each kind, so the page is cut from one bounded read.
 func (s *Server) adminListLicenseActivations(w http.ResponseWriter, r *http.Request, _ string) {
+	pg, err := manage.ParsePage(r)
+	if err != nil {
+		manage.Problem(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	pid, key, ok := licenseQuery(w, r)
 	if !ok {
 		return
+	}
+	fs, ok := filters(w, r, "machine")
+	if !ok {
+		return
+	}
+	var floating *bool
+	if v := r.URL.Query().Get("floating"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			manage.FieldProblem(w, http.StatusBadRequest, "floating", "floating: want true or false")
+			return
+		}
+		floating = &b
 	}
 	d, err := s.deps.License.ShowKey(r.Context(), license.Admin(), pid, key)
 	if err != nil {
 		s.licenseAdminError(w, r, err)
 		return
 	}
-	type activation struct {
-		MachineCode       string     `json:"machine_code"`
-		FriendlyName      string     `json:"friendly_name,omitempty"`
-		IP                string     `json:"ip,omitempty"`
-		Floating          bool       `json:"floating"`
-		ActivatedAt       time.Time  `json:"activated_at"`
-		FloatingExpiresAt *time.Time `json:"floating_expires_at,omitempty"`
-	}
-	out := make([]activation, 0, len(d.Activations))
+	var sel []storage.Activation
 	for _, a := range d.Activations {
-		out = append(out, activation{MachineCode: a.MachineCode, FriendlyName: a.FriendlyName, IP: a.IP, Floating: a.Floating,
-			ActivatedAt: a.ActivatedAt, FloatingExpiresAt: optionalTime(a.FloatingExpiresAt)})
+		if strings.HasPrefix(a.MachineCode, fs["machine"]) && (floating == nil || *floating == a.Floating) {
+			sel = append(sel, a)
+		}
 	}
-	reply.JSON(w, http.StatusOK, map[string]any{"activations": out})
+	order := func(a storage.Activation) string { return fmt.Sprintf("%t/%s", a.Floating, a.MachineCode) }
+	slices.SortFunc(sel, func(a, b storage.Activation) int { return strings.Compare(order(a), order(b)) })
+	manage.PageByKey(w, r, pg, sel, order, func(a storage.Activation) adminLicenseActivation {
+		return adminLicenseActivation{MachineCode: a.MachineCode, FriendlyName: a.FriendlyName, IP: a.IP, Floating: a.Floating,
+			ActivatedAt: a.ActivatedAt, FloatingExpiresAt: optionalTime(a.FloatingExpiresAt)}
+	})
 }
 
 // adminRemoveLicenseActivation frees a seat: ?product=&key=&machine=[&floating=true].

@@ -34,7 +34,9 @@ func TestAdminOverAPIClientsAndPowerAuth(t *testing.T) {
 			t.Fatal("the listing shows key hashes")
 		}
 	}
-	var tokens struct{ Tokens []struct{ ID string } }
+	var tokens struct {
+		Tokens []struct{ ID string } `json:"items"`
+	}
 	json.Unmarshal([]byte(st.AdminCall(t, "GET", "/oauth-tokens?client_id=app&live=true", servertest.RootBasic).Body), &tokens)
 	if len(tokens.Tokens) != 1 {
 		t.Fatalf("app's live OAuth tokens: %+v", tokens)
@@ -55,13 +57,15 @@ func TestAdminOverAPIClientsAndPowerAuth(t *testing.T) {
 	// PowerAuth: block an activation, and its token dies.
 	dev := st.paNewDevice(t)
 	var acts struct {
-		Activations []struct{ ID, User, Status string }
+		Activations []struct{ ID, User, Status string } `json:"items"`
 	}
 	json.Unmarshal([]byte(st.AdminCall(t, "GET", "/powerauth/activations?user=simon0897", servertest.RootBasic).Body), &acts)
 	if len(acts.Activations) != 1 || acts.Activations[0].Status != "active" {
 		t.Fatalf("activations: %+v", acts)
 	}
-	var paTokens struct{ Tokens []struct{ ID string } }
+	var paTokens struct {
+		Tokens []struct{ ID string } `json:"items"`
+	}
 	json.Unmarshal([]byte(st.AdminCall(t, "GET", "/powerauth/tokens?activation="+dev.ActivationID, servertest.RootBasic).Body), &paTokens)
 	if len(paTokens.Tokens) != 1 || paTokens.Tokens[0].ID != dev.TokenID {
 		t.Fatalf("PowerAuth tokens: %+v", paTokens)

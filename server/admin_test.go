@@ -47,7 +47,7 @@ func TestAdminListAndRevoke(t *testing.T) {
 		Tokens []struct {
 			ID, User, Kind string
 			ExpiresAt      *time.Time `json:"expires_at"`
-		}
+		} `json:"items"`
 	}
 	get := func(query string) {
 		t.Helper()
@@ -128,7 +128,7 @@ func TestAdminSessions(t *testing.T) {
 	tok, sess, _ := s.SignIn(t, "simon0897", "s3cret", "")
 	s.SignIn(t, "paul1234", "pa55", "")
 	var list struct {
-		Sessions []struct{ ID, User string }
+		Sessions []struct{ ID, User string } `json:"items"`
 	}
 	r := s.AdminCall(t, "GET", "/sessions?user=simon0897&live=true", servertest.RootBasic)
 	json.Unmarshal([]byte(r.Body), &list)

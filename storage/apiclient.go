@@ -79,7 +79,6 @@ type APIClients interface {
 	RevokeAccessToken(ctx context.Context, id string, at time.Time) error
 	// DeleteAccessTokens removes tokens expired or revoked before cutoff, at most limit of them; returns how many.
 	DeleteAccessTokens(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	// ListAccessTokens returns the client's tokens (every client's when clientID is ""), newest first; with a
-	// non-zero liveAt only those neither revoked nor expired then; at most limit (0: 1000).
-	ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]AccessToken, error)
+	// ListAccessTokens returns the tokens f selects, newest first (created_at, then id).
+	ListAccessTokens(ctx context.Context, f AccessTokenFilter) ([]AccessToken, error)
 }

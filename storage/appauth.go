@@ -67,6 +67,9 @@ type AppAuthorizationFilter struct {
 	User   string
 	Vendor string
 	Limit  int // at most this many, newest first (0: 1000)
+	// paging
+	AppName  string // only this app's
+	BeforeID int64  // only authorizations with a lower id (older)
 }
 
 // AppAuthorizations stores authorization requests, their challenges and the devices they registered.

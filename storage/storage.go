@@ -132,6 +132,8 @@ type TokenFilter struct {
 	CreatedBefore time.Time // only tokens older than this
 	LiveAt        time.Time // only tokens neither revoked nor expired at this time
 	Limit         int       // at most this many (0: 1000)
+	// paging: only tokens after this position in the newest-first order (created_at, then id)
+	After PageAfter
 }
 
 // SessionFilter selects sessions for the admin listing; zero fields select everything.
@@ -140,6 +142,8 @@ type SessionFilter struct {
 	ClientHost string
 	SeenSince  time.Time // only sessions not ended and last seen at or after this (live ones)
 	Limit      int       // at most this many (0: 1000)
+	// paging: only sessions after this position in the newest-first order (created_at, then id)
+	After PageAfter
 }
 
 // Sessions stores sessions.
@@ -306,6 +310,7 @@ type Store interface {
 	// management API
 	AdminTokens
 	Removals
+	AdminPages
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

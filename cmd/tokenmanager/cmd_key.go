@@ -20,7 +20,9 @@ var keyCommand = &command{
 	short: "licensing: license keys of a product (token encryption keys are 'tokenkey')",
 	long: `examples:
   tokenmanager key create --product 1 --period 365 --max-machines 2
-  tokenmanager key create --product 1 --count 1000 --period 30 > keys.txt`,
+  tokenmanager key create --product 1 --count 1000 --period 30 > keys.txt
+  tokenmanager key edit --product 1 ABCDE-FGHIJ-KLMNO-PQRST --features 1,3 --expires 2030-12-31T23:59:59Z
+  tokenmanager key delete --product 1 ABCDE-FGHIJ-KLMNO-PQRST --force`,
 	subs: []*command{
 		{name: "create", args: "--product ID [--count N] [--period DAYS] [--features 1,3] [--notes TEXT] [--block] " +
 			"[--customer ID] [--reseller ID] [--trial-activation] [--max-machines N] [--allowed-machines A,B]", setup: keyCreate,
@@ -29,6 +31,11 @@ var keyCommand = &command{
 		{name: "show", args: "--product ID KEY", nargs: 1, setup: keyShow, short: "show a key"},
 		{name: "block", args: "--product ID KEY", nargs: 1, setup: keyBlock, short: "block a key: it no longer activates or validates"},
 		{name: "unblock", args: "--product ID KEY", nargs: 1, setup: keyBlock, short: "undo block"},
+		{name: "edit", args: "--product ID KEY [--features 1,2] [--notes TEXT] [--max-machines N] [--customer ID] " +
+			"[--expires RFC3339] [--block|--unblock]", nargs: 1, setup: keyEdit,
+			short: "change a key: all the changes given, in one transaction, or none (--features is the whole set; '' for none)"},
+		{name: "delete", args: "--product ID KEY [--force]", nargs: 1, setup: keyDelete,
+			short: "remove a key without activations; --force removes its activations with it"},
 		// The token encryption keys had these words once.
 		{name: "rotate", movedTo: "tokenkey rotate"},
 		{name: "retire", movedTo: "tokenkey retire"},
@@ -198,6 +205,102 @@ func keyBlock(fs *flag.FlagSet) runFunc {
 			return err
 		}
 		printf(inv.stdout, "key %s %s\n", inv.args[0], state)
+		return nil
+	})
+}
+
+// keyEdit changes a key through the core the management API's PATCH calls: one transaction, each change audited.
+func keyEdit(fs *flag.FlagSet) runFunc {
+	product := productFlag(fs)
+	feats := fs.String("features", "", "the features to have on, the whole set, e.g. 1,3 ('' for none)")
+	notes := fs.String("notes", "", "the key's notes (at most 500 characters)")
+	machines := fs.Int("max-machines", 0, "machines that may activate the key (0: not recorded, any number)")
+	customer := fs.Int64("customer", 0, "customer id (0 unlinks)")
+	expires := fs.String("expires", "", "the new expiry, RFC 3339 (2030-12-31T23:59:59Z), at most 9999-12-31T23:59:59Z")
+	block := fs.Bool("block", false, "block the key")
+	unblock := fs.Bool("unblock", false, "unblock the key")
+	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
+		if err := inv.require("product", *product > 0); err != nil {
+			return err
+		}
+		var e license.KeyEdit
+		if inv.given("features") {
+			v := keySpecFlagValues{features: feats, allowed: new(string)}
+			spec, err := v.parse()
+			if err != nil {
+				return err
+			}
+			e.Features = &spec.Features
+		}
+		if inv.given("notes") {
+			e.Notes = notes
+		}
+		if inv.given("max-machines") {
+			e.MaxMachines = machines
+		}
+		if inv.given("customer") {
+			e.CustomerID = customer
+		}
+		if inv.given("expires") {
+			t, err := time.Parse(time.RFC3339, *expires)
+			if err != nil {
+				return inv.usageError("--expires: want an RFC 3339 time such as 2030-12-31T23:59:59Z")
+			}
+			e.ExpiresAt = &t
+		}
+		switch {
+		case *block && *unblock:
+			return inv.usageError("give --block or --unblock, not both")
+		case *block || *unblock:
+			e.Blocked = block
+		}
+		if e == (license.KeyEdit{}) {
+			return inv.usageError("give at least one of --features, --notes, --max-machines, --customer, --expires, --block, --unblock")
+		}
+		k, err := l.svc.EditKey(ctx, l.admin, *product, inv.args[0], e, nil)
+		if err != nil {
+			return err
+		}
+		var on []string
+		for i, f := range k.Features {
+			if f {
+				on = append(on, strconv.Itoa(i+1))
+			}
+		}
+		printf(inv.stdout, "key %s: features %s, max machines %d, customer %s, expires %s, blocked %v, notes %q\n", k.Key,
+			orDash(strings.Join(on, ",")), k.MaxNoOfMachines, idOrDash(k.CustomerID), expiry(k.ExpiresAt), k.Blocked, oneLine(k.Notes))
+		return nil
+	})
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// expiry is a key's expiry to the second, or "-" for none.
+func expiry(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// keyDelete removes a key through the core the management API's DELETE calls.
+func keyDelete(fs *flag.FlagSet) runFunc {
+	product := productFlag(fs)
+	force := fs.Bool("force", false, "also remove the key's activations")
+	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
+		if err := inv.require("product", *product > 0); err != nil {
+			return err
+		}
+		n, err := l.svc.DeleteKey(ctx, l.admin, *product, inv.args[0], *force)
+		if err != nil {
+			return err
+		}
+		printf(inv.stdout, "key %s deleted with %d activation(s)\n", inv.args[0], n)
 		return nil
 	})
 }

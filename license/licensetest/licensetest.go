@@ -57,6 +57,27 @@ type Fixture struct {
 	Clock *Clock
 	Path  string // the SQLite file
 	Admin *license.Access
+	Audit *Audit // the events the core recorded
+}
+
+// Audit keeps the events the core records, in memory.
+type Audit struct {
+	mu     sync.Mutex
+	events []storage.AuditEvent
+}
+
+// Record keeps e.
+func (a *Audit) Record(e storage.AuditEvent) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+}
+
+// Events are the events kept, oldest first.
+func (a *Audit) Events() []storage.AuditEvent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]storage.AuditEvent(nil), a.events...)
 }
 
 // New returns a fixture whose store is closed when the test ends.
@@ -69,6 +90,15 @@ func New(t testing.TB) *Fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	f := On(t, st)
+	f.Path = path
+	return f
+}
+
+// On returns a fixture over st, an empty store of any backend (the caller closes it).
+func On(t testing.TB, st storage.Store) *Fixture {
+	t.Helper()
+	ctx := context.Background()
 	for _, u := range []string{"acme", "other", "plain"} {
 		if err := st.CreateUser(ctx, storage.User{Name: u, PasswordHash: "x"}); err != nil {
 			t.Fatal(err)
@@ -77,7 +107,8 @@ func New(t testing.TB) *Fixture {
 	clk := &Clock{now: time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}
 	var n int
 	var mu sync.Mutex
-	svc := license.New(st, keys.NewSealerFor(Master, keys.PurposeLicenseSigningKeys), license.Options{Now: clk.Now,
+	rec := &Audit{}
+	svc := license.New(st, keys.NewSealerFor(Master, keys.PurposeLicenseSigningKeys), license.Options{Now: clk.Now, Audit: rec,
 		GenerateKey: func() (*rsa.PrivateKey, error) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -89,7 +120,7 @@ func New(t testing.TB) *Fixture {
 			t.Fatal(err)
 		}
 	}
-	return &Fixture{Svc: svc, Store: st, Clock: clk, Path: path, Admin: license.Admin()}
+	return &Fixture{Svc: svc, Store: st, Clock: clk, Admin: license.Admin(), Audit: rec}
 }
 
 // Product creates a product of vendor.

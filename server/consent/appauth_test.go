@@ -413,7 +413,7 @@ func TestAppAuthorizationAdminAPI(t *testing.T) {
 			State       string   `json:"state"`
 			Permissions []string `json:"permissions"`
 			Token       int64    `json:"api_token_id"`
-		} `json:"app_authorizations"`
+		} `json:"items"`
 	}
 	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &list) != nil || len(list.Auths) != 1 || list.Auths[0].State != "active" ||
 		list.Auths[0].User != "paul1234" || !slices.Equal(list.Auths[0].Permissions, []string{"GetLicenseKeys"}) || list.Auths[0].Token == 0 {

@@ -53,7 +53,7 @@ func TestAdminFreesALicenseSeat(t *testing.T) {
 	var list struct {
 		Activations []struct {
 			MachineCode string `json:"machine_code"`
-		}
+		} `json:"items"`
 	}
 	r := cl.AdminCall(t, "GET", "/license/activations"+q, servertest.RootBasic)
 	if r.Status != 200 || json.Unmarshal([]byte(r.Body), &list) != nil || len(list.Activations) != 1 || list.Activations[0].MachineCode != "old-laptop" {

@@ -1,9 +1,9 @@
 package manage
 
 import (
-	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -227,10 +227,11 @@ type patchKeyBody struct {
 	MaxMachines *int    `json:"max_machines"`
 	CustomerID  *int64  `json:"customer_id"`
 	Blocked     *bool   `json:"blocked"`
+	Expires     *string `json:"expires"` // RFC 3339
 }
 
-// patchKey applies each change with its own core call (each audited as the command line's is). The first
-// checks If-Match in its transaction; the input is checked whole before any change is made.
+// patchKey applies the whole body with one core call: one transaction, If-Match checked inside it, each field
+// that changed audited as the command line's single change is. Nothing is written on any refusal.
 func (a *API) patchKey(w http.ResponseWriter, r *http.Request, p principal) {
 	d, acc, ok := a.key(w, r, p)
 	if !ok {
@@ -245,61 +246,36 @@ func (a *API) patchKey(w http.ResponseWriter, r *http.Request, p principal) {
 		badBody(w, err)
 		return
 	}
-	var f [8]bool
+	e := license.KeyEdit{Notes: b.Notes, MaxMachines: b.MaxMachines, CustomerID: b.CustomerID, Blocked: b.Blocked}
 	if b.Features != nil {
-		var err error
-		if f, err = features(*b.Features); err != nil {
-			Problem(w, http.StatusBadRequest, err.Error())
+		f, err := features(*b.Features)
+		if err != nil {
+			FieldProblem(w, http.StatusBadRequest, "features", err.Error())
 			return
 		}
+		e.Features = &f
 	}
 	if b.MaxMachines != nil && (*b.MaxMachines < 0 || *b.MaxMachines > license.MaxMachines) {
-		Problem(w, http.StatusBadRequest, fmt.Sprintf("max_machines: 0 to %d", license.MaxMachines))
+		FieldProblem(w, http.StatusBadRequest, "max_machines", fmt.Sprintf("max_machines: 0 to %d", license.MaxMachines))
 		return
 	}
 	if b.CustomerID != nil && *b.CustomerID < 0 {
-		Problem(w, http.StatusBadRequest, "customer_id: a customer id, or 0 for none")
+		FieldProblem(w, http.StatusBadRequest, "customer_id", "customer_id: a customer id, or 0 for none")
 		return
 	}
-	k, pid := d.Key.Key, d.Key.ProductID
-	var changes []func(ctx context.Context) error
-	if b.CustomerID != nil { // first: the change most likely refused (an unknown customer)
-		changes = append(changes, func(c context.Context) error { return a.deps.License.ChangeCustomer(c, acc, pid, k, *b.CustomerID) })
-	}
-	if b.Notes != nil {
-		changes = append(changes, func(c context.Context) error { return a.deps.License.ChangeNotes(c, acc, pid, k, *b.Notes) })
-	}
-	if b.MaxMachines != nil {
-		changes = append(changes, func(c context.Context) error { return a.deps.License.MachineLockLimit(c, acc, pid, k, *b.MaxMachines) })
-	}
-	if b.Features != nil {
-		for i := range f {
-			if f[i] != d.Key.Features[i] {
-				changes = append(changes, func(c context.Context) error { return a.deps.License.AddFeature(c, acc, pid, k, i+1, f[i]) })
-			}
-		}
-	}
-	if b.Blocked != nil {
-		changes = append(changes, func(c context.Context) error { return a.deps.License.BlockKey(c, acc, pid, k, *b.Blocked) })
-	}
-	ctx := a.coreContext(r, p)
-	if len(changes) == 0 { // nothing to change: the precondition still holds or not
-		if !matches(match, keyETag(d.Key)) {
-			stale(w)
+	if b.Expires != nil {
+		t, err := time.Parse(time.RFC3339, *b.Expires)
+		if err != nil || t.After(license.MaxExpiry) || t.Before(time.Unix(0, 0)) {
+			FieldProblem(w, http.StatusBadRequest, "expires", "expires: want an RFC 3339 time from 1970 to "+license.MaxExpiry.Format(time.RFC3339))
 			return
 		}
+		e.ExpiresAt = &t
 	}
-	for i, change := range changes {
-		c := ctx
-		if i == 0 {
-			c = license.WithKeyCheck(ctx, precondition(match, keyETag))
-		}
-		if err := change(c); err != nil {
-			a.licenseError(w, r, err)
-			return
-		}
+	if _, err := a.deps.License.EditKey(a.coreContext(r, p), acc, d.Key.ProductID, d.Key.Key, e, precondition(match, keyETag)); err != nil {
+		a.licenseError(w, r, err)
+		return
 	}
-	a.answerKey(w, r, acc, pid, k)
+	a.answerKey(w, r, acc, d.Key.ProductID, d.Key.Key)
 }
 
 // answerKey answers the key as it is now.
@@ -349,10 +325,11 @@ func (a *API) listActivations(w http.ResponseWriter, r *http.Request, p principa
 	if !ok {
 		return
 	}
-	// A key has at most MaxMachines activations (and its floating ones), so the list is bounded.
-	pageByKey(w, r, pq, d.Activations, func(x storage.Activation) string {
-		return fmt.Sprintf("%t/%s", x.Floating, x.MachineCode)
-	}, toActivationView)
+	// A key has at most MaxMachines activations (and its floating ones), so the list is bounded. The store
+	// answers them by activation time; paging by key needs them in the key's order.
+	order := func(x storage.Activation) string { return fmt.Sprintf("%t/%s", x.Floating, x.MachineCode) }
+	acts := slices.SortedFunc(slices.Values(d.Activations), func(x, y storage.Activation) int { return strings.Compare(order(x), order(y)) })
+	pageByKey(w, r, pq, acts, order, toActivationView)
 }
 
 // removeActivation frees a seat: ?floating=true for a floating activation.

@@ -2,8 +2,11 @@ package manage_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tokenmanager/tokenmanager/license"
 )
@@ -166,5 +169,105 @@ func TestKeys(t *testing.T) {
 		if !strings.Contains(strings.Join(actions, " "), a) {
 			t.Errorf("no %s in %v", a, actions)
 		}
+	}
+}
+
+// TestKeyEditAtomic: a PATCH is one transaction with If-Match checked inside it; it sets the expiry too.
+func TestKeyEditAtomic(t *testing.T) {
+	st := newStack(t)
+	k := st.NewKey(t, license.KeySpec{Period: 30})
+	path := fmt.Sprintf("/products/%d/keys/%s", st.Product.ID, k.Key)
+	etag := call(t, st, "GET", path, "", simon).Header.Get("ETag")
+
+	for body, field := range map[string]string{
+		`{"expires":"tomorrow"}`:              "expires",
+		`{"expires":"10000-01-01T00:00:00Z"}`: "expires",
+		`{"expires":"9999-12-31T23:59:60Z"}`:  "expires",
+		`{"expires":"1969-12-31T23:59:59Z"}`:  "expires",
+		`{"features":[9]}`:                    "features",
+		`{"max_machines":-1}`:                 "max_machines",
+		`{"customer_id":-5}`:                  "customer_id",
+	} {
+		r := call(t, st, "PATCH", path, body, simon, "If-Match", etag)
+		want(t, "edit "+body, r, 400)
+		if r.JSON(t)["field"] != field {
+			t.Errorf("edit %s: the problem does not name %s: %s", body, field, r.Body)
+		}
+	}
+	// A refusal in the middle of the body writes nothing of it.
+	want(t, "edit with too long notes", call(t, st, "PATCH", path, `{"blocked":true,"notes":"`+strings.Repeat("n", 600)+`"}`,
+		simon, "If-Match", etag), 400)
+	if stored := mustKey(t, st, k.Key); stored != k {
+		t.Fatalf("a refused edit changed the key: %+v", stored)
+	}
+
+	r := call(t, st, "PATCH", path, `{"expires":"9999-12-31T23:59:59Z","notes":"forever"}`, simon, "If-Match", etag)
+	want(t, "edit the expiry", r, 200)
+	if m := r.JSON(t); m["expires_at"] != "9999-12-31T23:59:59Z" || m["notes"] != "forever" {
+		t.Fatalf("edited: %s", r.Body)
+	}
+	r = call(t, st, "PATCH", path, `{"expires":"2030-01-02T03:04:05+02:00"}`, simon, "If-Match", r.Header.Get("ETag"))
+	want(t, "edit the expiry in another zone", r, 200)
+	if got := mustKey(t, st, k.Key).ExpiresAt; !got.Equal(time.Date(2030, 1, 2, 1, 4, 5, 0, time.UTC)) {
+		t.Fatalf("expiry stored: %v", got)
+	}
+
+	// Two PATCHes with the same ETag, at once: exactly one is made, the other answers 412.
+	for round := range 4 {
+		etag := call(t, st, "GET", path, "", simon).Header.Get("ETag")
+		statuses := make([]int, 2)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				body := fmt.Sprintf(`{"notes":"round %d writer %d","max_machines":%d}`, round, i, i+1)
+				statuses[i] = call(t, st, "PATCH", path, body, simon, "If-Match", etag).Status
+			}()
+		}
+		wg.Wait()
+		slices.Sort(statuses)
+		if statuses[0] != 200 || statuses[1] != 412 {
+			t.Fatalf("round %d: %v, want one 200 and one 412", round, statuses)
+		}
+	}
+	var setexpiry int
+	for _, e := range st.AuditLog(t) {
+		if e.Action == "license.key.setexpiry" {
+			setexpiry++
+		}
+	}
+	if setexpiry != 2 {
+		t.Errorf("%d license.key.setexpiry events, want 2", setexpiry)
+	}
+}
+
+// TestKeyActivationsPaged: a key's activations, one a page, each once, in the order of their machine codes
+// whatever order they were made in.
+func TestKeyActivationsPaged(t *testing.T) {
+	st := newStack(t)
+	k := st.NewKey(t, license.KeySpec{Period: 30, MaxNoOfMachines: 5})
+	for _, m := range []string{"m-c", "m-a", "m-d", "m-b"} {
+		if _, err := st.Svc.Activate(t.Context(), license.Admin(), license.ActivateRequest{ProductID: st.Product.ID, Key: k.Key, MachineCode: m}); err != nil {
+			t.Fatal(err)
+		}
+		st.Clock.Add(time.Minute) // the store answers them by activation time
+	}
+	var seen []string
+	next := fmt.Sprintf("/products/%d/keys/%s/activations?limit=1", st.Product.ID, k.Key)
+	for pages := 0; next != ""; pages++ {
+		if pages > 4 {
+			t.Fatal("paging does not end")
+		}
+		r := call(t, st, "GET", next, "", simon)
+		want(t, "activations", r, 200)
+		var l []map[string]any
+		l, next = items(t, r)
+		for _, it := range l {
+			seen = append(seen, it["machine_code"].(string))
+		}
+	}
+	if got := strings.Join(seen, " "); got != "m-a m-b m-c m-d" {
+		t.Fatalf("activations paged: %s", got)
 	}
 }

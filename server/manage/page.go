@@ -104,3 +104,52 @@ func pageByKey[S any, T any](w http.ResponseWriter, r *http.Request, pq pageQuer
 
 // urlPathEscape makes a name one path segment of a Location.
 func urlPathEscape(s string) string { return url.PathEscape(s) }
+
+// Page is a list request's ?limit= and ?cursor=, for the operator routes of the server package, which page over
+// their storage with keyset cursors of their own.
+type Page struct{ pq pageQuery }
+
+// ParsePage reads ?limit= (default 50, at most 500) and ?cursor=; its error is the 400's detail.
+func ParsePage(r *http.Request) (Page, error) {
+	pq, err := parsePage(r)
+	return Page{pq}, err
+}
+
+// Limit is the page's size.
+func (p Page) Limit() int { return p.pq.limit }
+
+// Cursor decodes the request's cursor into c and reports whether there was one; ErrBadCursor when it is not
+// one this API handed out (the caller answers 400).
+func (p Page) Cursor(c any) (bool, error) {
+	if p.pq.cursor == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(p.pq.cursor, c); err != nil {
+		return false, ErrBadCursor
+	}
+	return true, nil
+}
+
+// ErrBadCursor: the cursor does not decode to the route's position.
+var ErrBadCursor = errors.New("cursor: not one this API handed out")
+
+// WriteList answers a page: rows holds up to one row more than the limit (the query asks for limit+1), which,
+// when present, says there is a next page; its cursor is the position of the last row answered.
+func WriteList[S, T any](w http.ResponseWriter, r *http.Request, p Page, rows []S, view func(S) T, cursor func(S) any) {
+	next := ""
+	if len(rows) > p.pq.limit {
+		rows = rows[:p.pq.limit]
+		next = nextLink(r, cursor(rows[len(rows)-1]))
+	}
+	out := make([]T, 0, len(rows))
+	for _, s := range rows {
+		out = append(out, view(s))
+	}
+	writeList(w, out, next)
+}
+
+// PageByKey answers the page after the cursor of all, a list already bounded, filtered and ordered by
+// increasing key.
+func PageByKey[S, T any](w http.ResponseWriter, r *http.Request, p Page, all []S, key func(S) string, view func(S) T) {
+	pageByKey(w, r, p.pq, all, key, view)
+}

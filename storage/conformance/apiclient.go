@@ -237,7 +237,7 @@ func testListAccessTokens(t *testing.T, s storage.Store) {
 		{"", time.Time{}, 0, "other live revoked old"},
 		{"", time.Time{}, 2, "other live"},
 	} {
-		got, err := s.ListAccessTokens(ctx, c.client, c.live, c.limit)
+		got, err := s.ListAccessTokens(ctx, storage.AccessTokenFilter{ClientID: c.client, LiveAt: c.live, Limit: c.limit})
 		if err != nil || ids(got, id) != c.want {
 			t.Errorf("ListAccessTokens(%q, %v, %d) = %q, %v; want %q", c.client, c.live, c.limit, ids(got, id), err, c.want)
 		}

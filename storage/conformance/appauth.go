@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -198,6 +199,29 @@ func testAppAuthorizationLifecycle(t *testing.T, s storage.Store) {
 	if list, _ := s.ListAppAuthorizations(ctx, storage.AppAuthorizationFilter{Vendor: "nobody"}); len(list) != 0 {
 		t.Fatalf("another vendor's list has %d", len(list))
 	}
+	// Paged by id, newest first; by app name.
+	authPage := func(f storage.AppAuthorizationFilter) func(int, *storage.AppAuthorization) ([]storage.AppAuthorization, error) {
+		return func(limit int, after *storage.AppAuthorization) ([]storage.AppAuthorization, error) {
+			f.Limit = limit
+			if after != nil {
+				f.BeforeID = after.ID
+			}
+			return s.ListAppAuthorizations(ctx, f)
+		}
+	}
+	authID := func(a storage.AppAuthorization) string { return strconv.FormatInt(a.ID, 10) }
+	all, _ := s.ListAppAuthorizations(ctx, storage.AppAuthorizationFilter{})
+	for limit := 1; limit <= len(all)+1; limit++ {
+		if got, want := follow(t, "authorizations", limit, authPage(storage.AppAuthorizationFilter{}), authID), ids(all, authID); got != want {
+			t.Errorf("authorizations, %d a page: %q, want %q", limit, got, want)
+		}
+	}
+	if got := follow(t, "by app", 1, authPage(storage.AppAuthorizationFilter{AppName: other.AppName}), authID); got != authID(all[0]) {
+		t.Errorf("by app %q: %q", other.AppName, got)
+	}
+	if got := follow(t, "no such app", 1, authPage(storage.AppAuthorizationFilter{AppName: "no such app"}), authID); got != "" {
+		t.Errorf("no such app: %q", got)
+	}
 }
 
 // testAppChallengeRace: many GetToken requests racing with one challenge; exactly one gets it.
@@ -298,6 +322,29 @@ func testAppDevices(t *testing.T, s storage.Store) {
 	}
 	if all, _ := s.ListAppDevices(ctx, ""); len(all) != 3 {
 		t.Fatalf("every device: %d", len(all))
+	}
+	// Paged: registered at the same instant, told apart by customer and machine code.
+	devPage := func(f storage.AppDeviceFilter) func(int, *storage.AppDevice) ([]storage.AppDevice, error) {
+		return func(limit int, after *storage.AppDevice) ([]storage.AppDevice, error) {
+			f.Limit = limit
+			if after != nil {
+				f.AfterAt, f.AfterCustomer, f.AfterMachine = after.RegisteredAt, after.CustomerID, after.MachineCode
+			}
+			return s.PageAppDevices(ctx, f)
+		}
+	}
+	devID := func(d storage.AppDevice) string { return fmt.Sprintf("%d/%s", d.CustomerID, d.MachineCode) }
+	wantDevs := fmt.Sprintf("%d/m1 %d/m2 %d/m1", c.ID, c.ID, unlimited.ID)
+	for limit := 1; limit <= 4; limit++ {
+		if got := follow(t, "devices", limit, devPage(storage.AppDeviceFilter{User: "carol"}), devID); got != wantDevs {
+			t.Errorf("devices, %d a page: %q, want %q", limit, got, wantDevs)
+		}
+	}
+	if got := follow(t, "acme's devices", 2, devPage(storage.AppDeviceFilter{Vendor: "acme"}), devID); got != wantDevs {
+		t.Errorf("acme's devices: %q", got)
+	}
+	if got := follow(t, "other's devices", 2, devPage(storage.AppDeviceFilter{Vendor: "other"}), devID); got != "" {
+		t.Errorf("another vendor's devices: %q", got)
 	}
 	child, err := s.IssueAppToken(ctx, a1.ID, f.child(20), base)
 	if err != nil {

@@ -43,6 +43,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"DeleteAPIClientDeletesTokens", testDeleteAPIClientDeletesTokens},
 		{"AccessTokenGarbageCollection", testAccessTokenGarbageCollection},
 		{"ListAccessTokens", testListAccessTokens},
+		// paged listings of the operator's routes
+		{"PageTokensSessions", testPageTokensSessions},
+		{"PageAccessTokens", testPageAccessTokens},
+		{"PagePowerAuth", testPagePowerAuth},
 		{"PowerAuthActivationCRUD", testPowerAuthActivationCRUD},
 		{"PowerAuthTokenLifecycle", testPowerAuthTokenLifecycle},
 		{"PowerAuthTokensDieWithActivation", testPowerAuthTokensDieWithActivation},

@@ -215,7 +215,9 @@ func TestCopyToPostgres(t *testing.T) {
 	same("users", func(st storage.Store) (any, error) { return st.ListUsers(ctx) })
 	same("audit", func(st storage.Store) (any, error) { return st.ListAudit(ctx, storage.AuditFilter{}) })
 	same("clients", func(st storage.Store) (any, error) { return st.ListAPIClients(ctx) })
-	same("access tokens", func(st storage.Store) (any, error) { return st.ListAccessTokens(ctx, "c1", now, 0) })
+	same("access tokens", func(st storage.Store) (any, error) {
+		return st.ListAccessTokens(ctx, storage.AccessTokenFilter{ClientID: "c1", LiveAt: now})
+	})
 	same("powerauth", func(st storage.Store) (any, error) { return st.ListPowerAuthTokens(ctx, "pa1") })
 	same("token keys", func(st storage.Store) (any, error) { return st.ListTokenKeys(ctx) })
 	same("oauth keys", func(st storage.Store) (any, error) { return st.ListOAuthKeys(ctx) })

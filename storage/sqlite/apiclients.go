@@ -78,8 +78,8 @@ func (s *Store) GetAccessToken(ctx context.Context, id string) (storage.AccessTo
 	return dialect.ScanAccessToken(s.r.QueryRowContext(ctx, stmt.SelectAccessToken, id))
 }
 
-func (s *Store) ListAccessTokens(ctx context.Context, clientID string, liveAt time.Time, limit int) ([]storage.AccessToken, error) {
-	q, args, ok := dialect.ListAccessTokens(clientID, liveAt, limit)
+func (s *Store) ListAccessTokens(ctx context.Context, f storage.AccessTokenFilter) ([]storage.AccessToken, error) {
+	q, args, ok := dialect.ListAccessTokens(f)
 	if !ok {
 		return nil, nil
 	}

@@ -57,6 +57,7 @@ func (d *Dialect) ListTokens(f storage.TokenFilter) (query string, args []any, o
 	if !f.LiveAt.IsZero() {
 		w.Add("revoked_at = "+d.Unset+" AND (expires_at = "+d.Unset+" OR expires_at > ?)", d.TimeArg(f.LiveAt))
 	}
+	d.pageNewest(w, "created_at", "id", f.After)
 	q := `SELECT ` + TokenColumns + ` FROM tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT ` + w.Next(LimitOf(f.Limit))
 	return q, w.Args, !w.None
 }
@@ -81,6 +82,7 @@ func (d *Dialect) ListSessions(f storage.SessionFilter) (query string, args []an
 	if !f.SeenSince.IsZero() {
 		w.Add("ended_at = "+d.Unset+" AND last_seen_at >= ?", d.TimeArg(f.SeenSince))
 	}
+	d.pageNewest(w, "created_at", "id", f.After)
 	q := `SELECT ` + SessionColumns + ` FROM sessions` + w.String() + ` ORDER BY created_at DESC, id LIMIT ` + w.Next(LimitOf(f.Limit))
 	return q, w.Args, !w.None
 }
@@ -177,17 +179,18 @@ func (d *Dialect) ScanAccessToken(row Row) (storage.AccessToken, error) {
 	return t, d.MapErr(err)
 }
 
-// ListAccessTokens is the query of an access-token listing (one client's, or every one's for "") and its
-// arguments; ok is false when no token can match.
-func (d *Dialect) ListAccessTokens(clientID string, liveAt time.Time, limit int) (query string, args []any, ok bool) {
+// ListAccessTokens is the query of an access-token listing and its arguments; ok is false when no token can
+// match.
+func (d *Dialect) ListAccessTokens(f storage.AccessTokenFilter) (query string, args []any, ok bool) {
 	w := d.Where()
-	if clientID != "" {
-		w.Add("client_id = ?", clientID)
+	if f.ClientID != "" {
+		w.Add("client_id = ?", f.ClientID)
 	}
-	if !liveAt.IsZero() {
-		w.Add("revoked_at = "+d.Unset+" AND expires_at > ?", d.TimeArg(liveAt))
+	if !f.LiveAt.IsZero() {
+		w.Add("revoked_at = "+d.Unset+" AND expires_at > ?", d.TimeArg(f.LiveAt))
 	}
-	q := `SELECT ` + AccessTokenColumns + ` FROM access_tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT ` + w.Next(LimitOf(limit))
+	d.pageNewest(w, "created_at", "id", f.After)
+	q := `SELECT ` + AccessTokenColumns + ` FROM access_tokens` + w.String() + ` ORDER BY created_at DESC, id LIMIT ` + w.Next(LimitOf(f.Limit))
 	return q, w.Args, !w.None
 }
 
@@ -342,6 +345,12 @@ func (d *Dialect) AppAuthFilter(f storage.AppAuthorizationFilter) *Where {
 	}
 	if f.Vendor != "" {
 		w.Add("a.vendor = ?", f.Vendor)
+	}
+	if f.AppName != "" {
+		w.Add("a.app_name = ?", f.AppName)
+	}
+	if f.BeforeID > 0 {
+		w.Add("a.id < ?", f.BeforeID)
 	}
 	return w
 }
