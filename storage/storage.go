@@ -306,6 +306,8 @@ type Store interface {
 	// management API
 	AdminTokens
 	Removals
+	// usage history (the management API's charts)
+	UsageHistory
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
