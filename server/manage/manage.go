@@ -50,6 +50,12 @@ type Deps struct {
 	Audit interface {
 		ListAudit(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error)
 	}
+
+	// History reads the usage history; nil leaves GET /stats and its charts out.
+	History History
+	// Live returns the live figures /metrics reports, counted at most once per interval however often it is
+	// called; nil leaves them out of GET /stats.
+	Live func() (LiveCounts, error)
 }
 
 // API is the management API surface.
@@ -314,6 +320,12 @@ func (a *API) table() []route {
 	}
 	if a.deps.Audit != nil {
 		rs = append(rs, route{"GET", "/audit", a.anyone(a.listAudit)})
+	}
+	if a.deps.History != nil {
+		rs = append(rs,
+			route{"GET", "/stats", a.anyone(a.stats)},
+			route{"GET", "/stats/charts/{chart}", a.anyone(a.statsChart)},
+		)
 	}
 	if a.deps.PowerAuth != nil {
 		rs = append(rs,
