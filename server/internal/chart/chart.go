@@ -59,7 +59,7 @@ const (
 	plotRight  = 704
 	plotTop    = 44
 	plotBottom = 244
-	legendTop  = 292
+	legendTop  = 306
 	legendRow  = 20
 	legendCol  = 232
 )
@@ -214,8 +214,8 @@ func y(v, yMax int64) float64 {
 
 func axes(b *bytes.Buffer, c Chart, yMax int64) {
 	fmt.Fprintf(b, `<path d="M%d %dV%dH%d" fill="none" stroke="#333333"/>`, plotLeft, plotTop, plotBottom, plotRight)
-	text(b, (plotLeft+plotRight)/2, plotBottom+40, "middle", "", c.XLabel)
-	fmt.Fprintf(b, `<text x="16" y="%d" text-anchor="middle" transform="rotate(-90 16 %d)">`, (plotTop+plotBottom)/2, (plotTop+plotBottom)/2)
+	text(b, (plotLeft+plotRight)/2, plotBottom+38, "middle", `font-weight="bold"`, c.XLabel)
+	fmt.Fprintf(b, `<text x="16" y="%d" text-anchor="middle" font-weight="bold" transform="rotate(-90 16 %d)">`, (plotTop+plotBottom)/2, (plotTop+plotBottom)/2)
 	escape(b, c.YLabel)
 	b.WriteString(`</text>`)
 	n := len(c.Categories)
@@ -334,11 +334,12 @@ func legend(b *bytes.Buffer, c Chart) {
 		x := float64(plotLeft + (i%3)*legendCol)
 		yy := float64(legendTop + (i/3)*legendRow)
 		if c.Kind == Lines {
-			fmt.Fprintf(b, `<path d="M%s %sh24" stroke="%s" stroke-width="2"`, num(x), num(yy-4), palette[i])
+			// Two segments, so that the marker sits on the middle vertex.
+			fmt.Fprintf(b, `<path d="M%s %sh12h12" fill="none" stroke="%s" stroke-width="2"`, num(x), num(yy-4), palette[i])
 			if dashes[i] != "" {
 				fmt.Fprintf(b, ` stroke-dasharray="%s"`, dashes[i])
 			}
-			fmt.Fprintf(b, ` marker-mid="url(#m%d)" marker-end="url(#m%d)"/>`, i, i)
+			fmt.Fprintf(b, ` marker-mid="url(#m%d)"/>`, i)
 		} else {
 			fmt.Fprintf(b, `<rect x="%s" y="%s" width="24" height="12" fill="url(#p%d)" stroke="%s"/>`, num(x), num(yy-10), i, palette[i])
 		}
