@@ -152,14 +152,20 @@ func (s *Service) Activate(ctx context.Context, a *Access, req ActivateRequest) 
 	}
 	now := s.now()
 	floating := req.FloatingInterval > 0
+	fresh := false
 	k, acts, err := s.store.UpdateActivations(ctx, p.ID, key, func(k storage.LicenseKey, acts []storage.Activation) (storage.ActivationChanges, error) {
-		return DecideActivate(a, p, k, acts, req, now)
+		ch, err := DecideActivate(a, p, k, acts, req, now)
+		fresh = err == nil && (k.MaxNoOfMachines <= 0 || NewSeat(acts, ch, now))
+		return ch, err
 	})
 	if errors.Is(err, storage.ErrNotFound) {
 		return License{}, ErrKeyNotFound
 	}
 	if err != nil {
 		return License{}, err
+	}
+	if fresh {
+		s.NoteActivation(p.ID)
 	}
 	l := s.view(p, k, acts, a, req.Hide, now)
 	switch {
@@ -427,4 +433,30 @@ func (s *Service) recordActivation(ctx context.Context, a *Access, action string
 		vendor = a.vendor
 	}
 	s.recordAny(ctx, a, vendor, action, fmt.Sprintf("%s machine=%q", keyDetail(productID, key), machine), err)
+}
+
+// NewSeat reports whether ch, the changes of an activation, gives a machine a seat it did not hold at now: not a
+// re-activation, nor a floating seat's renewal. The usage history counts these.
+func NewSeat(acts []storage.Activation, ch storage.ActivationChanges, now time.Time) bool {
+	for _, put := range ch.Put {
+		held := false
+		for _, x := range acts {
+			if x.Floating == put.Floating && x.MachineCode == put.MachineCode && (!x.Floating || x.FloatingExpiresAt.After(now)) {
+				held = true
+				break
+			}
+		}
+		if !held {
+			return true
+		}
+	}
+	return false
+}
+
+// NoteActivation counts an activation of the product in the usage history (Options.Activated), for activation
+// front ends that decide seats themselves (DecideActivate).
+func (s *Service) NoteActivation(productID int64) {
+	if s.activated != nil {
+		s.activated(productID)
+	}
 }

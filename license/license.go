@@ -88,6 +88,10 @@ type Options struct {
 	Audit Auditor
 	// CallLog receives the web API log, one entry per licensing call (nil: none is kept).
 	CallLog CallLogger
+	// Activated, if set, is told of each machine newly activated on a key of a product (not a re-activation
+	// or a renewal; every successful activation of a key that records no machines): the usage history counts
+	// them. It must not block.
+	Activated func(productID int64)
 }
 
 // signerEntry is an opened private key with the sealed bytes it came from: when another node rotates the
@@ -105,6 +109,8 @@ type Service struct {
 	genKey func() (*rsa.PrivateKey, error)
 	audit  Auditor
 	calls  CallLogger
+	// activated counts new activations (Options.Activated); nil counts none.
+	activated func(productID int64)
 
 	mu      sync.Mutex
 	signers map[int64]signerEntry // opened product keys by product id
@@ -123,7 +129,8 @@ func New(store Store, sealer *keys.Sealer, o Options) *Service {
 		o.GenerateKey = func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
 	}
 	return &Service{store: store, sealer: sealer, now: o.Now, genKey: o.GenerateKey, signers: map[int64]signerEntry{},
-		pw: o.Passwords, audit: o.Audit, calls: o.CallLog}
+		pw: o.Passwords, audit: o.Audit, calls: o.CallLog,
+		activated: o.Activated}
 }
 
 // Now is the service's clock, for callers that stamp what they return (a signature's date).

@@ -19,6 +19,7 @@ func (s *Server) issued(r *http.Request, iss token.Issued) {
 // record, never the token.
 func (s *Server) recordIssue(r *http.Request, kind, who, detail string) {
 	s.metrics.issued.WithLabelValues(kind).Inc()
+	s.deps.Usage.Issued(kind) // one atomic increment: the usage history's count, flushed by the counter
 	s.deps.Audit.Record(storage.AuditEvent{Action: "token.issue", Outcome: "ok", Actor: who, Subject: who,
 		ClientHost: s.clients.Host(r), Detail: "kind=" + kind + " " + detail})
 }

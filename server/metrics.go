@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tokenmanager/tokenmanager/audit"
+	"github.com/tokenmanager/tokenmanager/server/manage"
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
@@ -97,6 +98,15 @@ type liveCounter struct {
 	at               time.Time  // when the figures below were counted; zero: never
 	tokens, sessions int
 	err              error
+
+	// grants counts the live OAuth and PowerAuth tokens in the same interval, when the store can (nil: not).
+	grants           grantCounter
+	oauth, powerauth int
+}
+
+// grantCounter is the store counting live OAuth access tokens and PowerAuth tokens.
+type grantCounter interface {
+	CountLiveGrants(ctx context.Context, now time.Time) (oauth, powerauth int, err error)
 }
 
 // liveCountInterval is how long a count of live tokens and sessions is reported before the next: shorter than
@@ -104,37 +114,50 @@ type liveCounter struct {
 const liveCountInterval = 10 * time.Second
 
 var (
-	liveTokensDesc   = prometheus.NewDesc("tokenmanager_live_tokens", "Tokens neither revoked nor expired.", nil, nil)
-	liveSessionsDesc = prometheus.NewDesc("tokenmanager_live_sessions", "Sessions neither ended nor idle.", nil, nil)
+	liveTokensDesc    = prometheus.NewDesc("tokenmanager_live_tokens", "Tokens neither revoked nor expired.", nil, nil)
+	liveSessionsDesc  = prometheus.NewDesc("tokenmanager_live_sessions", "Sessions neither ended nor idle.", nil, nil)
+	liveOAuthDesc     = prometheus.NewDesc("tokenmanager_live_oauth_tokens", "Stored OAuth access tokens neither revoked nor expired (JWT access tokens are not stored).", nil, nil)
+	livePowerAuthDesc = prometheus.NewDesc("tokenmanager_live_powerauth_tokens", "PowerAuth tokens.", nil, nil)
 )
 
 func (c *liveCounter) Describe(ch chan<- *prometheus.Desc) {
 	ch <- liveTokensDesc
 	ch <- liveSessionsDesc
+	if c.grants != nil {
+		ch <- liveOAuthDesc
+		ch <- livePowerAuthDesc
+	}
 }
 
 func (c *liveCounter) Collect(ch chan<- prometheus.Metric) {
-	tokens, sessions, err := c.count()
+	n, err := c.counts()
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(liveTokensDesc, err)
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(liveTokensDesc, prometheus.GaugeValue, float64(tokens))
-	ch <- prometheus.MustNewConstMetric(liveSessionsDesc, prometheus.GaugeValue, float64(sessions))
+	ch <- prometheus.MustNewConstMetric(liveTokensDesc, prometheus.GaugeValue, float64(n.Tokens))
+	ch <- prometheus.MustNewConstMetric(liveSessionsDesc, prometheus.GaugeValue, float64(n.Sessions))
+	if c.grants != nil {
+		ch <- prometheus.MustNewConstMetric(liveOAuthDesc, prometheus.GaugeValue, float64(n.OAuth))
+		ch <- prometheus.MustNewConstMetric(livePowerAuthDesc, prometheus.GaugeValue, float64(n.PowerAuth))
+	}
 }
 
-// count returns the figures of this interval, counting them if none has been taken yet. A failed count is kept
-// for the interval too: a database in trouble is not made to count again at every scrape.
-func (c *liveCounter) count() (tokens, sessions int, err error) {
+// counts returns the figures of this interval, counting them if none has been taken yet. A failed count is kept
+// for the interval too: a database in trouble is not made to count again at every scrape. /metrics and the
+// management API's overview both read them, so neither adds a count of its own.
+func (c *liveCounter) counts() (manage.LiveCounts, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.now()
-	if !c.at.IsZero() && !now.Before(c.at) && now.Sub(c.at) < c.every {
-		return c.tokens, c.sessions, c.err
+	if c.at.IsZero() || now.Before(c.at) || now.Sub(c.at) >= c.every {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c.tokens, c.sessions, c.err = c.stats.CountLive(ctx, now, now.Add(-c.idle))
+		if c.err == nil && c.grants != nil {
+			c.oauth, c.powerauth, c.err = c.grants.CountLiveGrants(ctx, now)
+		}
+		c.at = now
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c.tokens, c.sessions, c.err = c.stats.CountLive(ctx, now, now.Add(-c.idle))
-	c.at = now
-	return c.tokens, c.sessions, c.err
+	return manage.LiveCounts{Tokens: c.tokens, Sessions: c.sessions, OAuth: c.oauth, PowerAuth: c.powerauth}, c.err
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/session/dbstore"
 	"github.com/tokenmanager/tokenmanager/storage"
 	"github.com/tokenmanager/tokenmanager/token"
+	"github.com/tokenmanager/tokenmanager/usage"
 )
 
 // Config is what the HTTP layer needs to know.
@@ -99,6 +100,11 @@ type Deps struct {
 	Probe Probe
 	Log   *slog.Logger
 	Now   func() time.Time // the clock (nil = time.Now)
+
+	// Usage counts the tokens issued for the usage history (package usage); nil counts nothing.
+	Usage *usage.Counter
+	// History reads the usage history for the management API's /stats routes; nil leaves them out.
+	History manage.History
 }
 
 // AppAuthDeps are the app authorization surfaces' dependencies; a nil Service leaves them out.
@@ -209,6 +215,7 @@ func New(cfg Config, deps Deps) *Server {
 	var live *liveCounter
 	if deps.Probe != nil {
 		live = &liveCounter{stats: deps.Probe, idle: deps.Sessions.Config().IdleTimeout, now: deps.Now, every: liveCountInterval}
+		live.grants, _ = deps.Probe.(grantCounter)
 	}
 	s.metrics = newMetrics(live, deps.Audit)
 	s.routeSpectrumSOAP()
@@ -230,6 +237,10 @@ func New(cfg Config, deps Deps) *Server {
 	if deps.Admin != nil && deps.Sessions != nil && deps.Auth != nil {
 		consoleCookie = console.NewCookie(s.env, deps.Sessions, deps.Tokens == nil || deps.Tokens.CheckHost(), cfg.SecureCookies)
 		md.Console = consoleCookie
+	}
+	md.History = deps.History
+	if live != nil {
+		md.Live = live.counts
 	}
 	s.manage = manage.New(s.env, md)
 	if deps.Admin != nil {

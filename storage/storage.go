@@ -311,6 +311,8 @@ type Store interface {
 	AdminTokens
 	Removals
 	AdminPages
+	// usage history (the management API's charts)
+	UsageHistory
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

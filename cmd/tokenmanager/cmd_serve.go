@@ -38,6 +38,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/storage/cached"
 	"github.com/tokenmanager/tokenmanager/storage/postgres"
 	"github.com/tokenmanager/tokenmanager/token"
+	"github.com/tokenmanager/tokenmanager/usage"
 )
 
 var serveCommand = &command{
@@ -229,8 +230,9 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 	calls := audit.NewBatcher("web API log", store.AppendWebAPILog, nil, audit.Options{Log: log})
 	// Closed after the HTTP server has drained (and before the database): write what is still buffered.
 	st.closers = append([]func(){calls.Close, recorder.Close}, st.closers...)
+	counter := f.startUsage(ctx, st, log)
 	licenses := license.New(store, set.SealerFor(keys.PurposeLicenseSigningKeys),
-		license.Options{Passwords: authn, Audit: recorder, CallLog: calls})
+		license.Options{Passwords: authn, Audit: recorder, CallLog: calls, Activated: counter.Activated})
 	st.license = licenses
 	woo := licwoo.New(licenses, store, licwoo.Options{TokenLifetime: f.wooTokenLifetime, Shared: shared})
 	st.appAuth = appauth.New(store, licenses, appauth.Options{})
@@ -242,7 +244,8 @@ func (f *serveFlags) buildStack(ctx context.Context, cfg serveConfig, log *slog.
 		Audit: recorder, OAuth: oauthDeps, PowerAuth: pa,
 		Digest:  auth.NewDigestVerifier(store, set.SealerFor(keys.PurposeSeal), auth.DigestOptions{Nonces: nonces}),
 		License: licenses, Woo: woo, AppAuth: server.AppAuthDeps{Service: st.appAuth, CSRFKeys: csrfKeys(set)},
-		Manage: server.ManageDeps{Admin: admin.New(store, recordTo(recorder), nil), Keyring: token.NewKeyringSet(store, set)}})
+		Manage: server.ManageDeps{Admin: admin.New(store, recordTo(recorder), nil), Keyring: token.NewKeyringSet(store, set)},
+		Usage:  counter, History: store})
 	return st, nil
 }
 
@@ -262,6 +265,25 @@ func (f *serveFlags) startLimitSync(ctx context.Context, st *stack, log *slog.Lo
 	}()
 	st.closers = append([]func(){func() { cancel(); <-done }}, st.closers...)
 	return s
+}
+
+// startUsage starts the usage history's counter: it flushes every minute and as each hour ends, prunes the
+// hours older than --usage-retention, and flushes a last time after the HTTP server has drained and before the
+// database closes.
+func (f *serveFlags) startUsage(ctx context.Context, st *stack, log *slog.Logger) *usage.Counter {
+	retention := f.usageRetention
+	if retention == 0 {
+		retention = -1 // 0 = forever, as the other retentions
+	}
+	c := usage.New(st.store, usage.Options{Log: log, Retention: retention})
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Run(ctx)
+	}()
+	st.closers = append([]func(){func() { cancel(); <-done }}, st.closers...)
+	return c
 }
 
 // runListeners serves the stack on --listen (and --redirect-http, --metrics-addr, --pprof-addr), runs the

@@ -17,6 +17,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/session"
 	"github.com/tokenmanager/tokenmanager/storage"
+	"github.com/tokenmanager/tokenmanager/usage"
 )
 
 // serve's flags, which config print shows the effect of.
@@ -68,6 +69,7 @@ type serveFlags struct {
 
 	// The licensing web API log and registered events: how long they are kept, and at most how many rows of each.
 	licenseLogRetention time.Duration
+	usageRetention      time.Duration // the usage history's (package usage)
 	licenseLogMaxRows   int
 	// Cluster-wide limits (PostgreSQL).
 	limitSync time.Duration
@@ -119,6 +121,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.auditRetention, "audit-retention", 90*24*time.Hour, "keep audit events this long (0 = forever)")
 	fs.DurationVar(&f.licenseLogRetention, "license-log-retention", 30*24*time.Hour, "keep the licensing web API log and registered events this long (0 = forever)")
 	fs.IntVar(&f.licenseLogMaxRows, "license-log-max-rows", 1_000_000, "keep at most this many of the newest web API log entries, and of registered events (0 = no cap)")
+	fs.DurationVar(&f.usageRetention, "usage-retention", usage.DefaultRetention, "keep the usage history (tokens issued, activations per hour) this long (0 = forever)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this loopback host:port instead of on --listen (default: on --listen)")
 	fs.StringVar(&f.pprofAddr, "pprof-addr", "", "serve Go runtime profiles (/debug/pprof/) on this loopback host:port (default: off)")

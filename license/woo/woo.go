@@ -402,8 +402,10 @@ func (w *Service) Activate(ctx context.Context, req Request) (License, error) {
 		machine = "desktop:" + rand.Text() // each anonymous desktop activation is a seat of its own
 	}
 	a := c.vendor
+	fresh := false
 	k, acts, err := w.store.UpdateActivations(ctx, c.product.ID, c.key.Key, func(k storage.LicenseKey, acts []storage.Activation) (storage.ActivationChanges, error) {
 		ch, err := license.DecideActivate(a, c.product, k, acts, license.ActivateRequest{MachineCode: machine, IP: req.IP}, c.now)
+		fresh = err == nil && license.NewSeat(acts, ch, c.now)
 		if err != nil || k.MaxNoOfMachines > 0 {
 			return ch, err
 		}
@@ -414,8 +416,12 @@ func (w *Service) Activate(ctx context.Context, req Request) (License, error) {
 			}
 		}
 		ch.Put = append(ch.Put, storage.Activation{MachineCode: machine, IP: req.IP, ActivatedAt: c.now})
+		fresh = true
 		return ch, nil
 	})
+	if err == nil && fresh {
+		w.svc.NoteActivation(c.product.ID)
+	}
 	switch {
 	case errors.Is(err, license.ErrMachineLimit):
 		return License{}, c.fail(ErrDomainLimit)

@@ -61,6 +61,11 @@ type Deps struct {
 	// Console is the web console's session cookie (package console), accepted as a credential: for GET as is,
 	// for any other method only with the session's X-CSRF-Token. Nil accepts no console cookie.
 	Console *pagesession.Cookie
+	// History reads the usage history; nil leaves GET /stats and its charts out.
+	History History
+	// Live returns the live figures /metrics reports, counted at most once per interval however often it is
+	// called; nil leaves them out of GET /stats.
+	Live func() (LiveCounts, error)
 }
 
 // API is the management API surface.
@@ -363,6 +368,12 @@ func (a *API) table() []route {
 			route{"POST", "/clients/{id}/secret", a.operator(a.regenerateClientSecret)},
 			route{"POST", "/clients/{id}/disable", a.operator(a.setClientDisabled(true))},
 			route{"POST", "/clients/{id}/enable", a.operator(a.setClientDisabled(false))},
+		)
+	}
+	if a.deps.History != nil {
+		rs = append(rs,
+			route{"GET", "/stats", a.anyone(a.stats)},
+			route{"GET", "/stats/charts/{chart}", a.anyone(a.statsChart)},
 		)
 	}
 	if a.deps.PowerAuth != nil {

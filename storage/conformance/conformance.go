@@ -27,6 +27,11 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"EndSessionRevokesTokens", testEndSessionRevokesTokens},
 		{"EndUserSessions", testEndUserSessions},
 		{"CountLive", testCountLive},
+		// usage history
+		{"UsageCountsAdd", testUsageCountsAdd},
+		{"UsageCountsPrune", testUsageCountsPrune},
+		{"SignInHistory", testSignInHistory},
+		{"CountLiveGrants", testCountLiveGrants},
 		{"Audit", testAudit},
 		{"TokenKeys", testTokenKeys},
 		{"TokenKeyCheckedAtMint", testTokenKeyCheckedAtMint},

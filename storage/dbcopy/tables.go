@@ -67,6 +67,8 @@ var Tables = []Table{
 	{Name: "oauth_keys"},
 	// management API
 	{Name: "admin_tokens"},
+	// usage history
+	{Name: "usage_counts"},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.

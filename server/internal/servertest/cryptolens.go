@@ -62,7 +62,7 @@ func withLicense(svc **license.Service, calls **audit.Batcher[storage.WebAPILogE
 				log = *calls
 			}
 			*svc = license.New(st.Store, keys.NewSealerFor(ServerKey, keys.PurposeLicenseSigningKeys), license.Options{
-				Now: st.Clock.Now, Passwords: d.Auth, Audit: st.Audit, CallLog: log,
+				Now: st.Clock.Now, Passwords: d.Auth, Audit: st.Audit, CallLog: log, Activated: st.Usage.Activated,
 				GenerateKey: func() (*rsa.PrivateKey, error) {
 					mu.Lock()
 					defer mu.Unlock()

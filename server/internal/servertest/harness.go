@@ -27,6 +27,7 @@ import (
 	"github.com/tokenmanager/tokenmanager/storage/cached"
 	"github.com/tokenmanager/tokenmanager/storage/sqlite"
 	"github.com/tokenmanager/tokenmanager/token"
+	"github.com/tokenmanager/tokenmanager/usage"
 )
 
 var Cheap = auth.Params{Memory: 64, Time: 1, Threads: 1}
@@ -53,6 +54,7 @@ type Stack struct {
 	Store  storage.Store
 	Clock  *Clock
 	Audit  *audit.Recorder
+	Usage  *usage.Counter // the usage history's counter; tests flush it
 }
 
 // Setup is what options may change before the server starts.
@@ -126,6 +128,9 @@ func NewStack(t testing.TB, opts ...Option) *Stack {
 	deps.Audit = rec
 	deps.Manage.Admin = admin.New(store, func(_ context.Context, e storage.AuditEvent) error { rec.Record(e); return nil }, clk.Now)
 	st := &Stack{Store: store, Clock: clk, Audit: rec}
+	// The usage history: counted on the stack's clock, written when a test calls st.Usage.Flush.
+	st.Usage = usage.New(store, usage.Options{Now: clk.Now})
+	deps.Usage, deps.History = st.Usage, store
 	for _, w := range su.Wire {
 		w(st, &deps)
 	}

@@ -38,6 +38,7 @@ var openAPI = sync.OnceValues(func() (routers.Router, error) {
 	}
 	openapi3filter.RegisterBodyDecoder("application/xml", plain)
 	openapi3filter.RegisterBodyDecoder("application/x-pem-file", plain)
+	openapi3filter.RegisterBodyDecoder("image/svg+xml", plain)
 	return legacy.NewRouter(doc)
 })
 
