@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/tokenmanager
 NODE_CLIENT := testdata/interop/node
 
-.PHONY: run build test test-deps vet bench soak fuzz generate clean
+.PHONY: run build test test-deps vet bench bench-insert-limit soak fuzz generate clean
 
 run:
 	$(GO) run ./cmd/tokenmanager serve
@@ -32,6 +32,20 @@ test: test-deps vet
 # --fill-tokens 100000'. On PostgreSQL, one node or several sharing the database: BENCHFLAGS='--db postgres://… --nodes 2'
 bench: build
 	$(GO) run ./cmd/tmbench --bin $(BIN) $(BENCHFLAGS)
+	@$(MAKE) --no-print-directory bench-insert-limit
+
+# The storage limit beside the service (about 10 s): token rows through the service's group commit from 32
+# issuers, and the same rows by a bare loop of prepared inserts, one transaction per batch; the gap is the ratio.
+bench-insert-limit:
+	@echo; echo "insert limit (storage/sqlite BenchmarkInsertLimit*, 20,000 token rows each):"
+	@CGO_ENABLED=1 $(GO) test -run '^$$' -bench InsertLimit -benchtime 20000x ./storage/sqlite/ | awk ' \
+		/rows\/s/ { sub(/-[0-9]+$$/, "", $$1); for (i = 2; i < NF; i++) { \
+			if ($$(i+1) == "rows/s") r[$$1] = $$i; if ($$(i+1) == "rows/batch") nb = $$i } \
+			printf "  %-34s %9.0f rows/s%s\n", substr($$1, 10), r[$$1], ($$1 ~ /Service/ ? sprintf(", %.1f rows per commit", nb) : "") } \
+		/^(FAIL|---)/ { print; bad = 1 } \
+		END { s = r["BenchmarkInsertLimitService"]; a = r["BenchmarkInsertLimitRaw/batch=8"]; b = r["BenchmarkInsertLimitRaw/batch=32"]; \
+			if (bad || !s || !a || !b) { print "insert limit: benchmark failed"; exit 1 } \
+			printf "  gap: the service writes %.2fx the bare loop at its own batch size (8) and %.2fx at 32 rows per commit\n", s / a, s / b }'
 
 # Mixed load over every dialect for SOAK (default 10m); fails on any error, RSS growth over 10 %, or growing
 # goroutines or open files: make soak SOAK=1h

@@ -30,6 +30,10 @@ type groupCommit struct {
 	mu      sync.Mutex
 	queue   []*groupWrite
 	running bool // a leader is running a batch; it hands over to the first queued write, if any
+
+	// batches and writes count the batches run and the writes in them, so that a benchmark can tell how the
+	// service batched a load (writes ÷ batches); under mu.
+	batches, writes int64
 }
 
 // execGrouped runs one statement on the writer in a group commit and returns its error, after the commit. The
@@ -58,6 +62,8 @@ func (s *Store) execGroupedRows(ctx context.Context, query string, args ...any) 
 	g.running = true
 	batch := g.queue[:min(len(g.queue), maxGroup)] // w is first: the queue was empty, or w was woken as its head
 	g.queue = g.queue[len(batch):]
+	g.batches++
+	g.writes += int64(len(batch))
 	g.mu.Unlock()
 
 	s.commitGroup(context.WithoutCancel(ctx), batch)
