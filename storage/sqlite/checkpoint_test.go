@@ -37,7 +37,9 @@ func testToken(now time.Time, i int) storage.Token {
 		LastUsedAt: now, ExpiresAt: now.Add(time.Hour), KeyID: storage.OriginalTokenKey}
 }
 
-func limitTokenIDSeq(now time.Time, i int) string { return limitTokenID(now.Add(time.Duration(i) * time.Millisecond)) }
+func limitTokenIDSeq(now time.Time, i int) string {
+	return limitTokenID(now.Add(time.Duration(i) * time.Millisecond))
+}
 
 // TestWriterDoesNotCheckpoint: the writer connection's automatic checkpoints are off and the WAL size limit is
 // set, on the connection the store really writes with.
