@@ -47,8 +47,9 @@ bench-insert-limit:
 			if (bad || !s || !a || !b) { print "insert limit: benchmark failed"; exit 1 } \
 			printf "  gap: the service writes %.2fx the bare loop at its own batch size (8) and %.2fx at 32 rows per commit\n", s / a, s / b }'
 
-# Mixed load over every dialect for SOAK (default 10m); fails on any error, RSS growth over 10 %, or growing
-# goroutines or open files: make soak SOAK=1h
+# Mixed load over every dialect for SOAK (default 10m), RSS and Go heap sampled every 10 s; fails on any error,
+# growth over 10 % on the plateau (last third of the samples against the middle third), or goroutines or open
+# files left after the load: make soak SOAK=1h
 SOAK ?= 10m
 soak: build
 	$(GO) run ./cmd/tmbench --bin $(BIN) --soak $(SOAK) --concurrency 16
