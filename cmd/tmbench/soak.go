@@ -49,7 +49,8 @@ type soakEnv struct {
 type sample struct {
 	AtSec      float64 `json:"at_sec"` // since the load started
 	RSSBytes   uint64  `json:"rss_bytes"`
-	HeapBytes  uint64  `json:"heap_bytes"` // Go heap in use (go_memstats_heap_inuse_bytes)
+	HeapBytes  uint64  `json:"heap_bytes"`      // Go heap in use (go_memstats_heap_inuse_bytes): where the GC cycle is
+	HeapGoal   uint64  `json:"heap_goal_bytes"` // the next GC's goal (go_memstats_next_gc_bytes): set by the live heap
 	Goroutines int     `json:"goroutines"`
 	OpenFDs    int     `json:"open_fds"`
 }
@@ -81,11 +82,12 @@ func thirds(samples []sample) (middle, last sample) {
 			m.AtSec += s.AtSec
 			m.RSSBytes += s.RSSBytes
 			m.HeapBytes += s.HeapBytes
+			m.HeapGoal += s.HeapGoal
 			m.Goroutines += s.Goroutines
 			m.OpenFDs += s.OpenFDs
 		}
 		k := len(ss)
-		return sample{AtSec: m.AtSec / float64(k), RSSBytes: m.RSSBytes / uint64(k), HeapBytes: m.HeapBytes / uint64(k),
+		return sample{AtSec: m.AtSec / float64(k), RSSBytes: m.RSSBytes / uint64(k), HeapBytes: m.HeapBytes / uint64(k), HeapGoal: m.HeapGoal / uint64(k),
 			Goroutines: m.Goroutines / k, OpenFDs: m.OpenFDs / k}
 	}
 	a, b := n/3, 2*n/3
@@ -113,7 +115,9 @@ func judgeSoak(rep *soakReport) []string {
 		}
 	}
 	grew("RSS", rep.Middle.RSSBytes, rep.Last.RSSBytes)
-	grew("Go heap", rep.Middle.HeapBytes, rep.Last.HeapBytes)
+	// The heap in use swings with the GC cycle (GOGC 400: up to five times the live heap), so the heap is
+	// judged by the next GC's goal, which the live heap at the last GC sets.
+	grew("Go heap goal", rep.Middle.HeapGoal, rep.Last.HeapGoal)
 	if rep.End.Goroutines > rep.Middle.Goroutines+5 {
 		problems = append(problems, fmt.Sprintf("goroutines %d on the plateau, %d after the load", rep.Middle.Goroutines, rep.End.Goroutines))
 	}
@@ -183,8 +187,8 @@ func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			}
 			sm.AtSec = time.Since(loadStart).Seconds()
 			samples = append(samples, sm)
-			logf("%5.0fs  RSS %6.1f MiB  heap %6.1f MiB  goroutines %4d  open files %3d", sm.AtSec,
-				float64(sm.RSSBytes)/(1<<20), float64(sm.HeapBytes)/(1<<20), sm.Goroutines, sm.OpenFDs)
+			logf("%5.0fs  RSS %6.1f MiB  heap %6.1f MiB (goal %6.1f)  goroutines %4d  open files %3d", sm.AtSec,
+				float64(sm.RSSBytes)/(1<<20), float64(sm.HeapBytes)/(1<<20), float64(sm.HeapGoal)/(1<<20), sm.Goroutines, sm.OpenFDs)
 		case <-ctx.Done():
 			done = true
 		}
@@ -222,9 +226,10 @@ func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 func printSoak(w io.Writer, o *options, rep *soakReport) {
 	fmt.Fprintf(w, "\nsoak %v, %d workers: %d requests (%.0f/s), %d errors\n", o.soak, o.concurrency, rep.Requests,
 		float64(rep.Requests)/o.soak.Seconds(), rep.Errors)
-	fmt.Fprintf(w, "%8s %10s %10s %11s %11s\n", "at", "RSS MiB", "heap MiB", "goroutines", "open files")
+	fmt.Fprintf(w, "%8s %10s %10s %10s %11s %11s\n", "at", "RSS MiB", "heap MiB", "goal MiB", "goroutines", "open files")
 	row := func(label string, s sample) {
-		fmt.Fprintf(w, "%8s %10.1f %10.1f %11d %11d\n", label, float64(s.RSSBytes)/(1<<20), float64(s.HeapBytes)/(1<<20), s.Goroutines, s.OpenFDs)
+		fmt.Fprintf(w, "%8s %10.1f %10.1f %10.1f %11d %11d\n", label, float64(s.RSSBytes)/(1<<20), float64(s.HeapBytes)/(1<<20),
+			float64(s.HeapGoal)/(1<<20), s.Goroutines, s.OpenFDs)
 	}
 	for _, s := range rep.Samples {
 		row(fmt.Sprintf("%.0fs", s.AtSec), s)
@@ -241,6 +246,7 @@ func printSoak(w io.Writer, o *options, rep *soakReport) {
 var (
 	goroutinesMetric = regexp.MustCompile(`(?m)^go_goroutines (\d+)`)
 	heapMetric       = regexp.MustCompile(`(?m)^go_memstats_heap_inuse_bytes (\S+)`)
+	heapGoalMetric   = regexp.MustCompile(`(?m)^go_memstats_next_gc_bytes (\S+)`)
 )
 
 // readSample reads the server's resident memory and open files from /proc, its goroutines and Go heap from
@@ -277,6 +283,15 @@ func readSample(srv *serverProc, env *soakEnv) (sample, error) {
 		return s, fmt.Errorf("go_memstats_heap_inuse_bytes: %w", err)
 	}
 	s.HeapBytes = uint64(heap)
+	g := heapGoalMetric.FindSubmatch(body)
+	if g == nil {
+		return s, errors.New("no go_memstats_next_gc_bytes in /metrics")
+	}
+	goal, err := strconv.ParseFloat(string(g[1]), 64)
+	if err != nil {
+		return s, fmt.Errorf("go_memstats_next_gc_bytes: %w", err)
+	}
+	s.HeapGoal = uint64(goal)
 	return s, nil
 }
 

@@ -13,7 +13,7 @@ func TestJudgeSoakPlateau(t *testing.T) {
 	curve := func(rss ...uint64) []sample {
 		var ss []sample
 		for i, r := range rss {
-			ss = append(ss, sample{AtSec: float64(10 * (i + 1)), RSSBytes: mib(r), HeapBytes: mib(r / 4), Goroutines: 40, OpenFDs: 30})
+			ss = append(ss, sample{AtSec: float64(10 * (i + 1)), RSSBytes: mib(r), HeapBytes: mib(r / 4), HeapGoal: mib(r / 2), Goroutines: 40, OpenFDs: 30})
 		}
 		return ss
 	}
@@ -28,10 +28,10 @@ func TestJudgeSoakPlateau(t *testing.T) {
 		{"heap grows", soakReport{Samples: func() []sample {
 			ss := curve(90, 90, 90, 90, 90, 90, 90, 90, 90)
 			for i := 6; i < 9; i++ {
-				ss[i].HeapBytes = mib(40)
+				ss[i].HeapGoal = mib(80)
 			}
 			return ss
-		}(), End: idle}, "Go heap grew"},
+		}(), End: idle}, "Go heap goal grew"},
 		{"goroutines left", soakReport{Samples: curve(90, 90, 90, 90, 90, 90), End: sample{Goroutines: 60}}, "goroutines"},
 		{"errors", soakReport{Samples: curve(90, 90, 90), End: idle, Errors: 2}, "2 errors"},
 		{"one sample", soakReport{Samples: curve(90), End: idle}, "too few samples"},
