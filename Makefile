@@ -3,7 +3,7 @@ GO ?= go
 BIN := bin/tokenmanager
 NODE_CLIENT := testdata/interop/node
 
-.PHONY: run build image test test-deps vet bench soak fuzz generate clean check-cgo
+.PHONY: run build image test test-deps vet bench bench-insert-limit soak fuzz generate clean check-cgo
 
 # The service on http://127.0.0.1:8080, SQLite and its key in ./data; the binary stays in bin/ for the CLI.
 run: build
@@ -56,9 +56,24 @@ test: check-cgo test-deps vet
 # --fill-tokens 100000'. On PostgreSQL, one node or several sharing the database: BENCHFLAGS='--db postgres://… --nodes 2'
 bench: build
 	$(GO) run ./cmd/tmbench --bin $(BIN) $(BENCHFLAGS)
+	@$(MAKE) --no-print-directory bench-insert-limit
 
-# Mixed load over every dialect for SOAK (default 10m); fails on any error, RSS growth over 10 %, or growing
-# goroutines or open files: make soak SOAK=1h
+# The storage limit beside the service (about 10 s): token rows through the service's group commit from 32
+# issuers, and the same rows by a bare loop of prepared inserts, one transaction per batch; the gap is the ratio.
+bench-insert-limit:
+	@echo; echo "insert limit (storage/sqlite BenchmarkInsertLimit*, 20,000 token rows each):"
+	@CGO_ENABLED=1 $(GO) test -run '^$$' -bench InsertLimit -benchtime 20000x ./storage/sqlite/ | awk ' \
+		/rows\/s/ { sub(/-[0-9]+$$/, "", $$1); for (i = 2; i < NF; i++) { \
+			if ($$(i+1) == "rows/s") r[$$1] = $$i; if ($$(i+1) == "rows/batch") nb = $$i } \
+			printf "  %-34s %9.0f rows/s%s\n", substr($$1, 10), r[$$1], ($$1 ~ /Service/ ? sprintf(", %.1f rows per commit", nb) : "") } \
+		/^(FAIL|---)/ { print; bad = 1 } \
+		END { s = r["BenchmarkInsertLimitService"]; a = r["BenchmarkInsertLimitRaw/batch=8"]; b = r["BenchmarkInsertLimitRaw/batch=32"]; \
+			if (bad || !s || !a || !b) { print "insert limit: benchmark failed"; exit 1 } \
+			printf "  gap: the service writes %.2fx the bare loop at its own batch size (8) and %.2fx at 32 rows per commit\n", s / a, s / b }'
+
+# Mixed load over every dialect for SOAK (default 10m), RSS and Go heap sampled every 10 s; fails on any error,
+# growth over 10 % on the plateau (last third of the samples against the middle third), or goroutines or open
+# files left after the load: make soak SOAK=1h
 SOAK ?= 10m
 soak: build
 	$(GO) run ./cmd/tmbench --bin $(BIN) --soak $(SOAK) --concurrency 16

@@ -25,6 +25,21 @@ type metrics struct {
 	checks   *prometheus.CounterVec   // result: ok or the refusal reason
 	// licensing counts licensing API calls by method (the lower-case path of the method table) and result.
 	licensing *prometheus.CounterVec
+
+	// byRequest keeps the counter and histogram of each route, method and status once looked up (requestKey →
+	// requestMetrics): WithLabelValues hashes the labels and takes a lock on every request. Bounded by the
+	// routes (the mux's patterns), methodLabel's eight values and the status codes the server writes.
+	byRequest sync.Map
+}
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type requestMetrics struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // latencyBuckets reach down to 100 µs: a token check takes well under a millisecond.
@@ -72,8 +87,15 @@ func (m *metrics) observe(r *http.Request, status int, took time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(route).Observe(took.Seconds())
+	key := requestKey{route: route, method: methodLabel(r.Method), status: status}
+	rm, ok := m.byRequest.Load(key)
+	if !ok {
+		rm, _ = m.byRequest.LoadOrStore(key, requestMetrics{
+			count:    m.requests.WithLabelValues(route, key.method, strconv.Itoa(status)),
+			duration: m.duration.WithLabelValues(route)})
+	}
+	rm.(requestMetrics).count.Inc()
+	rm.(requestMetrics).duration.Observe(took.Seconds())
 }
 
 // methodLabel keeps the label's values few: a client may send any method name.

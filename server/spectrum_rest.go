@@ -205,5 +205,5 @@ func (s *Server) restVerify(w http.ResponseWriter, r *http.Request) {
 		IdleExpiresAt: timeOrNil(v.IdleExpiresAt), SessionExpiresAt: timeOrNil(v.SessionExpiresAt)}
 	w.Header().Set(HeaderTokenUser, v.User)
 	w.Header().Set(HeaderTokenKind, string(v.Kind))
-	reply.JSON(w, http.StatusOK, resp)
+	writeVerifyResponse(w, resp)
 }

@@ -25,9 +25,10 @@ const (
 )
 
 func (s *Server) routeSpectrumSOAP() {
-	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, Failure: s.env.Failure,
+	// Streaming: these handlers read the envelope only through its methods and soapwire's UsernameTokenFrom.
+	manager := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, Failure: s.env.Failure, Streaming: true,
 		Understood: map[string][]string{soap.NSWSSE: {"Security"}}}
-	logout := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, Failure: s.env.Failure}
+	logout := &soap.Endpoint{MaxBytes: s.cfg.MaxBodyBytes, Failure: s.env.Failure, Streaming: true}
 	for _, ns := range []string{NSSpectrum, NSSpectrumPrecisely} {
 		manager.Handle(ns, "getAccessExpiringToken", s.soapGetAccessExpiringToken)
 		manager.Handle(ns, "getAccessSessionToken", s.soapGetAccessSessionToken)

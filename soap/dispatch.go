@@ -17,6 +17,9 @@ type Endpoint struct {
 	ops map[opName]Handler
 	// MaxBytes bounds the request body (default 1 MiB).
 	MaxBytes int64
+	// Streaming reads envelopes with ReadStream (no etree tree: Envelope.Header and Body are nil), for endpoints
+	// whose handlers read the envelope only through its methods and UsernameTokenFrom.
+	Streaming bool
 	// Understood lists header blocks (namespace URI → local names) the handlers process; any other block
 	// marked mustUnderstand is refused with a MustUnderstand fault, as SOAP requires.
 	Understood map[string][]string
@@ -46,7 +49,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteFault(w, &Fault{Version: V11, Code: CodeClient, String: "request body too large", Status: http.StatusRequestEntityTooLarge})
 		return
 	}
-	env, err := Read(http.MaxBytesReader(w, r.Body, max), r.Header.Get("Content-Type"))
+	read := Read
+	if e.Streaming {
+		read = ReadStream
+	}
+	env, err := read(http.MaxBytesReader(w, r.Body, max), r.Header.Get("Content-Type"))
 	if err != nil {
 		e.fail(w, r, V11, err)
 		return
@@ -95,28 +102,22 @@ func (e *Endpoint) fail(w http.ResponseWriter, r *http.Request, v Version, err e
 }
 
 func (e *Endpoint) checkMustUnderstand(env *Envelope) *Fault {
-	if env.Header == nil {
+	if env.hdr == nil {
 		return nil
 	}
-	for _, blk := range env.Header.ChildElements() {
-		mu := ""
-		for _, a := range blk.Attr {
-			if a.Key == "mustUnderstand" && a.NamespaceURI() == env.Version.ns() {
-				mu = a.Value
-			}
-		}
-		if mu != "1" && mu != "true" {
+	for _, blk := range env.hdr.elems() {
+		if mu := blk.mustUnderstand(env.Version.ns()); mu != "1" && mu != "true" {
 			continue
 		}
 		understood := false
-		for _, local := range e.Understood[blk.NamespaceURI()] {
-			if local == blk.Tag {
+		for _, local := range e.Understood[blk.nsURI()] {
+			if local == blk.local() {
 				understood = true
 			}
 		}
 		if !understood {
 			return &Fault{Version: env.Version, Code: CodeMustUnderstand,
-				String: "header block {" + blk.NamespaceURI() + "}" + blk.Tag + " was not understood"}
+				String: "header block {" + blk.nsURI() + "}" + blk.local() + " was not understood"}
 		}
 	}
 	return nil

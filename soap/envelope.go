@@ -47,13 +47,16 @@ const MaxDepth = 64
 // Envelope is a parsed request.
 type Envelope struct {
 	Version Version
-	Header  *etree.Element // nil when absent
-	Body    *etree.Element // the first element child of Body: the operation
+	Header  *etree.Element // nil when absent, and always from ReadStream
+	Body    *etree.Element // the first element child of Body: the operation (nil from ReadStream)
+
+	hdr xnode // the Header (nil when absent) and the operation, whichever reader made them
+	op  xnode
 }
 
 // Operation names the request: the body element's namespace URI and local name.
 func (e *Envelope) Operation() (ns, local string) {
-	return e.Body.NamespaceURI(), e.Body.Tag
+	return e.op.nsURI(), e.op.local()
 }
 
 // Repeated returns the local name of the first child element of the operation that appears more than once, or
@@ -61,11 +64,11 @@ func (e *Envelope) Operation() (ns, local string) {
 // how two parsers come to disagree about one request.
 func (e *Envelope) Repeated() string {
 	seen := map[string]bool{}
-	for _, c := range e.Body.ChildElements() {
-		if seen[c.Tag] {
-			return c.Tag
+	for _, c := range e.op.elems() {
+		if seen[c.local()] {
+			return c.local()
 		}
-		seen[c.Tag] = true
+		seen[c.local()] = true
 	}
 	return ""
 }
@@ -73,9 +76,9 @@ func (e *Envelope) Repeated() string {
 // Child returns the text of the operation's child element called local, in any namespace (qualified or not),
 // and whether it was present.
 func (e *Envelope) Child(local string) (string, bool) {
-	for _, c := range e.Body.ChildElements() {
-		if c.Tag == local {
-			return strings.TrimSpace(c.Text()), true
+	for _, c := range e.op.elems() {
+		if c.local() == local {
+			return strings.TrimSpace(c.text()), true
 		}
 	}
 	return "", false
@@ -103,11 +106,27 @@ func Read(r io.Reader, contentType string) (*Envelope, error) {
 		}
 	}
 	root := doc.Root()
-	if root == nil || root.Tag != "Envelope" {
+	if root == nil {
+		return nil, ClientFault(V11, "the document is not a SOAP Envelope")
+	}
+	env, err := envelopeOf(etreeNode{root}, contentType)
+	if err != nil {
+		return nil, err
+	}
+	if env.hdr != nil {
+		env.Header = env.hdr.(etreeNode).e
+	}
+	env.Body = env.op.(etreeNode).e
+	return env, nil
+}
+
+// envelopeOf checks the document element root of a parsed request and finds its Header and operation.
+func envelopeOf(root xnode, contentType string) (*Envelope, error) {
+	if root.local() != "Envelope" {
 		return nil, ClientFault(V11, "the document is not a SOAP Envelope")
 	}
 	var v Version
-	switch root.NamespaceURI() {
+	switch root.nsURI() {
 	case NS11:
 		v = V11
 	case NS12:
@@ -120,28 +139,28 @@ func Read(r io.Reader, contentType string) (*Envelope, error) {
 			String: "the Content-Type and the envelope namespace name different SOAP versions"}
 	}
 	env := &Envelope{Version: v}
-	var body *etree.Element
-	for _, c := range root.ChildElements() {
-		if c.NamespaceURI() != v.ns() {
-			return nil, ClientFault(v, "unexpected element "+c.Tag+" in the Envelope")
+	var body xnode
+	for _, c := range root.elems() {
+		if c.nsURI() != v.ns() {
+			return nil, ClientFault(v, "unexpected element "+c.local()+" in the Envelope")
 		}
 		switch {
-		case c.Tag == "Header" && env.Header == nil && body == nil:
-			env.Header = c
-		case c.Tag == "Body" && body == nil:
+		case c.local() == "Header" && env.hdr == nil && body == nil:
+			env.hdr = c
+		case c.local() == "Body" && body == nil:
 			body = c
 		default:
-			return nil, ClientFault(v, "unexpected or repeated element "+c.Tag+" in the Envelope")
+			return nil, ClientFault(v, "unexpected or repeated element "+c.local()+" in the Envelope")
 		}
 	}
 	if body == nil {
 		return nil, ClientFault(v, "the Envelope has no Body")
 	}
-	ops := body.ChildElements()
+	ops := body.elems()
 	if len(ops) != 1 {
 		return nil, ClientFault(v, "the Body must contain exactly one operation element")
 	}
-	env.Body = ops[0]
+	env.op = ops[0]
 	return env, nil
 }
 

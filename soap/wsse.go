@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
-
-	"github.com/beevik/etree"
 )
 
 // WS-Security namespaces (OASIS WSS 1.0; WSS 1.1 kept them for UsernameToken).
@@ -52,15 +50,15 @@ type UsernameToken struct {
 // Elements are matched by namespace URI and local name, never by prefix; unknown elements inside the Security
 // header and the UsernameToken (wsu:Timestamp, signatures, wsse11:Salt, …) are ignored.
 func UsernameTokenFrom(env *Envelope) (*UsernameToken, error) {
-	if env == nil || env.Header == nil {
+	if env == nil || env.hdr == nil {
 		return nil, nil
 	}
 	v := env.Version
 	fault := func(msg string) error { return ClientFault(v, "WS-Security: "+msg) }
 
-	var sec *etree.Element
-	for _, c := range env.Header.ChildElements() {
-		if c.Tag == "Security" && c.NamespaceURI() == NSWSSE {
+	var sec xnode
+	for _, c := range env.hdr.elems() {
+		if c.local() == "Security" && c.nsURI() == NSWSSE {
 			if sec != nil {
 				return nil, fault("more than one Security header")
 			}
@@ -70,9 +68,9 @@ func UsernameTokenFrom(env *Envelope) (*UsernameToken, error) {
 	if sec == nil {
 		return nil, nil
 	}
-	var tok *etree.Element
-	for _, c := range sec.ChildElements() {
-		if c.Tag == "UsernameToken" && c.NamespaceURI() == NSWSSE {
+	var tok xnode
+	for _, c := range sec.elems() {
+		if c.local() == "UsernameToken" && c.nsURI() == NSWSSE {
 			if tok != nil {
 				return nil, fault("more than one UsernameToken")
 			}
@@ -83,23 +81,23 @@ func UsernameTokenFrom(env *Envelope) (*UsernameToken, error) {
 		return nil, nil
 	}
 
-	var user, pass, nonce, created *etree.Element
-	for _, c := range tok.ChildElements() {
-		var slot **etree.Element
-		switch ns := c.NamespaceURI(); {
-		case ns == NSWSSE && c.Tag == "Username":
+	var user, pass, nonce, created xnode
+	for _, c := range tok.elems() {
+		var slot *xnode
+		switch ns := c.nsURI(); {
+		case ns == NSWSSE && c.local() == "Username":
 			slot = &user
-		case ns == NSWSSE && c.Tag == "Password":
+		case ns == NSWSSE && c.local() == "Password":
 			slot = &pass
-		case ns == NSWSSE && c.Tag == "Nonce":
+		case ns == NSWSSE && c.local() == "Nonce":
 			slot = &nonce
-		case ns == NSWSU && c.Tag == "Created":
+		case ns == NSWSU && c.local() == "Created":
 			slot = &created
 		default:
 			continue
 		}
 		if *slot != nil {
-			return nil, fault("more than one " + c.Tag + " in the UsernameToken")
+			return nil, fault("more than one " + c.local() + " in the UsernameToken")
 		}
 		*slot = c
 	}
@@ -123,7 +121,7 @@ func UsernameTokenFrom(env *Envelope) (*UsernameToken, error) {
 	if ut.Password, err = leafText(pass, MaxWSSEPassword, fault); err != nil {
 		return nil, err
 	}
-	if typ, ok := attr(pass, "Type"); ok {
+	if typ, ok := pass.attr("Type"); ok {
 		switch t := strings.TrimSpace(typ); {
 		case strings.HasSuffix(t, "#PasswordText"):
 		case strings.HasSuffix(t, "#PasswordDigest"):
@@ -134,7 +132,7 @@ func UsernameTokenFrom(env *Envelope) (*UsernameToken, error) {
 	}
 
 	if nonce != nil {
-		if enc, ok := attr(nonce, "EncodingType"); ok && !strings.HasSuffix(strings.TrimSpace(enc), "#Base64Binary") {
+		if enc, ok := nonce.attr("EncodingType"); ok && !strings.HasSuffix(strings.TrimSpace(enc), "#Base64Binary") {
 			return nil, fault("unsupported Nonce EncodingType " + quote(enc, 100))
 		}
 		text, err := leafText(nonce, maxWSSENonceChars, fault)
@@ -168,35 +166,6 @@ func UsernameTokenFrom(env *Envelope) (*UsernameToken, error) {
 		return nil, fault("a PasswordDigest needs a Nonce and a Created")
 	}
 	return ut, nil
-}
-
-// leafText returns el's character data (text and CDATA; comments are skipped), refusing any other content and
-// text longer than max bytes.
-func leafText(el *etree.Element, max int, fault func(string) error) (string, error) {
-	var b strings.Builder
-	for _, tok := range el.Child {
-		switch t := tok.(type) {
-		case *etree.CharData:
-			if b.Len()+len(t.Data) > max {
-				return "", fault("the " + el.Tag + " is longer than " + strconv.Itoa(max) + " bytes")
-			}
-			b.WriteString(t.Data)
-		case *etree.Comment:
-		default:
-			return "", fault("the " + el.Tag + " must contain text only")
-		}
-	}
-	return b.String(), nil
-}
-
-// attr returns the value of el's unqualified attribute key.
-func attr(el *etree.Element, key string) (string, bool) {
-	for _, a := range el.Attr {
-		if a.Space == "" && a.Key == key {
-			return a.Value, true
-		}
-	}
-	return "", false
 }
 
 // quote quotes s for a fault message, cut to max bytes.

@@ -26,8 +26,12 @@ import (
 )
 
 // Soak mode: mixed load over every dialect, with logouts and revocations, for a long time; then the figures
-// that show a leak: errors (must be 0), resident memory at start and end (flat within 10 %), goroutines and
-// open file descriptors (no growth).
+// that show a leak: errors (must be 0), resident memory and Go heap sampled every soakEvery (flat within 10 %
+// on the plateau), goroutines and open file descriptors (no growth).
+//
+// "Flat" compares the last third of the samples with the middle third, not the end with the start: the first
+// minutes fill the caches up to their bounds (credentials, sessions, JWE claims, throttles) and the runtime's
+// heap up to its GOGC target, which is growth by design; a leak keeps growing after that.
 
 // soakEnv is what the soak workers use, set up once through the CLI and the API.
 type soakEnv struct {
@@ -43,19 +47,84 @@ type soakEnv struct {
 
 // sample is one reading of the server process.
 type sample struct {
-	RSSBytes   uint64 `json:"rss_bytes"`
-	Goroutines int    `json:"goroutines"`
-	OpenFDs    int    `json:"open_fds"`
+	AtSec      float64 `json:"at_sec"` // since the load started
+	RSSBytes   uint64  `json:"rss_bytes"`
+	HeapBytes  uint64  `json:"heap_bytes"`      // Go heap in use (go_memstats_heap_inuse_bytes): where the GC cycle is
+	HeapGoal   uint64  `json:"heap_goal_bytes"` // the next GC's goal (go_memstats_next_gc_bytes): set by the live heap
+	Goroutines int     `json:"goroutines"`
+	OpenFDs    int     `json:"open_fds"`
 }
+
+// soakEvery is the sampling interval (shorter for soaks under two minutes, so that each third has samples).
+const soakEvery = 10 * time.Second
+
+// soakGrowth is how much the plateau may grow: the last third's mean over the middle third's.
+const soakGrowth = 1.10
 
 type soakReport struct {
 	DurationSec float64          `json:"duration_sec"`
 	Requests    int64            `json:"requests"`
 	Errors      int64            `json:"errors"`
 	ErrorKinds  map[string]int64 `json:"error_kinds,omitempty"`
-	Start       sample           `json:"start"`
-	End         sample           `json:"end"`
+	Samples     []sample         `json:"samples"` // under load, every soakEvery
+	End         sample           `json:"end"`     // after the load stopped and the server idled a second
+	Middle      sample           `json:"middle"`  // means of the middle third of Samples
+	Last        sample           `json:"last"`    // means of the last third
 	Verdict     string           `json:"verdict"`
+}
+
+// thirds returns the means of the middle and last thirds of samples (at least one sample each).
+func thirds(samples []sample) (middle, last sample) {
+	n := len(samples)
+	mean := func(ss []sample) sample {
+		var m sample
+		for _, s := range ss {
+			m.AtSec += s.AtSec
+			m.RSSBytes += s.RSSBytes
+			m.HeapBytes += s.HeapBytes
+			m.HeapGoal += s.HeapGoal
+			m.Goroutines += s.Goroutines
+			m.OpenFDs += s.OpenFDs
+		}
+		k := len(ss)
+		return sample{AtSec: m.AtSec / float64(k), RSSBytes: m.RSSBytes / uint64(k), HeapBytes: m.HeapBytes / uint64(k), HeapGoal: m.HeapGoal / uint64(k),
+			Goroutines: m.Goroutines / k, OpenFDs: m.OpenFDs / k}
+	}
+	a, b := n/3, 2*n/3
+	if b == a { // fewer than three samples
+		a, b = max(0, n-2), n-1
+	}
+	return mean(samples[a:b]), mean(samples[b:])
+}
+
+// judgeSoak lists what shows a leak: errors, the plateau's growth in RSS or Go heap, and goroutines or open
+// files after the load beyond what the plateau had.
+func judgeSoak(rep *soakReport) []string {
+	var problems []string
+	if rep.Errors > 0 {
+		problems = append(problems, fmt.Sprintf("%d errors", rep.Errors))
+	}
+	if len(rep.Samples) < 2 {
+		return append(problems, "too few samples to judge the plateau (soak longer)")
+	}
+	rep.Middle, rep.Last = thirds(rep.Samples)
+	grew := func(what string, mid, last uint64) {
+		if float64(last) > soakGrowth*float64(mid) {
+			problems = append(problems, fmt.Sprintf("%s grew %.1f%% on the plateau (last third over middle third)", what,
+				100*(float64(last)/float64(mid)-1)))
+		}
+	}
+	grew("RSS", rep.Middle.RSSBytes, rep.Last.RSSBytes)
+	// The heap in use swings with the GC cycle (GOGC 400: up to five times the live heap), so the heap is
+	// judged by the next GC's goal, which the live heap at the last GC sets.
+	grew("Go heap goal", rep.Middle.HeapGoal, rep.Last.HeapGoal)
+	if rep.End.Goroutines > rep.Middle.Goroutines+5 {
+		problems = append(problems, fmt.Sprintf("goroutines %d on the plateau, %d after the load", rep.Middle.Goroutines, rep.End.Goroutines))
+	}
+	if rep.End.OpenFDs > rep.Middle.OpenFDs+5 {
+		problems = append(problems, fmt.Sprintf("open files %d on the plateau, %d after the load", rep.Middle.OpenFDs, rep.End.OpenFDs))
+	}
+	return problems
 }
 
 func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
@@ -86,10 +155,8 @@ func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, o.soak)
 	defer cancel()
 
-	// The first reading is taken once the load has warmed the server up (caches, connection pools).
-	warm := min(o.soak/10, time.Minute)
-	var start, end sample
 	var wg sync.WaitGroup
+	loadStart := time.Now()
 	for w := range o.concurrency {
 		wg.Add(1)
 		go func() {
@@ -105,35 +172,39 @@ func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			}
 		}()
 	}
-	select {
-	case <-time.After(warm):
-	case <-ctx.Done():
+	every := min(soakEvery, max(o.soak/12, time.Second))
+	tick := time.NewTicker(every)
+	var samples []sample
+	for done := false; !done; {
+		select {
+		case <-tick.C:
+			sm, err := readSample(srv, env)
+			if err != nil {
+				tick.Stop()
+				cancel()
+				wg.Wait()
+				return err
+			}
+			sm.AtSec = time.Since(loadStart).Seconds()
+			samples = append(samples, sm)
+			logf("%5.0fs  RSS %6.1f MiB  heap %6.1f MiB (goal %6.1f)  goroutines %4d  open files %3d", sm.AtSec,
+				float64(sm.RSSBytes)/(1<<20), float64(sm.HeapBytes)/(1<<20), float64(sm.HeapGoal)/(1<<20), sm.Goroutines, sm.OpenFDs)
+		case <-ctx.Done():
+			done = true
+		}
 	}
-	if start, err = readSample(srv, env); err != nil {
-		return err
-	}
-	<-ctx.Done()
+	tick.Stop()
 	wg.Wait()
 	env.client.CloseIdleConnections()
 	time.Sleep(time.Second) // let the server release what the last requests held
-	if end, err = readSample(srv, env); err != nil {
+	end, err := readSample(srv, env)
+	if err != nil {
 		return err
 	}
+	end.AtSec = time.Since(loadStart).Seconds()
 
-	rep := soakReport{DurationSec: o.soak.Seconds(), Requests: requests.Load(), Errors: errs.Load(), ErrorKinds: kinds, Start: start, End: end}
-	var problems []string
-	if rep.Errors > 0 {
-		problems = append(problems, fmt.Sprintf("%d errors", rep.Errors))
-	}
-	if float64(end.RSSBytes) > 1.10*float64(start.RSSBytes) {
-		problems = append(problems, fmt.Sprintf("RSS grew %.1f%%", 100*(float64(end.RSSBytes)/float64(start.RSSBytes)-1)))
-	}
-	if end.Goroutines > start.Goroutines+5 {
-		problems = append(problems, fmt.Sprintf("goroutines %d → %d", start.Goroutines, end.Goroutines))
-	}
-	if end.OpenFDs > start.OpenFDs+5 {
-		problems = append(problems, fmt.Sprintf("open files %d → %d", start.OpenFDs, end.OpenFDs))
-	}
+	rep := soakReport{DurationSec: o.soak.Seconds(), Requests: requests.Load(), Errors: errs.Load(), ErrorKinds: kinds, Samples: samples, End: end}
+	problems := judgeSoak(&rep)
 	rep.Verdict = "ok"
 	if len(problems) > 0 {
 		rep.Verdict = strings.Join(problems, "; ")
@@ -143,13 +214,7 @@ func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
 	} else {
-		fmt.Fprintf(stdout, "\nsoak %v, %d workers: %d requests (%.0f/s), %d errors\n", o.soak, o.concurrency, rep.Requests,
-			float64(rep.Requests)/o.soak.Seconds(), rep.Errors)
-		fmt.Fprintf(stdout, "%-12s %12s %12s\n", "", "start", "end")
-		fmt.Fprintf(stdout, "%-12s %11.1fM %11.1fM\n", "RSS", float64(start.RSSBytes)/(1<<20), float64(end.RSSBytes)/(1<<20))
-		fmt.Fprintf(stdout, "%-12s %12d %12d\n", "goroutines", start.Goroutines, end.Goroutines)
-		fmt.Fprintf(stdout, "%-12s %12d %12d\n", "open files", start.OpenFDs, end.OpenFDs)
-		fmt.Fprintf(stdout, "verdict: %s\n", rep.Verdict)
+		printSoak(stdout, o, &rep)
 	}
 	if rep.Verdict != "ok" {
 		return errors.New("soak: " + rep.Verdict)
@@ -157,7 +222,35 @@ func runSoak(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readSample reads the server's resident memory and open files from /proc and its goroutines from /metrics.
+// printSoak prints the curve, the two thirds compared and the verdict.
+func printSoak(w io.Writer, o *options, rep *soakReport) {
+	fmt.Fprintf(w, "\nsoak %v, %d workers: %d requests (%.0f/s), %d errors\n", o.soak, o.concurrency, rep.Requests,
+		float64(rep.Requests)/o.soak.Seconds(), rep.Errors)
+	fmt.Fprintf(w, "%8s %10s %10s %10s %11s %11s\n", "at", "RSS MiB", "heap MiB", "goal MiB", "goroutines", "open files")
+	row := func(label string, s sample) {
+		fmt.Fprintf(w, "%8s %10.1f %10.1f %10.1f %11d %11d\n", label, float64(s.RSSBytes)/(1<<20), float64(s.HeapBytes)/(1<<20),
+			float64(s.HeapGoal)/(1<<20), s.Goroutines, s.OpenFDs)
+	}
+	for _, s := range rep.Samples {
+		row(fmt.Sprintf("%.0fs", s.AtSec), s)
+	}
+	row("idle", rep.End)
+	if len(rep.Samples) >= 2 {
+		fmt.Fprintf(w, "plateau (means), the last third must stay within %.0f%% of the middle third:\n", 100*(soakGrowth-1))
+		row("middle", rep.Middle)
+		row("last", rep.Last)
+	}
+	fmt.Fprintf(w, "verdict: %s\n", rep.Verdict)
+}
+
+var (
+	goroutinesMetric = regexp.MustCompile(`(?m)^go_goroutines (\d+)`)
+	heapMetric       = regexp.MustCompile(`(?m)^go_memstats_heap_inuse_bytes (\S+)`)
+	heapGoalMetric   = regexp.MustCompile(`(?m)^go_memstats_next_gc_bytes (\S+)`)
+)
+
+// readSample reads the server's resident memory and open files from /proc, its goroutines and Go heap from
+// /metrics.
 func readSample(srv *serverProc, env *soakEnv) (sample, error) {
 	var s sample
 	mem, err := readMemory(srv.Pid())
@@ -176,11 +269,29 @@ func readSample(srv *serverProc, env *soakEnv) (sample, error) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^go_goroutines (\d+)`).FindSubmatch(body)
+	m := goroutinesMetric.FindSubmatch(body)
 	if m == nil {
 		return s, errors.New("no go_goroutines in /metrics")
 	}
 	s.Goroutines, _ = strconv.Atoi(string(m[1]))
+	h := heapMetric.FindSubmatch(body)
+	if h == nil {
+		return s, errors.New("no go_memstats_heap_inuse_bytes in /metrics")
+	}
+	heap, err := strconv.ParseFloat(string(h[1]), 64) // Prometheus may write it as 1.2345e+07
+	if err != nil {
+		return s, fmt.Errorf("go_memstats_heap_inuse_bytes: %w", err)
+	}
+	s.HeapBytes = uint64(heap)
+	g := heapGoalMetric.FindSubmatch(body)
+	if g == nil {
+		return s, errors.New("no go_memstats_next_gc_bytes in /metrics")
+	}
+	goal, err := strconv.ParseFloat(string(g[1]), 64)
+	if err != nil {
+		return s, fmt.Errorf("go_memstats_next_gc_bytes: %w", err)
+	}
+	s.HeapGoal = uint64(goal)
 	return s, nil
 }
 

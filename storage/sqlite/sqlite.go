@@ -30,6 +30,7 @@ type Store struct {
 
 	onChange hooks.Changes // see OnChange
 	group    groupCommit   // see execGrouped
+	ckpt     *checkpointer // see checkpoint.go
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -50,7 +51,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	wq := cloneValues(common)
 	wq.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite3", "file:"+path+"?"+wq.Encode())
+	w, err := sql.Open(writerDriverName(), "file:"+path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -77,7 +78,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: ping %s: %w", path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	c, err := sql.Open("sqlite3", "file:"+path+"?"+common.Encode())
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
+	}
+	s := &Store{w: w, r: r}
+	s.startCheckpointer(c)
+	return s, nil
 }
 
 // privateMode is the mode of every database file: they hold license keys, password hashes and the audit log.
@@ -130,9 +139,9 @@ func cloneValues(v url.Values) url.Values {
 	return out
 }
 
-// Close closes both pools.
+// Close stops the checkpoints and closes the pools.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.ckpt.close(), s.r.Close(), s.w.Close())
 }
 
 // Ping checks both pools.
