@@ -190,18 +190,8 @@ func containsMethod(ms []license.Method, m license.Method) bool {
 	return false
 }
 
-// apiTokenID is the token id of the path; 0 (answered 404) when it is not one.
-func apiTokenID(w http.ResponseWriter, r *http.Request) int64 {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		Problem(w, http.StatusNotFound, "")
-		return 0
-	}
-	return id
-}
-
 func (a *API) getAPIToken(w http.ResponseWriter, r *http.Request, p principal) {
-	id := apiTokenID(w, r)
+	id := pathID(w, r)
 	if id == 0 {
 		return
 	}
@@ -215,7 +205,7 @@ func (a *API) getAPIToken(w http.ResponseWriter, r *http.Request, p principal) {
 
 // revokeAPIToken revokes the token and the tokens derived from it.
 func (a *API) revokeAPIToken(w http.ResponseWriter, r *http.Request, p principal) {
-	id := apiTokenID(w, r)
+	id := pathID(w, r)
 	if id == 0 {
 		return
 	}

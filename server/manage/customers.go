@@ -214,21 +214,7 @@ func (a *API) createCustomer(w http.ResponseWriter, r *http.Request, p principal
 
 // customer reads the customer of the path that the principal reaches; 404 for another vendor's.
 func (a *API) customer(w http.ResponseWriter, r *http.Request, p principal) (storage.Customer, *license.Access, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		Problem(w, http.StatusNotFound, "")
-		return storage.Customer{}, nil, false
-	}
-	acc, ok := a.licenseAccess(w, r, p)
-	if !ok {
-		return storage.Customer{}, nil, false
-	}
-	c, err := a.deps.License.Customer(r.Context(), acc, id)
-	if err != nil {
-		a.licenseError(w, r, err)
-		return storage.Customer{}, nil, false
-	}
-	return c, acc, true
+	return vendorObject(a, w, r, p, a.deps.License.Customer, a.licenseError)
 }
 
 func (a *API) getCustomer(w http.ResponseWriter, r *http.Request, p principal) {

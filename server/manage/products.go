@@ -111,21 +111,7 @@ func (a *API) createProduct(w http.ResponseWriter, r *http.Request, p principal)
 
 // product reads the product of the path that the principal reaches; 404 for another vendor's.
 func (a *API) product(w http.ResponseWriter, r *http.Request, p principal) (storage.Product, *license.Access, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		Problem(w, http.StatusNotFound, "")
-		return storage.Product{}, nil, false
-	}
-	acc, ok := a.licenseAccess(w, r, p)
-	if !ok {
-		return storage.Product{}, nil, false
-	}
-	pr, err := a.deps.License.Product(r.Context(), acc, id)
-	if err != nil {
-		a.licenseError(w, r, err)
-		return storage.Product{}, nil, false
-	}
-	return pr, acc, true
+	return vendorObject(a, w, r, p, a.deps.License.Product, a.licenseError)
 }
 
 func (a *API) getProduct(w http.ResponseWriter, r *http.Request, p principal) {

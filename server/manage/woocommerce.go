@@ -126,21 +126,7 @@ func (a *API) createWooStore(w http.ResponseWriter, r *http.Request, p principal
 
 // wooStore reads the store of the path that the principal reaches; 404 for another vendor's, as for none.
 func (a *API) wooStore(w http.ResponseWriter, r *http.Request, p principal) (storage.WooStore, *license.Access, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		Problem(w, http.StatusNotFound, "")
-		return storage.WooStore{}, nil, false
-	}
-	acc, ok := a.licenseAccess(w, r, p)
-	if !ok {
-		return storage.WooStore{}, nil, false
-	}
-	st, err := a.deps.Woo.Store(r.Context(), acc, id)
-	if err != nil {
-		a.wooError(w, r, err)
-		return storage.WooStore{}, nil, false
-	}
-	return st, acc, true
+	return vendorObject(a, w, r, p, a.deps.Woo.Store, a.wooError)
 }
 
 func (a *API) getWooStore(w http.ResponseWriter, r *http.Request, p principal) {
