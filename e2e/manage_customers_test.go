@@ -1,13 +1,8 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,33 +11,8 @@ import (
 // TestManagementAPICustomersExample runs the customers and API token session of docs/management-api.md, as it
 // stands, against a real server; then the CLI sees what it made, and the token it answered works on /api/.
 func TestManagementAPICustomersExample(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("no curl")
-	}
-	doc, err := os.ReadFile("../docs/management-api.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, block, ok := strings.Cut(string(doc), "<!-- management-api-customers-example -->\n```sh\n")
-	if !ok {
-		t.Fatal("docs/management-api.md has no customers example")
-	}
-	script, _, _ := strings.Cut(block, "```")
 	srv := startServer(t)
-	bin := t.TempDir()
-	if err := os.Symlink(serverBin, filepath.Join(bin, "tokenmanager")); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", script)
-	cmd.Env = childEnv(append(srv.Env, "PATH="+bin+":"+os.Getenv("PATH"), "TM="+srv.URL, "TOKENMANAGER_DATA_DIR="+srv.DataDir)...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("the customers example: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), stderr.String())
-	}
-	got := out.String()
+	got := runDocBlock(t, srv, "docs/management-api.md", "management-api-customers-example", "")
 	for _, want := range []string{`"vendor":"bob","name":"Carol","email":"carol@example.com"`, `"company":"Example Ltd"`,
 		`"has_secret":true`, `"secret":"`, `"methods":["Activate","GetKey"]`, `{"keys":0,"end_users":0,"devices":0}`} {
 		if !strings.Contains(got, want) {

@@ -1,12 +1,7 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -16,34 +11,8 @@ import (
 // edit refused with 412), paging to the end, a vendor and a product. Then the CLI lists and revokes the token,
 // and the server refuses it.
 func TestManagementAPIExample(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("no curl")
-	}
-	readme, err := os.ReadFile("../docs/management-api.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, block, ok := strings.Cut(string(readme), "<!-- management-api-example -->\n```sh\n")
-	if !ok {
-		t.Fatal("docs/management-api.md has no management API example")
-	}
-	script, _, _ := strings.Cut(block, "```")
 	srv := startServer(t)
-	// `tokenmanager` on PATH, finding the server's data directory through the environment.
-	bin := t.TempDir()
-	if err := os.Symlink(serverBin, filepath.Join(bin, "tokenmanager")); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", script)
-	cmd.Env = childEnv(append(srv.Env, "PATH="+bin+":"+os.Getenv("PATH"), "TM="+srv.URL, "TOKENMANAGER_DATA_DIR="+srv.DataDir)...)
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("the README example: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), stderr.String())
-	}
-	got := out.String()
+	got := runDocBlock(t, srv, "docs/management-api.md", "management-api-example", "")
 	for _, want := range []string{`"role":"operator"`, `"name":"alice","admin":false`, `"name":"alice","admin":true`, "\n412\n",
 		`"items":[{"name":"admin"`, `"name":"Photo Editor"`, `"expires_at":"2030-12-31T23:59:59Z"`, `"notes":"renewed"`,
 		`: features 1,3, max machines 0, customer -, expires 2030-12-31T23:59:59Z, blocked true, notes "renewed"`,

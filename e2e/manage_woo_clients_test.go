@@ -1,10 +1,6 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -14,18 +10,6 @@ import (
 // admin API token.
 func TestManagementAPIWooClientsExample(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("no curl")
-	}
-	doc, err := os.ReadFile("../docs/management-api.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, block, ok := strings.Cut(string(doc), "<!-- management-api-woo-clients-example -->\n```sh\n")
-	if !ok {
-		t.Fatal("docs/management-api.md has no WooCommerce and API clients example")
-	}
-	script, _, _ := strings.Cut(block, "```")
 	srv := startServer(t)
 	srv.mustCLI(t, "acme-password-1\n", "user", "add", "acme", "--password-stdin")
 	srv.mustCLI(t, "", "vendor", "add", "acme")
@@ -33,17 +17,8 @@ func TestManagementAPIWooClientsExample(t *testing.T) {
 		t.Fatalf("product add: %q", out)
 	}
 	tok := strings.TrimSpace(srv.mustCLI(t, "", "admintoken", "create", adminUser, "--ttl", "1h"))
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", script)
-	cmd.Env = childEnv(append(srv.Env, "TM="+srv.URL, "AUTH=Authorization: Bearer "+tok,
-		"VENDOR_AUTH=Authorization: Basic YWNtZTphY21lLXBhc3N3b3JkLTE=")...) // acme:acme-password-1
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("the example: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), stderr.String())
-	}
-	got := out.String()
+	got := runDocBlock(t, srv, "docs/management-api.md", "management-api-woo-clients-example", "", "AUTH=Authorization: Bearer "+tok,
+		"VENDOR_AUTH=Authorization: Basic YWNtZTphY21lLXBhc3N3b3JkLTE=") // acme:acme-password-1
 	for _, want := range []string{`"vendor":"acme","name":"Acme shop"`, `"code":"`, `"require_token":true`, `{"sku":"ED-PRO","product":1,"desktop":false}`,
 		`{"skus":0}`, `"primary_key":"`, `"scopes":["Partner","Reports"]`, `"slot":"primary","key":"`} {
 		if !strings.Contains(got, want) {
