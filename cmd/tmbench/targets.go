@@ -48,19 +48,7 @@ func evaluateTargets(r *report) []targetRow {
 	for i := range r.Scenarios {
 		byName[r.Scenarios[i].Name] = &r.Scenarios[i]
 	}
-	measured := func(name string) (*scenarioReport, bool) {
-		s, ok := byName[name]
-		return s, ok && s.Skipped == "" && s.Requests > 0
-	}
-	notMeasured := func(fig, what, target, name string) targetRow {
-		why := "not measured"
-		if s := byName[name]; s != nil && s.Skipped != "" {
-			why += ": " + name + " skipped"
-		} else {
-			why += ": " + name + " had no successful request"
-		}
-		return targetRow{Figure: fig, What: what, Measured: why, Target: target, Met: "-"}
-	}
+	measured, notMeasured := scenarioLookup(byName)
 	var base float64
 	if b, ok := measured(scBaseline); ok {
 		base = b.RPS
@@ -113,29 +101,10 @@ func evaluateTargets(r *report) []targetRow {
 		}
 	}
 
-	for _, b := range []struct{ name, what string }{
+	rows = append(rows, fullStoreRows(byName, []scenarioWhat{
 		{scSOAP, "P1 on the full store"}, {scVerify, "verify with Bearer on the full store"},
 		{scVerifySession, "verify with Bearer + SESSION on the full store"}, {scForward, "forward-auth on the full store"},
-	} {
-		name := b.name + fullSuffix
-		if _, ran := byName[name]; !ran {
-			continue
-		}
-		target := fmt.Sprintf("≥ %.2f× the empty-store figure", p4MinRatio)
-		full, okFull := measured(name)
-		empty, okEmpty := measured(b.name)
-		switch {
-		case !okFull:
-			rows = append(rows, notMeasured("P4", b.what, target, name))
-		case !okEmpty:
-			rows = append(rows, notMeasured("P4", b.what, target, b.name))
-		default:
-			ratio := full.RPS / empty.RPS
-			rows = append(rows, withErrors(targetRow{Figure: "P4", What: b.what,
-				Measured: fmt.Sprintf("%s/s = %s of %s/s", fmtRate(full.RPS), fmtRatio(ratio), fmtRate(empty.RPS)),
-				Target:   target, Met: met(ratio >= p4MinRatio && full.Errors == 0), Value: ratio, Required: p4MinRatio}, full))
-		}
-	}
+	})...)
 	if f := r.Fill; f != nil {
 		target := "≤ 150 MB"
 		if f.AfterFillError != "" {
@@ -261,4 +230,52 @@ func targetTableRows(rows []targetRow) [][]string {
 		out = append(out, []string{t.Figure, t.What, t.Measured, t.Target, t.Met})
 	}
 	return out
+}
+
+// scenarioLookup gives the reports by name: measured answers a scenario that ran with a successful request,
+// notMeasured the row of a target whose scenario did not, saying why.
+func scenarioLookup(byName map[string]*scenarioReport) (measured func(string) (*scenarioReport, bool), notMeasured func(fig, what, target, name string) targetRow) {
+	measured = func(name string) (*scenarioReport, bool) {
+		s, ok := byName[name]
+		return s, ok && s.Skipped == "" && s.Requests > 0
+	}
+	notMeasured = func(fig, what, target, name string) targetRow {
+		why := "not measured: " + name + " had no successful request"
+		if s := byName[name]; s != nil && s.Skipped != "" {
+			why = "not measured: " + name + " skipped"
+		}
+		return targetRow{Figure: fig, What: what, Measured: why, Target: target, Met: "-"}
+	}
+	return measured, notMeasured
+}
+
+// scenarioWhat names a scenario and says what it measures.
+type scenarioWhat struct{ name, what string }
+
+// fullStoreRows are P4's rows: each scenario's figure on the filled store against its empty-store figure, for
+// the scenarios whose full-store run took place.
+func fullStoreRows(byName map[string]*scenarioReport, scenarios []scenarioWhat) []targetRow {
+	measured, notMeasured := scenarioLookup(byName)
+	var rows []targetRow
+	for _, b := range scenarios {
+		name := b.name + fullSuffix
+		if _, ran := byName[name]; !ran {
+			continue
+		}
+		target := fmt.Sprintf("≥ %.2f× the empty-store figure", p4MinRatio)
+		full, okFull := measured(name)
+		empty, okEmpty := measured(b.name)
+		switch {
+		case !okFull:
+			rows = append(rows, notMeasured("P4", b.what, target, name))
+		case !okEmpty:
+			rows = append(rows, notMeasured("P4", b.what, target, b.name))
+		default:
+			ratio := full.RPS / empty.RPS
+			rows = append(rows, withErrors(targetRow{Figure: "P4", What: b.what,
+				Measured: fmt.Sprintf("%s/s = %s of %s/s", fmtRate(full.RPS), fmtRatio(ratio), fmtRate(empty.RPS)),
+				Target:   target, Met: met(ratio >= p4MinRatio && full.Errors == 0), Value: ratio, Required: p4MinRatio}, full))
+		}
+	}
+	return rows
 }

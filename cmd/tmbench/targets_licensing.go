@@ -19,17 +19,7 @@ const (
 // licensingTargets are the licensing scenarios' rows: each against the baseline, the signing limit of the
 // cores or its components, then P4's for the ones that ran on the full store.
 func licensingTargets(r *report, byName map[string]*scenarioReport, base float64) []targetRow {
-	measured := func(name string) (*scenarioReport, bool) {
-		s, ok := byName[name]
-		return s, ok && s.Skipped == "" && s.Requests > 0
-	}
-	notMeasured := func(fig, what, target, name string) targetRow {
-		why := "not measured: " + name + " had no successful request"
-		if s := byName[name]; s != nil && s.Skipped != "" {
-			why = "not measured: " + name + " skipped"
-		}
-		return targetRow{Figure: fig, What: what, Measured: why, Target: target, Met: "-"}
-	}
+	measured, notMeasured := scenarioLookup(byName)
 	var rows []targetRow
 
 	if _, ran := byName[scActivateSigned]; ran {
@@ -99,7 +89,7 @@ func licensingTargets(r *report, byName map[string]*scenarioReport, base float64
 		}
 	}
 
-	for _, b := range []struct{ name, what string }{
+	rows = append(rows, fullStoreRows(byName, []scenarioWhat{
 		{scActivateSigned, "signed Activate on the full store"},
 		{scActivate, "unsigned Activate on the full store"},
 		{scGetKeyGet, "GetKey (GET) on the full store"},
@@ -107,26 +97,7 @@ func licensingTargets(r *report, byName map[string]*scenarioReport, base float64
 		{scWooValidate, "WooCommerce validate on the full store"},
 		{scPowerAuthFwd, "PowerAuth forward-auth on the full store"},
 		{scLicenseMix, "licensing mix on the full store"},
-	} {
-		name := b.name + fullSuffix
-		if _, ran := byName[name]; !ran {
-			continue
-		}
-		target := fmt.Sprintf("≥ %.2f× the empty-store figure", p4MinRatio)
-		full, okFull := measured(name)
-		empty, okEmpty := measured(b.name)
-		switch {
-		case !okFull:
-			rows = append(rows, notMeasured("P4", b.what, target, name))
-		case !okEmpty:
-			rows = append(rows, notMeasured("P4", b.what, target, b.name))
-		default:
-			q := full.RPS / empty.RPS
-			rows = append(rows, withErrors(targetRow{Figure: "P4", What: b.what,
-				Measured: fmt.Sprintf("%s/s = %s of %s/s", fmtRate(full.RPS), fmtRatio(q), fmtRate(empty.RPS)),
-				Target:   target, Met: met(q >= p4MinRatio && full.Errors == 0), Value: q, Required: p4MinRatio}, full))
-		}
-	}
+	})...)
 	return rows
 }
 
