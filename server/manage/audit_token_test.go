@@ -67,3 +67,16 @@ func TestCoreChangesNameTheAdminToken(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditAnswersWhatWasRecordedBefore: the log is written in batches, yet a change is in the answer of the
+// next GET /audit (a script checks its own changes that way).
+func TestAuditAnswersWhatWasRecordedBefore(t *testing.T) {
+	st := newStack(t)
+	for i := range 3 {
+		want(t, "product", call(t, st, "POST", "/products", fmt.Sprintf(`{"name":"p%d"}`, i), paul), 201)
+		l, _ := items(t, call(t, st, "GET", "/audit?action=license.product.create", "", paul))
+		if len(l) != i+1 {
+			t.Fatalf("after %d products, the log shows %d: %v", i+1, len(l), l)
+		}
+	}
+}
