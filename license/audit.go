@@ -19,10 +19,19 @@ type clientKey struct{}
 
 type actorKey struct{}
 
+type adminTokenKey struct{}
+
 // WithActor returns ctx carrying the account that acts (a management API user), which the audit events of calls
 // made with it name as their actor in place of the access's vendor.
 func WithActor(ctx context.Context, actor string) context.Context {
 	return context.WithValue(ctx, actorKey{}, actor)
+}
+
+// WithAdminToken returns ctx carrying the id of the admin API token the acting account used, which the audit
+// events of calls made with it name as "admintoken=<id>" at the end of their detail, as the management API's
+// own events do: the log then tells which of an account's tokens made a change (and what a leaked one did).
+func WithAdminToken(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, adminTokenKey{}, id)
 }
 
 // WithClient returns ctx carrying the caller's address, which the audit events of calls made with it name.
@@ -81,6 +90,9 @@ func (s *Service) recordAny(ctx context.Context, a *Access, vendor, action, deta
 	host, _ := ctx.Value(clientKey{}).(string)
 	if a != nil && a.tokenID != 0 {
 		detail = fmt.Sprintf("token=%d %s", a.tokenID, detail)
+	}
+	if id, _ := ctx.Value(adminTokenKey{}).(string); id != "" {
+		detail += " admintoken=" + id
 	}
 	actor, _ := ctx.Value(actorKey{}).(string)
 	if actor == "" && a != nil {

@@ -38,12 +38,14 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-// tokenOwner is whose tokens the principal manages: its own, or with the operator's ?user= anyone's.
-func tokenOwner(r *http.Request, p principal) string {
+// tokenOwner is whose tokens the principal manages: its own, or with the operator's ?user= anyone's. ok is
+// false when anyone else asks for another user's: they have none.
+func tokenOwner(r *http.Request, p principal) (owner string, ok bool) {
+	asked := r.URL.Query().Get("user")
 	if p.operator && p.vendor == "" {
-		return r.URL.Query().Get("user") // "" lists everyone's
+		return asked, true // "" lists everyone's
 	}
-	return p.user
+	return p.user, asked == "" || asked == p.user
 }
 
 // ownerOf is the owner check of one token: the operator reaches every token, anyone else only their own.
@@ -52,6 +54,22 @@ func ownerOf(p principal) string {
 		return ""
 	}
 	return p.user
+}
+
+// reachesToken reports whether p manages t: the operator every token; anyone else only its own, and, narrowed to
+// a vendor, only those narrowed to the same vendor (or, for a vendor account, not narrowed, which act as its
+// vendor anyway). So an operator's token narrowed to one vendor neither sees nor revokes the operator's other
+// tokens, which reach further than it does.
+func reachesToken(p principal, t storage.AdminToken) bool {
+	switch {
+	case p.operator && p.vendor == "":
+		return true
+	case t.User != p.user:
+		return false
+	case t.Vendor == "":
+		return !p.operator
+	}
+	return t.Vendor == p.vendor
 }
 
 func (a *API) listAdminTokens(w http.ResponseWriter, r *http.Request, p principal) {
@@ -65,7 +83,12 @@ func (a *API) listAdminTokens(w http.ResponseWriter, r *http.Request, p principa
 		Problem(w, http.StatusBadRequest, "live: want true or false")
 		return
 	}
-	all, err := a.deps.Admin.ListTokens(r.Context(), tokenOwner(r, p), 0)
+	owner, ok := tokenOwner(r, p)
+	if !ok {
+		writeList[adminTokenView](w, nil, "")
+		return
+	}
+	all, err := a.deps.Admin.ListTokens(r.Context(), owner, 0)
 	if err != nil {
 		a.failure(w, r, err)
 		return
@@ -73,7 +96,7 @@ func (a *API) listAdminTokens(w http.ResponseWriter, r *http.Request, p principa
 	now := a.env.Now()
 	var sel []storage.AdminToken
 	for _, t := range all {
-		if live == nil || *live == t.Live(now) {
+		if (live == nil || *live == t.Live(now)) && reachesToken(p, t) {
 			sel = append(sel, t)
 		}
 	}
@@ -129,16 +152,29 @@ func (a *API) createAdminToken(w http.ResponseWriter, r *http.Request, p princip
 	writeJSON(w, http.StatusCreated, createdAdminToken{adminTokenView: toAdminTokenView(t), Token: tok})
 }
 
-func (a *API) getAdminToken(w http.ResponseWriter, r *http.Request, p principal) {
+// adminToken reads the token of the path that p manages; 404 for one it does not, as for none.
+func (a *API) adminToken(w http.ResponseWriter, r *http.Request, p principal) (storage.AdminToken, bool) {
 	t, err := a.deps.Admin.GetToken(r.Context(), ownerOf(p), r.PathValue("id"))
+	if err == nil && !reachesToken(p, t) {
+		err = admin.ErrNotFound
+	}
 	if err != nil {
 		a.adminError(w, r, err)
-		return
+		return t, false
 	}
-	writeJSON(w, http.StatusOK, toAdminTokenView(t))
+	return t, true
+}
+
+func (a *API) getAdminToken(w http.ResponseWriter, r *http.Request, p principal) {
+	if t, ok := a.adminToken(w, r, p); ok {
+		writeJSON(w, http.StatusOK, toAdminTokenView(t))
+	}
 }
 
 func (a *API) revokeAdminToken(w http.ResponseWriter, r *http.Request, p principal) {
+	if _, ok := a.adminToken(w, r, p); !ok {
+		return
+	}
 	if err := a.deps.Admin.RevokeToken(r.Context(), p.actor(r, a), ownerOf(p), r.PathValue("id")); err != nil {
 		a.adminError(w, r, err)
 		return

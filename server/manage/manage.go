@@ -357,6 +357,10 @@ func (a *API) table() []route {
 			route{"DELETE", "/woocommerce/stores/{id}/skus/{sku}", a.anyone(a.deleteWooSKU)},
 		)
 	}
+	// A new WooCommerce store code, made by the server: vendors may not choose codes (woocommerce.go).
+	if a.deps.Woo != nil && a.deps.License != nil {
+		rs = append(rs, route{"POST", "/woocommerce/stores/{id}/code", a.anyone(a.newWooStoreCode)})
+	}
 	// API clients (operator only).
 	if a.deps.Clients != nil {
 		rs = append(rs,
@@ -404,13 +408,17 @@ func (a *API) me(w http.ResponseWriter, r *http.Request, p principal) {
 	writeJSON(w, http.StatusOK, meView{User: p.user, Role: role, Vendor: p.vendor, ReadOnly: p.readOnly, TokenID: p.tokenID})
 }
 
-// record audits a change made through the API.
 // coreContext is the request's context for a licensing core call, which audits its own changes: they name the
-// acting account and the client's address.
+// acting account, the client's address and the admin API token used, as record does.
 func (a *API) coreContext(r *http.Request, p principal) context.Context {
-	return license.WithActor(license.WithClient(r.Context(), a.env.Clients.Host(r)), p.user)
+	ctx := license.WithActor(license.WithClient(r.Context(), a.env.Clients.Host(r)), p.user)
+	if p.tokenID != "" {
+		ctx = license.WithAdminToken(ctx, p.tokenID)
+	}
+	return ctx
 }
 
+// record audits a change made through the API.
 func (a *API) record(r *http.Request, p principal, action, subject, detail string) {
 	if a.env.Audit == nil {
 		return

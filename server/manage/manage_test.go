@@ -8,17 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tokenmanager/tokenmanager/apiclient"
-	"github.com/tokenmanager/tokenmanager/appauth"
 	"github.com/tokenmanager/tokenmanager/auth"
-	"github.com/tokenmanager/tokenmanager/keys"
 	"github.com/tokenmanager/tokenmanager/license"
-	"github.com/tokenmanager/tokenmanager/license/woo"
-	"github.com/tokenmanager/tokenmanager/powerauth"
-	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 	"github.com/tokenmanager/tokenmanager/storage"
-	"github.com/tokenmanager/tokenmanager/token"
 )
 
 // Every test here runs on a real server over a real SQLite file; servertest validates each request and answer
@@ -548,19 +541,5 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 
 func authHash(pw string) (string, error) { return auth.HashPassword(pw, servertest.Cheap) }
 
-// allRoutes are the /admin/v1 routes of a server with every surface wired.
-func allRoutes(t *testing.T) []string {
-	var lic *license.Service
-	var aa *appauth.Service
-	everything := func(su *servertest.Setup) {
-		su.Wire = append(su.Wire, func(st *servertest.Stack, d *server.Deps) {
-			d.OAuth = server.OAuthDeps{Clients: apiclient.New(st.Store, apiclient.Config{}, st.Clock.Now)}
-			d.PowerAuth = powerauth.NewService(st.Store, keys.NewSealer(keys.Derive(servertest.ServerKey, keys.PurposePowerAuthTokens)),
-				powerauth.Config{}, st.Clock.Now)
-			d.Manage.Keyring = token.NewKeyring(st.Store, servertest.ServerKey)
-			d.Woo = woo.New(d.License, st.Store, woo.Options{})
-		})
-	}
-	st := servertest.NewStack(t, servertest.WithAdmin(t), servertest.WithLicense(&lic), servertest.WithAppAuth(&aa, &lic), everything)
-	return st.Server.AdminRoutes()
-}
+// allRoutes are the /admin/v1 routes of a server with every surface wired: those the tenancy sweep drives.
+func allRoutes(t *testing.T) []string { return newFullStack(t).Server.AdminRoutes() }

@@ -90,6 +90,10 @@ func (a *API) createWooStore(w http.ResponseWriter, r *http.Request, p principal
 		badBody(w, err)
 		return
 	}
+	if b.Code != nil && !codeChooser(p) {
+		refuseChosenCode(w)
+		return
+	}
 	if b.Vendor == "" {
 		b.Vendor = p.vendor
 	}
@@ -159,6 +163,10 @@ func (a *API) patchWooStore(w http.ResponseWriter, r *http.Request, p principal)
 		badBody(w, err)
 		return
 	}
+	if b.Code != nil && !codeChooser(p) {
+		refuseChosenCode(w)
+		return
+	}
 	st, err := a.deps.Woo.UpdateStore(a.coreContext(r, p), acc, st.ID, woo.StoreChange{Name: b.Name, Code: b.Code,
 		RequireToken: b.RequireToken, ErrorsByCode: b.ErrorsByCode, Check: precondition(match, wooStoreETag)})
 	if err != nil {
@@ -167,6 +175,38 @@ func (a *API) patchWooStore(w http.ResponseWriter, r *http.Request, p principal)
 	}
 	w.Header().Set("ETag", wooStoreETag(st))
 	writeJSON(w, http.StatusOK, toWooStoreView(st))
+}
+
+// Store codes are credentials and globally unique, so a code already taken is refused (409); were a vendor
+// free to choose one, that refusal would tell it another vendor's code. Only the operator chooses codes (to
+// move an existing WooCommerce setup over); vendor accounts and tokens narrowed to a vendor get codes the server
+// makes (POST /woocommerce/stores, POST …/code), which no one can guess.
+
+// codeChooser reports whether p may choose a store's code: the operator with every vendor in sight.
+func codeChooser(p principal) bool { return p.operator && p.vendor == "" }
+
+func refuseChosenCode(w http.ResponseWriter) {
+	FieldProblem(w, http.StatusForbidden, "code",
+		"code: only the operator chooses a store code; leave code out and the server makes one (POST …/code makes a new one)")
+}
+
+// newWooStoreCode replaces the store's code with one the server makes, answered this once; the old code stops
+// working at once.
+func (a *API) newWooStoreCode(w http.ResponseWriter, r *http.Request, p principal) {
+	st, acc, ok := a.wooStore(w, r, p)
+	if !ok {
+		return
+	}
+	code := woo.NewStoreCode()
+	st, err := a.deps.Woo.UpdateStore(a.coreContext(r, p), acc, st.ID, woo.StoreChange{Code: &code})
+	if err != nil {
+		a.wooError(w, r, err)
+		return
+	}
+	v := toWooStoreView(st)
+	v.Code = code
+	w.Header().Set("ETag", wooStoreETag(st))
+	writeJSON(w, http.StatusOK, v)
 }
 
 type wooStoreRemovalView struct {

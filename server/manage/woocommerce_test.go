@@ -80,13 +80,14 @@ func TestWooStoresOverTheAPI(t *testing.T) {
 	if _, f := problemOf(t, r); f != "code" {
 		t.Fatalf("a code taken: %s", r.Body)
 	}
+	for _, body := range []string{`{"vendor":"simon0897","code":"short"}`, `{"vendor":"simon0897","code":"` + strings.Repeat("c", 300) + `"}`} {
+		wantField(t, "the operator creates "+body, call(t, st.CLStack, "POST", "/woocommerce/stores", body, root), "code")
+	}
 	for body, field := range map[string]string{
-		`{"code":"short"}`:        "code",
 		`{"name":1}`:              "name",
 		`{"require_token":"yes"}`: "require_token",
 		`{"name":"` + strings.Repeat("n", 300) + `"}`: "name",
 		`{"name":"a\u0000b"}`:                         "name",
-		`{"code":"` + strings.Repeat("c", 300) + `"}`: "code",
 		`{"name":"x","color":"red"}`:                  "",
 		`{"name":`:                                    "",
 		`[]`:                                          "",
@@ -127,7 +128,7 @@ func TestWooStoresOverTheAPI(t *testing.T) {
 	if g := call(t, st.CLStack, "GET", path, "", simon); g.JSON(t)["name"] != "renamed" {
 		t.Fatalf("a stale patch was written: %s", g.Body)
 	}
-	wantField(t, "patch a short code", call(t, st.CLStack, "PATCH", path, `{"code":"short"}`, simon, "If-Match", "*"), "code")
+	wantField(t, "patch a short code", call(t, st.CLStack, "PATCH", path, `{"code":"short"}`, root, "If-Match", "*"), "code")
 	wantField(t, "patch unknown", call(t, st.CLStack, "PATCH", path, `{"vendor":"paul1234"}`, simon, "If-Match", "*"), "")
 
 	// SKUs: a product of the store's vendor; another vendor's product is refused as a missing one.
@@ -246,11 +247,16 @@ func TestWooStoreMadeByTheAPIValidatesAKey(t *testing.T) {
 		t.Fatalf("validate: %v", m)
 	}
 	// A new code over the API: the old one opens nothing.
-	want(t, "new code", call(t, st.CLStack, "PATCH", "/woocommerce/stores/"+id, `{"code":"a-new-store-code"}`, simon, "If-Match", "*"), 200)
+	r = call(t, st.CLStack, "POST", "/woocommerce/stores/"+id+"/code", "", simon)
+	want(t, "new code", r, 200)
+	newCode, _ := r.JSON(t)["code"].(string)
+	if len(newCode) != 43 || newCode == code {
+		t.Fatalf("new code: %s", r.Body)
+	}
 	if m := post("validate", form); m["error"] != true {
 		t.Fatalf("validate with the replaced code: %v", m)
 	}
-	form.Set("store_code", "a-new-store-code")
+	form.Set("store_code", newCode)
 	if m := post("validate", form); m["error"] != false {
 		t.Fatalf("validate with the new code: %v", m)
 	}
