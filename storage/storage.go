@@ -306,6 +306,8 @@ type Store interface {
 	// management API
 	AdminTokens
 	Removals
+	// the customers' own account pages
+	Accounts
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error
