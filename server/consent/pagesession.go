@@ -15,8 +15,16 @@ import (
 // pageSessionCookie names the pages' session cookie.
 const pageSessionCookie = "TM_PAGE_SESSION"
 
-// pageCookiePath scopes the cookie to the pages.
-const pageCookiePath = "/User/"
+// pageCookiePath scopes the cookie: "/", so that one sign-in covers the user's pages under /User/ and the
+// account pages under /account/. Two cookies with a path each would need two sign-ins (or a sign-in that sets
+// both and a sign-out that ends both) and would shadow each other on the way back; nothing else reads the
+// cookie (the API's surfaces never look at it, and every page checks it in pageSession), so the wider path
+// sends it to no one who could use it. legacyPageCookiePath is the path the cookie had before: a sign-in and
+// a sign-out expire it there, so that a cookie left from then cannot shadow the new one on /User/.
+const (
+	pageCookiePath       = "/"
+	legacyPageCookiePath = "/User/"
+)
 
 // pageSession returns the user of the request's live page session and the session's storage id; empty when
 // there is none, or when it is used from another host than the one that signed in.
@@ -47,6 +55,7 @@ func (pg *Pages) pageLogin(w http.ResponseWriter, r *http.Request, user string) 
 		return err
 	}
 	pg.endPageSession(r)
+	pg.expireLegacyCookie(w, r)
 	http.SetCookie(w, pg.pageCookie(r, value, 0))
 	return nil
 }
@@ -56,8 +65,15 @@ func (pg *Pages) pageLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := pg.endPageSession(r); err != nil {
 		return err
 	}
+	pg.expireLegacyCookie(w, r)
 	http.SetCookie(w, pg.pageCookie(r, "", -1))
 	return nil
+}
+
+func (pg *Pages) expireLegacyCookie(w http.ResponseWriter, r *http.Request) {
+	c := pg.pageCookie(r, "", -1)
+	c.Path = legacyPageCookiePath
+	http.SetCookie(w, c)
 }
 
 func (pg *Pages) endPageSession(r *http.Request) error {
