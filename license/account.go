@@ -132,10 +132,12 @@ func accountKeyCheck(p storage.Product, customers map[int64]storage.Customer) fu
 	}
 }
 
-// DaysLeft is the whole days from now until the key expires, 0 once expired.
+// DaysLeft is the days from now until the key expires, a part of a day counted as one (a key made for 30
+// days has 30 left, not 29 and some hours); 0 once expired.
 func DaysLeft(k storage.LicenseKey, now time.Time) int {
 	if k.ExpiresAt.IsZero() || !now.Before(k.ExpiresAt) {
 		return 0
 	}
-	return int(k.ExpiresAt.Sub(now) / (24 * time.Hour))
+	const day = 24 * time.Hour
+	return int((k.ExpiresAt.Sub(now) + day - 1) / day)
 }
