@@ -400,6 +400,13 @@ func (s *Service) Deactivate(ctx context.Context, a *Access, req DeactivateReque
 // node-locked or floating Deactivate, but also on blocked keys, and only with a vendor's or operator's access.
 func (s *Service) RemoveActivation(ctx context.Context, a *Access, productID int64, key, machineCode string, floating bool) (err error) {
 	defer func() { s.recordActivation(ctx, a, "license.activation.remove", productID, key, machineCode, err) }()
+	return s.removeActivation(ctx, a, productID, key, machineCode, floating, nil)
+}
+
+// removeActivation is RemoveActivation's core, unaudited. check, when set, sees the stored key in the
+// transaction that frees the machine and may refuse (the customer's own page checks the key is still theirs).
+func (s *Service) removeActivation(ctx context.Context, a *Access, productID int64, key, machineCode string, floating bool,
+	check func(storage.LicenseKey) error) (err error) {
 	if !a.all || a.tokenID != 0 {
 		return fmt.Errorf("%w: removing activations needs vendor access", ErrAccessDenied)
 	}
@@ -411,7 +418,12 @@ func (s *Service) RemoveActivation(ctx context.Context, a *Access, productID int
 	if err != nil {
 		return err
 	}
-	_, _, err = s.store.UpdateActivations(ctx, p.ID, key, func(_ storage.LicenseKey, acts []storage.Activation) (storage.ActivationChanges, error) {
+	_, _, err = s.store.UpdateActivations(ctx, p.ID, key, func(k storage.LicenseKey, acts []storage.Activation) (storage.ActivationChanges, error) {
+		if check != nil {
+			if err := check(k); err != nil {
+				return storage.ActivationChanges{}, err
+			}
+		}
 		for _, x := range acts {
 			if x.Floating == floating && x.MachineCode == machineCode {
 				return storage.ActivationChanges{Delete: []storage.Activation{x}}, nil

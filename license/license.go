@@ -72,6 +72,7 @@ type Store interface {
 	storage.CustomerAccounts
 	storage.LicenseActivity
 	storage.Removals // deleting a product
+	storage.Accounts // the customers' own account pages (account.go)
 }
 
 // Options configure a Service.

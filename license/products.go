@@ -21,6 +21,9 @@ type ProductSpec struct {
 	Name string
 	// BlockExpired treats keys past their expiry as blocked (Cryptolens' "Block Expired Licenses").
 	BlockExpired bool
+	// AllowActivationManagement lets customers free their keys' machines on /account/ (Cryptolens'
+	// AllowActivationManagement).
+	AllowActivationManagement bool
 }
 
 // CreateProduct makes a product for the vendor with a new RSA key pair; the private key is stored sealed with
@@ -44,7 +47,7 @@ func (s *Service) CreateProduct(ctx context.Context, a *Access, vendor string, s
 		return storage.Product{}, err
 	}
 	p, err := s.store.CreateProduct(ctx, storage.Product{Vendor: vendor, Name: name, PublicKey: pub,
-		BlockExpired: spec.BlockExpired, CreatedAt: s.now()},
+		BlockExpired: spec.BlockExpired, AllowActivationManagement: spec.AllowActivationManagement, CreatedAt: s.now()},
 		func(id int64) ([]byte, error) { return s.sealer.Seal(der, sealContext(id)), nil })
 	if err != nil {
 		return storage.Product{}, err

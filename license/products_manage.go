@@ -16,6 +16,8 @@ var ErrProductInUse = errors.New("license: product in use")
 type ProductEdit struct {
 	Name         *string
 	BlockExpired *bool
+	// AllowActivationManagement: customers may free their keys' machines on /account/.
+	AllowActivationManagement *bool
 }
 
 // EditProduct applies e to a product the access reaches. check, when set, runs on the stored product inside
@@ -48,6 +50,9 @@ func (s *Service) EditProduct(ctx context.Context, a *Access, id int64, e Produc
 		}
 		if e.BlockExpired != nil {
 			p.BlockExpired = *e.BlockExpired
+		}
+		if e.AllowActivationManagement != nil {
+			p.AllowActivationManagement = *e.AllowActivationManagement
 		}
 		return nil
 	})

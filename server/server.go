@@ -277,7 +277,8 @@ func (s *Server) licensingSurfaces() []surface.Surface {
 		out = append(out, consent.New(s.env, consent.Deps{AppAuth: s.deps.AppAuth.Service, CSRFKey: s.deps.AppAuth.CSRFKey,
 			CSRFKeys: s.deps.AppAuth.CSRFKeys,
 			Auth:     s.deps.Auth, Sessions: s.deps.Sessions, HostCheck: s.deps.Tokens == nil || s.deps.Tokens.CheckHost(),
-			SecureCookies: s.cfg.SecureCookies}))
+			SecureCookies: s.cfg.SecureCookies,
+			License:       s.deps.License}))
 	}
 	return out
 }

@@ -27,6 +27,9 @@ type Product struct {
 	// BlockExpired treats a key past its expiry as blocked (Cryptolens' "Block Expired Licenses").
 	BlockExpired bool
 	CreatedAt    time.Time
+	// AllowActivationManagement lets the customers of the product's keys free machines themselves on their
+	// account pages (Cryptolens' AllowActivationManagement).
+	AllowActivationManagement bool
 }
 
 // Customer is someone a vendor issues keys to.

@@ -313,6 +313,8 @@ type Store interface {
 	AdminPages
 	// usage history (the management API's charts)
 	UsageHistory
+	// the customers' own account pages
+	Accounts
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	Close() error

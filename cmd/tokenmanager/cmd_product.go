@@ -24,8 +24,8 @@ var productCommand = &command{
 			short: "print the product's public key as Cryptolens' <RSAKeyValue> XML (what the Cryptolens SDKs take as RSAPubKey), or as PEM"},
 		{name: "set", args: "ID --block-expired=true|false", nargs: 1, setup: productSet,
 			short: `treat expired keys as blocked (Cryptolens' "Block Expired Licenses")`},
-		{name: "edit", args: "ID [--name NAME] [--block-expired=true|false]", nargs: 1, setup: productEdit,
-			short: "rename the product, or switch whether expired keys count as blocked"},
+		{name: "edit", args: "ID [--name NAME] [--block-expired=true|false] [--allow-activation-management=true|false]", nargs: 1, setup: productEdit,
+			short: "rename the product, switch whether expired keys count as blocked, or whether customers may free machines on /account/"},
 		{name: "delete", args: "ID [--force]", nargs: 1, setup: productDelete,
 			short: "remove a product without keys; --force removes its keys, their activations and its WooCommerce SKUs with it"},
 		{name: "rotate-key", args: "ID --yes", nargs: 1, setup: productRotateKey,
@@ -143,6 +143,7 @@ func productRotateKey(fs *flag.FlagSet) runFunc {
 func productEdit(fs *flag.FlagSet) runFunc {
 	name := fs.String("name", "", "the new name")
 	blockExpired := fs.Bool("block-expired", false, "treat expired keys as blocked")
+	manage := fs.Bool("allow-activation-management", false, "let the customers of the product's keys free machines themselves on /account/")
 	return withLicensing(fs, func(ctx context.Context, inv *invocation, l licensing) error {
 		id, err := positionalID(inv, 0, "product id")
 		if err != nil {
@@ -155,17 +156,21 @@ func productEdit(fs *flag.FlagSet) runFunc {
 		if inv.given("block-expired") {
 			e.BlockExpired = blockExpired
 		}
-		if e.Name == nil && e.BlockExpired == nil {
-			return inv.usageError("give --name or --block-expired")
+		if inv.given("allow-activation-management") {
+			e.AllowActivationManagement = manage
+		}
+		if e.Name == nil && e.BlockExpired == nil && e.AllowActivationManagement == nil {
+			return inv.usageError("give --name, --block-expired or --allow-activation-management")
 		}
 		p, err := l.svc.EditProduct(ctx, l.admin, id, e, nil)
 		if err != nil {
 			return err
 		}
-		if err := auditCLI(ctx, l.db, "license.product.edit", p.Vendor, fmt.Sprintf("product=%d name=%q block_expired=%v", p.ID, p.Name, p.BlockExpired)); err != nil {
+		if err := auditCLI(ctx, l.db, "license.product.edit", p.Vendor, fmt.Sprintf("product=%d name=%q block_expired=%v allow_activation_management=%v", p.ID, p.Name, p.BlockExpired, p.AllowActivationManagement)); err != nil {
 			return err
 		}
-		printf(inv.stdout, "product %d: name %q, block expired keys %v\n", p.ID, p.Name, p.BlockExpired)
+		printf(inv.stdout, "product %d: name %q, block expired keys %v, customers manage activations %v\n", p.ID, p.Name, p.BlockExpired,
+			p.AllowActivationManagement)
 		return nil
 	})
 }

@@ -62,7 +62,7 @@ func (pg *Pages) preSession(w http.ResponseWriter, r *http.Request) string {
 	var b [32]byte
 	rand.Read(b[:])
 	v := base64.RawURLEncoding.EncodeToString(b[:])
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/User/", MaxAge: int(time.Hour / time.Second), HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: pageCookiePath, MaxAge: int(time.Hour / time.Second), HttpOnly: true,
 		Secure: pg.SecureCookies || r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	return "pre:" + v
 }

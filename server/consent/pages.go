@@ -5,6 +5,9 @@
 //     (Cryptolens' path and parameters): sign in, see the app, what it may do, the device and for how long,
 //     and allow or deny.
 //   - /User/AuthorizedApps/: the signed-in user's authorized apps and registered devices, each revocable.
+//   - /account/: the licenses of the customer records linked to the signed-in user, with their machines, which
+//     the customer may free where the vendor allows it (account.go). It and /User/AuthorizedApps/ share a
+//     navigation and the page sign-in.
 //
 // Signing in uses the session layer, with a page-session cookie of its own (pagesession.go). Every form is a
 // POST to the page itself with a CSRF token (csrf.go); each POST is answered with a page or a 303 to the page
@@ -31,10 +34,10 @@ import (
 	"github.com/tokenmanager/tokenmanager/storage"
 )
 
-//go:embed pages/appauth.html
+//go:embed pages/appauth.html pages/account.html pages/style.css
 var pageFiles embed.FS
 
-var appAuthPages = template.Must(template.New("").ParseFS(pageFiles, "pages/appauth.html"))
+var appAuthPages = template.Must(template.New("").ParseFS(pageFiles, "pages/appauth.html", "pages/account.html"))
 
 const (
 	pathAuthorizeApp   = "/User/AuthorizeApp/"
@@ -57,9 +60,12 @@ type Deps struct {
 	HostCheck bool
 	// SecureCookies adds Secure to the pages' cookies even on plain HTTP (--secure-cookies).
 	SecureCookies bool
+	// License is the licensing core of the customer's own pages under /account/ (account.go); nil leaves
+	// them out.
+	License *license.Service
 }
 
-// Pages are the consent page and the authorized-apps page.
+// Pages are the consent page, the authorized-apps page and the customer's account pages.
 type Pages struct {
 	Deps
 	env *surface.Env
@@ -78,6 +84,14 @@ func (pg *Pages) Mount(mux *http.ServeMux) {
 		mux.HandleFunc("GET "+p, pg.authorizedAppsPage)
 		mux.HandleFunc("POST "+p, pg.authorizedAppsPage)
 	}
+	// The customer's account pages (account.go) and the pages' stylesheet.
+	mux.HandleFunc("GET "+pathStyle, pg.stylesheet)
+	if pg.License != nil {
+		for _, p := range []string{pathAccount + "{$}", strings.TrimSuffix(pathAccount, "/")} {
+			mux.HandleFunc("GET "+p, pg.accountPage)
+			mux.HandleFunc("POST "+p, pg.accountPage)
+		}
+	}
 }
 
 // pageData is what the template renders.
@@ -92,6 +106,10 @@ type pageData struct {
 	Message     string
 	Apps        []appView
 	Devices     []deviceView
+	// The account pages (account.go): Nav names the page of the account navigation shown ("" for none).
+	Nav      string
+	Licenses []licenseView
+	More     bool
 }
 
 type consentView struct {
@@ -141,6 +159,10 @@ func day(t time.Time) string {
 	return t.UTC().Format("2 Jan 2006 15:04 UTC")
 }
 
+// pageCSP allows the pages nothing but their own stylesheet (pages/style.css) and forms posted to this
+// origin: no script, no inline style, no frame.
+const pageCSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
 // render writes a page with the headers every page gets: no caching, no framing (a consent page in a
 // hostile frame could be clicked through), no referrer (the URL carries the request), a strict CSP.
 func (pg *Pages) render(w http.ResponseWriter, status int, d pageData) {
@@ -150,7 +172,7 @@ func (pg *Pages) render(w http.ResponseWriter, status int, d pageData) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pageCSP)
 	w.WriteHeader(status)
 	if err := appAuthPages.ExecuteTemplate(w, "page", d); err != nil {
 		pg.env.Log.Error("render page", "err", err)
@@ -424,7 +446,7 @@ func (pg *Pages) consentView(c appauth.Consent) *consentView {
 
 func (pg *Pages) authorizedAppsPage(w http.ResponseWriter, r *http.Request) {
 	svc, ctx := pg.AppAuth, r.Context()
-	d := pageData{Title: "Your authorized apps"}
+	d := pageData{Title: "Your authorized apps", Nav: "apps"}
 	user, binding := pg.pageUser(r)
 	d.User, d.CSRF = user, pg.csrf().token(binding)
 	if r.Method == http.MethodPost {

@@ -16,13 +16,21 @@ import (
 // pageSessionCookie names the pages' session cookie.
 const pageSessionCookie = "TM_PAGE_SESSION"
 
-// pageCookiePath scopes the cookie to the pages.
-const pageCookiePath = "/User/"
+// pageCookiePath scopes the cookie: "/", so that one sign-in covers the user's pages under /User/ and the
+// account pages under /account/. Two cookies with a path each would need two sign-ins (or a sign-in that sets
+// both and a sign-out that ends both) and would shadow each other on the way back; nothing else reads the
+// cookie (the API's surfaces never look at it, and every page checks it in pageSession), so the wider path
+// sends it to no one who could use it. legacyPageCookiePath is the path the cookie had before: a sign-in and
+// a sign-out expire it there, so that a cookie left from then cannot shadow the new one on /User/.
+const (
+	pageCookiePath       = "/"
+	legacyPageCookiePath = "/User/"
+)
 
 // pageCookie is the page session: SameSite=Lax whatever --cookie-samesite says (the pages are never framed or
 // called across sites; Lax still sends it when an app opens the consent page).
 func (pg *Pages) pageCookie() *pagesession.Cookie {
-	return &pagesession.Cookie{Name: pageSessionCookie, Path: pageCookiePath, Kind: session.KindPage, SameSite: http.SameSiteLaxMode,
+	return &pagesession.Cookie{Name: pageSessionCookie, Path: pageCookiePath, LegacyPaths: []string{legacyPageCookiePath}, Kind: session.KindPage, SameSite: http.SameSiteLaxMode,
 		Sessions: pg.Sessions, HostCheck: pg.HostCheck, SecureCookies: pg.SecureCookies, Env: pg.env}
 }
 

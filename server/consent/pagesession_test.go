@@ -187,7 +187,7 @@ func TestPageSessionCookie(t *testing.T) {
 			t.Fatalf("the page sign-in set SESSION: %s", c.Raw)
 		}
 	}
-	if resp.StatusCode != http.StatusSeeOther || page0 == nil || len(page0.Value) != 36 || page0.Path != "/User/" || !page0.HttpOnly ||
+	if resp.StatusCode != http.StatusSeeOther || page0 == nil || len(page0.Value) != 36 || page0.Path != "/" || !page0.HttpOnly ||
 		page0.SameSite != http.SameSiteLaxMode || page0.Secure {
 		t.Fatalf("sign-in: %d, page cookie %+v", resp.StatusCode, page0)
 	}

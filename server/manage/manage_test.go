@@ -307,6 +307,25 @@ func TestProducts(t *testing.T) {
 		t.Fatalf("edited: %s", r.Body)
 	}
 	etag = r.Header.Get("ETag")
+	// allow_activation_management: off by default, set by PATCH under If-Match (the old ETag is stale after),
+	// and at creation.
+	if m := r.JSON(t); m["allow_activation_management"] != false {
+		t.Fatalf("allow_activation_management by default: %s", r.Body)
+	}
+	r = call(t, st, "PATCH", path, `{"allow_activation_management":true}`, simon, "If-Match", etag)
+	want(t, "allow activation management", r, 200)
+	if m := r.JSON(t); m["allow_activation_management"] != true || m["name"] != "Editor Pro" {
+		t.Fatalf("allow activation management: %s", r.Body)
+	}
+	want(t, "an edit with the ETag from before", call(t, st, "PATCH", path, `{"allow_activation_management":false}`, simon, "If-Match", etag), 412)
+	want(t, "allow_activation_management not a boolean", call(t, st, "PATCH", path, `{"allow_activation_management":"yes"}`, simon, "If-Match", "*"), 400)
+	etag = r.Header.Get("ETag")
+	if m := call(t, st, "GET", path, "", simon).JSON(t); m["allow_activation_management"] != true {
+		t.Fatalf("read back: %v", m)
+	}
+	if r := call(t, st, "POST", "/products", `{"name":"Managed","allow_activation_management":true}`, simon); r.Status != 201 || r.JSON(t)["allow_activation_management"] != true {
+		t.Fatalf("create with allow_activation_management: %d %s", r.Status, r.Body)
+	}
 	want(t, "rotate", call(t, st, "POST", path+"/rotate-key", "", simon), 200)
 	want(t, "an edit over a rotation", call(t, st, "PATCH", path, `{"name":"Y"}`, simon, "If-Match", etag), 412)
 	want(t, "edit a bad name", call(t, st, "PATCH", path, `{"name":""}`, simon, "If-Match", "*"), 400)

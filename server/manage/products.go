@@ -18,15 +18,18 @@ type productView struct {
 	Name         string    `json:"name"`
 	BlockExpired bool      `json:"block_expired"`
 	CreatedAt    time.Time `json:"created_at"`
+	// AllowActivationManagement: the customers of the product's keys free machines themselves on /account/.
+	AllowActivationManagement bool `json:"allow_activation_management"`
 }
 
 func toProductView(p storage.Product) productView { // never the sealed private key
-	return productView{ID: p.ID, Vendor: p.Vendor, Name: p.Name, BlockExpired: p.BlockExpired, CreatedAt: p.CreatedAt}
+	return productView{ID: p.ID, Vendor: p.Vendor, Name: p.Name, BlockExpired: p.BlockExpired, CreatedAt: p.CreatedAt,
+		AllowActivationManagement: p.AllowActivationManagement}
 }
 
 // productETag covers the signing key too: a rotation is a change a PATCH must not race.
 func productETag(p storage.Product) string {
-	return etagOf("product", p.ID, p.Vendor, p.Name, p.BlockExpired, string(p.PublicKey))
+	return etagOf("product", p.ID, p.Vendor, p.Name, p.BlockExpired, string(p.PublicKey), p.AllowActivationManagement)
 }
 
 func productPath(id int64) string { return Path + "/products/" + strconv.FormatInt(id, 10) }
@@ -76,6 +79,8 @@ type createProductBody struct {
 	Vendor       string `json:"vendor"`
 	Name         string `json:"name"`
 	BlockExpired bool   `json:"block_expired"`
+	// AllowActivationManagement: customers free machines themselves on /account/.
+	AllowActivationManagement bool `json:"allow_activation_management"`
 }
 
 func (a *API) createProduct(w http.ResponseWriter, r *http.Request, p principal) {
@@ -99,7 +104,8 @@ func (a *API) createProduct(w http.ResponseWriter, r *http.Request, p principal)
 	if !ok {
 		return
 	}
-	pr, err := a.deps.License.CreateProduct(a.coreContext(r, p), acc, b.Vendor, license.ProductSpec{Name: b.Name, BlockExpired: b.BlockExpired})
+	pr, err := a.deps.License.CreateProduct(a.coreContext(r, p), acc, b.Vendor, license.ProductSpec{Name: b.Name, BlockExpired: b.BlockExpired,
+		AllowActivationManagement: b.AllowActivationManagement})
 	if err != nil {
 		a.licenseError(w, r, err)
 		return
@@ -126,6 +132,8 @@ func (a *API) getProduct(w http.ResponseWriter, r *http.Request, p principal) {
 type patchProductBody struct {
 	Name         *string `json:"name"`
 	BlockExpired *bool   `json:"block_expired"`
+	// AllowActivationManagement: customers free machines themselves on /account/.
+	AllowActivationManagement *bool `json:"allow_activation_management"`
 }
 
 func (a *API) patchProduct(w http.ResponseWriter, r *http.Request, p principal) {
@@ -142,13 +150,14 @@ func (a *API) patchProduct(w http.ResponseWriter, r *http.Request, p principal) 
 		badBody(w, err)
 		return
 	}
-	pr, err := a.deps.License.EditProduct(r.Context(), acc, pr.ID, license.ProductEdit{Name: b.Name, BlockExpired: b.BlockExpired},
-		precondition(match, productETag))
+	pr, err := a.deps.License.EditProduct(r.Context(), acc, pr.ID, license.ProductEdit{Name: b.Name, BlockExpired: b.BlockExpired,
+		AllowActivationManagement: b.AllowActivationManagement}, precondition(match, productETag))
 	if err != nil {
 		a.licenseError(w, r, err)
 		return
 	}
-	a.record(r, p, "license.product.edit", pr.Vendor, fmt.Sprintf("product=%d name=%q block_expired=%v", pr.ID, pr.Name, pr.BlockExpired))
+	a.record(r, p, "license.product.edit", pr.Vendor, fmt.Sprintf("product=%d name=%q block_expired=%v allow_activation_management=%v", pr.ID, pr.Name,
+		pr.BlockExpired, pr.AllowActivationManagement))
 	w.Header().Set("ETag", productETag(pr))
 	writeJSON(w, http.StatusOK, toProductView(pr))
 }

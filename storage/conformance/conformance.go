@@ -82,6 +82,9 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"AppDevices", testAppDevices},
 		{"AppDeviceLimitRace", testAppDeviceLimitRace},
 		{"AppAuthorizationGarbageCollection", testAppAuthorizationGarbageCollection},
+		// the customers' account pages
+		{"ActivationManagement", testActivationManagement},
+		{"CustomersOfUser", testCustomersOfUser},
 		{"TouchRace", testTouchRace},
 		{"SessionEndRace", testSessionEndRace},
 		{"UpdateRace", testUpdateRace},

@@ -102,7 +102,7 @@ func seed(t *testing.T) string {
 		`INSERT INTO powerauth_nonces VALUES ('pt1',X'01',FUTURE), ('pt1',X'02',PAST)`,
 		`INSERT INTO token_keys VALUES ('k0',NULL,'verify',T0,0), ('k1',X'05','primary',T0,0)`,
 		`INSERT INTO license_vendors VALUES ('alice',T0)`,
-		`INSERT INTO license_products VALUES (7,'alice','App',X'01',X'02',1,T0), (9,'alice','Other',X'03',X'04',0,T0)`,
+		`INSERT INTO license_products VALUES (7,'alice','App',X'01',X'02',1,T0,1), (9,'alice','Other',X'03',X'04',0,T0,0)`,
 		`INSERT INTO license_customers VALUES (3,'alice','C','c@example.com','Co',2,'bob',T0,'n','5ecae7',5),
 			(4,'alice','D','d@example.com','',0,NULL,T0,'',NULL,0)`,
 		`INSERT INTO license_resellers VALUES (5,'alice','Shop','s@example.com','','https://shop.example','',T0)`,

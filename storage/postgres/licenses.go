@@ -32,8 +32,8 @@ func (s *Store) ListVendors(ctx context.Context) ([]storage.Vendor, error) {
 
 func (s *Store) CreateProduct(ctx context.Context, p storage.Product, seal func(id int64) ([]byte, error)) (storage.Product, error) {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO license_products (vendor, name, public_key, sealed_private_key, block_expired, created_at)
-			VALUES ($1, $2, $3, '', $4, $5) RETURNING id`, p.Vendor, p.Name, p.PublicKey, p.BlockExpired, ts(p.CreatedAt)).Scan(&p.ID)
+		err := tx.QueryRow(ctx, `INSERT INTO license_products (vendor, name, public_key, sealed_private_key, block_expired, created_at, allow_activation_management)
+			VALUES ($1, $2, $3, '', $4, $5, $6) RETURNING id`, p.Vendor, p.Name, p.PublicKey, p.BlockExpired, ts(p.CreatedAt), p.AllowActivationManagement).Scan(&p.ID)
 		if err != nil {
 			return mapRefErr(err)
 		}
@@ -71,7 +71,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storag
 		if err := update(&p); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, stmt.UpdateProduct, p.Name, p.BlockExpired, p.PublicKey, p.SealedPrivateKey, id)
+		_, err = tx.Exec(ctx, stmt.UpdateProduct, p.Name, p.BlockExpired, p.PublicKey, p.SealedPrivateKey, p.AllowActivationManagement, id)
 		return mapErr(err)
 	})
 	if err != nil {

@@ -31,8 +31,8 @@ func (s *Store) ListVendors(ctx context.Context) ([]storage.Vendor, error) {
 func (s *Store) CreateProduct(ctx context.Context, p storage.Product, seal func(id int64) ([]byte, error)) (storage.Product, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
-			`INSERT INTO license_products (vendor, name, public_key, sealed_private_key, block_expired, created_at)
-			 VALUES (?, ?, ?, x'', ?, ?)`, p.Vendor, p.Name, p.PublicKey, p.BlockExpired, toMicros(p.CreatedAt))
+			`INSERT INTO license_products (vendor, name, public_key, sealed_private_key, block_expired, created_at, allow_activation_management)
+			 VALUES (?, ?, ?, x'', ?, ?, ?)`, p.Vendor, p.Name, p.PublicKey, p.BlockExpired, toMicros(p.CreatedAt), p.AllowActivationManagement)
 		if err != nil {
 			return mapRefErr(err)
 		}
@@ -70,7 +70,7 @@ func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storag
 		if err := update(&p); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, stmt.UpdateProduct, p.Name, p.BlockExpired, p.PublicKey, p.SealedPrivateKey, id)
+		_, err = tx.ExecContext(ctx, stmt.UpdateProduct, p.Name, p.BlockExpired, p.PublicKey, p.SealedPrivateKey, p.AllowActivationManagement, id)
 		return mapErr(err)
 	})
 	if err != nil {

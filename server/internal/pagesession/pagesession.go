@@ -20,11 +20,14 @@ import (
 
 // Cookie is one surface's page session.
 type Cookie struct {
-	Name     string        // the cookie's name, e.g. TM_PAGE_SESSION
-	Path     string        // the cookie's path
-	Kind     session.Kind  // the storage domain of its values
-	SameSite http.SameSite // Lax for pages an app opens, Strict for the console
-	Sessions *session.Manager
+	Name string // the cookie's name, e.g. TM_PAGE_SESSION
+	Path string // the cookie's path
+	// LegacyPaths are paths the cookie had in earlier versions: Login and Logout expire it there as well, so
+	// that a cookie left from then cannot shadow the current one (browsers send the longer path's first).
+	LegacyPaths []string
+	Kind        session.Kind  // the storage domain of its values
+	SameSite    http.SameSite // Lax for pages an app opens, Strict for the console
+	Sessions    *session.Manager
 	// HostCheck binds a session to the client host that signed in (--host-check).
 	HostCheck bool
 	// SecureCookies adds Secure even on plain HTTP (--secure-cookies); requests over TLS get it anyway.
@@ -72,6 +75,7 @@ func (c *Cookie) Login(w http.ResponseWriter, r *http.Request, user string) (str
 	if err := c.end(r); err != nil {
 		return "", storage.Session{}, err
 	}
+	c.expireLegacy(w, r)
 	http.SetCookie(w, c.cookie(r, value, 0))
 	return value, rec, nil
 }
@@ -81,8 +85,17 @@ func (c *Cookie) Logout(w http.ResponseWriter, r *http.Request) error {
 	if err := c.end(r); err != nil {
 		return err
 	}
+	c.expireLegacy(w, r)
 	http.SetCookie(w, c.cookie(r, "", -1))
 	return nil
+}
+
+func (c *Cookie) expireLegacy(w http.ResponseWriter, r *http.Request) {
+	for _, p := range c.LegacyPaths {
+		k := c.cookie(r, "", -1)
+		k.Path = p
+		http.SetCookie(w, k)
+	}
 }
 
 func (c *Cookie) end(r *http.Request) error {

@@ -222,11 +222,11 @@ func (d *Dialect) ScanVendor(row Row) (storage.Vendor, error) {
 	return v, d.MapErr(err)
 }
 
-const ProductColumns = `id, vendor, name, public_key, sealed_private_key, block_expired, created_at`
+const ProductColumns = `id, vendor, name, public_key, sealed_private_key, block_expired, created_at, allow_activation_management`
 
 func (d *Dialect) ScanProduct(row Row) (storage.Product, error) {
 	var p storage.Product
-	err := row.Scan(&p.ID, &p.Vendor, &p.Name, &p.PublicKey, &p.SealedPrivateKey, &p.BlockExpired, d.Time(&p.CreatedAt))
+	err := row.Scan(&p.ID, &p.Vendor, &p.Name, &p.PublicKey, &p.SealedPrivateKey, &p.BlockExpired, d.Time(&p.CreatedAt), &p.AllowActivationManagement)
 	return p, d.MapErr(err)
 }
 

@@ -83,7 +83,7 @@ var shared = Statements{
 	SelectVendor:  `SELECT ` + VendorColumns + ` FROM license_vendors WHERE user_name = ?`,
 	ListVendors:   `SELECT ` + VendorColumns + ` FROM license_vendors ORDER BY user_name`,
 	SelectProduct: `SELECT ` + ProductColumns + ` FROM license_products WHERE id = ?`,
-	UpdateProduct: `UPDATE license_products SET name = ?, block_expired = ?, public_key = ?, sealed_private_key = ? WHERE id = ?`,
+	UpdateProduct: `UPDATE license_products SET name = ?, block_expired = ?, public_key = ?, sealed_private_key = ?, allow_activation_management = ? WHERE id = ?`,
 	SealProduct:   `UPDATE license_products SET sealed_private_key = ? WHERE id = ?`,
 	// The backend appends what returns the new ID, if its database needs that.
 	InsertCustomer: `INSERT INTO license_customers (vendor, name, email, company, max_devices, user_name, created_at,
