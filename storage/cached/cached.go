@@ -86,10 +86,12 @@ func (c *Store) Sync(ctx context.Context) error {
 	defer c.syncMu.Unlock()
 	now := c.opts.Now()
 	if c.pos >= 0 && now.Sub(c.lastSync) > c.opts.MaxLag {
-		c.dropAll()
 		c.pos = -1
 	}
 	for {
+		if c.pos < 0 {
+			return c.restart(ctx, now)
+		}
 		changes, pos, err := c.Store.ReadChanges(ctx, c.pos, feedBatch)
 		if err != nil {
 			c.dropAll()
@@ -103,9 +105,22 @@ func (c *Store) Sync(ctx context.Context) error {
 			return nil
 		}
 		// A burst larger than a batch: drop everything and go on from the newest change.
-		c.dropAll()
 		c.pos = -1
 	}
+}
+
+// restart starts reading the feed anew from its current position, dropping everything cached. The position
+// is taken first and the drop comes after it: a copy cached after the drop was read after the position was
+// taken, so any change it lacks lies past the position and the next read of the feed drops it. Dropping first
+// would let a copy read between the drop and the position outlive a change committed in between.
+func (c *Store) restart(ctx context.Context, now time.Time) error {
+	_, pos, err := c.Store.ReadChanges(ctx, -1, feedBatch)
+	c.dropAll()
+	if err != nil {
+		return fmt.Errorf("cached: reading changes: %w", err)
+	}
+	c.pos, c.lastSync = pos, now
+	return nil
 }
 
 // Run calls Sync every interval, and deletes expired entries every sweepInterval, until ctx ends.

@@ -320,3 +320,40 @@ func TestRunSweepsExpiredEntries(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// restartingFeed runs during while the cache asks the feed for its current position, to start over.
+type restartingFeed struct {
+	storage.Store
+	during func()
+}
+
+func (r *restartingFeed) ReadChanges(ctx context.Context, after int64, limit int) ([]storage.Change, int64, error) {
+	if after < 0 && r.during != nil {
+		during := r.during
+		r.during = nil
+		during()
+	}
+	return r.Store.ReadChanges(ctx, after, limit)
+}
+
+// TestRestartingSyncKeepsNoCopyOlderThanItsPosition: when a lagging cache starts the feed over, a record read
+// and a revocation committed while it takes the feed's position must not leave the old copy behind (the feed
+// is read from past the revocation from then on).
+func TestRestartingSyncKeepsNoCopyOlderThanItsPosition(t *testing.T) {
+	var rf *restartingFeed
+	f := newFixture(t, func(s storage.Store) storage.Store { rf = &restartingFeed{Store: s}; return rf }, Options{TTL: time.Hour, MaxLag: time.Minute})
+	ctx := context.Background()
+	f.clk.Add(2 * time.Minute) // the next Sync starts over
+	rf.during = func() {
+		if got := f.state(t); got != live {
+			t.Errorf("before the revocation: %s", got)
+		}
+		f.revokeAll(t, f.other)
+	}
+	if err := f.c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.state(t); got != dead {
+		t.Fatalf("after a sync that started over: %s", got)
+	}
+}
