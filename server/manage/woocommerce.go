@@ -264,12 +264,6 @@ func (a *API) listWooSKUs(w http.ResponseWriter, r *http.Request, p principal) {
 	pageByKey(w, r, pq, skus, func(k storage.WooSKU) string { return k.SKU }, toWooSKUView)
 }
 
-type putWooSKUBody struct {
-	SKU     string `json:"sku"`
-	Product int64  `json:"product"`
-	Desktop bool   `json:"desktop"`
-}
-
 // createWooSKU makes the store sell a product of its vendor under a SKU (replacing what the SKU named before).
 // A product that is not the store's vendor's is refused exactly as one that does not exist.
 func (a *API) createWooSKU(w http.ResponseWriter, r *http.Request, p principal) {
@@ -277,7 +271,7 @@ func (a *API) createWooSKU(w http.ResponseWriter, r *http.Request, p principal) 
 	if !ok {
 		return
 	}
-	var b putWooSKUBody
+	var b wooSKUView
 	if err := a.readJSON(w, r, &b); err != nil {
 		badBody(w, err)
 		return
@@ -296,7 +290,7 @@ func (a *API) createWooSKU(w http.ResponseWriter, r *http.Request, p principal) 
 		return
 	}
 	w.Header().Set("Location", wooStorePath(st.ID)+"/skus/"+url.PathEscape(b.SKU))
-	writeJSON(w, http.StatusCreated, wooSKUView{SKU: b.SKU, Product: b.Product, Desktop: b.Desktop})
+	writeJSON(w, http.StatusCreated, b)
 }
 
 // wooSKUOf reads the SKU of the path; 404 for one too long to be a SKU.
