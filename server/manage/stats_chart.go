@@ -97,7 +97,6 @@ func (a *API) statsChart(w http.ResponseWriter, r *http.Request, p principal) {
 	cached(w, r, "image/svg+xml", chart.Render(c))
 }
 
-
 // cached writes body with a short private Cache-Control and an ETag, and answers 304 to a request that already
 // holds it (If-None-Match).
 func cached(w http.ResponseWriter, r *http.Request, contentType string, body []byte) {
