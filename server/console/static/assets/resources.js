@@ -387,13 +387,13 @@ export const resources = [
       actions: [{ label: 'Delete the store', method: 'DELETE', path: p => `/woocommerce/stores/${enc(p.id)}`, confirm: () => 'Delete this store? Refused while it sells SKUs.', danger: true, then: () => 'woocommerce/stores' }],
       children: [{
         title: 'SKUs', api: p => `/woocommerce/stores/${enc(p.id)}/skus`, empty: 'The store sells no product yet.',
-        columns: [{ key: 'sku', label: 'SKU', mono: true }, { key: 'product', label: 'Product', link: r => `products/${r.product}` }, { key: 'desktop', label: 'Desktop app', format: 'bool' }],
+        columns: [{ key: 'sku', label: 'SKU', mono: true }, { key: 'product', label: 'Product', link: r => `products/${r.product}` }, { key: 'desktop', label: 'Desktop product', format: 'bool' }],
         rowActions: [{ label: 'Stop selling', method: 'DELETE', path: (r, p) => `/woocommerce/stores/${enc(p.id)}/skus/${enc(r.sku)}`, confirm: r => `Stop selling the SKU ${r.sku}?`, danger: true }],
       }],
       forms: [{
         title: 'Sell a product under a SKU', submit: 'Add the SKU', method: 'POST', path: p => `/woocommerce/stores/${enc(p.id)}/skus`,
         fields: [{ name: 'sku', label: 'SKU', required: true, maxlength: 256 }, { name: 'product', label: 'Product id', type: 'number', required: true, min: 1 },
-          { name: 'desktop', label: 'A desktop product (activations need no domain; each takes a seat)', type: 'checkbox' }],
+          { name: 'desktop', label: 'Desktop product (no domain; each activation takes a seat)', type: 'checkbox' }],
       }],
     },
   },
