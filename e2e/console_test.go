@@ -559,9 +559,13 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("the key's expiry after the edit: %s, want %s", got, want)
 	}
 	c.waitHeading("Key " + key)
+	c.eval(`document.getElementById('status').textContent = ''; ''`)
 	c.fill("edit-keys-notes", "renewed by phone")
 	c.click("#edit-keys-submit")
-	c.waitFor("saved", `document.querySelector('main dl.facts').textContent.includes('renewed by phone')`)
+	c.waitFor("saved again", `document.getElementById('status').textContent === 'Saved.'`)
+	if !strings.Contains(c.eval(`document.querySelector('main dl.facts').textContent`), "renewed by phone") {
+		t.Fatalf("the notes not saved:\n%s", c.mainText())
+	}
 	if got := expiresAt(); got != want {
 		t.Fatalf("the key's expiry after editing the notes: %s, want %s", got, want)
 	}
