@@ -20,10 +20,13 @@ import (
 )
 
 // The web console in headless Chromium against the built binary: the operator signs in, creates a user and
-// makes it a vendor; the vendor signs in, creates a product and three keys through the forms; an app activates
-// one key over the Cryptolens API; the vendor sees the activation on the key's page and frees the seat with
-// its button. Another vendor's key is not found by URL, and bad input is answered beside its field with
-// nothing saved. Every page is photographed at 1280 and 390 px into bin/screenshots/.
+// makes it a vendor on the user's page, creates an API client and gives it a new secret; the vendor signs in,
+// creates a product and three keys, a customer, a licensing API token (its secret shown once) and WooCommerce
+// stores through the forms; an app activates one key over the Cryptolens API with that token; the vendor sees
+// the activation in the overview's chart and table at once, and on the key's page, and frees the seat with its
+// button. Another vendor's key is not found by URL, and bad input in every form is answered beside its field
+// with nothing saved (checked through the API). Every page is photographed at 1280 and 390 px into
+// bin/screenshots/.
 
 // keyRE matches a license key as the CLI prints it.
 var keyRE = regexp.MustCompile(`[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}`)
@@ -88,6 +91,12 @@ func (c *consolePage) waitHeading(heading string) {
 
 func (c *consolePage) fill(id, value string) {
 	c.t.Helper()
+	if value == "" { // SetValue refuses an empty value
+		if c.eval(fmt.Sprintf(`(el => el ? (el.value = '', 'ok') : 'no')(document.getElementById(%q))`, id)) != "ok" {
+			c.t.Fatalf("no field %s", id)
+		}
+		return
+	}
 	c.run(chromedp.SetValue(chromedp.ID(id), value))
 }
 
@@ -104,6 +113,74 @@ func (c *consolePage) clickIn(text, label string) {
 	if ok != "ok" {
 		c.t.Fatalf("no button %q in a row with %q:\n%s", label, text, c.mainText())
 	}
+}
+
+// evalAsync evaluates a JavaScript expression that yields a promise of a string.
+func (c *consolePage) evalAsync(js string) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		c.t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+// apiStatus is the status of a GET of the management API with the browser's console session.
+func (c *consolePage) apiStatus(path string) string {
+	c.t.Helper()
+	return c.evalAsync(fmt.Sprintf(`fetch(%q, {cache: 'no-store'}).then(r => String(r.status))`, path))
+}
+
+// apiCount is how many items a list of the management API answers the browser's console session.
+func (c *consolePage) apiCount(path string) string {
+	c.t.Helper()
+	return c.evalAsync(fmt.Sprintf(`fetch(%q, {cache: 'no-store'}).then(r => r.ok ? r.json().then(b => String(b.items.length)) : 'HTTP ' + r.status)`, path))
+}
+
+// fieldError waits for the error beside the field id and fails unless it contains want.
+func (c *consolePage) fieldError(id, want string) {
+	c.t.Helper()
+	c.waitFor(id+"'s error", fmt.Sprintf(`!document.getElementById('%s-error').hidden`, id))
+	if msg := c.eval(fmt.Sprintf(`document.getElementById('%s-error').textContent`, id)); !strings.Contains(msg, want) {
+		c.t.Fatalf("the error beside %s: %q, want %q in it", id, msg, want)
+	}
+	if c.eval(fmt.Sprintf(`document.getElementById(%q).getAttribute('aria-invalid')`, id)) != "true" {
+		c.t.Fatalf("%s is not marked invalid", id)
+	}
+}
+
+// pageButton reports whether the page's actions offer a button labelled label.
+func (c *consolePage) pageButton(label string) bool {
+	c.t.Helper()
+	return c.eval(fmt.Sprintf(`String([...document.querySelectorAll('main .page-actions button')].some(b => b.textContent.trim() === %q))`, label)) == "true"
+}
+
+func (c *consolePage) clickPageButton(label string) {
+	c.t.Helper()
+	ok := c.eval(fmt.Sprintf(`(b => b ? (b.click(), 'ok') : 'no')([...document.querySelectorAll('main .page-actions button')].find(b => b.textContent.trim() === %q))`, label))
+	if ok != "ok" {
+		c.t.Fatalf("no button %q among the page's actions:\n%s", label, c.mainText())
+	}
+}
+
+// clientCredentials asks the OAuth token endpoint for a token with an API client's id and key: its status.
+func (c *consolePage) clientCredentials(id, key string) int {
+	c.t.Helper()
+	req, err := http.NewRequest("POST", c.base+"/auth/token", strings.NewReader("grant_type=client_credentials"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	io.Copy(io.Discard, io.LimitReader(res.Body, 1<<20))
+	res.Body.Close()
+	return res.StatusCode
 }
 
 func (c *consolePage) signIn(user, pass string) {
@@ -245,15 +322,68 @@ func TestConsole(t *testing.T) {
 	c.fill("create-users-password", "acme-password-1")
 	c.click("#create-users-submit")
 	c.waitFor("the new user in the list", `[...document.querySelectorAll('main tbody tr')].some(r => r.textContent.includes('acme'))`)
-	c.clickIn("acme", "Make vendor")
+	// "Make vendor" is on the page of a user who is not a vendor yet, and only there.
+	c.open("users/othervendor", "User othervendor")
+	if c.pageButton("Make vendor") {
+		t.Fatalf("a vendor is offered Make vendor:\n%s", c.mainText())
+	}
+	c.open("users/acme", "User acme")
+	c.mustBeLabelled("the user's page")
+	c.screenshots("user")
+	c.clickPageButton("Make vendor")
 	c.waitFor("the vendor made", `document.getElementById('status').textContent === 'Make vendor: done.'`)
+	c.waitFor("the page redrawn without the action", `[...document.querySelectorAll('main .page-actions a')].some(a => a.textContent === 'Products')`)
+	if c.pageButton("Make vendor") {
+		t.Fatal("Make vendor is still offered to a vendor")
+	}
 	c.open("vendors", "Vendors")
 	c.waitFor("acme among the vendors", `[...document.querySelectorAll('main tbody tr')].some(r => r.textContent.includes('acme'))`)
+
+	// An API client: a scope the server refuses is answered beside the scopes, and no client is made.
+	c.open("clients", "API clients")
+	c.click("#create-clients-details > summary")
+	c.fill("create-clients-id", "billing")
+	c.fill("create-clients-scopes", `Partner Re"ports`)
+	c.click("#create-clients-submit")
+	c.fieldError("create-clients-scopes", "scope")
+	c.screenshots("clients-bad-input")
+	if st := c.apiStatus("/admin/v1/clients/billing"); st != "404" {
+		t.Fatalf("a refused client was saved: GET /clients/billing %s", st)
+	}
+	c.fill("create-clients-scopes", "Partner Reports")
+	c.fill("create-clients-description", "Billing system")
+	c.click("#create-clients-submit")
+	c.waitFor("the client's keys, shown once", `document.querySelectorAll('main .create-out .secret').length === 2`)
+	primary := c.eval(`document.querySelector('main .create-out .secret code').textContent`)
+	c.waitFor("the client in the list", `[...document.querySelectorAll('main #results tbody tr')].some(r => r.textContent.includes('billing'))`)
+	c.screenshots("clients")
+	c.click("main #results tbody tr td a[href$='/clients/billing']")
+	c.waitHeading("API client billing")
+	c.mustBeLabelled("the client's page")
+	// A new primary key: confirmed, shown once, and the key before no longer gets a token.
+	c.click("#clients-form0-submit")
+	c.waitFor("the confirmation", `document.getElementById('confirm').open`)
+	c.click("#confirm-yes")
+	c.waitFor("the new key, shown once", `document.querySelector('main .action-out .secret code') !== null`)
+	newKey := c.eval(`document.querySelector('main .action-out .secret code').textContent`)
+	if newKey == "" || newKey == primary {
+		t.Fatalf("the new key %q (the first %q)", newKey, primary)
+	}
+	c.screenshots("client")
+	if st := c.clientCredentials("billing", primary); st != 401 {
+		t.Fatalf("the replaced key still gets a token: %d", st)
+	}
+	if st := c.clientCredentials("billing", newKey); st != 200 {
+		t.Fatalf("the new key gets no token: %d", st)
+	}
 	c.signOut()
 
-	// The vendor signs in, with the keyboard alone: the operator-only entries are not in the menu.
+	// The vendor signs in, with the keyboard alone: the operator-only entries are not in the menu, and the
+	// overview has no live counts and only the chart of its own activations.
 	c.signInByKeyboard("acme", "acme-password-1")
-	c.screenshots("overview-vendor")
+	if n := c.eval(`String(document.querySelectorAll('main figure img').length) + (document.getElementById('live-title') ? ' live' : '')`); n != "1" {
+		t.Fatalf("the vendor's overview: %s charts:\n%s", n, c.mainText())
+	}
 	if menu := c.eval(`document.getElementById('menu').innerText`); strings.Contains(menu, "Users") || strings.Contains(menu, "Sessions") || !strings.Contains(menu, "Products") {
 		t.Fatalf("the vendor's menu:\n%s", menu)
 	}
@@ -296,9 +426,83 @@ func TestConsole(t *testing.T) {
 	c.screenshots("keys")
 	key := c.eval(`document.querySelector('main #results tbody tr td a').textContent`)
 
-	// An app activates the first key over the Cryptolens API, with a licensing API token made by the CLI.
-	token := strings.TrimSpace(srv.mustCLI(t, "", "apitoken", "create", "--vendor", "acme", "--methods", "Activate",
-		"--product-lock", product, "--name", "console e2e"))
+	// A customer: a blank name is refused by the server beside the name, nothing saved; then one is made.
+	c.open("customers", "Customers")
+	c.click("#create-customers-details > summary")
+	c.fill("create-customers-name", "   ")
+	c.fill("create-customers-email", "carol@example.com")
+	c.click("#create-customers-submit")
+	c.fieldError("create-customers-name", "name")
+	c.screenshots("customers-bad-input")
+	if n := c.apiCount("/admin/v1/customers"); n != "0" {
+		t.Fatalf("%s customers after a refused create", n)
+	}
+	c.fill("create-customers-name", "Carol")
+	c.fill("create-customers-max_devices", "3")
+	c.click("#create-customers-submit")
+	c.waitFor("the customer in the list", `[...document.querySelectorAll('main #results tbody tr')].some(r => r.textContent.includes('carol@example.com'))`)
+	c.screenshots("customers")
+	c.click("main #results tbody tr td a")
+	c.waitHeading("Customer Carol")
+	c.mustBeLabelled("the customer's page")
+	c.screenshots("customer")
+
+	// A licensing API token for the app: a method the server does not know is refused beside the methods;
+	// then the token is made and its secret shown once.
+	c.open("api-tokens", "Licensing API tokens")
+	c.click("#create-api-tokens-details > summary")
+	c.fill("create-api-tokens-name", "desktop app")
+	c.fill("create-api-tokens-methods", "Activate Teleport")
+	c.fill("create-api-tokens-product_lock", product)
+	c.click("#create-api-tokens-submit")
+	c.fieldError("create-api-tokens-methods", "Teleport")
+	c.screenshots("api-tokens-bad-input")
+	if n := c.apiCount("/admin/v1/api-tokens"); n != "0" {
+		t.Fatalf("%s licensing API tokens after a refused create", n)
+	}
+	c.fill("create-api-tokens-methods", "Activate")
+	c.click("#create-api-tokens-submit")
+	c.waitFor("the token, shown once", `document.querySelector('main .create-out .secret code') !== null`)
+	token := c.eval(`document.querySelector('main .create-out .secret code').textContent`)
+	c.waitFor("the token in the list", `[...document.querySelectorAll('main #results tbody tr')].some(r => r.textContent.includes('desktop app'))`)
+	c.screenshots("api-tokens")
+	c.open("api-tokens", "Licensing API tokens")
+	if strings.Contains(c.mainText(), token) {
+		t.Fatal("the token's secret is shown again")
+	}
+
+	// WooCommerce stores: a vendor does not choose a store's code (the form has no such field); the server
+	// makes one and shows it once. A name too long is refused beside the name, nothing saved.
+	c.open("woocommerce/stores", "WooCommerce stores")
+	c.click("#create-woocommerce-details > summary")
+	if c.eval(`String(document.getElementById('create-woocommerce-code') !== null)`) == "true" {
+		t.Fatal("a vendor is offered a store code field")
+	}
+	c.fill("create-woocommerce-name", "Acme shop")
+	c.click("#create-woocommerce-submit")
+	c.waitFor("the store in the list", `[...document.querySelectorAll('main #results tbody tr')].some(r => r.textContent.includes('Acme shop'))`)
+	c.waitFor("the code made, shown once", `document.querySelector('main .create-out .secret code') !== null`)
+	c.fill("create-woocommerce-name", strings.Repeat("x", 300))
+	c.click("#create-woocommerce-submit")
+	c.fieldError("create-woocommerce-name", "name")
+	c.screenshots("woocommerce-bad-input")
+	if n := c.apiCount("/admin/v1/woocommerce/stores"); n != "1" {
+		t.Fatalf("%s stores after a refused create", n)
+	}
+	c.fill("create-woocommerce-name", "Acme outlet")
+	c.click("#create-woocommerce-submit")
+	c.waitFor("two stores", `document.querySelectorAll('main #results tbody tr').length === 2`)
+	c.screenshots("woocommerce-stores-vendor")
+	c.click("main #results tbody tr td a")
+	c.waitHeading("Store Acme shop")
+	c.fill("woocommerce-form0-sku", "ED-PRO")
+	c.fill("woocommerce-form0-product", product)
+	c.click("#woocommerce-form0-submit")
+	c.waitFor("the SKU", `document.querySelector('section.child') && document.querySelector('section.child').textContent.includes('ED-PRO')`)
+	c.mustBeLabelled("the store's page")
+	c.screenshots("woocommerce-store")
+
+	// An app activates the first key over the Cryptolens API, with the licensing API token made above.
 	res, err := http.PostForm(srv.URL+"/api/key/Activate", url.Values{"token": {token}, "ProductId": {product}, "Key": {key}, "MachineCode": {"photo-pc-1"}})
 	if err != nil {
 		t.Fatal(err)
@@ -312,6 +516,20 @@ func TestConsole(t *testing.T) {
 	if json.Unmarshal(body, &answer) != nil || answer.Result != 0 {
 		t.Fatalf("Activate: %d %s", res.StatusCode, body)
 	}
+
+	// The overview shows it at once (this node's counts not yet written included): the chart loads, its text
+	// alternative counts 1 for the product, and so does the table of the stats the page read.
+	c.open("", "Overview")
+	c.waitFor("the chart loaded", `(i => i && i.complete && i.naturalWidth > 0)(document.getElementById('chart-activations-per-day'))`)
+	chart := c.evalAsync(`fetch(document.getElementById('chart-activations-per-day').src).then(async r => r.status + ' ' + await r.text())`)
+	if !strings.HasPrefix(chart, "200 ") || !strings.Contains(chart, "Photo Editor: 1 activations in all") {
+		t.Fatalf("the activations chart: %.600s", chart)
+	}
+	if row := c.eval(`(r => r ? r.innerText.replace(/\s+/g, ' ') : '')([...document.querySelectorAll('#activations tbody tr')].find(r => r.textContent.includes('Photo Editor')))`); row != "Photo Editor 1 1" {
+		t.Fatalf("the activations table's row: %q", row)
+	}
+	c.screenshots("overview-vendor")
+	c.open("products/"+product+"/keys", "License keys of product "+product)
 
 	// The vendor sees the activation on the key's page and frees the seat.
 	c.click("main #results tbody tr td a")
@@ -329,6 +547,29 @@ func TestConsole(t *testing.T) {
 	// On reload the deep link still shows the key's page.
 	c.run(chromedp.Reload())
 	c.waitHeading("Key " + key)
+	// The edit form sets the key's expiry; saving another member leaves the expiry as it was, to the second.
+	c.fill("edit-keys-expires", "2030-12-31T23:59")
+	c.click("#edit-keys-submit")
+	c.waitFor("saved", `document.getElementById('status').textContent === 'Saved.'`)
+	keyAPI := "/admin/v1/products/" + product + "/keys/" + key
+	want := c.eval(`new Date('2030-12-31T23:59').toISOString().replace('.000Z', 'Z')`)
+	expiresAt := func() string {
+		return c.evalAsync(fmt.Sprintf(`fetch(%q, {cache: 'no-store'}).then(r => r.json()).then(k => k.expires_at)`, keyAPI))
+	}
+	if got := expiresAt(); got != want {
+		t.Fatalf("the key's expiry after the edit: %s, want %s", got, want)
+	}
+	c.waitHeading("Key " + key)
+	c.eval(`document.getElementById('status').textContent = ''; ''`)
+	c.fill("edit-keys-notes", "renewed by phone")
+	c.click("#edit-keys-submit")
+	c.waitFor("saved again", `document.getElementById('status').textContent === 'Saved.'`)
+	if !strings.Contains(c.eval(`document.querySelector('main dl.facts').textContent`), "renewed by phone") {
+		t.Fatalf("the notes not saved:\n%s", c.mainText())
+	}
+	if got := expiresAt(); got != want {
+		t.Fatalf("the key's expiry after editing the notes: %s, want %s", got, want)
+	}
 
 	// Another vendor's key, by URL: not found, as if it did not exist.
 	c.open("products/"+otherProduct+"/keys/"+otherKey, "Not found")

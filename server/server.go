@@ -239,6 +239,9 @@ func New(cfg Config, deps Deps) *Server {
 		md.Console = consoleCookie
 	}
 	md.History = deps.History
+	if deps.History != nil && deps.Usage != nil {
+		md.History = currentHistory{deps.History, deps.Usage.Current(deps.History)} // this node's latest counts too
+	}
 	if live != nil {
 		md.Live = live.counts
 	}

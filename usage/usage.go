@@ -6,9 +6,12 @@
 package usage
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -252,4 +255,109 @@ func (c *Counter) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Reader reads a usage history: the store the counter flushes to.
+type Reader interface {
+	ListUsageCounts(ctx context.Context, f storage.UsageFilter) ([]storage.UsageCount, error)
+}
+
+// Current returns r as the overview reads it: with this node's counts not yet flushed added, so that a chart
+// shows a token or an activation at once rather than up to a minute later. The other nodes of a cluster add
+// theirs when they flush, as before: what one node answers is the cluster's history plus its own latest counts,
+// never a count twice.
+func (c *Counter) Current(r Reader) Reader { return current{c, r} }
+
+type current struct {
+	c *Counter
+	r Reader
+}
+
+// ListUsageCounts reads r and adds the counts in memory that f selects. The flush lock is held across both, so
+// that no flush moves a count from memory to the database between the two reads: each count is in exactly one.
+func (cur current) ListUsageCounts(ctx context.Context, f storage.UsageFilter) ([]storage.UsageCount, error) {
+	c := cur.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	stored, err := cur.r.ListUsageCounts(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	mem := c.unflushed()
+	if len(mem) == 0 {
+		return stored, nil
+	}
+	bucket := int64(3600)
+	if f.Bucket == 24*time.Hour {
+		bucket = 86400
+	}
+	kinds := map[string]bool{}
+	for _, k := range f.Kinds {
+		kinds[k] = true
+	}
+	var scopes map[string]bool
+	if f.Scopes != nil {
+		scopes = map[string]bool{}
+		for _, s := range f.Scopes {
+			scopes[s] = true
+		}
+	}
+	sums := make(map[key]int64, len(stored)+len(mem))
+	for _, s := range stored {
+		sums[key{s.Hour.Unix(), s.Kind, s.Scope}] += s.Count
+	}
+	for k, n := range mem {
+		switch {
+		case !kinds[k.kind], scopes != nil && !scopes[k.scope],
+			!f.Since.IsZero() && k.hour < f.Since.Unix(), !f.Until.IsZero() && k.hour >= f.Until.Unix():
+			continue
+		}
+		b := k.hour - ((k.hour%bucket)+bucket)%bucket
+		sums[key{b, k.kind, k.scope}] += n
+	}
+	out := make([]storage.UsageCount, 0, len(sums))
+	for k, n := range sums {
+		out = append(out, storage.UsageCount{Hour: time.Unix(k.hour, 0).UTC(), Kind: k.kind, Scope: k.scope, Count: n})
+	}
+	// As the store answers: the newest buckets kept under the limit, in time order.
+	slices.SortFunc(out, func(a, b storage.UsageCount) int {
+		return cmp.Or(b.Hour.Compare(a.Hour), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Scope, b.Scope))
+	})
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	slices.SortFunc(out, func(a, b storage.UsageCount) int {
+		return cmp.Or(a.Hour.Compare(b.Hour), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Scope, b.Scope))
+	})
+	return out, nil
+}
+
+// unflushed is every count in memory, by hour, kind and scope, left where it is: the current hour's, those of
+// hours that ended, and those the database refused at the last flush. The caller holds c.mu.
+func (c *Counter) unflushed() map[key]int64 {
+	out := make(map[key]int64, len(c.pending))
+	for k, n := range c.pending {
+		out[k] += n
+	}
+	for _, b := range append(slices.Clone(c.retired), c.cur.Load()) {
+		for i := range b.tokens {
+			if n := b.tokens[i].Load(); n > 0 {
+				out[key{b.hour, TokenKindPrefix + TokenKinds[i], ""}] += n
+			}
+		}
+		b.mu.Lock()
+		for id, n := range b.products {
+			scope := strconv.FormatInt(id, 10)
+			if id == -1 {
+				scope = "other"
+			}
+			out[key{b.hour, KindActivation, scope}] += n
+		}
+		b.mu.Unlock()
+	}
+	return out
 }

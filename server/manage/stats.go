@@ -13,7 +13,8 @@ import (
 )
 
 // The overview's figures: GET /stats and its charts. What the database keeps no record of is counted by each
-// node (package usage) and reaches the history within a minute; the sign-ins refused are read from the audit
+// node (package usage), reaches the history within a minute and is read with the node's own counts not yet written
+// added (so a chart is current for this node); the sign-ins refused are read from the audit
 // log. Every read is bounded: at most 720 hours, 366 days, and a LIMIT on each query.
 //
 // A vendor account sees only its own products' activations: the live figures, the tokens and the sign-ins are

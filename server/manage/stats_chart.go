@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/tokenmanager/tokenmanager/server/internal/chart"
 )
@@ -98,16 +97,15 @@ func (a *API) statsChart(w http.ResponseWriter, r *http.Request, p principal) {
 	cached(w, r, "image/svg+xml", chart.Render(c))
 }
 
-// statsMaxAge is how long a browser may reuse a stats answer: the history moves on every minute anyway.
-const statsMaxAge = 60 * time.Second
-
 // cached writes body with a short private Cache-Control and an ETag, and answers 304 to a request that already
 // holds it (If-None-Match).
 func cached(w http.ResponseWriter, r *http.Request, contentType string, body []byte) {
 	etag := etagOf(string(body))
 	h := w.Header()
 	h.Set("ETag", etag)
-	h.Set("Cache-Control", "private, max-age="+strconv.Itoa(int(statsMaxAge/time.Second)))
+	// Revalidated on every use (answered 304 while unchanged): the figures include this node's latest counts, so
+	// an overview opened again shows what happened since at once.
+	h.Set("Cache-Control", "private, no-cache")
 	h.Set("Vary", "Authorization")
 	if inm := r.Header.Get("If-None-Match"); inm != "" && matches(inm, etag) {
 		w.WriteHeader(http.StatusNotModified)

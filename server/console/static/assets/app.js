@@ -262,6 +262,7 @@ function bodyOf(form, fields, editing) {
   for (const f of fields) {
     const el = form.elements[f.name];
     if (!el) continue;
+    if (editing && f.ifChanged && el.value === el.defaultValue) continue; // left as it was shown
     let v;
     if (f.type === 'checkbox') v = el.checked;
     else if (f.type === 'number') {
@@ -269,7 +270,7 @@ function bodyOf(form, fields, editing) {
       v = Number(el.value);
     } else {
       v = el.value.trim();
-      if (v === '' && !editing) continue;
+      if (v === '' && (!editing || f.ifGiven)) continue;
     }
     if (f.to) v = f.to(v);
     if (v === undefined || (f.omit && f.omit(v))) continue;
@@ -301,17 +302,21 @@ function validate(form, fields) {
 
 // formEl is a form over fields that sends send(body) and shows the server's problem beside the field its
 // `field` names, else at the top of the form.
-export function formEl(id, title, fields, { values = {}, submit = 'Save', editing = false, send, done }) {
+export function formEl(id, title, fields, { values = {}, submit = 'Save', editing = false, confirm, send, done }) {
   fields = fields.filter(forRole);
   const form = h('form', { id, class: 'card', novalidate: true, 'aria-labelledby': `${id}-title` },
     h('h2', { id: `${id}-title` }, title),
     h('div', { class: 'form-error' }),
-    fields.map(f => fieldEl(id, f, f.from ? f.from(values[f.name]) : values[f.name])),
+    fields.map(f => {
+      const v = values[f.source || f.name];
+      return fieldEl(id, f, f.from ? f.from(v) : v);
+    }),
     h('div', { class: 'form-actions' }, h('button', { type: 'submit', id: `${id}-submit` }, submit)));
   form.addEventListener('submit', async e => {
     e.preventDefault();
     clearErrors(form);
     if (!validate(form, fields)) return;
+    if (confirm && !(await confirmDialog(confirm()))) return;
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
     try {
@@ -332,6 +337,12 @@ export function formEl(id, title, fields, { values = {}, submit = 'Save', editin
 // secretBox shows a secret the server answers once.
 function secretBox(label, value) {
   return h('div', { class: 'secret', role: 'status' }, h('strong', {}, `${label} (shown once; copy it now): `), h('code', { class: 'mono' }, value));
+}
+
+// secretsOf are the boxes of the secrets an answer carries: names is a member's name or a list of them.
+function secretsOf(names, body) {
+  if (!names || !body || typeof body !== 'object') return [];
+  return [names].flat().filter(n => body[n]).map(n => secretBox(n, body[n]));
 }
 
 // ---- actions
@@ -359,7 +370,7 @@ async function runAction(a, row, params, where, etag) {
     let tag = etag;
     if (a.etag && !tag) tag = (await api('GET', path)).etag; // edit what was just read: If-Match
     const r = await api(a.method, path, { body: a.body ? a.body(row, params) : undefined, etag: a.etag ? tag : undefined });
-    if (a.secret && r.body && r.body[a.secret]) where.append(secretBox(a.secret, r.body[a.secret]));
+    where.append(...secretsOf(a.secret, r.body));
     announce(`${a.label}: done.`);
     return r;
   } catch (p) {
@@ -470,7 +481,7 @@ function createSection(d, params, results) {
     done: async (r, f) => {
       f.reset();
       out.replaceChildren(h('p', { class: 'notice', role: 'status' }, `${c.title}: created.`));
-      if (c.secret && r.body && r.body[c.secret]) out.append(secretBox(c.secret, r.body[c.secret]));
+      out.append(...secretsOf(c.secret, r.body));
       announce(`${c.title}: created.`);
       await results.reload();
     },
@@ -485,7 +496,7 @@ function extraForm(id, x, params) {
     send: body => api(x.method, x.path(params), { body }),
     done: async r => {
       out.replaceChildren(h('p', { class: 'notice', role: 'status' }, `${x.title}: done.`));
-      if (x.secret && r.body && r.body[x.secret]) out.append(secretBox(x.secret, r.body[x.secret]));
+      out.append(...secretsOf(x.secret, r.body));
       announce(`${x.title}: done.`);
     },
   });
@@ -494,11 +505,14 @@ function extraForm(id, x, params) {
 
 // ---- a resource's own page
 
-async function detailPage(m, d, params) {
+// keep are nodes shown in the page's action area once it is drawn (a secret answered once, which a redraw
+// must not lose).
+async function detailPage(m, d, params, keep = []) {
   const dd = d.detail;
-  let r;
+  let r, extra = {};
   try {
     r = await api('GET', dd.api(params));
+    if (dd.extra) extra = await dd.extra(params, api);
   } catch (p) {
     if (!(p instanceof Problem)) throw p;
     document.title = `${p.status === 404 ? 'Not found' : p.title} — tokenmanager console`;
@@ -508,10 +522,11 @@ async function detailPage(m, d, params) {
   const item = r.body;
   const title = dd.title(item);
   document.title = `${title} — tokenmanager console`;
-  const actionOut = h('div', { class: 'action-out' });
-  const again = () => { m.replaceChildren(); return detailPage(m, d, params); };
-  m.append(h('h1', { tabindex: '-1', class: 'mono-title' }, title),
-    h('dl', { class: 'facts' }, dd.fields.map(([k, label, f]) => [h('dt', {}, label), h('dd', { class: f === 'mono' ? 'mono' : '' }, fmt(item[k], f === 'mono' ? '' : f))])));
+  const actionOut = h('div', { class: 'action-out' }, keep);
+  const again = (kept = []) => { m.replaceChildren(); return detailPage(m, d, params, kept); };
+  const facts = dd.fields.map(([k, label, f]) => [h('dt', {}, label), h('dd', { class: f === 'mono' ? 'mono' : '' }, fmt(item[k], f === 'mono' ? '' : f))]);
+  if (dd.facts) for (const [label, v] of dd.facts(extra)) facts.push([h('dt', {}, label), h('dd', {}, v)]);
+  m.append(h('h1', { tabindex: '-1', class: 'mono-title' }, title), h('dl', { class: 'facts' }, facts));
   if (dd.links) {
     m.append(h('ul', { class: 'links' }, dd.links.map(l => h('li', {}, l.to ? h('a', { href: BASE + l.to(params) }, l.label)
       : h('button', { type: 'button', onclick: async () => {
@@ -521,13 +536,15 @@ async function detailPage(m, d, params) {
         } catch (p) { actionOut.replaceChildren(problemBox(p)); }
       } }, l.label)))));
   }
-  if (dd.actions) {
-    m.append(h('div', { class: 'page-actions' }, dd.actions.map(a => h('button', { type: 'button', class: a.danger ? 'danger' : '', onclick: async () => {
-      const x = await runAction(a, item, params, actionOut);
-      if (!x) return;
-      if (a.then) navigate(a.then(params));
-      else await again();
-    } }, a.label))));
+  const acts = (dd.actions || []).filter(a => !a.when || a.when(item, extra));
+  if (acts.length) {
+    m.append(h('div', { class: 'page-actions' }, acts.map(a => (a.go ? h('a', { class: 'button-link', href: BASE + a.go(item, params) }, a.label)
+      : h('button', { type: 'button', class: a.danger ? 'danger' : '', onclick: async () => {
+        const x = await runAction(a, item, params, actionOut);
+        if (!x) return;
+        if (a.then) navigate(a.then(params));
+        else await again([...actionOut.childNodes]);
+      } }, a.label)))));
   }
   m.append(actionOut);
   for (const c of dd.children || []) {
@@ -554,14 +571,17 @@ async function detailPage(m, d, params) {
     m.append(formEl(`edit-${d.id}`, dd.edit.title, dd.edit.fields, {
       values: item, editing: true,
       send: body => api('PATCH', dd.api(params), { body, etag: r.etag }),
-      done: async () => { announce('Saved.'); await again(); },
+      done: async () => { await again(); announce('Saved.'); },
     }));
   }
   for (const [i, x] of (dd.forms || []).entries()) {
     m.append(formEl(`${d.id}-form${i}`, x.title, x.fields, {
-      submit: x.submit || x.title,
+      submit: x.submit || x.title, confirm: x.confirm,
       send: body => api(x.method, x.path(params), { body }),
-      done: async () => { announce(`${x.title}: done.`); await again(); },
+      done: async r => {
+        await again([h('p', { class: 'notice', role: 'status' }, `${x.title}: done.`), ...secretsOf(x.secret, r.body)]);
+        announce(`${x.title}: done.`);
+      },
     }));
   }
 }

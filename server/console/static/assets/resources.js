@@ -5,7 +5,13 @@
 //
 // Field rules: type (text, password, number, checkbox, select, textarea, datetime-local), required, min, max,
 // minlength, maxlength, pattern (HTML constraint validation), check(value, values) for what HTML cannot say,
-// to(value) to turn the input into the JSON member. only: 'operator' or 'vendor' shows a field to that role.
+// to(value) to turn the input into the JSON member, from(value) to show the member in an edit form. only:
+// 'operator' or 'vendor' shows a field to that role. In an edit form, ifChanged sends the member only when it
+// was changed (a time shown to the minute must not move by the seconds it hid), ifGiven only when not empty.
+//
+// A secret the server answers once (secret: a member's name, or several) is shown once beside the form or the
+// action that got it. Every list filter, body member and answer member here is the management API's own
+// (docs/management-api.md); operator: true marks the pages of routes that answer a vendor account 403.
 
 const enc = encodeURIComponent;
 
@@ -17,6 +23,16 @@ const featureList = {
 };
 const words = v => v.split(/[\s,]+/).filter(Boolean);
 const rfc3339 = v => (v ? new Date(v).toISOString() : undefined);
+// local shows an RFC 3339 time in a datetime-local control (the browser's time zone, as rfc3339 reads it back).
+const local = v => {
+  if (!v) return '';
+  const d = new Date(v);
+  if (isNaN(d)) return '';
+  const p = n => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+};
+const yesNo = [['', 'any'], ['true', 'yes'], ['false', 'no']];
+const liveOnly = { name: 'live', label: 'Live only', type: 'select', options: [['', 'all'], ['true', 'live']] };
 const keyPath = (p, k) => `/products/${enc(p)}/keys/${enc(k)}`;
 
 export const groups = ['Accounts', 'Tokens', 'Licensing', 'Apps', 'Records'];
@@ -33,11 +49,10 @@ export const resources = [
     ],
     filters: [
       { name: 'prefix', label: 'Name starts with' },
-      { name: 'admin', label: 'Operator', type: 'select', options: [['', 'any'], ['true', 'yes'], ['false', 'no']] },
-      { name: 'disabled', label: 'Disabled', type: 'select', options: [['', 'any'], ['true', 'yes'], ['false', 'no']] },
+      { name: 'admin', label: 'Operator', type: 'select', options: yesNo },
+      { name: 'disabled', label: 'Disabled', type: 'select', options: yesNo },
     ],
     rowActions: [
-      { label: 'Make vendor', method: 'POST', path: () => '/vendors', body: r => ({ user: r.name }) },
       { label: 'Disable', when: r => !r.disabled, method: 'PATCH', etag: true, path: r => `/users/${enc(r.name)}`, body: () => ({ disabled: true }) },
       { label: 'Enable', when: r => r.disabled, method: 'PATCH', etag: true, path: r => `/users/${enc(r.name)}`, body: () => ({ disabled: false }) },
       { label: 'Revoke tokens', method: 'POST', path: r => `/users/${enc(r.name)}/revoke-tokens`, confirm: r => `Revoke every token of ${r.name}?` },
@@ -54,6 +69,14 @@ export const resources = [
     detail: {
       route: 'users/:name', api: p => `/users/${enc(p.name)}`, title: u => `User ${u.name}`,
       fields: [['name', 'Name'], ['admin', 'Operator', 'bool'], ['disabled', 'Disabled', 'bool'], ['wsse_digest', 'WS-Security digest', 'bool'], ['created_at', 'Created', 'date'], ['updated_at', 'Updated', 'date']],
+      // Whether the user is a vendor already: GET /vendors/{name} answers 404 for one who is not.
+      extra: async (p, api) => ({ vendor: await api('GET', `/vendors/${enc(p.name)}`).then(() => true, e => (e.status === 404 ? false : Promise.reject(e))) }),
+      facts: x => [['Vendor', x.vendor ? 'yes' : 'no']],
+      actions: [
+        // The server refuses a disabled user and one who is a vendor already: the action is not offered to them.
+        { label: 'Make vendor', when: (u, x) => !u.disabled && !x.vendor, method: 'POST', path: () => '/vendors', body: u => ({ user: u.name }) },
+        { label: 'Products', when: (u, x) => x.vendor, go: u => `products?vendor=${enc(u.name)}` },
+      ],
       edit: { title: 'Edit', fields: [{ name: 'admin', label: 'Operator', type: 'checkbox' }, { name: 'disabled', label: 'Disabled', type: 'checkbox' }] },
       forms: [{
         title: 'Set the password', method: 'PUT', path: p => `/users/${enc(p.name)}/password`,
@@ -63,7 +86,7 @@ export const resources = [
   },
   {
     id: 'vendors', title: 'Vendors', group: 'Accounts', route: 'vendors', api: () => '/vendors',
-    columns: [{ key: 'name', label: 'Vendor' }, { key: 'user', label: 'Account' }, { key: 'created_at', label: 'Since', format: 'date' }],
+    columns: [{ key: 'name', label: 'Vendor (its account)' }, { key: 'created_at', label: 'Since', format: 'date' }],
     filters: [{ name: 'prefix', label: 'Name starts with' }],
     rowActions: [{ label: 'Products', go: r => `products?vendor=${enc(r.name)}` }],
     create: { title: 'Make a user a vendor', only: 'operator', fields: [{ name: 'user', label: 'User name', required: true, ...userName }] },
@@ -71,8 +94,9 @@ export const resources = [
   {
     id: 'admin-tokens', title: 'Admin API tokens', group: 'Accounts', route: 'admin-tokens', api: () => '/admin-tokens',
     columns: [{ key: 'id', label: 'Id' }, { key: 'user', label: 'User' }, { key: 'name', label: 'Name' }, { key: 'read_only', label: 'Read-only', format: 'bool' },
-      { key: 'vendor', label: 'Vendor' }, { key: 'expires_at', label: 'Expires', format: 'date' }, { key: 'revoked_at', label: 'Revoked', format: 'date' }],
-    filters: [{ name: 'user', label: 'User', only: 'operator' }, { name: 'live', label: 'Live only', type: 'select', options: [['', 'all'], ['true', 'live']] }],
+      { key: 'vendor', label: 'Vendor' }, { key: 'last_used_at', label: 'Last used', format: 'date' }, { key: 'expires_at', label: 'Expires', format: 'date' },
+      { key: 'revoked_at', label: 'Revoked', format: 'date' }],
+    filters: [{ name: 'user', label: 'User', only: 'operator' }, liveOnly],
     rowActions: [{ label: 'Revoke', when: r => !r.revoked_at, method: 'DELETE', path: r => `/admin-tokens/${enc(r.id)}`, confirm: r => `Revoke the token ${r.name || r.id}?`, danger: true }],
     create: {
       title: 'New admin API token', secret: 'token',
@@ -87,38 +111,72 @@ export const resources = [
   {
     id: 'tokens', title: 'Spectrum tokens', group: 'Tokens', operator: true, route: 'tokens', api: () => '/tokens',
     columns: [{ key: 'id', label: 'Id' }, { key: 'user', label: 'User' }, { key: 'kind', label: 'Kind' }, { key: 'client_host', label: 'Client' },
-      { key: 'created_at', label: 'Created', format: 'date' }, { key: 'expires_at', label: 'Expires', format: 'date' }, { key: 'revoked_at', label: 'Revoked', format: 'date' }],
-    filters: [{ name: 'user', label: 'User' }, { name: 'client', label: 'Client host' },
-      { name: 'kind', label: 'Kind', type: 'select', options: [['', 'any'], ['session', 'session'], ['jwt', 'jwt'], ['opaque', 'opaque']] },
-      { name: 'live', label: 'Live only', type: 'select', options: [['', 'all'], ['true', 'live']] }],
+      { key: 'created_at', label: 'Created', format: 'date' }, { key: 'last_used_at', label: 'Last used', format: 'date' },
+      { key: 'expires_at', label: 'Expires', format: 'date' }, { key: 'revoked_at', label: 'Revoked', format: 'date' }],
+    filters: [{ name: 'user', label: 'User' }, { name: 'client', label: 'Issued to (address)' },
+      { name: 'kind', label: 'Kind', type: 'select', options: [['', 'any'], ['open', 'open'], ['session', 'session'], ['expiring', 'expiring']] },
+      { name: 'older_than', label: 'Older than (e.g. 24h)', pattern: '\\s*([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+\\s*', title: 'a duration such as 24h or 90m' },
+      liveOnly],
     rowActions: [{ label: 'Revoke', when: r => !r.revoked_at, method: 'DELETE', path: r => `/tokens/${enc(r.id)}`, confirm: () => 'Revoke this token?', danger: true }],
   },
   {
     id: 'sessions', title: 'Sessions', group: 'Tokens', operator: true, route: 'sessions', api: () => '/sessions',
     columns: [{ key: 'id', label: 'Id' }, { key: 'user', label: 'User' }, { key: 'client_host', label: 'Client' },
       { key: 'created_at', label: 'Started', format: 'date' }, { key: 'last_seen_at', label: 'Last seen', format: 'date' }, { key: 'ended_at', label: 'Ended', format: 'date' }],
-    filters: [{ name: 'user', label: 'User' }, { name: 'client', label: 'Client host' }, { name: 'live', label: 'Live only', type: 'select', options: [['', 'all'], ['true', 'live']] }],
+    filters: [{ name: 'user', label: 'User' }, { name: 'client', label: 'Client address' }, liveOnly],
     rowActions: [{ label: 'End', when: r => !r.ended_at, method: 'DELETE', path: r => `/sessions/${enc(r.id)}`, confirm: r => `End the session of ${r.user}?`, danger: true }],
   },
   {
     id: 'clients', title: 'API clients', group: 'Tokens', operator: true, route: 'clients', api: () => '/clients',
-    columns: [{ key: 'id', label: 'Client id' }, { key: 'description', label: 'Description' }, { key: 'scopes', label: 'Scopes', format: 'list' },
-      { key: 'token_lifetime_seconds', label: 'Token lifetime (s)' }, { key: 'disabled', label: 'Disabled', format: 'bool' }, { key: 'created_at', label: 'Created', format: 'date' }],
+    columns: [{ key: 'id', label: 'Client id', link: r => `clients/${enc(r.id)}` }, { key: 'description', label: 'Description' }, { key: 'scopes', label: 'Scopes', format: 'list' },
+      { key: 'token_lifetime_seconds', label: 'Token lifetime (s)' }, { key: 'token_format', label: 'Token format' }, { key: 'disabled', label: 'Disabled', format: 'bool' },
+      { key: 'created_at', label: 'Created', format: 'date' }],
+    filters: [{ name: 'prefix', label: 'Id starts with' }, { name: 'disabled', label: 'Disabled', type: 'select', options: yesNo }],
     rowActions: [
       { label: 'Disable', when: r => !r.disabled, method: 'POST', path: r => `/clients/${enc(r.id)}/disable` },
       { label: 'Enable', when: r => r.disabled, method: 'POST', path: r => `/clients/${enc(r.id)}/enable` },
-      { label: 'New secret', method: 'POST', path: r => `/clients/${enc(r.id)}/secret`, confirm: r => `Replace the secret of ${r.id}? Its users must be given the new one.`, secret: 'secret' },
       { label: 'OAuth tokens', go: r => `oauth-tokens?client_id=${enc(r.id)}` },
     ],
     create: {
-      title: 'New API client', secret: 'secret',
+      title: 'New API client', secret: ['primary_key', 'secondary_key'],
       fields: [
-        { name: 'id', label: 'Client id', required: true, maxlength: 128, pattern: '[A-Za-z0-9._~\\-]+', title: 'letters, digits, . _ ~ -' },
+        { name: 'id', label: 'Client id (empty: one is made)', maxlength: 128, pattern: '[A-Za-z0-9._~][A-Za-z0-9._~\\-]*', title: 'letters, digits, . _ ~ - (not first)' },
         { name: 'description', label: 'Description', maxlength: 256 },
         { name: 'scopes', label: 'Scopes (separated by spaces)', to: words },
-        { name: 'token_lifetime_seconds', label: 'Token lifetime (seconds)', type: 'number', min: 60, max: 86400, value: '3600' },
+        { name: 'token_lifetime_seconds', label: 'Token lifetime (seconds; empty: 3600)', type: 'number', min: 60, max: 86400 },
+        { name: 'token_format', label: 'Token format', type: 'select', options: [['', 'the server\'s default'], ['jwt', 'JWT'], ['opaque', 'opaque']], omit: v => v === '' },
         { name: 'require_subscription_key', label: 'Require a subscription key', type: 'checkbox' },
+        { name: 'introspect', label: 'May introspect every token', type: 'checkbox' },
       ],
+    },
+    detail: {
+      route: 'clients/:id', api: p => `/clients/${enc(p.id)}`, title: c => `API client ${c.id}`,
+      fields: [['id', 'Client id', 'mono'], ['description', 'Description'], ['scopes', 'Scopes', 'list'], ['grant_types', 'Grant types', 'list'],
+        ['token_lifetime_seconds', 'Token lifetime (s)'], ['token_format', 'Token format'], ['require_subscription_key', 'Requires a subscription key', 'bool'],
+        ['introspect', 'May introspect every token', 'bool'], ['disabled', 'Disabled', 'bool'], ['primary_key_set_at', 'Primary key set', 'date'],
+        ['secondary_key_set_at', 'Secondary key set', 'date'], ['created_at', 'Created', 'date'], ['updated_at', 'Updated', 'date']],
+      links: [{ label: 'Its OAuth tokens', to: p => `oauth-tokens?client_id=${enc(p.id)}` }],
+      actions: [
+        { label: 'Disable', when: c => !c.disabled, method: 'POST', path: p => `/clients/${enc(p.id)}/disable` },
+        { label: 'Enable', when: c => c.disabled, method: 'POST', path: p => `/clients/${enc(p.id)}/enable` },
+        { label: 'Delete the client', method: 'DELETE', path: p => `/clients/${enc(p.id)}`, confirm: () => 'Delete this client and every token issued to it?', danger: true, then: () => 'clients' },
+      ],
+      edit: {
+        title: 'Edit',
+        fields: [
+          { name: 'description', label: 'Description', maxlength: 256 },
+          { name: 'scopes', label: 'Scopes (separated by spaces; the whole set)', to: words, from: v => (v || []).join(' ') },
+          { name: 'token_lifetime_seconds', label: 'Token lifetime (seconds)', type: 'number', min: 60, max: 86400 },
+          { name: 'token_format', label: 'Token format', type: 'select', options: [['', 'the server\'s default'], ['jwt', 'JWT'], ['opaque', 'opaque']] },
+          { name: 'require_subscription_key', label: 'Require a subscription key', type: 'checkbox' },
+          { name: 'introspect', label: 'May introspect every token', type: 'checkbox' },
+        ],
+      },
+      forms: [{
+        title: 'New secret', submit: 'Make a new key', method: 'POST', path: p => `/clients/${enc(p.id)}/secret`, secret: 'key',
+        confirm: () => 'The key replaced stops working at once, with the tokens got with it. Make a new one?',
+        fields: [{ name: 'slot', label: 'Which key', type: 'select', options: [['primary', 'primary (the client secret)'], ['secondary', 'secondary']] }],
+      }],
     },
   },
   {
@@ -146,18 +204,18 @@ export const resources = [
   {
     id: 'powerauth-activations', title: 'PowerAuth activations', group: 'Apps', operator: true, route: 'powerauth/activations', api: () => '/powerauth/activations',
     columns: [{ key: 'id', label: 'Activation' }, { key: 'user', label: 'User' }, { key: 'name', label: 'Device' }, { key: 'status', label: 'Status' }, { key: 'created_at', label: 'Created', format: 'date' }],
-    filters: [{ name: 'user', label: 'User' }],
+    filters: [{ name: 'user', label: 'User' }, { name: 'status', label: 'Status', type: 'select', options: [['', 'any'], ['active', 'active'], ['blocked', 'blocked'], ['removed', 'removed']] }],
     rowActions: [
-      { label: 'Block', when: r => r.status === 'ACTIVE', method: 'POST', path: r => `/powerauth/activations/${enc(r.id)}/block` },
-      { label: 'Unblock', when: r => r.status === 'BLOCKED', method: 'POST', path: r => `/powerauth/activations/${enc(r.id)}/unblock` },
+      { label: 'Block', when: r => r.status === 'active', method: 'POST', path: r => `/powerauth/activations/${enc(r.id)}/block` },
+      { label: 'Unblock', when: r => r.status === 'blocked', method: 'POST', path: r => `/powerauth/activations/${enc(r.id)}/unblock` },
       { label: 'Tokens', go: r => `powerauth/tokens?activation=${enc(r.id)}` },
-      { label: 'Remove', method: 'DELETE', path: r => `/powerauth/activations/${enc(r.id)}`, confirm: () => 'Remove this activation and its tokens?', danger: true },
+      { label: 'Remove', when: r => r.status !== 'removed', method: 'DELETE', path: r => `/powerauth/activations/${enc(r.id)}`, confirm: () => 'Remove this activation and its tokens?', danger: true },
     ],
   },
   {
     id: 'powerauth-tokens', title: 'PowerAuth tokens', group: 'Apps', operator: true, route: 'powerauth/tokens', api: () => '/powerauth/tokens',
     columns: [{ key: 'id', label: 'Token' }, { key: 'activation_id', label: 'Activation' }, { key: 'created_at', label: 'Created', format: 'date' }],
-    filters: [{ name: 'activation', label: 'Activation id' }],
+    filters: [{ name: 'activation', label: 'Activation id' }, { name: 'user', label: 'User' }],
     rowActions: [{ label: 'Remove', method: 'DELETE', path: r => `/powerauth/tokens/${enc(r.id)}`, confirm: () => 'Remove this token?', danger: true }],
   },
   {
@@ -221,6 +279,7 @@ export const resources = [
           { name: 'features', label: 'Features (1 to 8)', ...featureList, from: v => (v || []).join(', ') },
           { name: 'max_machines', label: 'Machines at most (0: any)', type: 'number', min: 0, max: 1000000 },
           { name: 'customer_id', label: 'Customer id (0: none)', type: 'number', min: 0 },
+          { name: 'expires', label: 'Expires', type: 'datetime-local', required: true, from: local, to: rfc3339, ifChanged: true, source: 'expires_at' },
           { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 1000 },
           { name: 'blocked', label: 'Blocked', type: 'checkbox' },
         ],
@@ -239,9 +298,8 @@ export const resources = [
   {
     id: 'customers', title: 'Customers', group: 'Licensing', route: 'customers', api: () => '/customers',
     columns: [{ key: 'id', label: 'Id', link: r => `customers/${r.id}` }, { key: 'name', label: 'Name', link: r => `customers/${r.id}` }, { key: 'email', label: 'E-mail' },
-      { key: 'company', label: 'Company' }, { key: 'vendor', label: 'Vendor' }, { key: 'user', label: 'Account' }],
-    filters: [{ name: 'vendor', label: 'Vendor', only: 'operator' }, { name: 'name', label: 'Name' }, { name: 'email', label: 'E-mail' }],
-    rowActions: [{ label: 'Delete', method: 'DELETE', path: r => `/customers/${enc(r.id)}`, confirm: r => `Delete the customer ${r.name}?`, danger: true }],
+      { key: 'company', label: 'Company' }, { key: 'vendor', label: 'Vendor' }, { key: 'max_devices', label: 'Devices at most' }, { key: 'created_at', label: 'Created', format: 'date' }],
+    filters: [{ name: 'vendor', label: 'Vendor', only: 'operator' }, { name: 'search', label: 'Name, e-mail or company contains', maxlength: 256 }],
     create: {
       title: 'New customer',
       fields: [
@@ -249,16 +307,32 @@ export const resources = [
         { name: 'name', label: 'Name', required: true, maxlength: 256 },
         { name: 'email', label: 'E-mail', type: 'email', maxlength: 256 },
         { name: 'company', label: 'Company', maxlength: 256 },
-        { name: 'max_devices', label: 'Devices at most (0: any)', type: 'number', min: 0, max: 100000 },
-        { name: 'user', label: 'Linked user account', ...userName, minlength: 0 },
+        { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 1000 },
+        { name: 'max_devices', label: 'Devices at most (0: any)', type: 'number', min: 0, max: 1000000 },
+        { name: 'enable_association', label: 'End users may associate their accounts', type: 'checkbox' },
+        { name: 'allow_activation_management', label: 'End users may manage activations', type: 'checkbox' },
+        { name: 'allow_multiple_users', label: 'Several end-user accounts', type: 'checkbox' },
       ],
     },
     detail: {
       route: 'customers/:id', api: p => `/customers/${enc(p.id)}`, title: c => `Customer ${c.name}`,
-      fields: [['id', 'Id'], ['name', 'Name'], ['email', 'E-mail'], ['company', 'Company'], ['vendor', 'Vendor'], ['user', 'Account'], ['max_devices', 'Devices at most']],
-      edit: { title: 'Edit', fields: [{ name: 'name', label: 'Name', required: true, maxlength: 256 }, { name: 'email', label: 'E-mail', type: 'email', maxlength: 256 },
-        { name: 'company', label: 'Company', maxlength: 256 }, { name: 'max_devices', label: 'Devices at most (0: any)', type: 'number', min: 0, max: 100000 }] },
-      actions: [{ label: 'Delete the customer', method: 'DELETE', path: p => `/customers/${enc(p.id)}`, confirm: () => 'Delete this customer?', danger: true, then: () => 'customers' }],
+      fields: [['id', 'Id'], ['name', 'Name'], ['email', 'E-mail'], ['company', 'Company'], ['vendor', 'Vendor'], ['user', 'Account'], ['notes', 'Notes'],
+        ['max_devices', 'Devices at most'], ['enable_association', 'End users may associate', 'bool'], ['allow_activation_management', 'End users manage activations', 'bool'],
+        ['allow_multiple_users', 'Several end-user accounts', 'bool'], ['has_secret', 'Has a secret', 'bool'], ['created_at', 'Created', 'date']],
+      edit: {
+        title: 'Edit',
+        fields: [{ name: 'name', label: 'Name', required: true, maxlength: 256 }, { name: 'email', label: 'E-mail', type: 'email', maxlength: 256 },
+          { name: 'company', label: 'Company', maxlength: 256 }, { name: 'notes', label: 'Notes', type: 'textarea', maxlength: 1000 },
+          { name: 'max_devices', label: 'Devices at most (0: any)', type: 'number', min: 0, max: 1000000 },
+          { name: 'enable_association', label: 'End users may associate their accounts', type: 'checkbox' },
+          { name: 'allow_activation_management', label: 'End users may manage activations', type: 'checkbox' },
+          { name: 'allow_multiple_users', label: 'Several end-user accounts', type: 'checkbox' }],
+      },
+      actions: [
+        { label: 'New secret', method: 'POST', path: p => `/customers/${enc(p.id)}/secret`, secret: 'secret',
+          confirm: () => 'The secret before stops working at once (GetCustomerLicensesBySecret). Make a new one?' },
+        { label: 'Delete the customer', method: 'DELETE', path: p => `/customers/${enc(p.id)}`, confirm: () => 'Delete this customer? Refused while it has license keys.', danger: true, then: () => 'customers' },
+      ],
       children: [{
         title: 'Licenses', api: p => `/customers/${enc(p.id)}/licenses`, empty: 'No license key is linked to this customer.',
         columns: [{ key: 'key', label: 'Key', mono: true, link: r => `products/${r.product_id}/keys/${enc(r.key)}` }, { key: 'product_id', label: 'Product' },
@@ -269,46 +343,59 @@ export const resources = [
   {
     id: 'api-tokens', title: 'Licensing API tokens', group: 'Licensing', route: 'api-tokens', api: () => '/api-tokens',
     columns: [{ key: 'id', label: 'Id' }, { key: 'name', label: 'Name' }, { key: 'vendor', label: 'Vendor' }, { key: 'methods', label: 'Methods', format: 'list' },
-      { key: 'product_lock', label: 'Product' }, { key: 'expires_at', label: 'Expires', format: 'date' }, { key: 'revoked_at', label: 'Revoked', format: 'date' }],
-    filters: [{ name: 'vendor', label: 'Vendor', only: 'operator' }],
+      { key: 'product_lock', label: 'Product (0: any)' }, { key: 'key_lock', label: 'Key lock' }, { key: 'feature_lock', label: 'Feature lock' },
+      { key: 'created_at', label: 'Created', format: 'date' }, { key: 'expires_at', label: 'Expires', format: 'date' }, { key: 'revoked_at', label: 'Revoked', format: 'date' }],
+    filters: [{ name: 'vendor', label: 'Vendor', only: 'operator' }, { name: 'name', label: 'Name', maxlength: 256 }],
     rowActions: [{ label: 'Revoke', when: r => !r.revoked_at, method: 'DELETE', path: r => `/api-tokens/${enc(r.id)}`, confirm: r => `Revoke the token ${r.name || r.id}? Apps using it stop working.`, danger: true }],
     create: {
       title: 'New licensing API token', secret: 'token',
       fields: [
         { name: 'vendor', label: 'Vendor', only: 'operator', required: true, ...userName },
-        { name: 'name', label: 'Name', required: true, maxlength: 256 },
-        { name: 'methods', label: 'Methods (e.g. Activate Deactivate GetKey)', required: true, to: words },
-        { name: 'product_lock', label: 'Only product id (optional)', type: 'number', min: 1 },
-        { name: 'key_lock', label: 'Key lock (optional)', type: 'number', min: -1 },
-        { name: 'expires_at', label: 'Expires (optional)', type: 'datetime-local', to: rfc3339 },
+        { name: 'name', label: 'Name', maxlength: 256 },
+        { name: 'methods', label: 'Methods, separated by spaces (e.g. Activate Deactivate GetKey)', required: true, to: words },
+        { name: 'product_lock', label: 'Only product id (empty: every product)', type: 'number', min: 0 },
+        { name: 'key_lock', label: 'Key lock (a key id; -1 allows auth/KeyLock)', type: 'number', min: -1 },
+        { name: 'feature_lock', label: 'Feature lock', type: 'number', min: 0 },
+        { name: 'lifetime_days', label: 'Lifetime in days (empty: never expires)', type: 'number', min: 1, max: 36600 },
       ],
     },
   },
   {
     id: 'woocommerce', title: 'WooCommerce stores', group: 'Licensing', route: 'woocommerce/stores', api: () => '/woocommerce/stores',
     columns: [{ key: 'id', label: 'Id', link: r => `woocommerce/stores/${r.id}` }, { key: 'name', label: 'Name', link: r => `woocommerce/stores/${r.id}` }, { key: 'vendor', label: 'Vendor' },
-      { key: 'require_token', label: 'Requires a token', format: 'bool' }, { key: 'created_at', label: 'Created', format: 'date' }],
+      { key: 'require_token', label: 'Requires a token', format: 'bool' }, { key: 'errors_by_code', label: 'Errors by code', format: 'bool' }, { key: 'created_at', label: 'Created', format: 'date' }],
     filters: [{ name: 'vendor', label: 'Vendor', only: 'operator' }],
-    rowActions: [{ label: 'Delete', method: 'DELETE', path: r => `/woocommerce/stores/${enc(r.id)}`, confirm: r => `Delete the store ${r.name}?`, danger: true }],
     create: {
-      title: 'New store',
+      title: 'New store', secret: 'code',
       fields: [
         { name: 'vendor', label: 'Vendor', only: 'operator', required: true, ...userName },
-        { name: 'name', label: 'Name', required: true, maxlength: 256 },
-        { name: 'code', label: 'Store code (8 characters at least)', required: true, minlength: 8, maxlength: 256 },
+        { name: 'name', label: 'Name', maxlength: 256 },
+        { name: 'code', label: 'Store code (empty: one is made and shown once)', type: 'password', autocomplete: 'off', maxlength: 256, only: 'operator' },
         { name: 'require_token', label: 'Require a token', type: 'checkbox' },
         { name: 'errors_by_code', label: 'Errors by code', type: 'checkbox' },
       ],
     },
     detail: {
-      route: 'woocommerce/stores/:id', api: p => `/woocommerce/stores/${enc(p.id)}`, title: s => `Store ${s.name}`,
+      route: 'woocommerce/stores/:id', api: p => `/woocommerce/stores/${enc(p.id)}`, title: s => `Store ${s.name || s.id}`,
       fields: [['id', 'Id'], ['name', 'Name'], ['vendor', 'Vendor'], ['require_token', 'Requires a token', 'bool'], ['errors_by_code', 'Errors by code', 'bool'], ['created_at', 'Created', 'date']],
-      edit: { title: 'Edit', fields: [{ name: 'name', label: 'Name', required: true, maxlength: 256 }, { name: 'require_token', label: 'Require a token', type: 'checkbox' },
-        { name: 'errors_by_code', label: 'Errors by code', type: 'checkbox' }] },
-      actions: [{ label: 'Delete the store', method: 'DELETE', path: p => `/woocommerce/stores/${enc(p.id)}`, confirm: () => 'Delete this store?', danger: true, then: () => 'woocommerce/stores' }],
+      edit: {
+        title: 'Edit',
+        fields: [{ name: 'name', label: 'Name', maxlength: 256 },
+          { name: 'code', label: 'New store code (empty: keep the current one)', type: 'password', autocomplete: 'off', maxlength: 256, ifGiven: true, only: 'operator' },
+          { name: 'require_token', label: 'Require a token', type: 'checkbox' }, { name: 'errors_by_code', label: 'Errors by code', type: 'checkbox' }],
+      },
+      actions: [{ label: 'New store code', method: 'POST', path: p => `/woocommerce/stores/${enc(p.id)}/code`, secret: 'code',
+        confirm: () => 'Make a new store code? The current one stops working at once.' },
+        { label: 'Delete the store', method: 'DELETE', path: p => `/woocommerce/stores/${enc(p.id)}`, confirm: () => 'Delete this store? Refused while it sells SKUs.', danger: true, then: () => 'woocommerce/stores' }],
       children: [{
-        title: 'SKUs', api: p => `/woocommerce/stores/${enc(p.id)}/skus`, empty: 'No SKU is mapped to a product.',
-        columns: [{ key: 'sku', label: 'SKU' }, { key: 'product_id', label: 'Product' }, { key: 'period', label: 'Period (days)' }],
+        title: 'SKUs', api: p => `/woocommerce/stores/${enc(p.id)}/skus`, empty: 'The store sells no product yet.',
+        columns: [{ key: 'sku', label: 'SKU', mono: true }, { key: 'product', label: 'Product', link: r => `products/${r.product}` }, { key: 'desktop', label: 'Desktop product', format: 'bool' }],
+        rowActions: [{ label: 'Stop selling', method: 'DELETE', path: (r, p) => `/woocommerce/stores/${enc(p.id)}/skus/${enc(r.sku)}`, confirm: r => `Stop selling the SKU ${r.sku}?`, danger: true }],
+      }],
+      forms: [{
+        title: 'Sell a product under a SKU', submit: 'Add the SKU', method: 'POST', path: p => `/woocommerce/stores/${enc(p.id)}/skus`,
+        fields: [{ name: 'sku', label: 'SKU', required: true, maxlength: 256 }, { name: 'product', label: 'Product id', type: 'number', required: true, min: 1 },
+          { name: 'desktop', label: 'Desktop product (no domain; each activation takes a seat)', type: 'checkbox' }],
       }],
     },
   },
@@ -316,14 +403,14 @@ export const resources = [
     id: 'app-authorizations', title: 'App authorizations', group: 'Apps', operator: true, route: 'app-authorizations', api: () => '/app-authorizations',
     columns: [{ key: 'id', label: 'Id' }, { key: 'user', label: 'User' }, { key: 'vendor', label: 'Vendor' }, { key: 'app_name', label: 'App' }, { key: 'device_name', label: 'Device' },
       { key: 'state', label: 'State' }, { key: 'expires_at', label: 'Expires', format: 'date' }, { key: 'revoked_at', label: 'Revoked', format: 'date' }],
-    filters: [{ name: 'user', label: 'User' }, { name: 'vendor', label: 'Vendor' }],
+    filters: [{ name: 'user', label: 'User' }, { name: 'vendor', label: 'Vendor' }, { name: 'app', label: 'App name' }],
     rowActions: [{ label: 'Revoke', when: r => !r.revoked_at, method: 'DELETE', path: r => `/app-authorizations/${enc(r.id)}`, confirm: r => `Revoke ${r.app_name} for ${r.user}?`, danger: true }],
   },
   {
     id: 'app-devices', title: 'App devices', group: 'Apps', operator: true, route: 'app-devices', api: () => '/app-devices',
     columns: [{ key: 'customer_id', label: 'Customer' }, { key: 'vendor', label: 'Vendor' }, { key: 'user', label: 'User' }, { key: 'machine_code', label: 'Machine', mono: true },
       { key: 'device_name', label: 'Device' }, { key: 'registered_at', label: 'Registered', format: 'date' }],
-    filters: [{ name: 'user', label: 'User' }],
+    filters: [{ name: 'user', label: 'User' }, { name: 'vendor', label: 'Vendor' }],
     rowActions: [{ label: 'Remove', method: 'DELETE', path: r => `/app-devices?customer=${enc(r.customer_id)}&machine=${enc(r.machine_code)}`, confirm: r => `Remove the device ${r.device_name || r.machine_code}?`, danger: true }],
   },
   {
