@@ -141,7 +141,7 @@ func TestCrashSafety(t *testing.T) {
 	}
 	r := get(t, final.URL+"/admin/v1/license/activations?product="+product+"&key="+key, adminUser, password, "", nil)
 	var list struct {
-		Activations []struct {
+		Items []struct {
 			MachineCode string `json:"machine_code"`
 		}
 	}
@@ -149,7 +149,7 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatalf("activations: %s", r)
 	}
 	present := map[string]bool{}
-	for _, a := range list.Activations {
+	for _, a := range list.Items {
 		present[a.MachineCode] = true
 	}
 	for m := range activated {

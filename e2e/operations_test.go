@@ -177,11 +177,11 @@ func TestAdminCLIAndAPI(t *testing.T) {
 
 	// The bootstrap admin ends bob's session over the admin API.
 	r := get(t, srv.URL+"/admin/v1/sessions?user="+user+"&live=true", adminUser, srv.AdminPassword, "", nil)
-	var sessions struct{ Sessions []struct{ ID string } }
-	if r.Status != 200 || json.Unmarshal(r.Body, &sessions) != nil || len(sessions.Sessions) != 1 {
+	var sessions struct{ Items []struct{ ID string } }
+	if r.Status != 200 || json.Unmarshal(r.Body, &sessions) != nil || len(sessions.Items) != 1 {
 		t.Fatalf("admin API sessions: %s", r)
 	}
-	req, _ := http.NewRequest("DELETE", srv.URL+"/admin/v1/sessions/"+sessions.Sessions[0].ID, nil)
+	req, _ := http.NewRequest("DELETE", srv.URL+"/admin/v1/sessions/"+sessions.Items[0].ID, nil)
 	req.SetBasicAuth(adminUser, srv.AdminPassword)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 204 {
