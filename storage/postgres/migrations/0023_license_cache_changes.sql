@@ -20,7 +20,10 @@ $$;
 
 CREATE TRIGGER license_api_tokens_cache_change AFTER UPDATE OR DELETE ON license_api_tokens FOR EACH ROW
 EXECUTE FUNCTION license_cache_change('apitoken', 'id');
-CREATE TRIGGER license_products_cache_change AFTER UPDATE OR DELETE ON license_products FOR EACH ROW
+-- Not the seal that completes a new product's row, in the transaction that inserts it: no node can hold a copy.
+CREATE TRIGGER license_products_updated_cache_change AFTER UPDATE ON license_products FOR EACH ROW
+WHEN (OLD.sealed_private_key <> ''::bytea) EXECUTE FUNCTION license_cache_change('product', 'id');
+CREATE TRIGGER license_products_deleted_cache_change AFTER DELETE ON license_products FOR EACH ROW
 EXECUTE FUNCTION license_cache_change('product', 'id');
 CREATE TRIGGER license_vendors_cache_change AFTER UPDATE OR DELETE ON license_vendors FOR EACH ROW
 EXECUTE FUNCTION license_cache_change('vendor', 'user_name');

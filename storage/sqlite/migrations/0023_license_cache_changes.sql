@@ -51,7 +51,9 @@ BEGIN
 	INSERT INTO cache_changes (kind, key, at) VALUES ('apitoken', OLD.id, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
 END;
 
+-- Not the seal that completes a new product's row, in the transaction that inserts it: no node can hold a copy.
 CREATE TRIGGER license_products_updated_cache_change AFTER UPDATE ON license_products
+WHEN OLD.sealed_private_key <> x''
 BEGIN
 	INSERT INTO cache_changes (kind, key, at) VALUES ('product', OLD.id, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
 END;
