@@ -2,14 +2,11 @@ package server_test
 
 import (
 	"context"
-	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tokenmanager/tokenmanager/license"
-	"github.com/tokenmanager/tokenmanager/powerauth"
-	"github.com/tokenmanager/tokenmanager/server"
 	"github.com/tokenmanager/tokenmanager/server/internal/servertest"
 )
 
@@ -99,37 +96,6 @@ func TestLicensingCacheAcrossNodes(t *testing.T) {
 	for _, node := range []string{"a", "b"} {
 		if m := getKey(node, tok3.Token, k.Key); m["result"] != float64(1) {
 			t.Fatalf("node %s answered GetKey for a key blocked on node b: %v", node, m)
-		}
-	}
-}
-
-// TestPowerAuthTokenCacheAcrossNodes: the PowerAuth token of an X-PowerAuth-Token header is kept in memory, yet a
-// removed token is refused at once by the node that removed it and at the other's next read of the feed.
-func TestPowerAuthTokenCacheAcrossNodes(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "shared.db")
-	a := newStack(t, withDB(path), withPowerAuth(powerauth.Config{}, nil))
-	b := newStack(t, withDB(path), withPowerAuth(powerauth.Config{}, nil))
-	d := a.paNewDevice(t)
-	status := func(st *stack) int {
-		t.Helper()
-		return forward(t, st.URL, "GET", "", http.Header{powerauth.HeaderName: {d.header(t, st.Clock.Now(), "3.3")}}).Status
-	}
-	for _, st := range []*stack{a, b, a, b} { // twice: the second check finds the token in the caches
-		if s := status(st); s != 200 {
-			t.Fatalf("forward-auth with a live PowerAuth token: %d", s)
-		}
-	}
-	r := a.paPost(t, server.PathPowerAuthTokenRemove, "simon0897", "s3cret",
-		`{"requestObject":{"tokenId":"`+d.TokenID+`","activationId":"`+d.ActivationID+`"}}`)
-	if r.Status != 200 {
-		t.Fatalf("token remove: HTTP %d %s", r.Status, r.Body)
-	}
-	if s := status(a); s != 401 {
-		t.Fatalf("node a right after removing the token: %d, want 401", s)
-	}
-	for deadline := time.Now().Add(10 * time.Second); status(b) != 401; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("node b still accepts a PowerAuth token removed on node a")
 		}
 	}
 }

@@ -251,13 +251,12 @@ const (
 	ChangedUser    ChangeKind = "user"    // Key is a user name: the user was changed (disabled, new password) or removed
 )
 
-// The licensing and PowerAuth records kept in memory (migration 0023): any change or removal of one is announced.
+// The licensing records kept in memory (migration 0023): any change or removal of one is announced.
 const (
 	ChangedAPIToken ChangeKind = "apitoken" // Key is a licensing API token's id (decimal)
 	ChangedProduct  ChangeKind = "product"  // Key is a product's id (decimal)
 	ChangedVendor   ChangeKind = "vendor"   // Key is a vendor's user name
 	ChangedWooStore ChangeKind = "woostore" // Key is the lowercase hex of a WooCommerce store's code hash
-	ChangedPAToken  ChangeKind = "patoken"  // Key is a PowerAuth token's id
 )
 
 // Change says that copies of one record that a node keeps in memory are stale.

@@ -11,8 +11,7 @@ import (
 )
 
 // The licensing records that every licensing call reads and that change rarely: the API token a call presents,
-// the product it names, the vendor behind them, the WooCommerce store a validation names by its code, and the
-// PowerAuth token of an X-PowerAuth-Token header (its activation is not kept: its status is read each time). Their
+// the product it names, the vendor behind them, and the WooCommerce store a validation names by its code. Their
 // triggers (migration 0023) announce every change or removal on the feed, so they follow the same rules as
 // tokens: a revoked API token is dropped here before RevokeAPIToken returns, and on other nodes at their next
 // Sync. License keys and their activations are not kept: a key is blocked, extended or activated far more often
@@ -22,13 +21,11 @@ type licensing struct {
 	products  *table[storage.Product]
 	vendors   *table[storage.Vendor]
 	wooStores *table[storage.WooStore]
-	paTokens  *table[storage.PowerAuthToken]
 }
 
 func newLicensing(o Options) licensing {
 	return licensing{apiTokens: newTable[storage.APIToken](o), products: newTable[storage.Product](o),
-		vendors: newTable[storage.Vendor](o), wooStores: newTable[storage.WooStore](o),
-		paTokens: newTable[storage.PowerAuthToken](o)}
+		vendors: newTable[storage.Vendor](o), wooStores: newTable[storage.WooStore](o)}
 }
 
 // drop drops the entry a change names; false if the kind is not a licensing one.
@@ -42,8 +39,6 @@ func (l licensing) drop(kind storage.ChangeKind, key string) bool {
 		l.vendors.drop(key)
 	case storage.ChangedWooStore:
 		l.wooStores.drop(key)
-	case storage.ChangedPAToken:
-		l.paTokens.drop(key)
 	default:
 		return false
 	}
@@ -55,7 +50,6 @@ func (l licensing) dropAll() {
 	l.products.dropAll()
 	l.vendors.dropAll()
 	l.wooStores.dropAll()
-	l.paTokens.dropAll()
 }
 
 func (l licensing) sweep(now time.Time) {
@@ -63,7 +57,6 @@ func (l licensing) sweep(now time.Time) {
 	l.products.sweep(now)
 	l.vendors.sweep(now)
 	l.wooStores.sweep(now)
-	l.paTokens.sweep(now)
 }
 
 func (c *Store) GetAPIToken(ctx context.Context, id int64) (storage.APIToken, error) {
@@ -88,10 +81,4 @@ func (c *Store) FindWooStore(ctx context.Context, codeHash []byte) (storage.WooS
 	ws, err := read(c, c.lic.wooStores, hex.EncodeToString(codeHash), func() (storage.WooStore, error) { return c.Store.FindWooStore(ctx, codeHash) })
 	ws.CodeHash = slices.Clone(ws.CodeHash)
 	return ws, err
-}
-
-func (c *Store) GetPowerAuthToken(ctx context.Context, id string) (storage.PowerAuthToken, error) {
-	t, err := read(c, c.lic.paTokens, id, func() (storage.PowerAuthToken, error) { return c.Store.GetPowerAuthToken(ctx, id) })
-	t.SealedSecret = slices.Clone(t.SealedSecret)
-	return t, err
 }

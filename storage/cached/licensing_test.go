@@ -2,7 +2,6 @@ package cached
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -41,12 +40,6 @@ func newLicFixture(t *testing.T) *licFixture {
 		t.Fatal(err)
 	}
 	f.token, f.product, f.storeID = tok.ID, p.ID, ws.ID
-	if err := f.other.CreatePowerAuthActivation(ctx, storage.PowerAuthActivation{ID: "pa1", User: "alice", Status: storage.PowerAuthActive, CreatedAt: t0}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.other.CreatePowerAuthToken(ctx, storage.PowerAuthToken{ID: "pt1", ActivationID: "pa1", SealedSecret: []byte("s"), CreatedAt: t0}); err != nil {
-		t.Fatal(err)
-	}
 	return f
 }
 
@@ -60,11 +53,7 @@ func (f *licFixture) licState(t *testing.T) string {
 	if err1 != nil || err2 != nil || err3 != nil {
 		t.Fatal(err1, err2, err3)
 	}
-	_, err := f.c.GetPowerAuthToken(ctx, "pt1")
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("revoked=%v block_expired=%v require_token=%v pa_token=%v", tok.Revoked(), p.BlockExpired, ws.RequireToken, err == nil)
+	return fmt.Sprintf("revoked=%v block_expired=%v require_token=%v", tok.Revoked(), p.BlockExpired, ws.RequireToken)
 }
 
 func (f *licFixture) changeAll(t *testing.T, s storage.Store) {
@@ -79,14 +68,11 @@ func (f *licFixture) changeAll(t *testing.T, s storage.Store) {
 	if _, err := s.UpdateWooStore(ctx, f.storeID, func(w *storage.WooStore) error { w.RequireToken = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeletePowerAuthToken(ctx, "pt1"); err != nil {
-		t.Fatal(err)
-	}
 }
 
 const (
-	licLive    = "revoked=false block_expired=false require_token=false pa_token=true"
-	licChanged = "revoked=true block_expired=true require_token=true pa_token=false"
+	licLive    = "revoked=false block_expired=false require_token=false"
+	licChanged = "revoked=true block_expired=true require_token=true"
 )
 
 func TestOwnLicensingChangesAreSeenAtOnce(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 )
 
 // testLicenseChanges: every change of a licensing record that nodes keep in memory (an API token, a product, a
-// WooCommerce store, a PowerAuth token) reaches the change feed under its key, and reads right after the change see it, also when
+// WooCommerce store) reaches the change feed under its key, and reads right after the change see it, also when
 // the same record was read (and so may be cached) before.
 func testLicenseChanges(t *testing.T, s storage.Store) {
 	ctx := context.Background()
@@ -27,20 +27,7 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreatePowerAuthActivation(ctx, storage.PowerAuthActivation{ID: "pa1", User: "acme", Name: "phone", Status: storage.PowerAuthActive, CreatedAt: base}); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"pt1", "pt2"} {
-		if err := s.CreatePowerAuthToken(ctx, storage.PowerAuthToken{ID: id, ActivationID: "pa1", SealedSecret: []byte("sealed"), CreatedAt: base}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// Read everything once, as a request would, so that a cache in front holds it.
-	for _, id := range []string{"pt1", "pt2"} {
-		if _, err := s.GetPowerAuthToken(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, id := range []int64{tok.ID, child.ID} {
 		if _, err := s.GetAPIToken(ctx, id); err != nil {
 			t.Fatal(err)
@@ -92,20 +79,6 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 		t.Fatalf("the store after its removal: %v, want ErrNotFound", err)
 	}
 
-	if err := s.DeletePowerAuthToken(ctx, "pt1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetPowerAuthToken(ctx, "pt1"); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("a PowerAuth token right after its removal: %v, want ErrNotFound", err)
-	}
-	// Blocking the activation removes its tokens.
-	if err := s.UpdatePowerAuthActivation(ctx, "pa1", func(a *storage.PowerAuthActivation) error { a.Status = storage.PowerAuthBlocked; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetPowerAuthToken(ctx, "pt2"); !errors.Is(err, storage.ErrNotFound) {
-		t.Fatalf("a PowerAuth token right after its activation was blocked: %v, want ErrNotFound", err)
-	}
-
 	changes, _, err := s.ReadChanges(ctx, after, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -126,8 +99,6 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 		{storage.ChangedProduct, strconv.FormatInt(p.ID, 10)},
 		{storage.ChangedWooStore, hex.EncodeToString(ws.CodeHash)},
 		{storage.ChangedWooStore, hex.EncodeToString(newHash)},
-		{storage.ChangedPAToken, "pt1"},
-		{storage.ChangedPAToken, "pt2"},
 	} {
 		if !seen[want.kind][want.key] {
 			t.Errorf("no %s change for %q on the feed: %+v", want.kind, want.key, changes)

@@ -33,13 +33,7 @@ func (s *Store) ListPowerAuthActivations(ctx context.Context, user string) ([]st
 // UpdatePowerAuthActivation locks the activation row: a token being created under it (which holds a share lock
 // on the row, see CreatePowerAuthToken) either commits first, and is deleted here if the activation stops being
 // active, or waits and then finds it not active.
-func (s *Store) UpdatePowerAuthActivation(ctx context.Context, id string, update func(*storage.PowerAuthActivation) error) (err error) {
-	removed := false // tokens deleted: the caches must hear of it
-	defer func() {
-		if removed {
-			s.onChange.Run(ctx, err)
-		}
-	}()
+func (s *Store) UpdatePowerAuthActivation(ctx context.Context, id string, update func(*storage.PowerAuthActivation) error) error {
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -58,7 +52,6 @@ func (s *Store) UpdatePowerAuthActivation(ctx context.Context, id string, update
 			if _, err := tx.Exec(ctx, stmt.DeleteActivationPowerAuthTokens, id); err != nil {
 				return mapErr(err)
 			}
-			removed = true
 		}
 		return nil
 	})
@@ -98,8 +91,7 @@ func (s *Store) ListPowerAuthTokens(ctx context.Context, activationID string) ([
 	return queryAll(ctx, s.pool, stmt.ListPowerAuthTokens, []any{activationID, activationID}, dialect.ScanPowerAuthToken)
 }
 
-func (s *Store) DeletePowerAuthToken(ctx context.Context, id string) (err error) {
-	defer func() { s.onChange.Run(ctx, err) }() // cached PowerAuth tokens
+func (s *Store) DeletePowerAuthToken(ctx context.Context, id string) error {
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -110,8 +102,7 @@ func (s *Store) DeletePowerAuthToken(ctx context.Context, id string) (err error)
 	return requireRow(tag)
 }
 
-func (s *Store) DeletePowerAuthUserTokens(ctx context.Context, user string) (_ int, err error) {
-	defer func() { s.onChange.Run(ctx, err) }() // cached PowerAuth tokens
+func (s *Store) DeletePowerAuthUserTokens(ctx context.Context, user string) (int, error) {
 	if !storable(user) {
 		return 0, nil
 	}

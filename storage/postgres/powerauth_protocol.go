@@ -69,13 +69,7 @@ func (s *Store) FindPowerAuthCode(ctx context.Context, codeHash []byte) (string,
 
 // UpdatePowerAuthKeyed locks the activation row (as UpdatePowerAuthActivation does, so token creation
 // serializes with it) and then its keys: two signatures cannot both take the same counter value.
-func (s *Store) UpdatePowerAuthKeyed(ctx context.Context, id string, update func(*storage.PowerAuthActivation, *storage.PowerAuthKeys) error) (err error) {
-	removed := false // tokens deleted: the caches must hear of it
-	defer func() {
-		if removed {
-			s.onChange.Run(ctx, err)
-		}
-	}()
+func (s *Store) UpdatePowerAuthKeyed(ctx context.Context, id string, update func(*storage.PowerAuthActivation, *storage.PowerAuthKeys) error) error {
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -104,7 +98,6 @@ func (s *Store) UpdatePowerAuthKeyed(ctx context.Context, id string, update func
 			if _, err := tx.Exec(ctx, stmt.DeleteActivationPowerAuthTokens, id); err != nil {
 				return mapErr(err)
 			}
-			removed = true
 		}
 		return nil
 	})

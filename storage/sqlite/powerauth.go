@@ -30,13 +30,7 @@ func (s *Store) ListPowerAuthActivations(ctx context.Context, user string) ([]st
 	return queryAll(ctx, s.r, stmt.ListPowerAuthActivations, []any{user, user}, dialect.ScanPowerAuthActivation)
 }
 
-func (s *Store) UpdatePowerAuthActivation(ctx context.Context, id string, update func(*storage.PowerAuthActivation) error) (err error) {
-	removed := false // tokens deleted: the caches must hear of it
-	defer func() {
-		if removed {
-			s.onChange.Run(ctx, err)
-		}
-	}()
+func (s *Store) UpdatePowerAuthActivation(ctx context.Context, id string, update func(*storage.PowerAuthActivation) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		a, err := dialect.ScanPowerAuthActivation(tx.QueryRowContext(ctx, stmt.SelectPowerAuthActivation, id))
 		if err != nil {
@@ -52,7 +46,6 @@ func (s *Store) UpdatePowerAuthActivation(ctx context.Context, id string, update
 			if _, err := tx.ExecContext(ctx, stmt.DeleteActivationPowerAuthTokens, id); err != nil {
 				return mapErr(err)
 			}
-			removed = true
 		}
 		return nil
 	})
@@ -81,8 +74,7 @@ func (s *Store) ListPowerAuthTokens(ctx context.Context, activationID string) ([
 	return queryAll(ctx, s.r, stmt.ListPowerAuthTokens, []any{activationID, activationID}, dialect.ScanPowerAuthToken)
 }
 
-func (s *Store) DeletePowerAuthToken(ctx context.Context, id string) (err error) {
-	defer func() { s.onChange.Run(ctx, err) }() // cached PowerAuth tokens
+func (s *Store) DeletePowerAuthToken(ctx context.Context, id string) error {
 	res, err := s.w.ExecContext(ctx, stmt.DeletePowerAuthToken, id)
 	if err != nil {
 		return mapErr(err)
@@ -90,8 +82,7 @@ func (s *Store) DeletePowerAuthToken(ctx context.Context, id string) (err error)
 	return requireRow(res)
 }
 
-func (s *Store) DeletePowerAuthUserTokens(ctx context.Context, user string) (_ int, err error) {
-	defer func() { s.onChange.Run(ctx, err) }() // cached PowerAuth tokens
+func (s *Store) DeletePowerAuthUserTokens(ctx context.Context, user string) (int, error) {
 	return rowsAffected(s.w.ExecContext(ctx, stmt.DeletePowerAuthUserTokens, user))
 }
 

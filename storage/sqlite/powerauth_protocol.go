@@ -60,13 +60,7 @@ func (s *Store) FindPowerAuthCode(ctx context.Context, codeHash []byte) (string,
 
 // UpdatePowerAuthKeyed runs on the single writer, so the read and the write of the counter cannot interleave
 // with another update.
-func (s *Store) UpdatePowerAuthKeyed(ctx context.Context, id string, update func(*storage.PowerAuthActivation, *storage.PowerAuthKeys) error) (err error) {
-	removed := false // tokens deleted: the caches must hear of it
-	defer func() {
-		if removed {
-			s.onChange.Run(ctx, err)
-		}
-	}()
+func (s *Store) UpdatePowerAuthKeyed(ctx context.Context, id string, update func(*storage.PowerAuthActivation, *storage.PowerAuthKeys) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		a, err := dialect.ScanPowerAuthActivation(tx.QueryRowContext(ctx, stmt.SelectPowerAuthActivation, id))
 		if err != nil {
@@ -92,7 +86,6 @@ func (s *Store) UpdatePowerAuthKeyed(ctx context.Context, id string, update func
 			if _, err := tx.ExecContext(ctx, stmt.DeleteActivationPowerAuthTokens, id); err != nil {
 				return mapErr(err)
 			}
-			removed = true
 		}
 		return nil
 	})

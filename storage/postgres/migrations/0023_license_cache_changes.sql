@@ -1,11 +1,10 @@
 -- The change feed (0010) also names the licensing records that nodes now keep in memory: a licensing API token
 -- (revoked or removed), a product (changed or removed), a vendor (removed) and a WooCommerce store (changed or
--- removed, keyed by the hex of its code hash, which is what a validation looks it up by), and a PowerAuth token
--- (removed, or its secret sealed anew). Each trigger passes
+-- removed, keyed by the hex of its code hash, which is what a validation looks it up by). Each trigger passes
 -- the kind and the OLD row's key column; any change counts, so a cached copy never outlives what it says.
 ALTER TABLE cache_changes DROP CONSTRAINT cache_changes_kind_check;
 ALTER TABLE cache_changes ADD CONSTRAINT cache_changes_kind_check
-	CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore', 'patoken'));
+	CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore'));
 
 CREATE FUNCTION license_cache_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -29,5 +28,3 @@ CREATE TRIGGER license_vendors_cache_change AFTER UPDATE OR DELETE ON license_ve
 EXECUTE FUNCTION license_cache_change('vendor', 'user_name');
 CREATE TRIGGER woo_stores_cache_change AFTER UPDATE OR DELETE ON woo_stores FOR EACH ROW
 EXECUTE FUNCTION license_cache_change('woostore', 'code_hash');
-CREATE TRIGGER powerauth_tokens_cache_change AFTER UPDATE OR DELETE ON powerauth_tokens FOR EACH ROW
-EXECUTE FUNCTION license_cache_change('patoken', 'id');

@@ -1,8 +1,8 @@
 -- The change feed (0010) also names the licensing records that nodes now keep in memory: a licensing API token
 -- (revoked or removed), a product (changed or removed), a vendor (removed) and a WooCommerce store (changed or
--- removed, keyed by the hex of its code hash, which is what a validation looks it up by), and a PowerAuth token
--- (removed, or its secret sealed anew). SQLite cannot widen a CHECK in place, so the table is made anew; its
--- triggers are dropped first and made again, unchanged, since renaming a table checks every trigger naming it.
+-- removed, keyed by the hex of its code hash, which is what a validation looks it up by). SQLite cannot widen a
+-- CHECK in place, so the table is made anew; its triggers are dropped first and made again, unchanged, since
+-- renaming a table checks every trigger that names it.
 DROP TRIGGER tokens_revoked_cache_change;
 DROP TRIGGER sessions_ended_cache_change;
 DROP TRIGGER users_updated_cache_change;
@@ -10,7 +10,7 @@ DROP TRIGGER users_deleted_cache_change;
 
 CREATE TABLE cache_changes_new (
 	seq  INTEGER PRIMARY KEY AUTOINCREMENT,
-	kind TEXT NOT NULL CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore', 'patoken')),
+	kind TEXT NOT NULL CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore')),
 	key  TEXT NOT NULL,
 	at   INTEGER NOT NULL -- unix microseconds
 );
@@ -78,13 +78,4 @@ END;
 CREATE TRIGGER woo_stores_deleted_cache_change AFTER DELETE ON woo_stores
 BEGIN
 	INSERT INTO cache_changes (kind, key, at) VALUES ('woostore', lower(hex(OLD.code_hash)), CAST(unixepoch('subsec') * 1000000 AS INTEGER));
-END;
-
-CREATE TRIGGER powerauth_tokens_updated_cache_change AFTER UPDATE ON powerauth_tokens
-BEGIN
-	INSERT INTO cache_changes (kind, key, at) VALUES ('patoken', OLD.id, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
-END;
-CREATE TRIGGER powerauth_tokens_deleted_cache_change AFTER DELETE ON powerauth_tokens
-BEGIN
-	INSERT INTO cache_changes (kind, key, at) VALUES ('patoken', OLD.id, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
 END;
