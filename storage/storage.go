@@ -251,6 +251,14 @@ const (
 	ChangedUser    ChangeKind = "user"    // Key is a user name: the user was changed (disabled, new password) or removed
 )
 
+// The licensing records kept in memory (migration 0023): any change or removal of one is announced.
+const (
+	ChangedAPIToken ChangeKind = "apitoken" // Key is a licensing API token's id (decimal)
+	ChangedProduct  ChangeKind = "product"  // Key is a product's id (decimal)
+	ChangedVendor   ChangeKind = "vendor"   // Key is a vendor's user name
+	ChangedWooStore ChangeKind = "woostore" // Key is the lowercase hex of a WooCommerce store's code hash
+)
+
 // Change says that copies of one record that a node keeps in memory are stale.
 type Change struct {
 	Seq  int64
@@ -269,8 +277,8 @@ type Changes interface {
 	ReadChanges(ctx context.Context, after int64, limit int) ([]Change, int64, error)
 	// DeleteChanges removes changes made before cutoff, at most limit of them; returns how many.
 	DeleteChanges(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	// OnChange registers fn to run after each commit of this store that revokes a token, ends a session or
-	// changes a user, before the call that made it returns: a process's own revocations reach its caches at
+	// OnChange registers fn to run after each commit of this store that revokes a token, ends a session,
+	// changes a user or changes a licensing record named by a ChangeKind, before the call that made it returns: a process's own revocations reach its caches at
 	// once, without waiting for the next read of the feed. Call before serving; not safe concurrently.
 	OnChange(fn func(ctx context.Context))
 }

@@ -1,5 +1,6 @@
-// Package cached keeps recently read users, tokens and sessions in memory in front of a storage.Store, so that
-// checking a token costs no database round trip, while no revocation is missed.
+// Package cached keeps recently read users, tokens and sessions, and the licensing records that every licensing
+// call reads (licensing.go), in memory in front of a storage.Store, so that checking a token costs no database
+// round trip, while no revocation is missed.
 //
 // Every revocation reaches the database's change feed (storage.Changes, written by triggers, so whatever
 // process or code path made it). The cache reads the feed after each revocation made through this process's
@@ -31,12 +32,14 @@ type Options struct {
 	Now    func() time.Time
 }
 
-// Store is a storage.Store whose GetUser, GetToken and GetSession answer from memory when they can.
+// Store is a storage.Store whose GetUser, GetToken and GetSession, and GetAPIToken, GetProduct, GetVendor and
+// FindWooStore, answer from memory when they can.
 type Store struct {
 	storage.Store
 	users    *table[storage.User]
 	tokens   *table[storage.Token]
 	sessions *table[storage.Session]
+	lic      licensing // see licensing.go
 	opts     Options
 
 	// gen counts drops; a record read from the database is cached only if no drop happened while it was read,
@@ -70,7 +73,8 @@ func New(s storage.Store, o Options) *Store {
 		o.Now = time.Now
 	}
 	c := &Store{Store: s, opts: o, pos: -1,
-		users: newTable[storage.User](o), tokens: newTable[storage.Token](o), sessions: newTable[storage.Session](o)}
+		users: newTable[storage.User](o), tokens: newTable[storage.Token](o), sessions: newTable[storage.Session](o),
+		lic: newLicensing(o)}
 	s.OnChange(func(ctx context.Context) {
 		if err := c.Sync(ctx); err != nil {
 			o.Log.Warn("reading the cache change feed", "err", err)
@@ -152,6 +156,7 @@ func (c *Store) sweep(now time.Time) {
 	c.users.sweep(now)
 	c.tokens.sweep(now)
 	c.sessions.sweep(now)
+	c.lic.sweep(now)
 }
 
 func (c *Store) drop(kind storage.ChangeKind, key string) {
@@ -163,8 +168,10 @@ func (c *Store) drop(kind storage.ChangeKind, key string) {
 		c.tokens.drop(key)
 	case storage.ChangedSession:
 		c.sessions.drop(key)
-	default: // a kind this version does not know: be safe
-		c.dropAll()
+	default:
+		if !c.lic.drop(kind, key) { // a kind this version does not know: be safe
+			c.dropAll()
+		}
 	}
 }
 
@@ -173,6 +180,7 @@ func (c *Store) dropAll() {
 	c.users.dropAll()
 	c.tokens.dropAll()
 	c.sessions.dropAll()
+	c.lic.dropAll()
 }
 
 // read answers key from t, or loads it with load and keeps it.

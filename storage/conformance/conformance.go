@@ -70,6 +70,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"LicenseActivations", testLicenseActivations},
 		{"LicenseLastSeatRace", testLicenseLastSeatRace},
 		{"LicenseAPITokens", testLicenseAPITokens},
+		// the licensing records kept in memory hear of every change
+		{"LicenseChanges", testLicenseChanges},
 		{"LicenseResellers", testLicenseResellers},
 		{"LicenseTemplates", testLicenseTemplates},
 		{"LicenseKeyBatches", testLicenseKeyBatches},

@@ -180,7 +180,8 @@ func revokeAppAuths(ctx context.Context, tx pgx.Tx, ids []int64, when time.Time)
 	return revokeTokenTrees(ctx, tx, roots, when)
 }
 
-func (s *Store) RevokeAppAuthorization(ctx context.Context, id int64, when time.Time) error {
+func (s *Store) RevokeAppAuthorization(ctx context.Context, id int64, when time.Time) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var one int
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM app_authorizations WHERE id = $1 FOR UPDATE`, id).Scan(&one); err != nil {
@@ -203,12 +204,13 @@ func (s *Store) ListAppDevices(ctx context.Context, user string) ([]storage.AppD
 // RemoveAppDevice locks the customer's row (as registerDevice does) and then the authorizations it revokes, in
 // the order of their IDs: a removal racing with another removal or a registration for the customer waits for
 // it; one racing with an issue for one of the authorizations sees the token issued and revokes it.
-func (s *Store) RemoveAppDevice(ctx context.Context, customerID int64, machineCode string, when time.Time) (int, error) {
+func (s *Store) RemoveAppDevice(ctx context.Context, customerID int64, machineCode string, when time.Time) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	if !storable(machineCode) {
 		return 0, storage.ErrNotFound
 	}
 	var n int
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var vendor string
 		if err := tx.QueryRow(ctx, `SELECT vendor FROM license_customers WHERE id = $1 FOR NO KEY UPDATE`,
 			customerID).Scan(&vendor); err != nil {

@@ -61,9 +61,10 @@ func (s *Store) ListProducts(ctx context.Context, vendor string) ([]storage.Prod
 	return queryAll(ctx, s.pool, q, args, dialect.ScanProduct)
 }
 
-func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storage.Product) error) (storage.Product, error) {
+func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storage.Product) error) (_ storage.Product, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	var p storage.Product
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if p, err = dialect.ScanProduct(tx.QueryRow(ctx, stmt.SelectProduct+` FOR UPDATE`, id)); err != nil {
 			return err
@@ -260,7 +261,8 @@ func (s *Store) ListAPITokens(ctx context.Context, vendor string) ([]storage.API
 // RevokeAPIToken takes a lock on the table that lets reads go on but waits for tokens being created (on any
 // node) to commit, and keeps new ones waiting until the revocation has committed: a token derived from one in
 // the tree is either revoked with it or created afterwards, never missed in between.
-func (s *Store) RevokeAPIToken(ctx context.Context, id int64, when time.Time) error {
+func (s *Store) RevokeAPIToken(ctx context.Context, id int64, when time.Time) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if err := lockAPITokens(ctx, tx); err != nil {
 			return err

@@ -94,9 +94,10 @@ func (s *Store) DeleteUser(ctx context.Context, name string, at time.Time) (err 
 	})
 }
 
-func (s *Store) DeleteProduct(ctx context.Context, id int64, force bool) (storage.ProductRemoval, error) {
+func (s *Store) DeleteProduct(ctx context.Context, id int64, force bool) (_ storage.ProductRemoval, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	var r storage.ProductRemoval
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		r = storage.ProductRemoval{}
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM license_products WHERE id = $1 FOR UPDATE`, id).Scan(new(int)); err != nil {
 			return mapErr(err)

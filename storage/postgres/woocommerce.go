@@ -43,9 +43,10 @@ func (s *Store) ListWooStores(ctx context.Context, vendor string) ([]storage.Woo
 
 // UpdateWooStore locks the store's row: updates of one store on any node apply one after another, each to what
 // the previous wrote.
-func (s *Store) UpdateWooStore(ctx context.Context, id int64, update func(*storage.WooStore) error) (storage.WooStore, error) {
+func (s *Store) UpdateWooStore(ctx context.Context, id int64, update func(*storage.WooStore) error) (_ storage.WooStore, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	var ws storage.WooStore
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if ws, err = dialect.ScanWooStore(tx.QueryRow(ctx, stmt.SelectWooStore+` FOR UPDATE`, id)); err != nil {
 			return err
@@ -125,9 +126,10 @@ func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int
 // --- removal ---
 
 // DeleteWooStore locks the store's row first, so that no SKU is added to it while it is counted and removed.
-func (s *Store) DeleteWooStore(ctx context.Context, id int64, force bool) (int, error) {
+func (s *Store) DeleteWooStore(ctx context.Context, id int64, force bool) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	var n int
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM woo_stores WHERE id = $1 FOR UPDATE`, id).Scan(new(int)); err != nil {
 			return mapErr(err)
 		}

@@ -158,7 +158,8 @@ func revokeAppAuth(ctx context.Context, tx *sql.Tx, id int64, at time.Time) erro
 	return nil
 }
 
-func (s *Store) RevokeAppAuthorization(ctx context.Context, id int64, at time.Time) error {
+func (s *Store) RevokeAppAuthorization(ctx context.Context, id int64, at time.Time) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	return s.tx(ctx, func(tx *sql.Tx) error { return revokeAppAuth(ctx, tx, id, at) })
 }
 
@@ -167,9 +168,10 @@ func (s *Store) ListAppDevices(ctx context.Context, user string) ([]storage.AppD
 	return queryAll(ctx, s.r, q, args, dialect.ScanAppDevice)
 }
 
-func (s *Store) RemoveAppDevice(ctx context.Context, customerID int64, machineCode string, at time.Time) (int, error) {
+func (s *Store) RemoveAppDevice(ctx context.Context, customerID int64, machineCode string, at time.Time) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	var n int
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		d, err := dialect.ScanAppDevice(tx.QueryRowContext(ctx, `SELECT `+sqlmap.AppDeviceColumns+sqlmap.AppDeviceFrom+`
 			WHERE d.customer_id = ? AND d.machine_code = ?`, customerID, machineCode))
 		if err != nil {

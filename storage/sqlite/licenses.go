@@ -60,9 +60,10 @@ func (s *Store) ListProducts(ctx context.Context, vendor string) ([]storage.Prod
 	return queryAll(ctx, s.r, q, args, dialect.ScanProduct)
 }
 
-func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storage.Product) error) (storage.Product, error) {
+func (s *Store) UpdateProduct(ctx context.Context, id int64, update func(*storage.Product) error) (_ storage.Product, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	var p storage.Product
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if p, err = dialect.ScanProduct(tx.QueryRowContext(ctx, stmt.SelectProduct, id)); err != nil {
 			return err
@@ -236,7 +237,8 @@ func (s *Store) ListAPITokens(ctx context.Context, vendor string) ([]storage.API
 	return queryAll(ctx, s.r, q, args, dialect.ScanAPIToken)
 }
 
-func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) error {
+func (s *Store) RevokeAPIToken(ctx context.Context, id int64, at time.Time) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM license_api_tokens WHERE id = ?`, id).Scan(&n); err != nil {

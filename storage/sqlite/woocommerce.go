@@ -35,9 +35,10 @@ func (s *Store) ListWooStores(ctx context.Context, vendor string) ([]storage.Woo
 	return queryAll(ctx, s.r, q, args, dialect.ScanWooStore)
 }
 
-func (s *Store) UpdateWooStore(ctx context.Context, id int64, update func(*storage.WooStore) error) (storage.WooStore, error) {
+func (s *Store) UpdateWooStore(ctx context.Context, id int64, update func(*storage.WooStore) error) (_ storage.WooStore, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	var ws storage.WooStore
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if ws, err = dialect.ScanWooStore(tx.QueryRowContext(ctx, stmt.SelectWooStore, id)); err != nil {
 			return err
@@ -108,9 +109,10 @@ func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int
 
 // --- removal ---
 
-func (s *Store) DeleteWooStore(ctx context.Context, id int64, force bool) (int, error) {
+func (s *Store) DeleteWooStore(ctx context.Context, id int64, force bool) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API tokens, products, stores
 	var n int
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM woo_stores WHERE id = ?`, id).Scan(new(int)); err != nil {
 			return mapErr(err)
 		}

@@ -1,0 +1,107 @@
+package conformance
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tokenmanager/tokenmanager/storage"
+)
+
+// testLicenseChanges: every change of a licensing record that nodes keep in memory (an API token, a product, a
+// WooCommerce store) reaches the change feed under its key, and reads right after the change see it, also when
+// the same record was read (and so may be cached) before.
+func testLicenseChanges(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	mustVendor(t, s, "acme")
+	p := mustProduct(t, s, "acme", "editor")
+	ws := mustWooStore(t, s, "acme", "code-1")
+	tok, err := s.CreateAPIToken(ctx, storage.APIToken{Vendor: "acme", SecretHash: []byte{1}, Permissions: []string{"GetKey"}, CreatedAt: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := s.CreateAPIToken(ctx, storage.APIToken{Vendor: "acme", SecretHash: []byte{2}, ParentID: tok.ID, CreatedAt: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read everything once, as a request would, so that a cache in front holds it.
+	for _, id := range []int64{tok.ID, child.ID} {
+		if _, err := s.GetAPIToken(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.GetProduct(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetVendor(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindWooStore(ctx, ws.CodeHash); err != nil {
+		t.Fatal(err)
+	}
+	_, after, err := s.ReadChanges(ctx, -1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	at := base.Add(time.Minute)
+	if err := s.RevokeAPIToken(ctx, tok.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{tok.ID, child.ID} {
+		if got, err := s.GetAPIToken(ctx, id); err != nil || !got.Revoked() {
+			t.Fatalf("API token %d right after its revocation: revoked %v, %v", id, got.RevokedAt, err)
+		}
+	}
+	if _, err := s.UpdateProduct(ctx, p.ID, func(p *storage.Product) error { p.BlockExpired = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetProduct(ctx, p.ID); err != nil || !got.BlockExpired {
+		t.Fatalf("product right after its update: %+v, %v", got, err)
+	}
+	newHash := []byte("hash-code-2")
+	if _, err := s.UpdateWooStore(ctx, ws.ID, func(w *storage.WooStore) error { w.CodeHash, w.RequireToken = newHash, true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindWooStore(ctx, ws.CodeHash); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the store by its old code after a new one: %v, want ErrNotFound", err)
+	}
+	if got, err := s.FindWooStore(ctx, newHash); err != nil || !got.RequireToken {
+		t.Fatalf("the store by its new code: %+v, %v", got, err)
+	}
+	if _, err := s.DeleteWooStore(ctx, ws.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindWooStore(ctx, newHash); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the store after its removal: %v, want ErrNotFound", err)
+	}
+
+	changes, _, err := s.ReadChanges(ctx, after, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[storage.ChangeKind]map[string]bool{}
+	for _, c := range changes {
+		if seen[c.Kind] == nil {
+			seen[c.Kind] = map[string]bool{}
+		}
+		seen[c.Kind][c.Key] = true
+	}
+	for _, want := range []struct {
+		kind storage.ChangeKind
+		key  string
+	}{
+		{storage.ChangedAPIToken, strconv.FormatInt(tok.ID, 10)},
+		{storage.ChangedAPIToken, strconv.FormatInt(child.ID, 10)},
+		{storage.ChangedProduct, strconv.FormatInt(p.ID, 10)},
+		{storage.ChangedWooStore, hex.EncodeToString(ws.CodeHash)},
+		{storage.ChangedWooStore, hex.EncodeToString(newHash)},
+	} {
+		if !seen[want.kind][want.key] {
+			t.Errorf("no %s change for %q on the feed: %+v", want.kind, want.key, changes)
+		}
+	}
+}
