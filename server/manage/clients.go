@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -78,14 +77,10 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request, p principal) {
 		Problem(w, http.StatusBadRequest, "prefix: at most 128 bytes")
 		return
 	}
-	var disabled *bool
-	if v := q.Get("disabled"); v != "" {
-		d, err := strconv.ParseBool(v)
-		if err != nil {
-			Problem(w, http.StatusBadRequest, "disabled: want true or false")
-			return
-		}
-		disabled = &d
+	disabled, err := optBool(q.Get("disabled"))
+	if err != nil {
+		Problem(w, http.StatusBadRequest, "disabled: want true or false")
+		return
 	}
 	all, err := a.deps.Clients.List(r.Context())
 	if err != nil {

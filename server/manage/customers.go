@@ -276,14 +276,9 @@ type customerRemovalView struct {
 // deleteCustomer: 409 while the customer has license keys, unless ?force=true, which unlinks them (they stay
 // in their products), dissociates the customer's end users and removes its devices in the same transaction.
 func (a *API) deleteCustomer(w http.ResponseWriter, r *http.Request, p principal) {
-	force := false
-	if v := r.URL.Query().Get("force"); v != "" {
-		f, err := strconv.ParseBool(v)
-		if err != nil {
-			Problem(w, http.StatusBadRequest, "force: want true or false")
-			return
-		}
-		force = f
+	force, ok := queryFlag(w, r, "force")
+	if !ok {
+		return
 	}
 	c, acc, ok := a.customer(w, r, p)
 	if !ok {

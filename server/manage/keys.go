@@ -334,14 +334,9 @@ func (a *API) listActivations(w http.ResponseWriter, r *http.Request, p principa
 
 // removeActivation frees a seat: ?floating=true for a floating activation.
 func (a *API) removeActivation(w http.ResponseWriter, r *http.Request, p principal) {
-	floating := false
-	if v := r.URL.Query().Get("floating"); v != "" {
-		f, err := strconv.ParseBool(v)
-		if err != nil {
-			Problem(w, http.StatusBadRequest, "floating: want true or false")
-			return
-		}
-		floating = f
+	floating, ok := queryFlag(w, r, "floating")
+	if !ok {
+		return
 	}
 	d, acc, ok := a.key(w, r, p)
 	if !ok {
@@ -361,14 +356,9 @@ type keyRemovalView struct {
 
 // deleteKey: 409 while machines are activated, unless ?force=true, which removes them in the same transaction.
 func (a *API) deleteKey(w http.ResponseWriter, r *http.Request, p principal) {
-	force := false
-	if v := r.URL.Query().Get("force"); v != "" {
-		f, err := strconv.ParseBool(v)
-		if err != nil {
-			Problem(w, http.StatusBadRequest, "force: want true or false")
-			return
-		}
-		force = f
+	force, ok := queryFlag(w, r, "force")
+	if !ok {
+		return
 	}
 	pr, acc, ok := a.product(w, r, p)
 	if !ok {

@@ -355,11 +355,9 @@ func (a *API) table() []route {
 			route{"POST", "/woocommerce/stores/{id}/skus", a.anyone(a.createWooSKU)},
 			route{"GET", "/woocommerce/stores/{id}/skus/{sku}", a.anyone(a.getWooSKU)},
 			route{"DELETE", "/woocommerce/stores/{id}/skus/{sku}", a.anyone(a.deleteWooSKU)},
+			// A new store code, made by the server: vendors may not choose codes (woocommerce.go).
+			route{"POST", "/woocommerce/stores/{id}/code", a.anyone(a.newWooStoreCode)},
 		)
-	}
-	// A new WooCommerce store code, made by the server: vendors may not choose codes (woocommerce.go).
-	if a.deps.Woo != nil && a.deps.License != nil {
-		rs = append(rs, route{"POST", "/woocommerce/stores/{id}/code", a.anyone(a.newWooStoreCode)})
 	}
 	// API clients (operator only).
 	if a.deps.Clients != nil {

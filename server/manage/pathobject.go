@@ -40,3 +40,18 @@ func vendorObject[T any](a *API, w http.ResponseWriter, r *http.Request, p princ
 	}
 	return v, acc, true
 }
+
+// queryFlag reads the true-or-false query parameter name, false when absent; a value that is neither is
+// answered 400 (ok false).
+func queryFlag(w http.ResponseWriter, r *http.Request, name string) (v, ok bool) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return false, true
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		Problem(w, http.StatusBadRequest, name+": want true or false")
+		return false, false
+	}
+	return v, true
+}

@@ -174,14 +174,9 @@ func (a *API) deleteProduct(w http.ResponseWriter, r *http.Request, p principal)
 	if !ok {
 		return
 	}
-	force := false
-	if v := r.URL.Query().Get("force"); v != "" {
-		f, err := strconv.ParseBool(v)
-		if err != nil {
-			Problem(w, http.StatusBadRequest, "force: want true or false")
-			return
-		}
-		force = f
+	force, ok := queryFlag(w, r, "force")
+	if !ok {
+		return
 	}
 	rm, err := a.deps.License.DeleteProduct(r.Context(), acc, pr.ID, force)
 	if err != nil {

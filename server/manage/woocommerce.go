@@ -219,7 +219,7 @@ func (a *API) deleteWooStore(w http.ResponseWriter, r *http.Request, p principal
 	if !ok {
 		return
 	}
-	force, ok := forceParam(w, r)
+	force, ok := queryFlag(w, r, "force")
 	if !ok {
 		return
 	}
@@ -229,20 +229,6 @@ func (a *API) deleteWooStore(w http.ResponseWriter, r *http.Request, p principal
 		return
 	}
 	writeJSON(w, http.StatusOK, wooStoreRemovalView{SKUs: n})
-}
-
-// forceParam reads ?force=, answering 400 for anything but a boolean.
-func forceParam(w http.ResponseWriter, r *http.Request) (bool, bool) {
-	v := r.URL.Query().Get("force")
-	if v == "" {
-		return false, true
-	}
-	f, err := strconv.ParseBool(v)
-	if err != nil {
-		Problem(w, http.StatusBadRequest, "force: want true or false")
-		return false, false
-	}
-	return f, true
 }
 
 // listWooSKUs: the store's SKUs, paged by SKU.
