@@ -164,7 +164,14 @@ func (s *Store) ListLicenseKeys(ctx context.Context, productID int64) ([]storage
 // --- activations ---
 
 func (s *Store) ListActivations(ctx context.Context, keyGlobalID int64) ([]storage.Activation, error) {
-	return queryAll(ctx, s.pool, stmt.ListActivations, []any{keyGlobalID}, dialect.ScanActivation)
+	return listActivations(ctx, s.pool, keyGlobalID)
+}
+
+// listActivations reads a key's activations through q (the pool, or the transaction of a change).
+func listActivations(ctx context.Context, q querier, keyGlobalID int64) ([]storage.Activation, error) {
+	acts, err := queryAll(ctx, q, stmt.ListActivations, []any{keyGlobalID}, dialect.ScanActivation)
+	sqlmap.SortActivations(acts)
+	return acts, err
 }
 
 // UpdateActivations locks the key's row (SELECT … FOR UPDATE) before reading its activations: every other
@@ -183,7 +190,7 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 			if k, err = dialect.ScanLicenseKey(tx.QueryRow(ctx, stmt.SelectLicenseKey+lock, productID, key)); err != nil {
 				return err
 			}
-			acts, err = queryAll(ctx, tx, stmt.ListActivations, []any{k.GlobalID}, dialect.ScanActivation)
+			acts, err = listActivations(ctx, tx, k.GlobalID)
 			return err
 		}
 		if err := read(" FOR UPDATE"); err != nil {

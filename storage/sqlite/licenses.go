@@ -146,7 +146,16 @@ func (s *Store) ListLicenseKeys(ctx context.Context, productID int64) ([]storage
 // --- activations ---
 
 func (s *Store) ListActivations(ctx context.Context, keyGlobalID int64) ([]storage.Activation, error) {
-	return queryAll(ctx, s.r, stmt.ListActivations, []any{keyGlobalID}, dialect.ScanActivation)
+	return listActivations(ctx, s.r, keyGlobalID)
+}
+
+// listActivations reads a key's activations through db (the read pool, or the transaction of a change).
+func listActivations(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, keyGlobalID int64) ([]storage.Activation, error) {
+	acts, err := queryAll(ctx, db, stmt.ListActivations, []any{keyGlobalID}, dialect.ScanActivation)
+	sqlmap.SortActivations(acts)
+	return acts, err
 }
 
 func (s *Store) UpdateActivations(ctx context.Context, productID int64, key string,
@@ -161,7 +170,7 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 			if k, err = dialect.ScanLicenseKey(tx.QueryRowContext(ctx, stmt.SelectLicenseKey, productID, key)); err != nil {
 				return err
 			}
-			acts, err = queryAll(ctx, tx, stmt.ListActivations, []any{k.GlobalID}, dialect.ScanActivation)
+			acts, err = listActivations(ctx, tx, k.GlobalID)
 			return err
 		}
 		if err := read(); err != nil {

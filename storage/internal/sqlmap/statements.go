@@ -101,8 +101,8 @@ var shared = Statements{
 	UpdateLicenseKey: `UPDATE license_keys SET period = ?, expires_at = ?, features = ?, notes = ?, blocked = ?,
 		customer_id = ?, trial_activation = ?, trial_started_at = ?, max_machines = ?, allowed_machines = ?,
 		trial_machine = ?, reseller_id = ? WHERE global_id = ?`,
-	ListActivations: `SELECT ` + ActivationColumns + ` FROM license_activations WHERE key_global_id = ?
-		ORDER BY floating, activated_at, machine_code`,
+	// In no order: SortActivations orders them (see there).
+	ListActivations:  `SELECT ` + ActivationColumns + ` FROM license_activations WHERE key_global_id = ?`,
 	DeleteActivation: `DELETE FROM license_activations WHERE key_global_id = ? AND floating = ? AND machine_code = ?`,
 	// The backend appends what returns the new ID, if its database needs that.
 	InsertAPIToken: `INSERT INTO license_api_tokens (vendor, name, secret_hash, permissions, product_lock, key_lock,
