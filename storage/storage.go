@@ -259,6 +259,15 @@ const (
 	ChangedWooStore ChangeKind = "woostore" // Key is the lowercase hex of a WooCommerce store's code hash
 )
 
+// Also kept in memory (migration 0025): an API client (any change or its removal), an OAuth access token (its
+// revocation), and a license key with its activations and the data objects on it and on its machines (any change
+// of one of them).
+const (
+	ChangedAPIClient   ChangeKind = "apiclient"   // Key is an API client's id
+	ChangedAccessToken ChangeKind = "accesstoken" // Key is an OAuth access token's id
+	ChangedLicenseKey  ChangeKind = "licensekey"  // Key is a license key's global id (decimal)
+)
+
 // Change says that copies of one record that a node keeps in memory are stale.
 type Change struct {
 	Seq  int64

@@ -1,0 +1,36 @@
+-- The change feed also names the records that nodes now keep in memory for OAuth introspection (an API client, an
+-- access token) and for the licensing reads (a license key with its activations and data objects).
+ALTER TABLE cache_changes DROP CONSTRAINT cache_changes_kind_check;
+ALTER TABLE cache_changes ADD CONSTRAINT cache_changes_kind_check
+	CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore', 'apiclient', 'accesstoken',
+		'licensekey'));
+
+-- An API client: any change (scopes, secrets, disabled) or its removal.
+CREATE TRIGGER api_clients_cache_change AFTER UPDATE OR DELETE ON api_clients FOR EACH ROW
+EXECUTE FUNCTION license_cache_change('apiclient', 'id');
+
+-- An OAuth access token: its revocation. Removals need no announcement: the garbage collector removes only
+-- expired tokens, which no copy answers for, and a removed client's tokens go with the client, which is announced.
+CREATE TRIGGER access_tokens_revoked_cache_change AFTER UPDATE OF revoked_at ON access_tokens FOR EACH ROW
+WHEN (OLD.revoked_at = '-infinity' AND NEW.revoked_at <> '-infinity') EXECUTE FUNCTION license_cache_change('accesstoken', 'id');
+
+-- A license key, with its activations and the data objects on it or on its machines (referencer 2 and 3 name the
+-- key's global id): any change of one of them is a change of the key. A new key needs no announcement, nor does
+-- a new product or vendor object: no node can hold a copy of what did not exist.
+CREATE FUNCTION license_key_cache_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+BEGIN
+	IF TG_OP = 'INSERT' THEN r := NEW; ELSE r := OLD; END IF;
+	INSERT INTO cache_changes (kind, key) VALUES ('licensekey', to_jsonb(r) ->> TG_ARGV[0]);
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER license_keys_cache_change AFTER UPDATE OR DELETE ON license_keys FOR EACH ROW
+EXECUTE FUNCTION license_key_cache_change('global_id');
+CREATE TRIGGER license_activations_cache_change AFTER INSERT OR UPDATE OR DELETE ON license_activations FOR EACH ROW
+EXECUTE FUNCTION license_key_cache_change('key_global_id');
+CREATE TRIGGER license_data_objects_inserted_cache_change AFTER INSERT ON license_data_objects FOR EACH ROW
+WHEN (NEW.referencer IN (2, 3)) EXECUTE FUNCTION license_key_cache_change('referencer_id');
+CREATE TRIGGER license_data_objects_changed_cache_change AFTER UPDATE OR DELETE ON license_data_objects FOR EACH ROW
+WHEN (OLD.referencer IN (2, 3)) EXECUTE FUNCTION license_key_cache_change('referencer_id');
