@@ -1,5 +1,5 @@
-// Package cached keeps recently read users, tokens and sessions, and the licensing records that every licensing
-// call reads (licensing.go), in memory in front of a storage.Store, so that checking a token costs no database
+// Package cached keeps recently read users, tokens and sessions, the licensing records that every licensing
+// call reads (licensing.go), and license keys with their activations and data objects (licensekeys.go), in memory in front of a storage.Store, so that checking a token costs no database
 // round trip, while no revocation is missed.
 //
 // Every revocation reaches the database's change feed (storage.Changes, written by triggers, so whatever
@@ -32,14 +32,16 @@ type Options struct {
 	Now    func() time.Time
 }
 
-// Store is a storage.Store whose GetUser, GetToken and GetSession, and GetAPIToken, GetProduct, GetVendor and
-// FindWooStore, answer from memory when they can.
+// Store is a storage.Store whose GetUser, GetToken and GetSession, GetAPIToken, GetProduct, GetVendor and
+// FindWooStore, and GetLicenseKey, GetLicenseKeyByGlobalID, ListActivations and a key's ListDataObjects, answer
+// from memory when they can.
 type Store struct {
 	storage.Store
 	users    *table[storage.User]
 	tokens   *table[storage.Token]
 	sessions *table[storage.Session]
-	lic      licensing // see licensing.go
+	lic      licensing   // see licensing.go
+	keys     licenseKeys // see licensekeys.go
 	opts     Options
 
 	// gen counts drops; a record read from the database is cached only if no drop happened while it was read,
@@ -74,7 +76,7 @@ func New(s storage.Store, o Options) *Store {
 	}
 	c := &Store{Store: s, opts: o, pos: -1,
 		users: newTable[storage.User](o), tokens: newTable[storage.Token](o), sessions: newTable[storage.Session](o),
-		lic: newLicensing(o)}
+		lic: newLicensing(o), keys: newLicenseKeys(o)}
 	s.OnChange(func(ctx context.Context) {
 		if err := c.Sync(ctx); err != nil {
 			o.Log.Warn("reading the cache change feed", "err", err)
@@ -157,6 +159,7 @@ func (c *Store) sweep(now time.Time) {
 	c.tokens.sweep(now)
 	c.sessions.sweep(now)
 	c.lic.sweep(now)
+	c.keys.sweep(now)
 }
 
 func (c *Store) drop(kind storage.ChangeKind, key string) {
@@ -168,6 +171,8 @@ func (c *Store) drop(kind storage.ChangeKind, key string) {
 		c.tokens.drop(key)
 	case storage.ChangedSession:
 		c.sessions.drop(key)
+	case storage.ChangedLicenseKey:
+		c.keys.drop(key)
 	default:
 		if !c.lic.drop(kind, key) { // a kind this version does not know: be safe
 			c.dropAll()
@@ -181,6 +186,7 @@ func (c *Store) dropAll() {
 	c.tokens.dropAll()
 	c.sessions.dropAll()
 	c.lic.dropAll()
+	c.keys.dropAll()
 }
 
 // read answers key from t, or loads it with load and keeps it.

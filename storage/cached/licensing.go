@@ -14,8 +14,7 @@ import (
 // the product it names, the vendor behind them, and the WooCommerce store a validation names by its code. Their
 // triggers (migration 0023) announce every change or removal on the feed, so they follow the same rules as
 // tokens: a revoked API token is dropped here before RevokeAPIToken returns, and on other nodes at their next
-// Sync. License keys and their activations are not kept: a key is blocked, extended or activated far more often
-// than these change, and each of those must be seen at once.
+// Sync. License keys, with their activations and data objects, are kept apart (licensekeys.go).
 type licensing struct {
 	apiTokens *table[storage.APIToken]
 	products  *table[storage.Product]
@@ -39,7 +38,7 @@ func (l licensing) drop(kind storage.ChangeKind, key string) bool {
 		l.vendors.drop(key)
 	case storage.ChangedWooStore:
 		l.wooStores.drop(key)
-	case storage.ChangedAPIClient, storage.ChangedAccessToken, storage.ChangedLicenseKey:
+	case storage.ChangedAPIClient, storage.ChangedAccessToken:
 		// Announced since migration 0025; not kept yet.
 	default:
 		return false

@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"LicenseAPITokens", testLicenseAPITokens},
 		// the licensing records kept in memory hear of every change
 		{"LicenseChanges", testLicenseChanges},
+		{"LicenseKeyChanges", testLicenseKeyChanges},
 		{"LicenseResellers", testLicenseResellers},
 		{"LicenseTemplates", testLicenseTemplates},
 		{"LicenseKeyBatches", testLicenseKeyBatches},

@@ -441,6 +441,11 @@ func (c *copier) copyTable(ctx context.Context, t Table) (TableReport, error) {
 		for i, col := range rs.cols {
 			names[i] = col.name
 		}
+		if t.Refill {
+			if _, err := tx.Exec(ctx, `TRUNCATE `+pgx.Identifier{t.Name}.Sanitize()+` RESTART IDENTITY`); err != nil {
+				return err
+			}
+		}
 		// COPY writes identity columns' values as given (as OVERRIDING SYSTEM VALUE would).
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.Name}, names, rs); err != nil {
 			return err

@@ -10,6 +10,9 @@ type Table struct {
 	// Lists are the columns that hold lists: TEXT[] in PostgreSQL, the items joined with this separator in
 	// SQLite.
 	Lists map[string]string
+	// Refill, when set, empties the table in the target just before it is copied: it is written by triggers of
+	// other tables, so copying those wrote rows into it that the source does not have.
+	Refill bool
 }
 
 // Tables is every table of the schema, parents before the tables that refer to them. A migration that adds a
@@ -50,7 +53,6 @@ var Tables = []Table{
 	{Name: "app_authorizations", Lists: map[string]string{"permissions": ","}},
 	{Name: "app_devices"},
 	{Name: "license_end_users"},
-	{Name: "cache_changes"},
 	{Name: "settings"},
 	// Data objects.
 	{Name: "license_data_objects"},
@@ -69,6 +71,9 @@ var Tables = []Table{
 	{Name: "admin_tokens"},
 	// usage history
 	{Name: "usage_counts"},
+	// The change feed, last: the triggers of license_activations and license_data_objects write it as their rows
+	// are copied, and those changes name rows that no node has read from the target yet.
+	{Name: "cache_changes", Refill: true},
 }
 
 // schemaTable is each backend's record of applied migrations: not copied, the target has its own.

@@ -58,6 +58,7 @@ func (s *Store) DeleteCustomer(ctx context.Context, id int64, force bool) (stora
 		}
 		return requireRow(tag)
 	})
+	s.onChange.Run(ctx, err) // the cached license keys it was linked to
 	if err != nil && !errors.Is(err, storage.ErrInUse) {
 		return storage.CustomerRemoval{}, err
 	}

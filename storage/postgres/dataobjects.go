@@ -46,6 +46,7 @@ func (s *Store) AddDataObject(ctx context.Context, o storage.DataObject, max int
 			o.Owner.MachineCode, o.Name, o.StringValue, o.IntValue, ts(o.CreatedAt)).Scan(&o.ID)
 		return mapRefErr(err)
 	})
+	s.onChange.Run(ctx, err) // the cached license key, its activations and data objects
 	if err != nil {
 		return storage.DataObject{}, err
 	}
@@ -87,7 +88,8 @@ func (s *Store) RemoveDataObject(ctx context.Context, id int64) error {
 }
 
 // changeOne runs a statement that changes the one row it names; ErrNotFound when there is none.
-func (s *Store) changeOne(ctx context.Context, query string, args ...any) error {
+func (s *Store) changeOne(ctx context.Context, query string, args ...any) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // the cached license key, its activations and data objects
 	tag, err := s.pool.Exec(ctx, query, args...)
 	if err != nil {
 		return mapErr(err)
@@ -98,11 +100,13 @@ func (s *Store) changeOne(ctx context.Context, query string, args ...any) error 
 	return nil
 }
 
-func (s *Store) AddDataObjectInt(ctx context.Context, id int64, delta int64, bound *int64) (int64, error) {
+func (s *Store) AddDataObjectInt(ctx context.Context, id int64, delta int64, bound *int64) (_ int64, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // the cached license key, its activations and data objects
 	return addDataInt(ctx, s.pool, id, delta, bound)
 }
 
-func (s *Store) AddDataObjectInts(ctx context.Context, deltas []storage.DataDelta) error {
+func (s *Store) AddDataObjectInts(ctx context.Context, deltas []storage.DataDelta) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // the cached license key, its activations and data objects
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		for _, d := range deltas {
 			if _, err := addDataInt(ctx, tx, d.ID, d.Delta, nil); err != nil {

@@ -184,6 +184,7 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 	}
 	var k storage.LicenseKey
 	var acts []storage.Activation
+	changed := false
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		read := func(lock string) error {
 			var err error
@@ -228,8 +229,12 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 		if ch.Key == nil && len(ch.Put) == 0 && len(ch.Delete) == 0 {
 			return nil
 		}
+		changed = true
 		return read("")
 	})
+	if changed {
+		s.onChange.Run(ctx, err) // the cached license key, its activations and data objects
+	}
 	if err != nil {
 		return storage.LicenseKey{}, nil, err
 	}

@@ -42,6 +42,7 @@ func (s *Store) AddDataObject(ctx context.Context, o storage.DataObject, max int
 		o.ID, err = res.LastInsertId()
 		return mapErr(err)
 	})
+	s.onChange.Run(ctx, err) // the cached license key, its activations and data objects
 	if err != nil {
 		return storage.DataObject{}, err
 	}
@@ -77,7 +78,8 @@ func (s *Store) RemoveDataObject(ctx context.Context, id int64) error {
 }
 
 // changeOne runs a statement that changes the one row it names; ErrNotFound when there is none.
-func (s *Store) changeOne(ctx context.Context, query string, args ...any) error {
+func (s *Store) changeOne(ctx context.Context, query string, args ...any) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // the cached license key, its activations and data objects
 	res, err := s.w.ExecContext(ctx, query, args...)
 	if err != nil {
 		return mapErr(err)
@@ -90,9 +92,10 @@ func (s *Store) changeOne(ctx context.Context, query string, args ...any) error 
 	return nil
 }
 
-func (s *Store) AddDataObjectInt(ctx context.Context, id int64, delta int64, bound *int64) (int64, error) {
+func (s *Store) AddDataObjectInt(ctx context.Context, id int64, delta int64, bound *int64) (_ int64, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // the cached license key, its activations and data objects
 	var v int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		v, err = addDataInt(ctx, tx, id, delta, bound)
 		return err
@@ -100,7 +103,8 @@ func (s *Store) AddDataObjectInt(ctx context.Context, id int64, delta int64, bou
 	return v, err
 }
 
-func (s *Store) AddDataObjectInts(ctx context.Context, deltas []storage.DataDelta) error {
+func (s *Store) AddDataObjectInts(ctx context.Context, deltas []storage.DataDelta) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // the cached license key, its activations and data objects
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, d := range deltas {
 			if _, err := addDataInt(ctx, tx, d.ID, d.Delta, nil); err != nil {

@@ -162,6 +162,7 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 	decide func(storage.LicenseKey, []storage.Activation) (storage.ActivationChanges, error)) (storage.LicenseKey, []storage.Activation, error) {
 	var k storage.LicenseKey
 	var acts []storage.Activation
+	changed := false
 	// The write connection's transactions begin IMMEDIATE: from the first read on, no other writer runs, so
 	// what decide sees is still true when its changes are written.
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -204,8 +205,12 @@ func (s *Store) UpdateActivations(ctx context.Context, productID int64, key stri
 		if ch.Key == nil && len(ch.Put) == 0 && len(ch.Delete) == 0 {
 			return nil
 		}
+		changed = true
 		return read()
 	})
+	if changed {
+		s.onChange.Run(ctx, err) // the cached license key, its activations and data objects
+	}
 	if err != nil {
 		return storage.LicenseKey{}, nil, err
 	}

@@ -116,6 +116,7 @@ func (s *Store) DeleteLicenseKey(ctx context.Context, productID int64, key strin
 		}
 		return nil
 	})
+	s.onChange.Run(ctx, err) // the cached license key, its activations and data objects
 	return n, err
 }
 
