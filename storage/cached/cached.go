@@ -1,6 +1,7 @@
-// Package cached keeps recently read users, tokens and sessions, and the licensing records that every licensing
-// call reads (licensing.go), in memory in front of a storage.Store, so that checking a token costs no database
-// round trip, while no revocation is missed.
+// Package cached keeps recently read users, tokens and sessions, the licensing records that every licensing
+// call reads (licensing.go), and the API clients and access tokens that every OAuth 2.0 call reads (oauth.go),
+// in memory in front of a storage.Store, so that checking a token costs no database round trip, while no
+// revocation is missed.
 //
 // Every revocation reaches the database's change feed (storage.Changes, written by triggers, so whatever
 // process or code path made it). The cache reads the feed after each revocation made through this process's
@@ -32,14 +33,15 @@ type Options struct {
 	Now    func() time.Time
 }
 
-// Store is a storage.Store whose GetUser, GetToken and GetSession, and GetAPIToken, GetProduct, GetVendor and
-// FindWooStore, answer from memory when they can.
+// Store is a storage.Store whose GetUser, GetToken and GetSession, GetAPIToken, GetProduct, GetVendor and
+// FindWooStore, and GetAPIClient and GetAccessToken, answer from memory when they can.
 type Store struct {
 	storage.Store
 	users    *table[storage.User]
 	tokens   *table[storage.Token]
 	sessions *table[storage.Session]
 	lic      licensing // see licensing.go
+	oauth    oauth     // see oauth.go
 	opts     Options
 
 	// gen counts drops; a record read from the database is cached only if no drop happened while it was read,
@@ -74,7 +76,7 @@ func New(s storage.Store, o Options) *Store {
 	}
 	c := &Store{Store: s, opts: o, pos: -1,
 		users: newTable[storage.User](o), tokens: newTable[storage.Token](o), sessions: newTable[storage.Session](o),
-		lic: newLicensing(o)}
+		lic: newLicensing(o), oauth: newOAuth(o)}
 	s.OnChange(func(ctx context.Context) {
 		if err := c.Sync(ctx); err != nil {
 			o.Log.Warn("reading the cache change feed", "err", err)
@@ -157,6 +159,7 @@ func (c *Store) sweep(now time.Time) {
 	c.tokens.sweep(now)
 	c.sessions.sweep(now)
 	c.lic.sweep(now)
+	c.oauth.sweep(now)
 }
 
 func (c *Store) drop(kind storage.ChangeKind, key string) {
@@ -169,7 +172,7 @@ func (c *Store) drop(kind storage.ChangeKind, key string) {
 	case storage.ChangedSession:
 		c.sessions.drop(key)
 	default:
-		if !c.lic.drop(kind, key) { // a kind this version does not know: be safe
+		if !c.lic.drop(kind, key) && !c.oauth.drop(kind, key) { // a kind this version does not know: be safe
 			c.dropAll()
 		}
 	}
@@ -181,6 +184,7 @@ func (c *Store) dropAll() {
 	c.tokens.dropAll()
 	c.sessions.dropAll()
 	c.lic.dropAll()
+	c.oauth.dropAll()
 }
 
 // read answers key from t, or loads it with load and keeps it.

@@ -39,7 +39,7 @@ func (l licensing) drop(kind storage.ChangeKind, key string) bool {
 		l.vendors.drop(key)
 	case storage.ChangedWooStore:
 		l.wooStores.drop(key)
-	case storage.ChangedAPIClient, storage.ChangedAccessToken, storage.ChangedLicenseKey:
+	case storage.ChangedLicenseKey:
 		// Announced since migration 0025; not kept yet.
 	default:
 		return false
