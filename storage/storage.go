@@ -289,6 +289,7 @@ type Changes interface {
 	// OnChange registers fn to run after each commit of this store that revokes a token, ends a session,
 	// changes a user or changes a licensing record named by a ChangeKind, before the call that made it returns: a process's own revocations reach its caches at
 	// once, without waiting for the next read of the feed. Call before serving; not safe concurrently.
+	// So do UpdateAPIClient, DeleteAPIClient and RevokeAccessToken (the OAuth records of migration 0025).
 	OnChange(fn func(ctx context.Context))
 }
 

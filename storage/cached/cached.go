@@ -1,6 +1,7 @@
 // Package cached keeps recently read users, tokens and sessions, the licensing records that every licensing
-// call reads (licensing.go), and license keys with their activations and data objects (licensekeys.go), in memory in front of a storage.Store, so that checking a token costs no database
-// round trip, while no revocation is missed.
+// call reads (licensing.go), license keys with their activations and data objects (licensekeys.go), and the API
+// clients and access tokens that every OAuth 2.0 call reads (oauth.go), in memory in front of a storage.Store, so
+// that checking a token costs no database round trip, while no revocation is missed.
 //
 // Every revocation reaches the database's change feed (storage.Changes, written by triggers, so whatever
 // process or code path made it). The cache reads the feed after each revocation made through this process's
@@ -33,8 +34,8 @@ type Options struct {
 }
 
 // Store is a storage.Store whose GetUser, GetToken and GetSession, GetAPIToken, GetProduct, GetVendor and
-// FindWooStore, and GetLicenseKey, GetLicenseKeyByGlobalID, ListActivations and a key's ListDataObjects, answer
-// from memory when they can.
+// FindWooStore, GetLicenseKey, GetLicenseKeyByGlobalID, ListActivations and a key's ListDataObjects, and
+// GetAPIClient and GetAccessToken, answer from memory when they can.
 type Store struct {
 	storage.Store
 	users    *table[storage.User]
@@ -42,6 +43,7 @@ type Store struct {
 	sessions *table[storage.Session]
 	lic      licensing   // see licensing.go
 	keys     licenseKeys // see licensekeys.go
+	oauth    oauth       // see oauth.go
 	opts     Options
 
 	// gen counts drops; a record read from the database is cached only if no drop happened while it was read,
@@ -76,7 +78,7 @@ func New(s storage.Store, o Options) *Store {
 	}
 	c := &Store{Store: s, opts: o, pos: -1,
 		users: newTable[storage.User](o), tokens: newTable[storage.Token](o), sessions: newTable[storage.Session](o),
-		lic: newLicensing(o), keys: newLicenseKeys(o)}
+		lic: newLicensing(o), keys: newLicenseKeys(o), oauth: newOAuth(o)}
 	s.OnChange(func(ctx context.Context) {
 		if err := c.Sync(ctx); err != nil {
 			o.Log.Warn("reading the cache change feed", "err", err)
@@ -160,6 +162,7 @@ func (c *Store) sweep(now time.Time) {
 	c.sessions.sweep(now)
 	c.lic.sweep(now)
 	c.keys.sweep(now)
+	c.oauth.sweep(now)
 }
 
 func (c *Store) drop(kind storage.ChangeKind, key string) {
@@ -174,7 +177,7 @@ func (c *Store) drop(kind storage.ChangeKind, key string) {
 	case storage.ChangedLicenseKey:
 		c.keys.drop(key)
 	default:
-		if !c.lic.drop(kind, key) { // a kind this version does not know: be safe
+		if !c.lic.drop(kind, key) && !c.oauth.drop(kind, key) { // a kind this version does not know: be safe
 			c.dropAll()
 		}
 	}
@@ -187,6 +190,7 @@ func (c *Store) dropAll() {
 	c.sessions.dropAll()
 	c.lic.dropAll()
 	c.keys.dropAll()
+	c.oauth.dropAll()
 }
 
 // read answers key from t, or loads it with load and keeps it.

@@ -38,8 +38,6 @@ func (l licensing) drop(kind storage.ChangeKind, key string) bool {
 		l.vendors.drop(key)
 	case storage.ChangedWooStore:
 		l.wooStores.drop(key)
-	case storage.ChangedAPIClient, storage.ChangedAccessToken:
-		// Announced since migration 0025; not kept yet.
 	default:
 		return false
 	}

@@ -48,6 +48,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"DeleteAPIClientDeletesTokens", testDeleteAPIClientDeletesTokens},
 		{"AccessTokenGarbageCollection", testAccessTokenGarbageCollection},
 		{"ListAccessTokens", testListAccessTokens},
+		// the API clients and access tokens kept in memory hear of every change
+		{"OAuthChanges", testOAuthChanges},
 		// paged listings of the operator's routes
 		{"PageTokensSessions", testPageTokensSessions},
 		{"PageAccessTokens", testPageAccessTokens},

@@ -26,7 +26,8 @@ func (s *Store) GetAPIClient(ctx context.Context, id string) (storage.APIClient,
 	return dialect.ScanAPIClient(s.pool.QueryRow(ctx, stmt.SelectAPIClient, id))
 }
 
-func (s *Store) UpdateAPIClient(ctx context.Context, id string, update func(*storage.APIClient) error) error {
+func (s *Store) UpdateAPIClient(ctx context.Context, id string, update func(*storage.APIClient) error) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API clients and access tokens
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -50,7 +51,8 @@ func (s *Store) ListAPIClients(ctx context.Context) ([]storage.APIClient, error)
 	return queryAll(ctx, s.pool, stmt.ListAPIClients, nil, dialect.ScanAPIClient)
 }
 
-func (s *Store) DeleteAPIClient(ctx context.Context, id string) error {
+func (s *Store) DeleteAPIClient(ctx context.Context, id string) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API clients and access tokens
 	if !storable(id) {
 		return storage.ErrNotFound
 	}
@@ -90,7 +92,8 @@ func (s *Store) ListAccessTokens(ctx context.Context, f storage.AccessTokenFilte
 	return queryAll(ctx, s.pool, q, args, dialect.ScanAccessToken)
 }
 
-func (s *Store) RevokeAccessToken(ctx context.Context, id string, when time.Time) error {
+func (s *Store) RevokeAccessToken(ctx context.Context, id string, when time.Time) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API clients and access tokens
 	if !storable(id) {
 		return storage.ErrNotFound
 	}

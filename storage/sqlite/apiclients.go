@@ -27,7 +27,8 @@ func (s *Store) GetAPIClient(ctx context.Context, id string) (storage.APIClient,
 	return dialect.ScanAPIClient(s.r.QueryRowContext(ctx, stmt.SelectAPIClient, id))
 }
 
-func (s *Store) UpdateAPIClient(ctx context.Context, id string, update func(*storage.APIClient) error) error {
+func (s *Store) UpdateAPIClient(ctx context.Context, id string, update func(*storage.APIClient) error) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API clients and access tokens
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		c, err := dialect.ScanAPIClient(tx.QueryRowContext(ctx, stmt.SelectAPIClient, id))
 		if err != nil {
@@ -48,7 +49,8 @@ func (s *Store) ListAPIClients(ctx context.Context) ([]storage.APIClient, error)
 	return queryAll(ctx, s.r, stmt.ListAPIClients, nil, dialect.ScanAPIClient)
 }
 
-func (s *Store) DeleteAPIClient(ctx context.Context, id string) error {
+func (s *Store) DeleteAPIClient(ctx context.Context, id string) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API clients and access tokens
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		// Explicitly, rather than trusting ON DELETE CASCADE alone: the behaviour is the interface's promise.
 		if _, err := tx.ExecContext(ctx, stmt.DeleteClientAccessTokens, id); err != nil {
@@ -86,7 +88,8 @@ func (s *Store) ListAccessTokens(ctx context.Context, f storage.AccessTokenFilte
 	return queryAll(ctx, s.r, q, args, dialect.ScanAccessToken)
 }
 
-func (s *Store) RevokeAccessToken(ctx context.Context, id string, at time.Time) error {
+func (s *Store) RevokeAccessToken(ctx context.Context, id string, at time.Time) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached API clients and access tokens
 	res, err := s.w.ExecContext(ctx,
 		`UPDATE access_tokens SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`, toMicros(at), id)
 	if err != nil {

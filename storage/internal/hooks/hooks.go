@@ -11,7 +11,8 @@ type Changes []func(context.Context)
 func (h *Changes) Add(fn func(context.Context)) { *h = append(*h, fn) }
 
 // Run calls each callback when err is nil: call it last in every method whose commit writes cache_changes
-// (through the triggers of migrations 0010 and 0023). The callbacks outlive a cancelled request: the change is committed.
+// (through the triggers of migrations 0010, 0023 and 0025). The callbacks outlive a cancelled request: the change
+// is committed.
 func (h Changes) Run(ctx context.Context, err error) {
 	if err != nil {
 		return
