@@ -11,20 +11,21 @@ import (
 )
 
 // The licensing records that every licensing call reads and that change rarely: the API token a call presents,
-// the product it names, the vendor behind them, and the WooCommerce store a validation names by its code. Their
-// triggers (migration 0023) announce every change or removal on the feed, so they follow the same rules as
-// tokens: a revoked API token is dropped here before RevokeAPIToken returns, and on other nodes at their next
-// Sync. License keys, with their activations and data objects, are kept apart (licensekeys.go).
+// the product it names, the vendor behind them, and the WooCommerce store a validation names by its code and the
+// SKU it names in that store. Their triggers (migrations 0023 and 0025) announce every change or removal on the
+// feed, so they follow the same rules as tokens: a revoked API token is dropped here before RevokeAPIToken
+// returns, and on other nodes at their next Sync. License keys, with their activations and data objects, are kept apart (licensekeys.go).
 type licensing struct {
 	apiTokens *table[storage.APIToken]
 	products  *table[storage.Product]
 	vendors   *table[storage.Vendor]
 	wooStores *table[storage.WooStore]
+	wooSKUs   *table[storage.WooSKU] // by store id, "/" and SKU (migration 0025)
 }
 
 func newLicensing(o Options) licensing {
 	return licensing{apiTokens: newTable[storage.APIToken](o), products: newTable[storage.Product](o),
-		vendors: newTable[storage.Vendor](o), wooStores: newTable[storage.WooStore](o)}
+		vendors: newTable[storage.Vendor](o), wooStores: newTable[storage.WooStore](o), wooSKUs: newTable[storage.WooSKU](o)}
 }
 
 // drop drops the entry a change names; false if the kind is not a licensing one.
@@ -38,6 +39,8 @@ func (l licensing) drop(kind storage.ChangeKind, key string) bool {
 		l.vendors.drop(key)
 	case storage.ChangedWooStore:
 		l.wooStores.drop(key)
+	case storage.ChangedWooSKU:
+		l.wooSKUs.drop(key)
 	default:
 		return false
 	}
@@ -49,6 +52,7 @@ func (l licensing) dropAll() {
 	l.products.dropAll()
 	l.vendors.dropAll()
 	l.wooStores.dropAll()
+	l.wooSKUs.dropAll()
 }
 
 func (l licensing) sweep(now time.Time) {
@@ -56,6 +60,7 @@ func (l licensing) sweep(now time.Time) {
 	l.products.sweep(now)
 	l.vendors.sweep(now)
 	l.wooStores.sweep(now)
+	l.wooSKUs.sweep(now)
 }
 
 func (c *Store) GetAPIToken(ctx context.Context, id int64) (storage.APIToken, error) {
@@ -80,4 +85,10 @@ func (c *Store) FindWooStore(ctx context.Context, codeHash []byte) (storage.WooS
 	ws, err := read(c, c.lic.wooStores, hex.EncodeToString(codeHash), func() (storage.WooStore, error) { return c.Store.FindWooStore(ctx, codeHash) })
 	ws.CodeHash = slices.Clone(ws.CodeHash)
 	return ws, err
+}
+
+func (c *Store) GetWooSKU(ctx context.Context, storeID int64, sku string) (storage.WooSKU, error) {
+	return read(c, c.lic.wooSKUs, strconv.FormatInt(storeID, 10)+"/"+sku, func() (storage.WooSKU, error) {
+		return c.Store.GetWooSKU(ctx, storeID, sku)
+	})
 }

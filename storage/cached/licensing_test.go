@@ -40,6 +40,9 @@ func newLicFixture(t *testing.T) *licFixture {
 		t.Fatal(err)
 	}
 	f.token, f.product, f.storeID = tok.ID, p.ID, ws.ID
+	if err := f.other.PutWooSKU(ctx, storage.WooSKU{StoreID: ws.ID, SKU: "EDITOR", ProductID: p.ID}); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -50,10 +53,11 @@ func (f *licFixture) licState(t *testing.T) string {
 	tok, err1 := f.c.GetAPIToken(ctx, f.token)
 	p, err2 := f.c.GetProduct(ctx, f.product)
 	ws, err3 := f.c.FindWooStore(ctx, f.storeHash)
-	if err1 != nil || err2 != nil || err3 != nil {
-		t.Fatal(err1, err2, err3)
+	sku, err4 := f.c.GetWooSKU(ctx, f.storeID, "EDITOR")
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+		t.Fatal(err1, err2, err3, err4)
 	}
-	return fmt.Sprintf("revoked=%v block_expired=%v require_token=%v", tok.Revoked(), p.BlockExpired, ws.RequireToken)
+	return fmt.Sprintf("revoked=%v block_expired=%v require_token=%v desktop=%v", tok.Revoked(), p.BlockExpired, ws.RequireToken, sku.Desktop)
 }
 
 func (f *licFixture) changeAll(t *testing.T, s storage.Store) {
@@ -68,11 +72,14 @@ func (f *licFixture) changeAll(t *testing.T, s storage.Store) {
 	if _, err := s.UpdateWooStore(ctx, f.storeID, func(w *storage.WooStore) error { w.RequireToken = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.PutWooSKU(ctx, storage.WooSKU{StoreID: f.storeID, SKU: "EDITOR", ProductID: f.product, Desktop: true}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 const (
-	licLive    = "revoked=false block_expired=false require_token=false"
-	licChanged = "revoked=true block_expired=true require_token=true"
+	licLive    = "revoked=false block_expired=false require_token=false desktop=false"
+	licChanged = "revoked=true block_expired=true require_token=true desktop=true"
 )
 
 func TestOwnLicensingChangesAreSeenAtOnce(t *testing.T) {

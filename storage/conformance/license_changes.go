@@ -12,7 +12,7 @@ import (
 )
 
 // testLicenseChanges: every change of a licensing record that nodes keep in memory (an API token, a product, a
-// WooCommerce store) reaches the change feed under its key, and reads right after the change see it, also when
+// WooCommerce store and SKU) reaches the change feed under its key, and reads right after the change see it, also when
 // the same record was read (and so may be cached) before.
 func testLicenseChanges(t *testing.T, s storage.Store) {
 	ctx := context.Background()
@@ -42,6 +42,12 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 	if _, err := s.FindWooStore(ctx, ws.CodeHash); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.PutWooSKU(ctx, storage.WooSKU{StoreID: ws.ID, SKU: "EDITOR", ProductID: p.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetWooSKU(ctx, ws.ID, "EDITOR"); err != nil {
+		t.Fatal(err)
+	}
 	_, after, err := s.ReadChanges(ctx, -1, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +67,18 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 	}
 	if got, err := s.GetProduct(ctx, p.ID); err != nil || !got.BlockExpired {
 		t.Fatalf("product right after its update: %+v, %v", got, err)
+	}
+	if err := s.PutWooSKU(ctx, storage.WooSKU{StoreID: ws.ID, SKU: "EDITOR", ProductID: p.ID, Desktop: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetWooSKU(ctx, ws.ID, "EDITOR"); err != nil || !got.Desktop {
+		t.Fatalf("SKU right after its change: %+v, %v", got, err)
+	}
+	if err := s.DeleteWooSKU(ctx, ws.ID, "EDITOR"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetWooSKU(ctx, ws.ID, "EDITOR"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("SKU right after its removal: %v, want ErrNotFound", err)
 	}
 	newHash := []byte("hash-code-2")
 	if _, err := s.UpdateWooStore(ctx, ws.ID, func(w *storage.WooStore) error { w.CodeHash, w.RequireToken = newHash, true; return nil }); err != nil {
@@ -99,6 +117,7 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 		{storage.ChangedProduct, strconv.FormatInt(p.ID, 10)},
 		{storage.ChangedWooStore, hex.EncodeToString(ws.CodeHash)},
 		{storage.ChangedWooStore, hex.EncodeToString(newHash)},
+		{storage.ChangedWooSKU, strconv.FormatInt(ws.ID, 10) + "/EDITOR"},
 	} {
 		if !seen[want.kind][want.key] {
 			t.Errorf("no %s change for %q on the feed: %+v", want.kind, want.key, changes)

@@ -65,8 +65,9 @@ func (s *Store) UpdateWooStore(ctx context.Context, id int64, update func(*stora
 
 // --- SKUs ---
 
-func (s *Store) PutWooSKU(ctx context.Context, k storage.WooSKU) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO woo_skus (`+sqlmap.WooSKUColumns+`) VALUES ($1, $2, $3, $4)
+func (s *Store) PutWooSKU(ctx context.Context, k storage.WooSKU) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // a cached SKU
+	_, err = s.pool.Exec(ctx, `INSERT INTO woo_skus (`+sqlmap.WooSKUColumns+`) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (store_id, sku) DO UPDATE SET product_id = excluded.product_id, desktop = excluded.desktop`,
 		k.StoreID, k.SKU, k.ProductID, k.Desktop)
 	return mapRefErr(err) // no such store or product: ErrNotFound
@@ -83,7 +84,8 @@ func (s *Store) ListWooSKUs(ctx context.Context, storeID int64) ([]storage.WooSK
 	return queryAll(ctx, s.pool, stmt.ListWooSKUs, []any{storeID}, dialect.ScanWooSKU)
 }
 
-func (s *Store) DeleteWooSKU(ctx context.Context, storeID int64, sku string) error {
+func (s *Store) DeleteWooSKU(ctx context.Context, storeID int64, sku string) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // a cached SKU
 	if !storable(sku) {
 		return storage.ErrNotFound
 	}

@@ -57,8 +57,9 @@ func (s *Store) UpdateWooStore(ctx context.Context, id int64, update func(*stora
 
 // --- SKUs ---
 
-func (s *Store) PutWooSKU(ctx context.Context, k storage.WooSKU) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO woo_skus (`+sqlmap.WooSKUColumns+`) VALUES (?, ?, ?, ?)
+func (s *Store) PutWooSKU(ctx context.Context, k storage.WooSKU) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // a cached SKU
+	_, err = s.w.ExecContext(ctx, `INSERT INTO woo_skus (`+sqlmap.WooSKUColumns+`) VALUES (?, ?, ?, ?)
 		ON CONFLICT (store_id, sku) DO UPDATE SET product_id = excluded.product_id, desktop = excluded.desktop`,
 		k.StoreID, k.SKU, k.ProductID, k.Desktop)
 	return mapRefErr(err)
@@ -72,7 +73,8 @@ func (s *Store) ListWooSKUs(ctx context.Context, storeID int64) ([]storage.WooSK
 	return queryAll(ctx, s.r, stmt.ListWooSKUs, []any{storeID}, dialect.ScanWooSKU)
 }
 
-func (s *Store) DeleteWooSKU(ctx context.Context, storeID int64, sku string) error {
+func (s *Store) DeleteWooSKU(ctx context.Context, storeID int64, sku string) (err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // a cached SKU
 	res, err := s.w.ExecContext(ctx, stmt.DeleteWooSKU, storeID, sku)
 	if err != nil {
 		return mapErr(err)

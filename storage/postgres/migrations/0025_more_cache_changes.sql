@@ -1,9 +1,10 @@
 -- The change feed also names the records that nodes now keep in memory for OAuth introspection (an API client, an
--- access token) and for the licensing reads (a license key with its activations and data objects).
+-- access token) and for the licensing reads (a license key with its activations and data objects, a WooCommerce
+-- SKU).
 ALTER TABLE cache_changes DROP CONSTRAINT cache_changes_kind_check;
 ALTER TABLE cache_changes ADD CONSTRAINT cache_changes_kind_check
 	CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore', 'apiclient', 'accesstoken',
-		'licensekey'));
+		'licensekey', 'woosku'));
 
 -- An API client: any change (scopes, secrets, disabled) or its removal.
 CREATE TRIGGER api_clients_cache_change AFTER UPDATE OR DELETE ON api_clients FOR EACH ROW
@@ -34,3 +35,13 @@ CREATE TRIGGER license_data_objects_inserted_cache_change AFTER INSERT ON licens
 WHEN (NEW.referencer IN (2, 3)) EXECUTE FUNCTION license_key_cache_change('referencer_id');
 CREATE TRIGGER license_data_objects_changed_cache_change AFTER UPDATE OR DELETE ON license_data_objects FOR EACH ROW
 WHEN (OLD.referencer IN (2, 3)) EXECUTE FUNCTION license_key_cache_change('referencer_id');
+
+-- A WooCommerce SKU (keyed by its store's id and the SKU): its change or removal, also by its store's removal.
+CREATE FUNCTION woo_sku_cache_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO cache_changes (kind, key) VALUES ('woosku', OLD.store_id || '/' || OLD.sku);
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER woo_skus_cache_change AFTER UPDATE OR DELETE ON woo_skus FOR EACH ROW
+EXECUTE FUNCTION woo_sku_cache_change();

@@ -1,5 +1,6 @@
 -- The change feed also names the records that nodes now keep in memory for OAuth introspection (an API client, an
--- access token) and for the licensing reads (a license key with its activations and data objects). SQLite cannot
+-- access token) and for the licensing reads (a license key with its activations and data objects, a WooCommerce
+-- SKU). SQLite cannot
 -- widen a CHECK in place, so the table is made anew, as in 0023: every trigger that writes it is dropped first and
 -- made again, unchanged, since renaming a table checks every trigger that names it.
 DROP TRIGGER tokens_revoked_cache_change;
@@ -18,7 +19,7 @@ DROP TRIGGER woo_stores_deleted_cache_change;
 CREATE TABLE cache_changes_new (
 	seq  INTEGER PRIMARY KEY AUTOINCREMENT,
 	kind TEXT NOT NULL CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore',
-		'apiclient', 'accesstoken', 'licensekey')),
+		'apiclient', 'accesstoken', 'licensekey', 'woosku')),
 	key  TEXT NOT NULL,
 	at   INTEGER NOT NULL -- unix microseconds
 );
@@ -132,4 +133,13 @@ CREATE TRIGGER license_data_objects_deleted_cache_change AFTER DELETE ON license
 WHEN OLD.referencer IN (2, 3)
 BEGIN
 	INSERT INTO cache_changes (kind, key, at) VALUES ('licensekey', OLD.referencer_id, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+END;
+-- A WooCommerce SKU (keyed by its store's id and the SKU): its change or removal, also by its store's removal.
+CREATE TRIGGER woo_skus_updated_cache_change AFTER UPDATE ON woo_skus
+BEGIN
+	INSERT INTO cache_changes (kind, key, at) VALUES ('woosku', OLD.store_id || '/' || OLD.sku, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+END;
+CREATE TRIGGER woo_skus_deleted_cache_change AFTER DELETE ON woo_skus
+BEGIN
+	INSERT INTO cache_changes (kind, key, at) VALUES ('woosku', OLD.store_id || '/' || OLD.sku, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
 END;
