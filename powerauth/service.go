@@ -368,19 +368,17 @@ func (s *Service) Verify(ctx context.Context, headerValue string) (Verified, err
 		return Verified{}, ErrTooNew
 	}
 
-	t, err := s.store.GetPowerAuthToken(ctx, c.TokenID)
+	// One read for the token and its activation: the token's row names an existing activation (a removed
+	// activation takes its tokens with it).
+	t, a, err := s.store.GetPowerAuthTokenActivation(ctx, c.TokenID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Verified{}, ErrUnknownToken
 	}
 	if err != nil {
 		return Verified{}, fmt.Errorf("powerauth: load token: %w", err)
 	}
-	a, err := s.store.GetPowerAuthActivation(ctx, t.ActivationID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && a.Status != storage.PowerAuthActive) {
+	if a.Status != storage.PowerAuthActive {
 		return Verified{}, ErrActivationInactive
-	}
-	if err != nil {
-		return Verified{}, fmt.Errorf("powerauth: load activation: %w", err)
 	}
 	u, err := s.store.GetUser(ctx, a.User)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {

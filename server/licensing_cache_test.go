@@ -11,9 +11,9 @@ import (
 )
 
 // TestLicensingCacheAcrossNodes: two servers share one database, each reading through its own cache, as two
-// nodes do. The API token, product and vendor a GetKey reads are kept in memory, yet a revoked API token stops
-// working at once on the node that revoked it and at the other's next read of the change feed; a blocked key,
-// which no node keeps, stops working at once on both.
+// nodes do. The API token, product, vendor and key a GetKey reads are kept in memory, yet a revoked API token or
+// a blocked key stops working at once on the node that made the change and at the other's next read of the
+// change feed.
 func TestLicensingCacheAcrossNodes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	a := servertest.NewCLStack(t, withDB(path))
@@ -82,7 +82,8 @@ func TestLicensingCacheAcrossNodes(t *testing.T) {
 	}
 	waitFail("a", "the API token was revoked on node b", tok2.Token, k.Key)
 
-	// A blocked key: refused by both nodes at once, whichever node blocked it.
+	// A blocked key, both nodes holding a copy: refused by the node that blocked it at once, by the other once it
+	// has read the feed; and the same the other way round, when the block is lifted.
 	tok3, err := a.Svc.CreateAPIToken(ctx, "simon0897", license.TokenSpec{Methods: []license.Method{license.MethodGetKey}})
 	if err != nil {
 		t.Fatal(err)
@@ -93,9 +94,17 @@ func TestLicensingCacheAcrossNodes(t *testing.T) {
 	if err := svcB.BlockKey(ctx, license.Admin(), a.Product.ID, k.Key, true); err != nil {
 		t.Fatal(err)
 	}
-	for _, node := range []string{"a", "b"} {
-		if m := getKey(node, tok3.Token, k.Key); m["result"] != float64(1) {
-			t.Fatalf("node %s answered GetKey for a key blocked on node b: %v", node, m)
+	if m := getKey("b", tok3.Token, k.Key); m["result"] != float64(1) {
+		t.Fatalf("node b answered GetKey for a key it had just blocked: %v", m)
+	}
+	waitFail("a", "the key was blocked on node b", tok3.Token, k.Key)
+	if err := a.Svc.BlockKey(ctx, license.Admin(), a.Product.ID, k.Key, false); err != nil {
+		t.Fatal(err)
+	}
+	servertest.MustOK(t, "GetKey on node a right after it unblocked the key", getKey("a", tok3.Token, k.Key))
+	for deadline := time.Now().Add(10 * time.Second); getKey("b", tok3.Token, k.Key)["result"] != float64(0); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("node b still refuses GetKey after the key was unblocked on node a")
 		}
 	}
 }

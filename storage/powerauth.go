@@ -53,6 +53,9 @@ type PowerAuth interface {
 	CreatePowerAuthToken(ctx context.Context, t PowerAuthToken) error
 	// GetPowerAuthToken returns the token or ErrNotFound.
 	GetPowerAuthToken(ctx context.Context, id string) (PowerAuthToken, error)
+	// GetPowerAuthTokenActivation returns the token and its activation, read together (what checking a token
+	// header needs), or ErrNotFound if there is no such token.
+	GetPowerAuthTokenActivation(ctx context.Context, id string) (PowerAuthToken, PowerAuthActivation, error)
 	// ListPowerAuthTokens returns the activation's tokens (every token when activationID is ""), oldest first.
 	ListPowerAuthTokens(ctx context.Context, activationID string) ([]PowerAuthToken, error)
 	// DeletePowerAuthToken removes the token; ErrNotFound if absent.

@@ -318,6 +318,17 @@ func (t *table[V]) sweep(now time.Time) {
 	t.mu.Unlock()
 }
 
+// dropWhere drops every entry whose value matches: a scan of the whole table, for changes rare enough to afford it.
+func (t *table[V]) dropWhere(match func(V) bool) {
+	t.mu.Lock()
+	for k, e := range t.entries {
+		if match(e.v) {
+			delete(t.entries, k)
+		}
+	}
+	t.mu.Unlock()
+}
+
 func (t *table[V]) drop(key string) {
 	t.mu.Lock()
 	delete(t.entries, key)

@@ -13,8 +13,8 @@ import (
 // removal of a client and every revocation of a token, so they follow the same rules as the other records: a
 // client disabled, given a new key or removed, and a token revoked, are dropped here before the call that did it
 // returns, and on other nodes at their next Sync. A token's other fields never change. A client's removal also
-// removes its tokens unannounced, but a copy of one of them is harmless: checking it reads the client, which
-// is gone.
+// removes its tokens unannounced, so any change of a client drops the copies of its tokens too (a scan of the
+// table: clients change rarely).
 type oauth struct {
 	clients      *table[storage.APIClient]
 	accessTokens *table[storage.AccessToken]
@@ -29,6 +29,7 @@ func (a oauth) drop(kind storage.ChangeKind, key string) bool {
 	switch kind {
 	case storage.ChangedAPIClient:
 		a.clients.drop(key)
+		a.accessTokens.dropWhere(func(t storage.AccessToken) bool { return t.ClientID == key })
 	case storage.ChangedAccessToken:
 		a.accessTokens.drop(key)
 	default:

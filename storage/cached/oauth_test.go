@@ -27,6 +27,11 @@ func newOAuthFixture(t *testing.T) *fixture {
 		KeyHash: []byte{1}, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
+	// A token of the client that is removed: it goes with the client, unannounced.
+	if err := f.other.CreateAccessToken(ctx, storage.AccessToken{ID: "gone-at", ClientID: "gone", Scopes: []string{"Partner"},
+		KeyHash: []byte{2}, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -45,7 +50,13 @@ func oauthState(t *testing.T, f *fixture) string {
 	if err != nil && !gone {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("disabled=%v key=%d gone=%v revoked=%v", svc.Disabled, rot.PrimaryKeyHash[0], gone, tok.Revoked())
+	_, err = f.c.GetAccessToken(ctx, "gone-at")
+	goneToken := errors.Is(err, storage.ErrNotFound)
+	if err != nil && !goneToken {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("disabled=%v key=%d gone=%v revoked=%v gone_token=%v", svc.Disabled, rot.PrimaryKeyHash[0], gone,
+		tok.Revoked(), goneToken)
 }
 
 func changeOAuth(t *testing.T, s storage.Store) {
@@ -66,8 +77,8 @@ func changeOAuth(t *testing.T, s storage.Store) {
 }
 
 const (
-	oauthLive    = "disabled=false key=1 gone=false revoked=false"
-	oauthChanged = "disabled=true key=7 gone=true revoked=true"
+	oauthLive    = "disabled=false key=1 gone=false revoked=false gone_token=false"
+	oauthChanged = "disabled=true key=7 gone=true revoked=true gone_token=true"
 )
 
 func TestOwnOAuthChangesAreSeenAtOnce(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +104,9 @@ func testPowerAuthTokenLifecycle(t *testing.T, s storage.Store) {
 	if _, err := s.GetPowerAuthToken(ctx, "t1"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("GetPowerAuthToken(missing) = %v", err)
 	}
+	if _, _, err := s.GetPowerAuthTokenActivation(ctx, "t1"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("GetPowerAuthTokenActivation(missing) = %v", err)
+	}
 	want := mustPowerAuthToken(t, s, "t1", "a1")
 	if err := s.CreatePowerAuthToken(ctx, want); !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("CreatePowerAuthToken(duplicate) = %v, want ErrConflict", err)
@@ -115,6 +119,14 @@ func testPowerAuthTokenLifecycle(t *testing.T, s storage.Store) {
 	if err != nil || got.ID != want.ID || got.ActivationID != "a1" || !bytes.Equal(got.SealedSecret, want.SealedSecret) ||
 		!got.CreatedAt.Equal(base) {
 		t.Fatalf("GetPowerAuthToken = %+v, %v; want %+v", got, err, want)
+	}
+	// Read together, the token and its activation are what each read alone returns.
+	wantAct, err := s.GetPowerAuthActivation(ctx, "a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, act, err := s.GetPowerAuthTokenActivation(ctx, "t1"); err != nil || !reflect.DeepEqual(tok, got) || !reflect.DeepEqual(act, wantAct) {
+		t.Fatalf("GetPowerAuthTokenActivation = %+v, %+v, %v; want %+v, %+v", tok, act, err, got, wantAct)
 	}
 	mustPowerAuthToken(t, s, "t2", "a2")
 	mustPowerAuthToken(t, s, "t3", "a1")

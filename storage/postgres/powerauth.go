@@ -84,6 +84,13 @@ func (s *Store) GetPowerAuthToken(ctx context.Context, id string) (storage.Power
 	return dialect.ScanPowerAuthToken(s.pool.QueryRow(ctx, stmt.SelectPowerAuthToken, id))
 }
 
+func (s *Store) GetPowerAuthTokenActivation(ctx context.Context, id string) (storage.PowerAuthToken, storage.PowerAuthActivation, error) {
+	if !storable(id) {
+		return storage.PowerAuthToken{}, storage.PowerAuthActivation{}, storage.ErrNotFound
+	}
+	return dialect.ScanPowerAuthTokenActivation(s.pool.QueryRow(ctx, stmt.SelectPowerAuthTokenActivation, id))
+}
+
 func (s *Store) ListPowerAuthTokens(ctx context.Context, activationID string) ([]storage.PowerAuthToken, error) {
 	if !storable(activationID) {
 		return nil, nil

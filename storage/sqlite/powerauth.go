@@ -70,6 +70,10 @@ func (s *Store) GetPowerAuthToken(ctx context.Context, id string) (storage.Power
 	return dialect.ScanPowerAuthToken(s.r.QueryRowContext(ctx, stmt.SelectPowerAuthToken, id))
 }
 
+func (s *Store) GetPowerAuthTokenActivation(ctx context.Context, id string) (storage.PowerAuthToken, storage.PowerAuthActivation, error) {
+	return dialect.ScanPowerAuthTokenActivation(s.r.QueryRowContext(ctx, stmt.SelectPowerAuthTokenActivation, id))
+}
+
 func (s *Store) ListPowerAuthTokens(ctx context.Context, activationID string) ([]storage.PowerAuthToken, error) {
 	return queryAll(ctx, s.r, stmt.ListPowerAuthTokens, []any{activationID, activationID}, dialect.ScanPowerAuthToken)
 }

@@ -213,6 +213,16 @@ func (d *Dialect) ScanPowerAuthToken(row Row) (storage.PowerAuthToken, error) {
 	return t, d.MapErr(err)
 }
 
+// ScanPowerAuthTokenActivation reads a row of SelectPowerAuthTokenActivation: a token's columns, then its
+// activation's, each in the order of its column list.
+func (d *Dialect) ScanPowerAuthTokenActivation(row Row) (storage.PowerAuthToken, storage.PowerAuthActivation, error) {
+	var t storage.PowerAuthToken
+	var a storage.PowerAuthActivation
+	err := row.Scan(&t.ID, &t.ActivationID, &t.SealedSecret, d.Time(&t.CreatedAt),
+		&a.ID, &a.User, &a.Name, &a.Status, d.Time(&a.CreatedAt), d.Time(&a.UpdatedAt))
+	return t, a, d.MapErr(err)
+}
+
 // --- licensing ---
 
 const VendorColumns = `user_name, created_at`

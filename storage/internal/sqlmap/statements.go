@@ -13,6 +13,7 @@ type Statements struct {
 
 	InsertPowerAuthActivation, SelectPowerAuthActivation, UpdatePowerAuthActivation, ListPowerAuthActivations string
 	InsertPowerAuthToken, SelectPowerAuthToken, ListPowerAuthTokens, DeletePowerAuthToken                     string
+	SelectPowerAuthTokenActivation                                                                            string
 	DeleteActivationPowerAuthTokens, DeletePowerAuthUserTokens                                                string
 
 	InsertVendor, SelectVendor, ListVendors, SelectProduct, UpdateProduct, SealProduct, InsertCustomer, SelectCustomer string
@@ -71,6 +72,9 @@ var shared = Statements{
 		WHERE ? = '' OR user_name = ? ORDER BY created_at, id`,
 	InsertPowerAuthToken: `INSERT INTO powerauth_tokens (` + PowerAuthTokenColumns + `) VALUES (?, ?, ?, ?)`,
 	SelectPowerAuthToken: `SELECT ` + PowerAuthTokenColumns + ` FROM powerauth_tokens WHERE id = ?`,
+	SelectPowerAuthTokenActivation: `SELECT t.id, t.activation_id, t.sealed_secret, t.created_at,
+		a.id, a.user_name, a.name, a.status, a.created_at, a.updated_at
+		FROM powerauth_tokens t JOIN powerauth_activations a ON a.id = t.activation_id WHERE t.id = ?`,
 	// An empty activation lists every one's (the argument is passed twice).
 	ListPowerAuthTokens: `SELECT ` + PowerAuthTokenColumns + ` FROM powerauth_tokens
 		WHERE ? = '' OR activation_id = ? ORDER BY created_at, id`,
