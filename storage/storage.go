@@ -261,12 +261,13 @@ const (
 
 // Also kept in memory (migration 0025): an API client (any change or its removal), an OAuth access token (its
 // revocation), a license key with its activations and the data objects on it and on its machines (any change of
-// one of them), and a WooCommerce SKU (its change or removal).
+// one of them), a WooCommerce SKU (its change or removal) and a WooCommerce token (its removal).
 const (
 	ChangedAPIClient   ChangeKind = "apiclient"   // Key is an API client's id
 	ChangedAccessToken ChangeKind = "accesstoken" // Key is an OAuth access token's id
 	ChangedLicenseKey  ChangeKind = "licensekey"  // Key is a license key's global id (decimal)
 	ChangedWooSKU      ChangeKind = "woosku"      // Key is a WooCommerce SKU's store id (decimal), "/" and the SKU
+	ChangedWooToken    ChangeKind = "wootoken"    // Key is the lowercase hex of a WooCommerce token's hash
 )
 
 // Change says that copies of one record that a node keeps in memory are stale.

@@ -11,8 +11,8 @@ import (
 )
 
 // The licensing records that every licensing call reads and that change rarely: the API token a call presents,
-// the product it names, the vendor behind them, and the WooCommerce store a validation names by its code and the
-// SKU it names in that store. Their triggers (migrations 0023 and 0025) announce every change or removal on the
+// the product it names, the vendor behind them, and the WooCommerce store a validation names by its code, the SKU
+// it names in that store and the token it presents. Their triggers (migrations 0023 and 0025) announce every change or removal on the
 // feed, so they follow the same rules as tokens: a revoked API token is dropped here before RevokeAPIToken
 // returns, and on other nodes at their next Sync. License keys, with their activations and data objects, are kept apart (licensekeys.go).
 type licensing struct {
@@ -20,12 +20,14 @@ type licensing struct {
 	products  *table[storage.Product]
 	vendors   *table[storage.Vendor]
 	wooStores *table[storage.WooStore]
-	wooSKUs   *table[storage.WooSKU] // by store id, "/" and SKU (migration 0025)
+	wooSKUs   *table[storage.WooSKU]   // by store id, "/" and SKU (migration 0025)
+	wooTokens *table[storage.WooToken] // by the hex of the hash (migration 0025)
 }
 
 func newLicensing(o Options) licensing {
 	return licensing{apiTokens: newTable[storage.APIToken](o), products: newTable[storage.Product](o),
-		vendors: newTable[storage.Vendor](o), wooStores: newTable[storage.WooStore](o), wooSKUs: newTable[storage.WooSKU](o)}
+		vendors: newTable[storage.Vendor](o), wooStores: newTable[storage.WooStore](o), wooSKUs: newTable[storage.WooSKU](o),
+		wooTokens: newTable[storage.WooToken](o)}
 }
 
 // drop drops the entry a change names; false if the kind is not a licensing one.
@@ -41,6 +43,8 @@ func (l licensing) drop(kind storage.ChangeKind, key string) bool {
 		l.wooStores.drop(key)
 	case storage.ChangedWooSKU:
 		l.wooSKUs.drop(key)
+	case storage.ChangedWooToken:
+		l.wooTokens.drop(key)
 	default:
 		return false
 	}
@@ -53,6 +57,7 @@ func (l licensing) dropAll() {
 	l.vendors.dropAll()
 	l.wooStores.dropAll()
 	l.wooSKUs.dropAll()
+	l.wooTokens.dropAll()
 }
 
 func (l licensing) sweep(now time.Time) {
@@ -61,6 +66,7 @@ func (l licensing) sweep(now time.Time) {
 	l.vendors.sweep(now)
 	l.wooStores.sweep(now)
 	l.wooSKUs.sweep(now)
+	l.wooTokens.sweep(now)
 }
 
 func (c *Store) GetAPIToken(ctx context.Context, id int64) (storage.APIToken, error) {
@@ -91,4 +97,12 @@ func (c *Store) GetWooSKU(ctx context.Context, storeID int64, sku string) (stora
 	return read(c, c.lic.wooSKUs, strconv.FormatInt(storeID, 10)+"/"+sku, func() (storage.WooSKU, error) {
 		return c.Store.GetWooSKU(ctx, storeID, sku)
 	})
+}
+
+// GetWooToken is keyed by the hash's hex, as the feed names a token. A token's fields never change, and its
+// removal (trimmed past its key's limit, with its key, or collected once expired) is announced.
+func (c *Store) GetWooToken(ctx context.Context, hash []byte) (storage.WooToken, error) {
+	t, err := read(c, c.lic.wooTokens, hex.EncodeToString(hash), func() (storage.WooToken, error) { return c.Store.GetWooToken(ctx, hash) })
+	t.Hash = slices.Clone(t.Hash)
+	return t, err
 }

@@ -2,6 +2,7 @@ package cached
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ type licFixture struct {
 	product   int64
 	storeID   int64
 	storeHash []byte
+	wooKey    int64 // the key of the WooCommerce token "woo-token"
 }
 
 func newLicFixture(t *testing.T) *licFixture {
@@ -43,6 +45,15 @@ func newLicFixture(t *testing.T) *licFixture {
 	if err := f.other.PutWooSKU(ctx, storage.WooSKU{StoreID: ws.ID, SKU: "EDITOR", ProductID: p.ID}); err != nil {
 		t.Fatal(err)
 	}
+	k, err := f.other.CreateLicenseKey(ctx, storage.LicenseKey{ProductID: p.ID, Key: "WOOKY-AAAAA-BBBBB-CCCCC", CreatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.wooKey = k.GlobalID
+	if err := f.other.CreateWooToken(ctx, storage.WooToken{Hash: []byte("woo-token"), KeyGlobalID: k.GlobalID, CreatedAt: t0,
+		ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -57,7 +68,13 @@ func (f *licFixture) licState(t *testing.T) string {
 	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
 		t.Fatal(err1, err2, err3, err4)
 	}
-	return fmt.Sprintf("revoked=%v block_expired=%v require_token=%v desktop=%v", tok.Revoked(), p.BlockExpired, ws.RequireToken, sku.Desktop)
+	_, err := f.c.GetWooToken(ctx, []byte("woo-token"))
+	trimmed := errors.Is(err, storage.ErrNotFound)
+	if err != nil && !trimmed {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("revoked=%v block_expired=%v require_token=%v desktop=%v trimmed=%v", tok.Revoked(), p.BlockExpired,
+		ws.RequireToken, sku.Desktop, trimmed)
 }
 
 func (f *licFixture) changeAll(t *testing.T, s storage.Store) {
@@ -75,11 +92,14 @@ func (f *licFixture) changeAll(t *testing.T, s storage.Store) {
 	if err := s.PutWooSKU(ctx, storage.WooSKU{StoreID: f.storeID, SKU: "EDITOR", ProductID: f.product, Desktop: true}); err != nil {
 		t.Fatal(err)
 	}
+	if n, err := s.TrimWooTokens(ctx, f.wooKey, time.Now(), 0); err != nil || n != 1 {
+		t.Fatal(n, err)
+	}
 }
 
 const (
-	licLive    = "revoked=false block_expired=false require_token=false desktop=false"
-	licChanged = "revoked=true block_expired=true require_token=true desktop=true"
+	licLive    = "revoked=false block_expired=false require_token=false desktop=false trimmed=false"
+	licChanged = "revoked=true block_expired=true require_token=true desktop=true trimmed=true"
 )
 
 func TestOwnLicensingChangesAreSeenAtOnce(t *testing.T) {

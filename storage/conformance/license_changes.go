@@ -12,7 +12,7 @@ import (
 )
 
 // testLicenseChanges: every change of a licensing record that nodes keep in memory (an API token, a product, a
-// WooCommerce store and SKU) reaches the change feed under its key, and reads right after the change see it, also when
+// WooCommerce store, SKU and token) reaches the change feed under its key, and reads right after the change see it, also when
 // the same record was read (and so may be cached) before.
 func testLicenseChanges(t *testing.T, s storage.Store) {
 	ctx := context.Background()
@@ -48,6 +48,17 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 	if _, err := s.GetWooSKU(ctx, ws.ID, "EDITOR"); err != nil {
 		t.Fatal(err)
 	}
+	k := mustKey(t, s, storage.LicenseKey{ProductID: p.ID, Key: "WOOTK-AAAAA-BBBBB-CCCCC"})
+	live := storage.WooToken{Hash: []byte("live-token"), KeyGlobalID: k.GlobalID, CreatedAt: base, ExpiresAt: base.Add(100 * 365 * 24 * time.Hour)}
+	expired := storage.WooToken{Hash: []byte("expired-token"), KeyGlobalID: k.GlobalID, CreatedAt: base, ExpiresAt: base.Add(time.Minute)}
+	for _, tok := range []storage.WooToken{live, expired} {
+		if err := s.CreateWooToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetWooToken(ctx, tok.Hash); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, after, err := s.ReadChanges(ctx, -1, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +90,16 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 	}
 	if _, err := s.GetWooSKU(ctx, ws.ID, "EDITOR"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("SKU right after its removal: %v, want ErrNotFound", err)
+	}
+	// A live token trimmed away is gone at once; both removals are announced.
+	if n, err := s.TrimWooTokens(ctx, k.GlobalID, time.Now(), 0); err != nil || n != 1 {
+		t.Fatalf("TrimWooTokens(keep 0) = %d, %v; want the live token", n, err)
+	}
+	if _, err := s.GetWooToken(ctx, live.Hash); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a WooCommerce token right after it was trimmed: %v, want ErrNotFound", err)
+	}
+	if n, err := s.DeleteWooTokens(ctx, base.Add(time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("DeleteWooTokens = %d, %v; want the expired token", n, err)
 	}
 	newHash := []byte("hash-code-2")
 	if _, err := s.UpdateWooStore(ctx, ws.ID, func(w *storage.WooStore) error { w.CodeHash, w.RequireToken = newHash, true; return nil }); err != nil {
@@ -118,6 +139,8 @@ func testLicenseChanges(t *testing.T, s storage.Store) {
 		{storage.ChangedWooStore, hex.EncodeToString(ws.CodeHash)},
 		{storage.ChangedWooStore, hex.EncodeToString(newHash)},
 		{storage.ChangedWooSKU, strconv.FormatInt(ws.ID, 10) + "/EDITOR"},
+		{storage.ChangedWooToken, hex.EncodeToString(live.Hash)},
+		{storage.ChangedWooToken, hex.EncodeToString(expired.Hash)},
 	} {
 		if !seen[want.kind][want.key] {
 			t.Errorf("no %s change for %q on the feed: %+v", want.kind, want.key, changes)

@@ -112,7 +112,8 @@ func (s *Store) GetWooToken(ctx context.Context, hash []byte) (storage.WooToken,
 }
 
 // TrimWooTokens looks at live tokens only, which the expires_at index finds; expired ones are collected anyway.
-func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.Time, keep int) (int, error) {
+func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.Time, keep int) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached tokens
 	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM woo_tokens WHERE hash IN (
 		SELECT hash FROM woo_tokens WHERE expires_at > $1 AND key_global_id = $2
 		ORDER BY created_at DESC, hash DESC OFFSET $3)`, ts(now), keyGlobalID, keep))
@@ -120,7 +121,8 @@ func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.T
 
 // DeleteWooTokens picks its batch with SKIP LOCKED, like DeleteTokens: nodes collecting at once take different
 // rows.
-func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached tokens
 	return rowsAffected(s.pool.Exec(ctx, `DELETE FROM woo_tokens WHERE hash IN (
 		SELECT hash FROM woo_tokens WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, ts(cutoff), limit))
 }

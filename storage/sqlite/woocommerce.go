@@ -98,13 +98,15 @@ func (s *Store) GetWooToken(ctx context.Context, hash []byte) (storage.WooToken,
 }
 
 // TrimWooTokens looks at live tokens only, which the expires_at index finds; expired ones are collected anyway.
-func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.Time, keep int) (int, error) {
+func (s *Store) TrimWooTokens(ctx context.Context, keyGlobalID int64, now time.Time, keep int) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached tokens
 	return rowsAffected(s.w.ExecContext(ctx, `DELETE FROM woo_tokens WHERE hash IN (
 		SELECT hash FROM woo_tokens WHERE expires_at > ? AND key_global_id = ?
 		ORDER BY created_at DESC, hash DESC LIMIT -1 OFFSET ?)`, toMicros(now), keyGlobalID, keep))
 }
 
-func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+func (s *Store) DeleteWooTokens(ctx context.Context, cutoff time.Time, limit int) (_ int, err error) {
+	defer func() { s.onChange.Run(ctx, err) }() // cached tokens
 	return rowsAffected(s.w.ExecContext(ctx, `DELETE FROM woo_tokens WHERE hash IN (
 		SELECT hash FROM woo_tokens WHERE expires_at < ? LIMIT ?)`, toMicros(cutoff), limit))
 }

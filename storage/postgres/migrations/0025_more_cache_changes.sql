@@ -1,10 +1,10 @@
 -- The change feed also names the records that nodes now keep in memory for OAuth introspection (an API client, an
 -- access token) and for the licensing reads (a license key with its activations and data objects, a WooCommerce
--- SKU).
+-- SKU and token).
 ALTER TABLE cache_changes DROP CONSTRAINT cache_changes_kind_check;
 ALTER TABLE cache_changes ADD CONSTRAINT cache_changes_kind_check
 	CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore', 'apiclient', 'accesstoken',
-		'licensekey', 'woosku'));
+		'licensekey', 'woosku', 'wootoken'));
 
 -- An API client: any change (scopes, secrets, disabled) or its removal.
 CREATE TRIGGER api_clients_cache_change AFTER UPDATE OR DELETE ON api_clients FOR EACH ROW
@@ -45,3 +45,16 @@ END
 $$;
 CREATE TRIGGER woo_skus_cache_change AFTER UPDATE OR DELETE ON woo_skus FOR EACH ROW
 EXECUTE FUNCTION woo_sku_cache_change();
+
+-- A WooCommerce token (keyed by the hex of its hash, which a validation looks it up by) removed: trimmed past its
+-- key's limit, removed with its key, or collected after it expired (each token is removed once, so the feed gets
+-- one change per token issued, at most). (license_cache_change writes the hex of a code_hash column only for
+-- 'woostore'.)
+CREATE FUNCTION woo_token_cache_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO cache_changes (kind, key) VALUES ('wootoken', encode(OLD.hash, 'hex'));
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER woo_tokens_deleted_cache_change AFTER DELETE ON woo_tokens FOR EACH ROW
+EXECUTE FUNCTION woo_token_cache_change();

@@ -1,6 +1,6 @@
 -- The change feed also names the records that nodes now keep in memory for OAuth introspection (an API client, an
 -- access token) and for the licensing reads (a license key with its activations and data objects, a WooCommerce
--- SKU). SQLite cannot
+-- SKU and token). SQLite cannot
 -- widen a CHECK in place, so the table is made anew, as in 0023: every trigger that writes it is dropped first and
 -- made again, unchanged, since renaming a table checks every trigger that names it.
 DROP TRIGGER tokens_revoked_cache_change;
@@ -19,7 +19,7 @@ DROP TRIGGER woo_stores_deleted_cache_change;
 CREATE TABLE cache_changes_new (
 	seq  INTEGER PRIMARY KEY AUTOINCREMENT,
 	kind TEXT NOT NULL CHECK (kind IN ('token', 'session', 'user', 'apitoken', 'product', 'vendor', 'woostore',
-		'apiclient', 'accesstoken', 'licensekey', 'woosku')),
+		'apiclient', 'accesstoken', 'licensekey', 'woosku', 'wootoken')),
 	key  TEXT NOT NULL,
 	at   INTEGER NOT NULL -- unix microseconds
 );
@@ -142,4 +142,11 @@ END;
 CREATE TRIGGER woo_skus_deleted_cache_change AFTER DELETE ON woo_skus
 BEGIN
 	INSERT INTO cache_changes (kind, key, at) VALUES ('woosku', OLD.store_id || '/' || OLD.sku, CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+END;
+-- A WooCommerce token (keyed by the hex of its hash, which a validation looks it up by) removed: trimmed past its
+-- key's limit, removed with its key, or collected after it expired (each token is removed once, so the feed gets
+-- one change per token issued, at most).
+CREATE TRIGGER woo_tokens_deleted_cache_change AFTER DELETE ON woo_tokens
+BEGIN
+	INSERT INTO cache_changes (kind, key, at) VALUES ('wootoken', lower(hex(OLD.hash)), CAST(unixepoch('subsec') * 1000000 AS INTEGER));
 END;
