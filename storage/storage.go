@@ -288,10 +288,10 @@ type Changes interface {
 	ReadChanges(ctx context.Context, after int64, limit int) ([]Change, int64, error)
 	// DeleteChanges removes changes made before cutoff, at most limit of them; returns how many.
 	DeleteChanges(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	// OnChange registers fn to run after each commit of this store that revokes a token, ends a session,
-	// changes a user or changes a licensing record named by a ChangeKind, before the call that made it returns: a process's own revocations reach its caches at
-	// once, without waiting for the next read of the feed. Call before serving; not safe concurrently.
-	// So do UpdateAPIClient, DeleteAPIClient and RevokeAccessToken (the OAuth records of migration 0025).
+	// OnChange registers fn to run after each commit of this store that writes a change of a record named by a
+	// ChangeKind (a token revoked, a session ended, a user changed, a licensing or OAuth record changed), before
+	// the call that made it returns: a process's own changes reach its caches at once, without waiting for the
+	// next read of the feed. Call before serving; not safe concurrently.
 	OnChange(fn func(ctx context.Context))
 }
 
