@@ -58,38 +58,20 @@ func (pg *Pages) accountPage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{Title: "Your licenses", Nav: "licenses"}
 	user, binding := pg.pageUser(r)
 	d.User, d.CSRF = user, pg.csrf().token(binding)
+	show := func(d pageData, status int) { pg.renderLicenses(w, r, d, status, 0) }
 	if r.Method == http.MethodPost {
-		if !pg.pageForm(w, r) {
-			return
-		}
-		action := r.PostForm.Get("action")
-		switch {
-		case action == "signin":
-			pg.pageSignIn(w, r, d)
-			return
-		case user == "":
-			d.View, d.Error, d.CSRF = "signin", "Sign in first.", pg.csrf().token(pg.preSession(w, r))
-			pg.render(w, http.StatusUnauthorized, d)
-			return
-		case !pg.csrf().valid(binding, r.PostForm.Get("csrf")):
-			d.Error = msgStaleForm
-			pg.renderLicenses(w, r, d, http.StatusForbidden, 0)
-			return
-		case action == "signout":
-			pg.pageSignOut(w, r)
-			return
+		switch action, ok := pg.pagePost(w, r, d, binding, show); {
+		case !ok:
 		case action == "free":
 			pg.freeMachine(w, r, d)
-			return
 		default:
 			d.Error = "Unknown action."
-			pg.renderLicenses(w, r, d, http.StatusBadRequest, 0)
-			return
+			show(d, http.StatusBadRequest)
 		}
+		return
 	}
 	if user == "" {
-		d.View, d.CSRF = "signin", pg.csrf().token(pg.preSession(w, r))
-		pg.render(w, http.StatusOK, d)
+		pg.signInForm(w, r, d)
 		return
 	}
 	if r.URL.Query().Get("done") == "freed" {

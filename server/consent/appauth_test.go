@@ -295,9 +295,16 @@ func TestAppAuthorizationRevokedOnListPage(t *testing.T) {
 	}
 	servertest.MustFail(t, "GetLicenseKeys after the user revoked the app", getKeys(), "Unable to authenticate.")
 
-	// Signed out, the list asks for a sign-in again.
+	// An action the page does not know is refused, with the page.
+	if status, page := b.Submit(listURL, list, "action", "nonsense"); status != 400 || !strings.Contains(page, "Unknown action.") {
+		t.Fatalf("an unknown action: %d\n%s", status, page)
+	}
+	// Signed out, the list asks for a sign-in again, and a posted action is refused.
 	if status, page := b.Submit(listURL, list, "action", "signout"); status != 200 || !strings.Contains(page, `id="signin"`) {
 		t.Fatalf("sign out: %d\n%s", status, page)
+	}
+	if status, page := b.Send("POST", listURL, url.Values{"action": {"revoke"}, "id": {row[1]}}); status != 401 || !strings.Contains(page, "Sign in first.") {
+		t.Fatalf("revoke after signing out: %d\n%s", status, page)
 	}
 }
 

@@ -201,6 +201,38 @@ func (pg *Pages) pageForm(w http.ResponseWriter, r *http.Request) bool {
 
 const msgStaleForm = "This form has expired or did not come from this page. Reload the page and try again."
 
+// pagePost does what every POST to a signed-in page does before the page's own actions, in this order: it reads
+// the form, signs in (action=signin), refuses a request without a session and a form whose CSRF token does not
+// match the session (show renders the page's own view with the error), and signs out. ok is false when it has
+// answered; otherwise action is the page's to handle, for the user d names.
+func (pg *Pages) pagePost(w http.ResponseWriter, r *http.Request, d pageData, binding string, show func(pageData, int)) (action string, ok bool) {
+	if !pg.pageForm(w, r) {
+		return "", false
+	}
+	action = r.PostForm.Get("action")
+	switch {
+	case action == "signin":
+		pg.pageSignIn(w, r, d)
+	case d.User == "":
+		d.View, d.Error, d.CSRF = "signin", "Sign in first.", pg.csrf().token(pg.preSession(w, r))
+		pg.render(w, http.StatusUnauthorized, d)
+	case !pg.csrf().valid(binding, r.PostForm.Get("csrf")):
+		d.Error = msgStaleForm
+		show(d, http.StatusForbidden)
+	case action == "signout":
+		pg.pageSignOut(w, r)
+	default:
+		return action, true
+	}
+	return "", false
+}
+
+// signInForm answers a signed-in page asked for without a session: the sign-in form, with a pre-session's token.
+func (pg *Pages) signInForm(w http.ResponseWriter, r *http.Request, d pageData) {
+	d.View, d.CSRF = "signin", pg.csrf().token(pg.preSession(w, r))
+	pg.render(w, http.StatusOK, d)
+}
+
 // pageSignIn handles a sign-in form (action=signin) posted to page: on success the browser gets its session
 // and is sent back to the page; otherwise the form is shown again with the reason.
 func (pg *Pages) pageSignIn(w http.ResponseWriter, r *http.Request, d pageData) {
@@ -449,27 +481,14 @@ func (pg *Pages) authorizedAppsPage(w http.ResponseWriter, r *http.Request) {
 	d := pageData{Title: "Your authorized apps", Nav: "apps"}
 	user, binding := pg.pageUser(r)
 	d.User, d.CSRF = user, pg.csrf().token(binding)
+	show := func(d pageData, status int) { pg.renderApps(w, r, d, status) }
 	if r.Method == http.MethodPost {
-		if !pg.pageForm(w, r) {
+		action, ok := pg.pagePost(w, r, d, binding, show)
+		if !ok {
 			return
 		}
-		action := r.PostForm.Get("action")
-		switch {
-		case action == "signin":
-			pg.pageSignIn(w, r, d)
-			return
-		case user == "":
-			d.View, d.Error, d.CSRF = "signin", "Sign in first.", pg.csrf().token(pg.preSession(w, r))
-			pg.render(w, http.StatusUnauthorized, d)
-			return
-		case !pg.csrf().valid(binding, r.PostForm.Get("csrf")):
-			d.Error = msgStaleForm
-			pg.renderApps(w, r, d, http.StatusForbidden)
-			return
-		case action == "signout":
-			pg.pageSignOut(w, r)
-			return
-		case action == "revoke":
+		switch action {
+		case "revoke":
 			id, _ := strconv.ParseInt(r.PostForm.Get("id"), 10, 64)
 			a, err := svc.Revoke(ctx, id, user)
 			if errors.Is(err, appauth.ErrNotFound) {
@@ -483,7 +502,7 @@ func (pg *Pages) authorizedAppsPage(w http.ResponseWriter, r *http.Request) {
 			}
 			pg.env.Audit.Record(storage.AuditEvent{Action: "appauth.revoke", Outcome: "ok", Actor: user, Subject: user, ClientHost: pg.env.Clients.Host(r),
 				Detail: fmt.Sprintf("authorization=%d api_token=%d app=%q", a.ID, a.ChildTokenID, a.AppName)})
-		case action == "remove-device":
+		case "remove-device":
 			customer, _ := strconv.ParseInt(r.PostForm.Get("customer"), 10, 64)
 			machine := r.PostForm.Get("machine")
 			n, err := svc.RemoveDevice(ctx, customer, machine, user)
@@ -500,15 +519,14 @@ func (pg *Pages) authorizedAppsPage(w http.ResponseWriter, r *http.Request) {
 				ClientHost: pg.env.Clients.Host(r), Detail: fmt.Sprintf("customer=%d machine=%q authorizations_revoked=%d", customer, machine, n)})
 		default:
 			d.Error = "Unknown action."
-			pg.renderApps(w, r, d, http.StatusBadRequest)
+			show(d, http.StatusBadRequest)
 			return
 		}
 		http.Redirect(w, r, pathAuthorizedApps, http.StatusSeeOther)
 		return
 	}
 	if user == "" {
-		d.View, d.CSRF = "signin", pg.csrf().token(pg.preSession(w, r))
-		pg.render(w, http.StatusOK, d)
+		pg.signInForm(w, r, d)
 		return
 	}
 	pg.renderApps(w, r, d, http.StatusOK)
