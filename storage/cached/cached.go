@@ -177,10 +177,8 @@ func (c *Store) drop(kind storage.ChangeKind, key string) {
 		c.tokens.drop(key)
 	case storage.ChangedSession:
 		c.sessions.drop(key)
-	case storage.ChangedLicenseKey:
-		c.keys.drop(key)
 	default:
-		if !c.lic.drop(kind, key) && !c.oauth.drop(kind, key) { // a kind this version does not know: be safe
+		if !c.lic.drop(kind, key) && !c.keys.drop(kind, key) && !c.oauth.drop(kind, key) { // a kind this version does not know: be safe
 			c.dropAll()
 		}
 	}

@@ -41,12 +41,16 @@ func newLicenseKeys(o Options) licenseKeys {
 		activations: newTable[[]storage.Activation](o), keyData: newTable[keyData](o)}
 }
 
-// drop drops what is kept of the key with this global id. The id lookup is left: it is only ever used through
-// keys, which no longer has the key.
-func (l licenseKeys) drop(globalID string) {
+// drop drops what is kept of the key a change names (by its global id); false if the kind is not a license
+// key's. The id lookup is left: it is only ever used through keys, which no longer has the key.
+func (l licenseKeys) drop(kind storage.ChangeKind, globalID string) bool {
+	if kind != storage.ChangedLicenseKey {
+		return false
+	}
 	l.keys.drop(globalID)
 	l.activations.drop(globalID)
 	l.keyData.drop(globalID)
+	return true
 }
 
 func (l licenseKeys) dropAll() {
